@@ -1,0 +1,54 @@
+# Two commands set everything up: `make dev` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 3000
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python:$(CURDIR)/functions
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: dev test token bench synth openapi browser-deps clean help
+
+help:
+	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (in-memory DynamoDB)"
+	@echo "make test   - run every test"
+	@echo "make token SUB=alice [ADMIN=1] - print a local bearer token"
+	@echo "make bench  - DynamoDB requests, capacity and cold-start per route"
+	@echo "make synth  - synthesize the CloudFormation template (offline)"
+
+$(VENV)/.ready: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.ready: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Headless Chromium for the browser tests, from Debian's packages (no browser downloads here).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+dev: $(VENV)/.ready node_modules/.ready
+	PORT=$(PORT) $(PY) -m local.server
+
+test: $(VENV)/.ready node_modules/.ready browser-deps
+	$(PY) -m pytest -n 2 --dist loadfile -q
+
+token: $(VENV)/.ready
+	@SUB="$(SUB)" ADMIN="$(ADMIN)" EMAIL="$(EMAIL)" $(PY) -m local.tokens
+
+bench: $(VENV)/.ready node_modules/.ready
+	$(PY) -m bench.run
+
+synth: $(VENV)/.ready node_modules/.ready
+	npx cdk synth --quiet
+
+openapi: $(VENV)/.ready
+	$(PY) -m local.openapi > docs/openapi.json
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache

@@ -1,0 +1,24 @@
+"""Lambda entry point of the session area."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+
+from speakpho import idempotency
+from speakpho.api import create_app, gate
+
+from session import routes
+from session.telemetry import metrics
+
+logger = Logger(service="session")
+tracer = Tracer(service="session")
+app = create_app()
+app.include_router(routes.router)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    idempotency.register_context(context)
+    return gate(app, event, context)

@@ -1,0 +1,65 @@
+"""Session area routes: start, heartbeat, switch provider, end, usage."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+
+from speakpho import idempotency, metering
+from speakpho.api import caller, ok
+from speakpho.clock import clock
+from speakpho.deps import metering_store
+from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
+
+from session import telemetry
+
+router = Router()
+
+
+def _user() -> metering.UserRef:
+    who = caller(router)
+    return metering.UserRef(user_id=who.user_id, email=who.email)
+
+
+@router.post("/api/session/start", summary="Admit and reserve a voice session")
+def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
+          idempotency_key: Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=128)] = None):
+    request = body or StartSessionRequest()
+    user = _user()
+
+    def action() -> dict:
+        return metering.start_session(metering_store(), clock, user, request)
+
+    if idempotency_key:
+        data = idempotency.run_once(scope=f"start#{user.user_id}", key=idempotency_key,
+                                    payload=request.model_dump(), action=action)
+    else:
+        data = action()
+    telemetry.session_started(data)
+    return ok(data, 201)
+
+
+@router.post("/api/session/heartbeat", summary="Record that a session is alive")
+def heartbeat(body: Annotated[SessionRef, Body()]):
+    return ok(metering.heartbeat(metering_store(), clock, _user(), body.sessionId))
+
+
+@router.post("/api/session/switch-provider", summary="Record a switch to the other voice provider")
+def switch_provider(body: Annotated[SwitchProviderRequest, Body()]):
+    data = metering.switch_provider(metering_store(), clock, _user(), body.sessionId, body.provider,
+                                    body.disconnectCode, body.disconnectReason)
+    telemetry.provider_switched(data)
+    return ok(data)
+
+
+@router.post("/api/session/end", summary="End a session, charge it once and store its transcript")
+def end(body: Annotated[EndSessionRequest, Body()]):
+    data = metering.end_session(metering_store(), clock, _user(), body)
+    telemetry.session_ended(data)
+    return ok(data)
+
+
+@router.get("/api/usage", summary="The caller's voice minutes in the current period")
+def usage():
+    return ok(metering.get_usage(metering_store(), clock, _user()))

@@ -1,0 +1,1 @@
+"""Shared code of the Speak Pho Real backend, shipped to every Lambda as a layer."""

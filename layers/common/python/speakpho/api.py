@@ -1,0 +1,121 @@
+"""What every HTTP Lambda shares: the resolver, the response envelope, and the one
+place where exceptions become HTTP answers.
+
+Success: {"success": true, "data": ...}
+Error:   {"success": false, "error": {"code", "message", "details"?}}
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from speakpho.auth import Caller, caller_from_event
+from speakpho.errors import AppError, PayloadTooLarge
+
+MAX_BODY_BYTES = 1_000_000
+logger = Logger(service="speakpho")
+
+
+def json_response(status: int, payload: dict, headers: dict | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json",
+                    body=json.dumps(payload, ensure_ascii=False, default=_json_default), headers=headers or {})
+
+
+def _json_default(value: Any):
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def ok(data: Any, status: int = 200) -> Response:
+    return json_response(status, {"success": True, "data": data})
+
+
+def error_body(code: str, message: str, details: Any | None = None) -> dict:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return {"success": False, "error": error}
+
+
+def _field_name(loc: Any) -> str:
+    parts = [str(p) for p in (loc or ())]
+    return ".".join(parts)
+
+
+def validation_details(errors: list[dict]) -> list[dict]:
+    return [{"field": _field_name(e.get("loc")), "message": e.get("msg", "invalid"), "type": e.get("type")}
+            for e in errors]
+
+
+def _error_response(status: int, code: str, message: str, details: Any | None = None) -> Response:
+    return json_response(status, error_body(code, message, details))
+
+
+def create_app() -> APIGatewayRestResolver:
+    """A resolver with validation, OpenAPI and our error mapping registered."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(AppError)
+    def _app_error(exc: AppError):
+        return _error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(exc: RequestValidationError):
+        details = validation_details(list(exc.errors()))
+        fields = ", ".join(sorted({d["field"] for d in details})) or "request"
+        return _error_response(422, "validation_error", f"invalid input: {fields}", details)
+
+    @app.exception_handler(NotFoundError)
+    def _route_not_found(exc: NotFoundError):
+        return _error_response(404, "not_found", "no such route")
+
+    try:
+        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+        @app.exception_handler(IdempotencyAlreadyInProgressError)
+        def _in_progress(exc: Exception):
+            return _error_response(409, "request_in_progress",
+                                   "a request with this Idempotency-Key is still being processed; retry shortly")
+    except ImportError:  # pragma: no cover - idempotency ships with Powertools
+        pass
+
+    return app
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    return caller_from_event(app.current_event.raw_event)
+
+
+def gate(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
+    """Checks that must run before the body is parsed, then resolves the route.
+
+    Powertools' validation runs before any middleware, so the body-size limit and the
+    authentication check live here: an oversized or anonymous request is refused
+    without being parsed.
+    """
+    try:
+        body = event.get("body") or ""
+        if len(body.encode("utf-8") if isinstance(body, str) else body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"request body over {MAX_BODY_BYTES} bytes", {"field": "body"})
+        caller_from_event(event)
+    except AppError as exc:
+        return {
+            "statusCode": exc.status,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(error_body(exc.code, exc.message, exc.details)),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)
+
+
+Handler = Callable[[dict, Any], dict]

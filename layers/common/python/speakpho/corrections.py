@@ -1,0 +1,65 @@
+"""How a correction is stored: its id, its index keys and the user's counters.
+
+Used by the session end (which creates corrections), the learning area (which reviews,
+imports and erases them) and the tests, so the GSI key attributes are built in one place.
+"""
+from __future__ import annotations
+
+import uuid
+
+STATS_SK = "#stats"
+_NAMESPACE = uuid.UUID("6f1d3a52-3c1e-4d1c-9a51-0b7c6f0e2a11")
+
+
+def session_correction_id(session_id: str, index: int) -> str:
+    """Deterministic, so a repeated session end rewrites the same items instead of adding."""
+    return str(uuid.uuid5(_NAMESPACE, f"session:{session_id}:{index}"))
+
+
+def imported_correction_id(user_id: str, original: str, correction: str, created_at: int | None) -> str:
+    """Deterministic, so importing the same localStorage list twice adds nothing."""
+    return str(uuid.uuid5(_NAMESPACE, f"import:{user_id}:{original}\x1f{correction}\x1f{created_at}"))
+
+
+def index_keys(user_id: str, category: str | None, reviewed: bool) -> dict:
+    flag = "true" if reviewed else "false"
+    keys = {"listReviewed": f"{user_id}#{flag}"}
+    if category:
+        keys["listCategory"] = f"{user_id}#{category}"
+        keys["listCategoryReviewed"] = f"{user_id}#{category}#{flag}"
+    return keys
+
+
+def new_correction_item(*, user_id: str, correction_id: str, session_id: str | None, index: int | None,
+                        original: str, correction: str, explanation: str | None, category: str | None,
+                        created_at: int) -> dict:
+    item = {
+        "userId": user_id,
+        "correctionId": correction_id,
+        "sessionId": session_id,
+        "correctionIndex": index,
+        "original": original,
+        "correction": correction,
+        "explanation": explanation,
+        "category": category,
+        "reviewed": False,
+        "confidenceLevel": 0,
+        "createdAt": created_at,
+        "dueAt": created_at,  # never reviewed: due from the moment it exists
+        "version": 1,
+    }
+    item.update(index_keys(user_id, category, False))
+    return item
+
+
+def stats_increment(corrections: list[dict]) -> tuple[str, dict, dict]:
+    """An UpdateExpression adding these new corrections to the user's counters."""
+    counts: dict[str, int] = {"total": len(corrections)}
+    for c in corrections:
+        if c.get("category"):
+            key = f"cat_{c['category']}"
+            counts[key] = counts.get(key, 0) + 1
+    names = {f"#c{i}": k for i, k in enumerate(counts)}
+    vals = {f":c{i}": v for i, v in enumerate(counts.values())}
+    expr = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+    return expr, names, vals

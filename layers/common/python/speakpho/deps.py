@@ -1,0 +1,33 @@
+"""Per-container dependencies: built on first use, reused across invocations.
+
+Tests and the local runner call `reset()` after changing the environment.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from speakpho.aws import dynamodb_client, reset_clients
+from speakpho.config import get_settings, reset_settings
+
+
+@lru_cache(maxsize=1)
+def metering_store():
+    from speakpho.metering_store import MeteringStore
+
+    return MeteringStore(client=dynamodb_client(), settings=get_settings())
+
+
+def reset() -> None:
+    reset_settings()
+    reset_clients()
+    for cached in list(_RESETTABLE):
+        cached.cache_clear()
+
+
+_RESETTABLE = [metering_store]
+
+
+def resettable(fn):
+    """Register another lru_cached dependency (used by the areas' own deps)."""
+    _RESETTABLE.append(fn)
+    return fn

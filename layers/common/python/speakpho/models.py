@@ -1,0 +1,86 @@
+"""Pydantic models at the API boundary, and the enums every area shares."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Provider = Literal["gemini", "openai"]
+Mode = Literal["free", "coach"]
+Difficulty = Literal["beginner", "intermediate", "advanced"]
+Category = Literal["grammar", "tone", "vocabulary", "word_order", "pronunciation"]
+Role = Literal["user", "coach"]
+EndReason = Literal["user_ended", "limit_reached", "timeout", "error", "stale", "disconnect", "provider_switch"]
+
+CATEGORIES: tuple[str, ...] = ("grammar", "tone", "vocabulary", "word_order", "pronunciation")
+PROVIDERS: tuple[str, ...] = ("gemini", "openai")
+MODES: tuple[str, ...] = ("free", "coach")
+
+# The seed's WebSocket close code table; the labels travel with admin stats.
+CLOSE_CODE_LABELS: dict[int, str] = {
+    1000: "Normal closure",
+    1001: "Going away",
+    1006: "Abnormal closure",
+    1011: "Server error",
+    1012: "Service restart",
+    1013: "Try again later",
+}
+
+MAX_TEXT = 4000
+MAX_MESSAGES = 2000
+MAX_CORRECTIONS = 200
+MAX_ID = 128
+MAX_REASON = 500
+
+
+class StrictModel(BaseModel):
+    # Unknown fields are refused: a typo must not be silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class StartSessionRequest(StrictModel):
+    topic: str = Field(default="general", min_length=1, max_length=200)
+    difficulty: Difficulty = "intermediate"
+    mode: Mode = "coach"
+    provider: Provider = "gemini"
+
+
+class SessionRef(StrictModel):
+    sessionId: str = Field(min_length=1, max_length=MAX_ID)
+
+
+class SwitchProviderRequest(StrictModel):
+    sessionId: str = Field(min_length=1, max_length=MAX_ID)
+    provider: Provider
+    disconnectCode: int | None = Field(default=None, ge=1000, le=4999)
+    disconnectReason: str | None = Field(default=None, max_length=MAX_REASON)
+
+
+class MessageIn(StrictModel):
+    role: Role
+    text: str = Field(max_length=MAX_TEXT)
+    timestamp: int = Field(ge=0)
+
+
+class CorrectionIn(StrictModel):
+    original: str = Field(min_length=1, max_length=MAX_TEXT)
+    correction: str = Field(min_length=1, max_length=MAX_TEXT)
+    explanation: str | None = Field(default=None, max_length=MAX_TEXT)
+    category: Category | None = None
+
+
+class EndSessionRequest(StrictModel):
+    sessionId: str = Field(min_length=1, max_length=MAX_ID)
+    conversationId: str | None = Field(default=None, max_length=MAX_ID)
+    disconnectCode: int | None = Field(default=None, ge=1000, le=4999)
+    disconnectReason: str | None = Field(default=None, max_length=MAX_REASON)
+    messageCount: int | None = Field(default=None, ge=0, le=1_000_000)
+    provider: Provider | None = None
+    providerSwitched: bool | None = None
+    messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
+    corrections: list[CorrectionIn] = Field(default_factory=list, max_length=MAX_CORRECTIONS)
+
+
+class AllowanceRequest(StrictModel):
+    secondsLimit: int = Field(ge=0, le=31 * 24 * 3600)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)

@@ -1,0 +1,174 @@
+"""Every DynamoDB table, key and index, defined once.
+
+The CDK stack, the local runner and the tests all build their tables from
+TABLES, so a key or an index can only be changed here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: str  # "S" or "N"
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    # None projects every attribute; a tuple projects only those (keys always come along).
+    projected: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_name: str   # also the local table name and the settings field prefix
+    env_name: str       # environment variable carrying the deployed table name
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+    stream: bool = False          # NEW_AND_OLD_IMAGES when True
+    ttl_attribute: str | None = None
+
+
+# Usage periods: one row per user and UTC month ("2026-11") holding the allowance,
+# the seconds charged and the live meter of the user's active session; plus a
+# "profile" row (lifetime session counter) and "allowance#..." audit rows.
+USAGE_PERIODS = TableSpec(
+    logical_name="usage_periods",
+    env_name="USAGE_PERIODS_TABLE",
+    partition_key=Key("userId", "S"),
+    sort_key=Key("period", "S"),
+    indexes=(
+        # Sparse: only period rows with an active session carry activeShard, so the
+        # stale sweeper reads just the active sessions, oldest heartbeat first.
+        Index("active_by_heartbeat", Key("activeShard", "S"), Key("activeLastHeartbeatAt", "N"),
+              projected=("activeSessionId", "activeStartedAt")),
+    ),
+)
+
+SESSIONS = TableSpec(
+    logical_name="sessions",
+    env_name="SESSIONS_TABLE",
+    partition_key=Key("sessionId", "S"),
+    indexes=(
+        # Admin lists and per-user admin stats: sessions of one UTC day, by start time.
+        Index("sessions_by_day", Key("startDay", "S"), Key("startedAt", "N")),
+        Index("sessions_by_user", Key("userId", "S"), Key("startedAt", "N")),
+        # Learning history: sparse (erasure removes historyUser), numbered per user so
+        # any page is one key-range query.
+        Index("learning_history", Key("historyUser", "S"), Key("historySeq", "N")),
+    ),
+    stream=True,
+)
+
+SESSION_MESSAGES = TableSpec(
+    logical_name="session_messages",
+    env_name="SESSION_MESSAGES_TABLE",
+    partition_key=Key("sessionId", "S"),
+    sort_key=Key("seq", "N"),
+)
+
+# Corrections belong to a user (partition) so an id from someone else is simply not found.
+# The "#stats" row of each user keeps the counters shown with lists.
+CORRECTIONS = TableSpec(
+    logical_name="corrections",
+    env_name="CORRECTIONS_TABLE",
+    partition_key=Key("userId", "S"),
+    sort_key=Key("correctionId", "S"),
+    indexes=(
+        Index("corrections_by_session", Key("sessionId", "S"), Key("correctionIndex", "N")),
+        Index("corrections_by_created", Key("userId", "S"), Key("createdAt", "N")),
+        Index("corrections_by_category", Key("listCategory", "S"), Key("createdAt", "N")),
+        Index("corrections_by_reviewed", Key("listReviewed", "S"), Key("createdAt", "N")),
+        Index("corrections_by_category_reviewed", Key("listCategoryReviewed", "S"), Key("createdAt", "N")),
+        # Review queue: never-reviewed cards are due from creation, reviewed ones at nextReviewAt.
+        Index("corrections_due", Key("userId", "S"), Key("dueAt", "N")),
+    ),
+)
+
+# Per-day health rollups fed by the sessions stream; partition = month, sort = day#cell.
+SESSION_ROLLUPS = TableSpec(
+    logical_name="session_rollups",
+    env_name="SESSION_ROLLUPS_TABLE",
+    partition_key=Key("pk", "S"),
+    sort_key=Key("sk", "S"),
+)
+
+IDEMPOTENCY = TableSpec(
+    logical_name="idempotency",
+    env_name="IDEMPOTENCY_TABLE",
+    partition_key=Key("id", "S"),
+    ttl_attribute="expiration",
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    USAGE_PERIODS, SESSIONS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY,
+)
+
+
+def _key_schema(pk: Key, sk: Key | None) -> list[dict]:
+    schema = [{"AttributeName": pk.name, "KeyType": "HASH"}]
+    if sk:
+        schema.append({"AttributeName": sk.name, "KeyType": "RANGE"})
+    return schema
+
+
+def create_table_request(spec: TableSpec, table_name: str) -> dict:
+    """boto3 create_table arguments for `spec` (local runner and tests)."""
+    attributes: dict[str, str] = {spec.partition_key.name: spec.partition_key.type}
+    if spec.sort_key:
+        attributes[spec.sort_key.name] = spec.sort_key.type
+    gsis = []
+    for index in spec.indexes:
+        attributes[index.partition_key.name] = index.partition_key.type
+        if index.sort_key:
+            attributes[index.sort_key.name] = index.sort_key.type
+        projection = ({"ProjectionType": "ALL"} if index.projected is None
+                      else {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)})
+        gsis.append({
+            "IndexName": index.name,
+            "KeySchema": _key_schema(index.partition_key, index.sort_key),
+            "Projection": projection,
+        })
+    request: dict = {
+        "TableName": table_name,
+        "KeySchema": _key_schema(spec.partition_key, spec.sort_key),
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if gsis:
+        request["GlobalSecondaryIndexes"] = gsis
+    if spec.stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    return request
+
+
+def table_name(spec: TableSpec) -> str:
+    from speakpho.config import get_settings
+
+    return getattr(get_settings(), f"{spec.logical_name}_table")
+
+
+def create_missing_tables(client, prefix: str = "") -> list[str]:
+    """Create every table that does not exist yet; returns the names created."""
+    existing = set(client.list_tables().get("TableNames", []))
+    created = []
+    for spec in TABLES:
+        name = prefix + table_name(spec) if prefix else table_name(spec)
+        if name in existing:
+            continue
+        client.create_table(**create_table_request(spec, name))
+        if spec.ttl_attribute:
+            try:
+                client.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                    "Enabled": True, "AttributeName": spec.ttl_attribute})
+            except Exception:  # noqa: BLE001 - some local engines lack TTL; expiry is then checked by Powertools itself
+                pass
+        created.append(name)
+    for name in created:
+        client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+    return created
