@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from speakpho.auth import Caller, caller_from_event
+from speakpho.auth import Caller, caller_from_event, require_admin
 from speakpho.errors import AppError, PayloadTooLarge
 
 MAX_BODY_BYTES = 1_000_000
@@ -61,9 +61,13 @@ def _error_response(status: int, code: str, message: str, details: Any | None = 
     return json_response(status, error_body(code, message, details))
 
 
-def create_app() -> APIGatewayRestResolver:
-    """A resolver with validation, OpenAPI and our error mapping registered."""
+def create_app(*, admin_only: bool = False) -> APIGatewayRestResolver:
+    """A resolver with validation, OpenAPI and our error mapping registered.
+
+    `admin_only` makes `gate` refuse callers outside the admin group (403) before routing.
+    """
     app = APIGatewayRestResolver(enable_validation=True)
+    app.admin_only = admin_only  # read by gate()
 
     @app.exception_handler(AppError)
     def _app_error(exc: AppError):
@@ -79,15 +83,19 @@ def create_app() -> APIGatewayRestResolver:
     def _route_not_found(exc: NotFoundError):
         return _error_response(404, "not_found", "no such route")
 
-    try:
-        from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
-        @app.exception_handler(IdempotencyAlreadyInProgressError)
-        def _in_progress(exc: Exception):
+    # Named by string so that areas without Idempotency do not import it at cold start.
+    @app.exception_handler(Exception)
+    def _other(exc: Exception):
+        name = type(exc).__name__
+        if name == "IdempotencyAlreadyInProgressError":
             return _error_response(409, "request_in_progress",
                                    "a request with this Idempotency-Key is still being processed; retry shortly")
-    except ImportError:  # pragma: no cover - idempotency ships with Powertools
-        pass
+        if name == "IdempotencyValidationError":
+            return _error_response(422, "idempotency_key_reused",
+                                   "this Idempotency-Key was used with a different request body",
+                                   {"field": "Idempotency-Key"})
+        logger.exception("unhandled error")
+        return _error_response(500, "internal_error", "something went wrong; it has been logged")
 
     return app
 
@@ -107,7 +115,9 @@ def gate(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
         body = event.get("body") or ""
         if len(body.encode("utf-8") if isinstance(body, str) else body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"request body over {MAX_BODY_BYTES} bytes", {"field": "body"})
-        caller_from_event(event)
+        who = caller_from_event(event)
+        if getattr(app, "admin_only", False):
+            require_admin(who)
     except AppError as exc:
         return {
             "statusCode": exc.status,
@@ -115,7 +125,25 @@ def gate(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
             "body": json.dumps(error_body(exc.code, exc.message, exc.details)),
             "isBase64Encoded": False,
         }
+    _as_json_body(event)
     return app.resolve(event, context)
+
+
+def _as_json_body(event: dict) -> None:
+    """This API takes JSON only: a body sent as form data (curl -d without a header)
+    is read as the JSON it is, and anything else then fails as invalid JSON."""
+    if not event.get("body"):
+        return
+    headers = event.get("headers") or {}
+    for name in [k for k in headers if k.lower() == "content-type"]:
+        del headers[name]
+    headers["content-type"] = "application/json"
+    event["headers"] = headers
+    multi = event.get("multiValueHeaders") or {}
+    for name in [k for k in multi if k.lower() == "content-type"]:
+        del multi[name]
+    if event.get("multiValueHeaders") is not None:
+        multi["content-type"] = ["application/json"]
 
 
 Handler = Callable[[dict, Any], dict]

@@ -1,0 +1,32 @@
+"""Admin: set a learner's voice allowance for the current period (kept with who and why)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
+from speakpho import metering
+from speakpho.api import caller, ok
+from speakpho.clock import clock, utc_month
+from speakpho.deps import metering_store
+from speakpho.models import AllowanceRequest
+
+router = Router()
+UserId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.put("/api/admin/users/<userId>/allowance", summary="Set a user's allowance for the current period")
+def set_allowance(userId: UserId, body: Annotated[AllowanceRequest, Body()]):
+    who = caller(router)
+    result = metering.set_allowance(metering_store(), clock, metering.UserRef(who.user_id, who.email),
+                                    userId, body.secondsLimit, body.reason)
+    return ok(result)
+
+
+@router.get("/api/admin/users/<userId>/allowance", summary="A user's allowance, usage and its change history")
+def get_allowance(userId: UserId):
+    store = metering_store()
+    period = utc_month(clock.now_ms())
+    usage = metering.get_usage(store, clock, metering.UserRef(userId))
+    return ok({"userId": userId, "usage": usage, "changes": metering.allowance_history(store, userId, period)})
