@@ -11,7 +11,7 @@ from session import routes
 from session.telemetry import metrics
 
 logger = Logger(service="session")
-tracer = Tracer(service="session")
+tracer = Tracer(service="session", patch_modules=["botocore"])  # auto-patching all would import requests and s3transfer at cold start
 app = create_app()
 app.include_router(routes.router)
 

@@ -1,0 +1,152 @@
+"""`make bench`: DynamoDB requests and consumed capacity per route, and cold init per handler.
+
+Runs against dynoxide (real conditional writes, real consumed capacity), through the
+local API Gateway to the deployed handlers. Budgets from the issues are checked and
+printed next to each figure; the exit status is non-zero when one is exceeded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from infra.catalog import ensure_import_paths
+
+ensure_import_paths()
+
+for _k, _v in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+               "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+               "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_NAMESPACE": "SpeakPho"}.items():
+    os.environ.setdefault(_k, _v)
+
+RESULTS: list[dict] = []
+FAILURES: list[str] = []
+
+
+def record(area: str, route: str, reading, budget: int | None = None, note: str = "") -> None:
+    ok = budget is None or reading.requests <= budget
+    if not ok:
+        FAILURES.append(f"{route}: {reading.requests} requests > budget {budget}")
+    RESULTS.append({"area": area, "route": route, "requests": reading.requests,
+                    "capacity": round(reading.capacity, 1), "ops": dict(reading.ops),
+                    "budget": budget, "within_budget": ok, "note": note})
+    verdict = "" if budget is None else ("  ok (budget %d)" % budget if ok else "  OVER BUDGET (%d)" % budget)
+    print(f"  {route:<58} {reading.describe()}{verdict}{('  ' + note) if note else ''}")
+
+
+class Caller:
+    def __init__(self, gateway, meter, sub: str, admin: bool = False):
+        from local import tokens
+
+        self.gateway, self.meter = gateway, meter
+        self.headers = {"Authorization": "Bearer " + tokens.mint(sub, groups=["admin"] if admin else []),
+                        "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body=None, headers: dict | None = None, query: str = ""):
+        def go():
+            return self.gateway.request(method, path, query=query, headers={**self.headers, **(headers or {})},
+                                        body=json.dumps(body, ensure_ascii=False) if body is not None else None)
+
+        response, reading = self.meter.measure(go)
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {path} -> {response.status} {response.body[:300]}")
+        return (response.json() or {}).get("data"), reading
+
+
+def bench_session(gateway, meter, clock) -> None:
+    print("session area")
+    alice = Caller(gateway, meter, "bench-alice")
+    started, r = alice.call("POST", "/api/session/start", {"topic": "food"})
+    record("session", "POST /api/session/start (first of the month)", r, 2)
+    sid = started["sessionId"]
+    clock.advance(30)
+    _, r = alice.call("POST", "/api/session/heartbeat", {"sessionId": sid})
+    record("session", "POST /api/session/heartbeat", r, 2)
+    _, r = alice.call("POST", "/api/session/switch-provider", {"sessionId": sid, "provider": "openai",
+                                                                "disconnectCode": 1006})
+    record("session", "POST /api/session/switch-provider", r)
+    clock.advance(30)
+    _, r = alice.call("POST", "/api/session/end", {"sessionId": sid, "disconnectCode": 1000})
+    record("session", "POST /api/session/end (no transcript)", r, 2)
+    _, r = alice.call("POST", "/api/session/end", {"sessionId": sid})
+    record("session", "POST /api/session/end (repeat)", r, 2)
+
+    started, r = alice.call("POST", "/api/session/start", {"topic": "travel"})
+    record("session", "POST /api/session/start (again in the month)", r, 2)
+    clock.advance(60)
+    messages = [{"role": "user" if i % 2 else "coach", "text": f"Câu số {i}: Tôi muốn ăn phở", "timestamp": i}
+                for i in range(60)]
+    corrections = [{"original": f"sai {i}", "correction": f"đúng {i}", "category": "grammar"} for i in range(10)]
+    _, r = alice.call("POST", "/api/session/end", {"sessionId": started["sessionId"], "messages": messages,
+                                                    "corrections": corrections})
+    batches = -(-60 // 25) + -(-10 // 25)
+    record("session", "POST /api/session/end (60 messages, 10 corrections)", r, 2 + batches,
+           note=f"2 + {batches} batches")
+
+    started, r = alice.call("POST", "/api/session/start", {}, headers={"Idempotency-Key": "bench-1"})
+    record("session", "POST /api/session/start + Idempotency-Key", r, None,
+           note="+2 for the idempotency record")
+    _, r = alice.call("POST", "/api/session/start", {}, headers={"Idempotency-Key": "bench-1"})
+    record("session", "POST /api/session/start + Idempotency-Key (repeat)", r, None)
+    _, r = alice.call("GET", "/api/usage")
+    record("session", "GET /api/usage", r, 1)
+
+
+def main() -> int:
+    from local import dynoxide
+
+    proc, endpoint = dynoxide.start()
+    os.environ["DYNAMODB_ENDPOINT"] = endpoint
+    try:
+        from speakpho import deps, idempotency
+        from speakpho.aws import dynamodb_client
+        from speakpho.clock import clock
+        from speakpho.tables import create_missing_tables
+
+        from bench.meter import Meter
+        from local.gateway import Gateway
+
+        deps.reset()
+        idempotency.reset()
+        client = dynamodb_client()
+        create_missing_tables(client)
+        meter = Meter(client)
+        gateway = Gateway()
+        clock.set(1_794_312_000_000)  # 2026-11-10T12:00Z
+        print(f"DynamoDB requests and consumed capacity per call (dynoxide at {endpoint})")
+        bench_session(gateway, meter, clock)
+        for extra in ("bench.learning_bench", "bench.admin_bench"):
+            try:
+                module = __import__(extra, fromlist=["run"])
+            except ImportError:
+                continue
+            module.run(gateway=gateway, meter=meter, clock=clock, client=client, record=record, Caller=Caller)
+    finally:
+        proc.terminate()
+
+    from bench import coldstart
+
+    rounds = int(os.environ.get("BENCH_COLD_ROUNDS", "9"))
+    print(f"\ncold init per handler (median of {rounds} fresh interpreters; floor = import boto3 + one DynamoDB client)")
+    cold = coldstart.measure(rounds)
+    print(f"  {'floor':<10} {cold['floor_ms']:>8.1f} ms")
+    for name, figures in cold["handlers"].items():
+        ok = figures["ratio"] <= 1.3
+        if not ok:
+            FAILURES.append(f"cold init {name}: {figures['ratio']}x floor > 1.3x")
+        print(f"  {name:<10} {figures['init_ms']:>8.1f} ms  {figures['ratio']:.2f}x floor  "
+              f"{'ok' if ok else 'OVER BUDGET'} (budget 1.30x)")
+
+    os.makedirs("bench/results", exist_ok=True)
+    with open("bench/results/latest.json", "w") as fh:
+        json.dump({"routes": RESULTS, "cold_init": cold, "failures": FAILURES}, fh, indent=2)
+    print("\nwritten: bench/results/latest.json")
+    if FAILURES:
+        print("over budget:\n  " + "\n  ".join(FAILURES))
+        return 1
+    print("all within budget")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

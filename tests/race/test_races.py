@@ -1,0 +1,165 @@
+"""Concurrency: many parallel starts, many parallel ends, an end racing the sweeper.
+
+Threads call the same domain functions the handlers call (the Powertools resolver keeps
+per-request state on a module-level app, as a Lambda container serves one request at a
+time), all released together by a barrier, against a real conditional-write engine.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from speakpho import ddb, metering
+from speakpho.deps import metering_store
+from speakpho.errors import AppError
+from speakpho.models import EndSessionRequest, StartSessionRequest
+
+pytestmark = pytest.mark.race
+WORKERS = 12
+
+
+def run_together(n, fn):
+    barrier = threading.Barrier(n)
+
+    def call(i):
+        barrier.wait()
+        try:
+            return fn(i)
+        except AppError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(call, range(n)))
+
+
+def user_sessions(client, user_id):
+    return ddb.query_all(client, TableName="sessions", IndexName="sessions_by_user",
+                         KeyConditionExpression="userId = :u", ExpressionAttributeValues=ddb.values({":u": user_id}))
+
+
+def period_row(client, user_id):
+    return metering_store().get_period(user_id, "2026-11")
+
+
+def end_request(sid, n_messages=30, n_corrections=7):
+    return EndSessionRequest(
+        sessionId=sid,
+        messages=[{"role": "user" if i % 2 else "coach", "text": f"câu số {i}", "timestamp": i}
+                  for i in range(n_messages)],
+        corrections=[{"original": f"sai {i}", "correction": f"đúng {i}", "category": "grammar"}
+                     for i in range(n_corrections)])
+
+
+def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dynamodb, clock):
+    store = metering_store()
+    user = metering.UserRef(f"racer-{uuid.uuid4().hex[:8]}")
+    metering.set_allowance(store, clock, metering.UserRef("root"), user.user_id, 100, "race")
+    first = metering.start_session(store, clock, user, StartSessionRequest())
+    clock.advance(90)
+    metering.heartbeat(store, clock, user, first["sessionId"])
+
+    results = run_together(WORKERS, lambda i: metering.start_session(store, clock, user, StartSessionRequest()))
+    started = [r for r in results if isinstance(r, dict)]
+    assert started, results
+    assert all(isinstance(r, dict) or r.code in ("start_contended", "limit_reached") for r in results)
+
+    sessions = user_sessions(real_dynamodb, user.user_id)
+    active = [s for s in sessions if s["status"] == "active"]
+    assert len(active) == 1
+    row = period_row(real_dynamodb, user.user_id)
+    assert row["activeSessionId"] == active[0]["sessionId"]
+    assert len(sessions) == 1 + len(started)
+    # Every session but the active one was closed as stale, and the period holds exactly their charges.
+    closed = [s for s in sessions if s["status"] == "ended"]
+    assert all(s["endReason"] == "stale" for s in closed)
+    assert row["secondsUsed"] == sum(s["secondsUsed"] for s in closed) == 90
+    # History numbers are unique: no two starts took the same slot.
+    seqs = [s["historySeq"] for s in sessions]
+    assert sorted(seqs) == list(range(1, len(sessions) + 1))
+
+    clock.advance(500)
+    out = metering.end_session(store, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]))
+    assert out["totalSecondsUsed"] <= 100
+    assert period_row(real_dynamodb, user.user_id)["secondsUsed"] == 100
+
+
+def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, clock):
+    store = metering_store()
+    user = metering.UserRef(f"ender-{uuid.uuid4().hex[:8]}")
+    s = metering.start_session(store, clock, user, StartSessionRequest())
+    clock.advance(200)
+    request = end_request(s["sessionId"])
+
+    results = run_together(WORKERS, lambda i: metering.end_session(store, clock, user, request))
+    assert all(isinstance(r, dict) for r in results), results
+    assert all(r == results[0] for r in results)
+    assert results[0]["totalSecondsUsed"] == 200
+
+    row = period_row(real_dynamodb, user.user_id)
+    assert row["secondsUsed"] == 200 and "activeSessionId" not in row
+    msgs = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
+                         ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
+    assert [m["seq"] for m in msgs] == list(range(30))
+    corrections = ddb.query_all(real_dynamodb, TableName="corrections", KeyConditionExpression="userId = :u",
+                                ExpressionAttributeValues=ddb.values({":u": user.user_id}))
+    stats = [c for c in corrections if c["correctionId"] == "#stats"]
+    assert len(corrections) - 1 == 7 and stats[0]["total"] == 7 and stats[0]["cat_grammar"] == 7
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynamodb, clock, round_):
+    store = metering_store()
+    user = metering.UserRef(f"sweep-{uuid.uuid4().hex[:8]}")
+    s = metering.start_session(store, clock, user, StartSessionRequest())
+    clock.advance(60)
+    metering.heartbeat(store, clock, user, s["sessionId"])
+    clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
+    request = end_request(s["sessionId"], n_messages=40, n_corrections=3)
+
+    def racer(i):
+        if i % 2:
+            return metering.close_stale_sessions(store, clock)
+        return metering.end_session(store, clock, user, request)
+
+    results = run_together(6, racer)
+    ends = [r for i, r in enumerate(results) if i % 2 == 0]
+    assert all(isinstance(r, dict) for r in ends), ends
+    assert all(r == ends[0] for r in ends)
+    session = store.get_session(s["sessionId"])
+    row = period_row(real_dynamodb, user.user_id)
+    # Exactly one transition charged: either the sweeper (to the last heartbeat) or the end (to now).
+    assert session["endReason"] in ("stale", "user_ended")
+    expected = 60 if session["endReason"] == "stale" else 190
+    assert session["secondsUsed"] == expected == row["secondsUsed"]
+    assert ends[0]["totalSecondsUsed"] == expected
+    assert session["messageCount"] == 40 and session.get("contentStoredAt")
+    msgs = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
+                         ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
+    assert len(msgs) == 40
+    stats = store.client.get_item(TableName="corrections",
+                                  Key=ddb.serialize({"userId": user.user_id, "correctionId": "#stats"}))
+    assert ddb.deserialize(stats["Item"])["total"] == 3
+
+
+def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
+    """2000 messages and 200 corrections: batches of 25, one small transaction."""
+    store = metering_store()
+    user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}")
+    s = metering.start_session(store, clock, user, StartSessionRequest())
+    clock.advance(30)
+    calls = []
+
+    def count(model, **kwargs):
+        calls.append(model.name)
+
+    real_dynamodb.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        out = metering.end_session(store, clock, user, end_request(s["sessionId"], 2000, 200))
+    finally:
+        real_dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
+    assert out["session"]["messageCount"] == 2000
+    assert calls.count("BatchWriteItem") == (2000 // 25) + (200 // 25)
+    assert calls.count("TransactWriteItems") == 1 and calls.count("GetItem") == 1

@@ -1,0 +1,253 @@
+"""Session lifecycle through the deployed handlers (local gateway, moto)."""
+from __future__ import annotations
+
+import json
+
+from conftest import T0, data
+
+
+def start(user, body=None, status=201, **kw):
+    return data(user.post("/api/session/start", body if body is not None else {}, **kw), status)
+
+
+def end(user, session_id, **payload):
+    return user.post("/api/session/end", {"sessionId": session_id, **payload})
+
+
+def test_start_defaults_and_usage(api):
+    alice = api.as_user("alice")
+    s = start(alice)
+    assert s["provider"] == "gemini" and s["mode"] == "coach"
+    assert s["startedAt"] == T0
+    assert s["usage"]["secondsLimit"] == 30 * 60
+    assert s["usage"]["activeSessionId"] == s["sessionId"]
+    usage = data(alice.get("/api/usage"))
+    assert usage == {"plan": "free", "period": "2026-11", "secondsLimit": 1800, "secondsUsed": 0,
+                     "secondsRemaining": 1800, "minutesUsed": 0.0, "minutesRemaining": 30.0,
+                     "activeSessionId": s["sessionId"]}
+
+
+def test_heartbeat_tracks_time_and_limit(api, clock):
+    alice = api.as_user("alice")
+    root = api.as_user("root", admin=True)
+    data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 100, "reason": "trial"}))
+    s = start(alice)
+    clock.advance(40)
+    hb = data(alice.post("/api/session/heartbeat", {"sessionId": s["sessionId"]}))
+    assert hb["sessionSeconds"] == 40 and hb["limitReached"] is False
+    assert hb["usage"]["secondsUsed"] == 40 and hb["usage"]["secondsRemaining"] == 60
+    clock.advance(70)
+    hb = data(alice.post("/api/session/heartbeat", {"sessionId": s["sessionId"]}))
+    assert hb["sessionSeconds"] == 110 and hb["limitReached"] is True
+    assert hb["usage"]["secondsUsed"] == 100  # capped at what remained at start
+
+
+def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb):
+    alice = api.as_user("alice")
+    s = start(alice, {"topic": "food", "mode": "coach", "provider": "gemini"})
+    clock.advance(125)
+    payload = {
+        "conversationId": "conv-1", "disconnectCode": 1000, "messageCount": 2, "provider": "gemini",
+        "messages": [{"role": "user", "text": "Tôi muốn ăn phở", "timestamp": T0 + 1000},
+                     {"role": "coach", "text": "Chào bạn! Bạn khỏe không?", "timestamp": T0 + 5000}],
+        "corrections": [{"original": "Tôi muốn ăn phở", "correction": "Em muốn ăn phở",
+                         "explanation": "Use 'em' when speaking to someone older", "category": "tone"}],
+    }
+    first = data(end(alice, s["sessionId"], **payload))
+    assert first["totalSecondsUsed"] == 125
+    assert first["totalMinutesUsed"] == round(125 / 60, 2)
+    assert first["minutesRemaining"] == round((1800 - 125) / 60, 2)
+    assert first["session"]["endReason"] == "user_ended"
+    assert first["session"]["messageCount"] == 2 and first["session"]["correctionCount"] == 1
+    clock.advance(300)
+    again = data(end(alice, s["sessionId"], **payload))
+    assert again == first
+    assert data(alice.get("/api/usage"))["secondsUsed"] == 125
+    msgs = dynamodb.query(TableName="session_messages", KeyConditionExpression="sessionId = :s",
+                          ExpressionAttributeValues={":s": {"S": s["sessionId"]}})["Items"]
+    assert [m["text"]["S"] for m in msgs] == ["Tôi muốn ăn phở", "Chào bạn! Bạn khỏe không?"]
+    corrections = dynamodb.query(TableName="corrections", KeyConditionExpression="userId = :u",
+                                 ExpressionAttributeValues={":u": {"S": "alice"}})["Items"]
+    real = [c for c in corrections if c["correctionId"]["S"] != "#stats"]
+    stats = [c for c in corrections if c["correctionId"]["S"] == "#stats"]
+    assert len(real) == 1 and stats[0]["total"]["N"] == "1" and stats[0]["cat_tone"]["N"] == "1"
+
+
+def test_end_reasons(api, clock):
+    alice = api.as_user("alice")
+    s = start(alice)
+    clock.advance(10)
+    assert data(end(alice, s["sessionId"], disconnectCode=1006,
+                    disconnectReason="Abnormal closure"))["session"]["endReason"] == "disconnect"
+    s = start(alice)
+    clock.advance(10)
+    assert data(end(alice, s["sessionId"], disconnectCode=1000))["session"]["endReason"] == "user_ended"
+    root = api.as_user("root", admin=True)
+    data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 40, "reason": "cap"}))
+    s = start(alice)
+    clock.advance(600)
+    out = data(end(alice, s["sessionId"], disconnectCode=1006))
+    assert out["session"]["endReason"] == "limit_reached"
+    assert out["session"]["secondsUsed"] == 20  # 40 allowed - 20 used before
+    assert out["totalSecondsUsed"] == 40 and out["minutesRemaining"] == 0
+
+
+def test_limit_reached_is_402(api, clock):
+    alice = api.as_user("alice")
+    root = api.as_user("root", admin=True)
+    data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 30, "reason": "tiny"}))
+    s = start(alice)
+    clock.advance(45)
+    data(end(alice, s["sessionId"]))
+    r = alice.post("/api/session/start", {})
+    assert r.status == 402
+    assert r.json()["error"]["code"] == "limit_reached"
+    assert data(alice.get("/api/usage"))["activeSessionId"] is None
+
+
+def test_new_start_closes_previous_active_as_stale_charged_to_last_heartbeat(api, clock):
+    alice = api.as_user("alice")
+    first = start(alice)
+    clock.advance(50)
+    data(alice.post("/api/session/heartbeat", {"sessionId": first["sessionId"]}))
+    clock.advance(30)  # no heartbeat for these 30 s: not charged
+    second = start(alice)
+    assert second["closedSessionId"] == first["sessionId"]
+    assert second["usage"]["secondsUsed"] == 50
+    hb = alice.post("/api/session/heartbeat", {"sessionId": first["sessionId"]})
+    assert hb.status == 409 and hb.json()["error"]["code"] == "session_not_active"
+    # The learner's late end still stores the transcript and charges nothing more.
+    late = data(end(alice, first["sessionId"], messages=[{"role": "user", "text": "Xin chào", "timestamp": T0}]))
+    assert late["session"]["endReason"] == "stale"
+    assert late["session"]["secondsUsed"] == 50 and late["session"]["messageCount"] == 1
+    assert late["totalSecondsUsed"] == 50
+    assert data(alice.get("/api/usage"))["secondsUsed"] == 50
+
+
+def test_switch_provider_records_switch(api, clock):
+    alice = api.as_user("alice")
+    s = start(alice)
+    clock.advance(20)
+    sw = data(alice.post("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "openai",
+                                                         "disconnectCode": 1011, "disconnectReason": "Server error"}))
+    assert sw["provider"] == "openai" and sw["switchCount"] == 1 and sw["providerSwitchedAt"] == T0 + 20_000
+    same = alice.post("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "openai"})
+    assert same.status == 409 and same.json()["error"]["code"] == "provider_unchanged"
+    back = data(alice.post("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "gemini"}))
+    assert back["switchCount"] == 2
+    out = data(end(alice, s["sessionId"], provider="gemini", providerSwitched=True))
+    assert out["session"]["initialProvider"] == "gemini" and out["session"]["switchCount"] == 2
+    assert out["session"]["providerSwitched"] is True
+
+
+def test_switch_reported_only_at_end_counts_once(api, clock):
+    alice = api.as_user("alice")
+    s = start(alice)
+    out = data(end(alice, s["sessionId"], provider="openai", providerSwitched=True))
+    assert out["session"]["provider"] == "openai" and out["session"]["switchCount"] == 1
+
+
+def test_other_users_session_is_404_and_untouched(api, clock):
+    alice, bob = api.as_user("alice"), api.as_user("bob")
+    s = start(alice)
+    for path, body in [("/api/session/heartbeat", {"sessionId": s["sessionId"]}),
+                       ("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "openai"}),
+                       ("/api/session/end", {"sessionId": s["sessionId"]})]:
+        r = bob.post(path, body)
+        assert r.status == 404, (path, r.body)
+    assert data(alice.get("/api/usage"))["activeSessionId"] == s["sessionId"]
+    clock.advance(5)
+    assert data(end(alice, s["sessionId"]))["session"]["provider"] == "gemini"
+
+
+def test_unknown_session_is_404(api):
+    r = api.as_user("alice").post("/api/session/heartbeat", {"sessionId": "nope"})
+    assert r.status == 404 and r.json()["error"]["code"] == "not_found"
+
+
+def test_stale_sweeper_closes_silent_sessions(api, clock):
+    from infra.catalog import SWEEPER
+
+    alice, bob = api.as_user("alice"), api.as_user("bob")
+    a = start(alice)
+    b = start(bob)
+    clock.advance(60)
+    data(alice.post("/api/session/heartbeat", {"sessionId": a["sessionId"]}))
+    data(bob.post("/api/session/heartbeat", {"sessionId": b["sessionId"]}))
+    clock.advance(100)
+    data(bob.post("/api/session/heartbeat", {"sessionId": b["sessionId"]}))
+    clock.advance(30)  # alice silent for 130 s (> 120), bob for 30 s
+    result = api.gateway.invoke(SWEEPER.handler, {"source": "aws.events"}, name="sweeper")
+    assert result["closed"] == [a["sessionId"]]
+    usage = data(alice.get("/api/usage"))
+    assert usage["activeSessionId"] is None and usage["secondsUsed"] == 60
+    assert data(bob.get("/api/usage"))["activeSessionId"] == b["sessionId"]
+    # Running it again changes nothing.
+    assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == []
+
+
+def test_idempotency_key_returns_first_answer(api, clock):
+    alice = api.as_user("alice")
+    headers = {"Idempotency-Key": "k-123"}
+    first = alice.post("/api/session/start", {"topic": "travel"}, headers=headers)
+    clock.advance(5)
+    second = alice.post("/api/session/start", {"topic": "travel"}, headers=headers)
+    assert first.status == second.status == 201
+    assert first.json() == second.json()
+    assert data(alice.get("/api/usage"))["activeSessionId"] == first.json()["data"]["sessionId"]
+    reused = alice.post("/api/session/start", {"topic": "other"}, headers=headers)
+    assert reused.status == 422 and reused.json()["error"]["code"] == "idempotency_key_reused"
+    # The key is per user: bob's identical key starts bob's own session.
+    bob = api.as_user("bob").post("/api/session/start", {"topic": "travel"}, headers=headers)
+    assert bob.status == 201 and bob.json()["data"]["sessionId"] != first.json()["data"]["sessionId"]
+
+
+def test_auth_required_everywhere(api):
+    from local.gateway import Gateway
+    from infra.catalog import routes
+
+    anonymous = api.__class__(Gateway())
+    for route in routes():
+        path = route.path.replace("{id}", "x").replace("{userId}", "x")
+        r = anonymous.call(route.method, path, {} if route.method in ("POST", "PUT", "PATCH") else None)
+        assert r.status == 401, (route, r.status)
+        bad = api.__class__(Gateway(), token="a.b.c").call(route.method, path)
+        assert bad.status == 401
+
+
+def test_expired_and_forged_tokens_are_401(api):
+    from local import tokens
+
+    expired = tokens.mint("alice", ttl_seconds=-10)
+    r = api.__class__(api.gateway, token=expired).get("/api/usage")
+    assert r.status == 401
+    header, payload, sig = tokens.mint("alice").split(".")
+    forged_payload = tokens._b64(json.dumps({"sub": "mallory", "exp": 4_000_000_000}).encode())
+    r = api.__class__(api.gateway, token=f"{header}.{forged_payload}.{sig}").get("/api/usage")
+    assert r.status == 401
+
+
+def test_allowance_requires_admin_group_exactly(api):
+    learner = api.as_user("alice")
+    r = learner.put("/api/admin/users/alice/allowance", {"secondsLimit": 99999, "reason": "me"})
+    assert r.status == 403
+    sneaky = api.as_user("eve", groups=["not-admin", "administrators"])
+    assert sneaky.put("/api/admin/users/eve/allowance", {"secondsLimit": 1, "reason": "x"}).status == 403
+    root = api.as_user("root", admin=True, email="root@example.com")
+    out = data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 3600, "reason": "support ticket 42"}))
+    assert out["usage"]["secondsLimit"] == 3600
+    history = data(root.get("/api/admin/users/alice/allowance"))
+    assert history["changes"] == [{"secondsLimit": 3600, "reason": "support ticket 42", "changedBy": "root",
+                                   "changedAt": T0}]
+    assert data(learner.get("/api/usage"))["secondsLimit"] == 3600
+
+
+def test_groups_claim_parsing_is_exact():
+    from speakpho.auth import parse_groups
+
+    assert parse_groups("[admin learners]") == {"admin", "learners"}
+    assert parse_groups("[superadmin]") == {"superadmin"}
+    assert "admin" not in parse_groups("[superadmin admins]")
+    assert parse_groups('["admin"]') == {"admin"}
+    assert parse_groups("admin,learners") == {"admin", "learners"}
+    assert parse_groups("") == frozenset() and parse_groups(None) == frozenset()
