@@ -1,4 +1,9 @@
-"""AWS clients, created once per container and only when first used."""
+"""AWS clients, created once per container and only when first used.
+
+Built on botocore directly: importing boto3 on top costs cold-start time (its resource
+layer and s3transfer) for nothing this code uses. Powertools Idempotency still imports
+boto3, but only in the container's first request that carries an Idempotency-Key.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -6,16 +11,17 @@ from functools import lru_cache
 
 @lru_cache(maxsize=1)
 def dynamodb_client():
-    import boto3
+    import botocore.session
     from botocore.config import Config
 
     from speakpho.config import get_settings
 
     settings = get_settings()
-    return boto3.client(
+    return botocore.session.get_session().create_client(
         "dynamodb",
         endpoint_url=settings.dynamodb_endpoint or None,
-        config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=2, read_timeout=5),
+        config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=2, read_timeout=5,
+                      tcp_keepalive=True),
     )
 
 
