@@ -3,7 +3,6 @@ definitions, a frozen clock, and an HTTP-like client that goes through the local
 API Gateway to the deployed handlers."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-for p in (ROOT, ROOT / "layers" / "common" / "python", ROOT / "functions"):
+for p in (ROOT, ROOT / "layers" / "common" / "python", ROOT / "functions", ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
@@ -23,8 +22,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SpeakPho")
 
-# 2026-11-10T12:00:00Z: mid-month, so tests that move the clock by hours stay in one period.
-T0 = 1_794_312_000_000
+from apitest import T0, ApiClient  # noqa: E402  (tests/ is on sys.path from here on)
 
 
 @pytest.fixture
@@ -56,53 +54,8 @@ def dynamodb(monkeypatch):
         idempotency.reset()
 
 
-class ApiClient:
-    def __init__(self, gateway, token: str | None = None):
-        self.gateway = gateway
-        self.token = token
-
-    def as_user(self, sub: str, *, admin: bool = False, email: str | None = None, groups=None) -> "ApiClient":
-        from local import tokens
-
-        return ApiClient(self.gateway, tokens.mint(sub, email=email, groups=groups or (["admin"] if admin else [])))
-
-    def call(self, method: str, path: str, body=None, *, query: str = "", headers: dict | None = None,
-             raw: str | None = None):
-        h = {"Content-Type": "application/json"}
-        if self.token:
-            h["Authorization"] = f"Bearer {self.token}"
-        h.update(headers or {})
-        payload = raw if raw is not None else (json.dumps(body, ensure_ascii=False) if body is not None else None)
-        if "?" in path:
-            path, query = path.split("?", 1)
-        return self.gateway.request(method, path, query=query, headers=h, body=payload)
-
-    def get(self, path, **kw):
-        return self.call("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.call("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.call("PUT", path, body, **kw)
-
-    def patch(self, path, body=None, **kw):
-        return self.call("PATCH", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.call("DELETE", path, **kw)
-
-
 @pytest.fixture
 def api(dynamodb, clock):
     from local.gateway import Gateway
 
     return ApiClient(Gateway())
-
-
-def data(response, status: int = 200):
-    """The `data` of a success envelope, asserting the status first."""
-    assert response.status == status, (response.status, response.body)
-    body = response.json()
-    assert body["success"] is True, body
-    return body["data"]

@@ -29,14 +29,15 @@ def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
     user = _user()
 
     def action() -> dict:
-        return metering.start_session(metering_store(), clock, user, request)
+        started = metering.start_session(metering_store(), clock, user, request)
+        telemetry.session_started(started)  # here, so a replayed answer is not counted again
+        return started
 
     if idempotency_key:
         data = idempotency.run_once(scope=f"start#{user.user_id}", key=idempotency_key,
                                     payload=request.model_dump(), action=action)
     else:
         data = action()
-    telemetry.session_started(data)
     return ok(data, 201)
 
 
@@ -55,8 +56,9 @@ def switch_provider(body: Annotated[SwitchProviderRequest, Body()]):
 
 @router.post("/api/session/end", summary="End a session, charge it once and store its transcript")
 def end(body: Annotated[EndSessionRequest, Body()]):
-    data = metering.end_session(metering_store(), clock, _user(), body)
-    telemetry.session_ended(data)
+    data, recorded_now = metering.end_session(metering_store(), clock, _user(), body)
+    if recorded_now:
+        telemetry.session_ended(data)
     return ok(data)
 
 

@@ -81,7 +81,7 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
     assert sorted(seqs) == list(range(1, len(sessions) + 1))
 
     clock.advance(500)
-    out = metering.end_session(store, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]))
+    out, _ = metering.end_session(store, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]))
     assert out["totalSecondsUsed"] <= 100
     assert period_row(real_dynamodb, user.user_id)["secondsUsed"] == 100
 
@@ -93,10 +93,12 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
     clock.advance(200)
     request = end_request(s["sessionId"])
 
-    results = run_together(WORKERS, lambda i: metering.end_session(store, clock, user, request))
-    assert all(isinstance(r, dict) for r in results), results
+    outcomes = run_together(WORKERS, lambda i: metering.end_session(store, clock, user, request))
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    results = [answer for answer, _ in outcomes]
     assert all(r == results[0] for r in results)
     assert results[0]["totalSecondsUsed"] == 200
+    assert sum(1 for _, recorded_now in outcomes if recorded_now) == 1
 
     row = period_row(real_dynamodb, user.user_id)
     assert row["secondsUsed"] == 200 and "activeSessionId" not in row
@@ -122,7 +124,7 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     def racer(i):
         if i % 2:
             return metering.close_stale_sessions(store, clock)
-        return metering.end_session(store, clock, user, request)
+        return metering.end_session(store, clock, user, request)[0]
 
     results = run_together(6, racer)
     ends = [r for i, r in enumerate(results) if i % 2 == 0]
@@ -157,7 +159,7 @@ def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
 
     real_dynamodb.meta.events.register("before-call.dynamodb.*", count)
     try:
-        out = metering.end_session(store, clock, user, end_request(s["sessionId"], 2000, 200))
+        out, _ = metering.end_session(store, clock, user, end_request(s["sessionId"], 2000, 200))
     finally:
         real_dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
     assert out["session"]["messageCount"] == 2000

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import T0, data
+from apitest import T0, data
 
 
 def start(user, body=None, status=201, **kw):
@@ -251,3 +251,18 @@ def test_groups_claim_parsing_is_exact():
     assert parse_groups('["admin"]') == {"admin"}
     assert parse_groups("admin,learners") == {"admin", "learners"}
     assert parse_groups("") == frozenset() and parse_groups(None) == frozenset()
+
+
+def test_metrics_count_each_session_once(api, clock, monkeypatch):
+    from session import telemetry
+
+    seen = {"started": 0, "ended": 0}
+    monkeypatch.setattr(telemetry, "session_started", lambda d: seen.__setitem__("started", seen["started"] + 1))
+    monkeypatch.setattr(telemetry, "session_ended", lambda d: seen.__setitem__("ended", seen["ended"] + 1))
+    alice = api.as_user("alice")
+    s = data(alice.post("/api/session/start", {}, headers={"Idempotency-Key": "m-1"}), 201)
+    data(alice.post("/api/session/start", {}, headers={"Idempotency-Key": "m-1"}), 201)
+    clock.advance(5)
+    for _ in range(3):
+        data(end(alice, s["sessionId"], disconnectCode=1006))
+    assert seen == {"started": 1, "ended": 1}

@@ -1,7 +1,7 @@
 """The usage period is the UTC calendar month."""
 from __future__ import annotations
 
-from conftest import data
+from apitest import data
 
 NOV_30_2359 = 1_796_083_140_000  # 2026-11-30T23:59:00Z
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import T0, data
+from apitest import T0, data
 
 
 def _no_session_written(dynamodb):

@@ -45,7 +45,7 @@ def _elapsed_seconds(start_ms: int, end_ms: int) -> int:
     return max(0, (end_ms - start_ms) // 1000)
 
 
-def _stale_closing(row: dict, settings: Settings, plan_limit: int, used_before: int) -> dict:
+def _stale_closing(row: dict, plan_limit: int, used_before: int) -> dict:
     """The end fields of the period's active session, charged up to its last heartbeat."""
     charge = min(_elapsed_seconds(row["activeStartedAt"], row["activeLastHeartbeatAt"]),
                  int(row.get("activeRemainingAtStart", 0)))
@@ -83,7 +83,7 @@ def start_session(store: MeteringStore, clock: Clock, user: UserRef, request: St
         plan, limit, used = _period_totals(settings, row)
         stale = None
         if row and row.get("activeSessionId"):
-            stale = _stale_closing(row, settings, limit, used)
+            stale = _stale_closing(row, limit, used)
             used += stale["secondsUsed"]
         remaining = limit - used
         if remaining <= 0:
@@ -227,8 +227,12 @@ def _content_fields(session: dict, request: EndSessionRequest, now: int) -> dict
     return fields
 
 
-def end_session(store: MeteringStore, clock: Clock, user: UserRef, request: EndSessionRequest) -> dict:
+def end_session(store: MeteringStore, clock: Clock, user: UserRef,
+                request: EndSessionRequest) -> tuple[dict, bool]:
     """Charge once, store the transcript once, answer the same on every repeat.
+
+    Returns the answer and whether this call is the one that recorded the end (so that
+    metrics count each session once, however often the client repeats).
 
     Transcript items use deterministic keys and are written before the state change, so
     a crash in between loses nothing and a retry rewrites the same items. The state
@@ -237,7 +241,7 @@ def end_session(store: MeteringStore, clock: Clock, user: UserRef, request: EndS
     """
     session = _owned_session(store, user, request.sessionId)
     if session.get("contentStoredAt"):
-        return _end_answer(session)
+        return _end_answer(session), False
     now = clock.now_ms()
     created_at = session.get("endedAt") or now
     messages = [{"sessionId": session["sessionId"], "seq": i, "userId": user.user_id, "role": m.role,
@@ -271,14 +275,14 @@ def end_session(store: MeteringStore, clock: Clock, user: UserRef, request: EndS
             store.commit_end(session=session, ended=ended, content=content, corrections=corrections,
                              charge_period=bool(ended), period_used=period_used or 0,
                              period_limit=period_limit or 0)
-            return _end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}})
+            return _end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}}), True
         except ClientError as exc:
             if not ddb.is_condition_failure(exc):
                 raise
         # Lost a race (a repeat, the sweeper, a newer start) or the allowance changed: re-read.
         session = _owned_session(store, user, request.sessionId)
         if session.get("contentStoredAt"):
-            return _end_answer(session)
+            return _end_answer(session), False
         if session.get("status") == "active":
             row = store.get_period(user.user_id, session["period"])
             if row and row.get("activeSessionId") == session["sessionId"]:
@@ -297,7 +301,7 @@ def close_stale_sessions(store: MeteringStore, clock: Clock) -> list[str]:
         if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
             continue  # ended or heartbeat arrived since the index was read
         _, limit, used = _period_totals(settings, row)
-        closing = _stale_closing(row, settings, limit, used)
+        closing = _stale_closing(row, limit, used)
         try:
             store.commit_close(user_id=candidate["userId"], period_row=row, closing=closing)
         except ClientError as exc:
@@ -334,10 +338,8 @@ def set_allowance(store: MeteringStore, clock: Clock, admin: UserRef, user_id: s
 
 
 def allowance_history(store: MeteringStore, user_id: str, period: str) -> list[dict]:
-    items = ddb.query_all(store.client, TableName=store.settings.usage_periods_table,
-                          KeyConditionExpression="userId = :u AND begins_with(period, :p)",
-                          ExpressionAttributeValues=ddb.values({":u": user_id, ":p": f"allowance#{period}#"}))
-    return [{k: i.get(k) for k in ("secondsLimit", "reason", "changedBy", "changedAt")} for i in items]
+    return [{k: i.get(k) for k in ("secondsLimit", "reason", "changedBy", "changedAt")}
+            for i in store.allowance_changes(user_id, period)]
 
 
 __all__ = ["UserRef", "get_usage", "start_session", "heartbeat", "switch_provider", "end_session",

@@ -303,3 +303,8 @@ class MeteringStore:
         ]
         self.client.transact_write_items(TransactItems=resp_items)
         return self.get_period(user_id, period) or {}
+
+    def allowance_changes(self, user_id: str, period: str) -> list[dict]:
+        return ddb.query_all(self.client, TableName=self.periods,
+                             KeyConditionExpression="userId = :u AND begins_with(period, :p)",
+                             ExpressionAttributeValues=ddb.values({":u": user_id, ":p": f"allowance#{period}#"}))

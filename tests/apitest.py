@@ -1,0 +1,54 @@
+"""Helpers for API tests: the frozen start time, an HTTP-like client through the local
+API Gateway, and `data()` to unwrap a success envelope. Import as `from apitest import ...`
+(a uniquely named module: `from conftest import` is ambiguous once folders have their own conftest)."""
+from __future__ import annotations
+
+import json
+
+# 2026-11-10T12:00:00Z: mid-month, so tests that move the clock by hours stay in one period.
+T0 = 1_794_312_000_000
+
+
+class ApiClient:
+    def __init__(self, gateway, token: str | None = None):
+        self.gateway = gateway
+        self.token = token
+
+    def as_user(self, sub: str, *, admin: bool = False, email: str | None = None, groups=None) -> "ApiClient":
+        from local import tokens
+
+        return ApiClient(self.gateway, tokens.mint(sub, email=email, groups=groups or (["admin"] if admin else [])))
+
+    def call(self, method: str, path: str, body=None, *, query: str = "", headers: dict | None = None,
+             raw: str | None = None):
+        h = {"Content-Type": "application/json"}
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        h.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body, ensure_ascii=False) if body is not None else None)
+        if "?" in path:
+            path, query = path.split("?", 1)
+        return self.gateway.request(method, path, query=query, headers=h, body=payload)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.call("PUT", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.call("PATCH", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+
+def data(response, status: int = 200):
+    """The `data` of a success envelope, asserting the status first."""
+    assert response.status == status, (response.status, response.body)
+    body = response.json()
+    assert body["success"] is True, body
+    return body["data"]
