@@ -19,6 +19,8 @@ help:
 $(VENV)/.ready: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The Lambda layer's dependencies (manylinux wheels), cached in .build/ so `cdk synth` works offline.
+	$(PY) -m infra.layer_build
 	touch $@
 
 node_modules/.ready: package.json package-lock.json
@@ -51,4 +53,4 @@ openapi: $(VENV)/.ready
 	$(PY) -m local.openapi > docs/openapi.json
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .build

@@ -7,10 +7,11 @@ Error:   {"success": false, "error": {"code", "message", "details"?}}
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Callable
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
@@ -66,7 +67,12 @@ def create_app(*, admin_only: bool = False) -> APIGatewayRestResolver:
 
     `admin_only` makes `gate` refuse callers outside the admin group (403) before routing.
     """
-    app = APIGatewayRestResolver(enable_validation=True)
+    # Deployed, the web app is served from CloudFront, another origin than the API: the
+    # stack sets CORS_ALLOW_ORIGIN and the handlers answer the CORS headers themselves.
+    origin = os.environ.get("CORS_ALLOW_ORIGIN")
+    cors = CORSConfig(allow_origin=origin, allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                      max_age=3600) if origin else None
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.admin_only = admin_only  # read by gate()
 
     @app.exception_handler(AppError)

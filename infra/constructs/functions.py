@@ -1,0 +1,158 @@
+"""The Lambdas: one per API area (infra.catalog.AREAS), the stale-session sweeper and the
+sessions-stream rollups processor. Each gets its own role with exactly the table grants it
+needs (grant_* only) and its own log group."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq
+from constructs import Construct
+
+from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, Area
+from infra.constructs.layer import ARCHITECTURE, RUNTIME
+from infra.constructs.tables import DataTables
+from infra.settings import StackSettings
+
+METRICS_NAMESPACE = "SpeakPho"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Which tables a function reads and writes, only reads, or reads and updates in place."""
+    read_write: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()
+    read_update: tuple[str, ...] = ()   # read + dynamodb:UpdateItem only (no put, no delete)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return self.read_write + self.read + self.read_update
+
+
+# Least privilege, per function (logical table names of speakpho.tables).
+ACCESS: dict[str, Access] = {
+    "session": Access(read_write=("usage_periods", "sessions", "session_messages", "corrections", "idempotency")),
+    # Erasure updates sessions and deletes messages and corrections; on usage_periods it reads the
+    # profile row and moves its historyErasedThrough forward (UpdateItem), nothing else.
+    "learning": Access(read_write=("corrections", "session_messages", "sessions"), read_update=("usage_periods",)),
+    "admin": Access(read_write=("usage_periods",),
+                    read=("sessions", "session_messages", "corrections", "session_rollups")),
+    "sweeper": Access(read_write=("usage_periods", "sessions")),
+    # Plus the sessions stream, granted by its event source mapping.
+    "rollups": Access(read_write=("session_rollups",)),
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    key: str            # construct id prefix, ACCESS key and Powertools service name
+    area: Area
+    memory: int
+    timeout: Duration
+    http: bool
+
+
+def function_specs() -> tuple[FunctionSpec, ...]:
+    http = tuple(FunctionSpec(a.name, a, 1024, Duration.seconds(20), True) for a in AREAS)
+    return http + (
+        FunctionSpec("sweeper", SWEEPER, 512, Duration.seconds(60), False),
+        FunctionSpec("rollups", ROLLUPS, 512, Duration.seconds(60), False),
+    )
+
+
+def area_dirs() -> list[str]:
+    return sorted(p.name for p in FUNCTIONS_PATH.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+class Functions(Construct):
+    """`by_area` maps each HTTP area to its function; `sweeper` and `rollups` are the others."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, tables: DataTables, layer: lambda_.ILayerVersion,
+                 settings: StackSettings, web_origin: str) -> None:
+        super().__init__(scope, construct_id)
+        self._code: dict[str, lambda_.Code] = {}
+        self.functions: dict[str, lambda_.Function] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
+        for spec in function_specs():
+            self.functions[spec.key] = self._function(spec, tables, layer, settings, web_origin)
+        self.by_area = {a.name: self.functions[a.name] for a in AREAS}
+        self.sweeper = self.functions["sweeper"]
+        self.rollups = self.functions["rollups"]
+
+        # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
+        self.rollups_failures = sqs.Queue(
+            self, "RollupsFailures",
+            retention_period=Duration.days(14),
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+        )
+        self.rollups.add_event_source(DynamoEventSource(
+            tables["sessions"],
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=100,
+            bisect_batch_on_error=True,
+            retry_attempts=5,
+            max_record_age=Duration.hours(24),
+            report_batch_item_failures=True,
+            parallelization_factor=1,
+            on_failure=SqsDlq(self.rollups_failures),
+        ))
+
+    def _asset(self, area: str) -> lambda_.Code:
+        """functions/ with only `area`'s folder (handler paths are relative to functions/)."""
+        if area not in self._code:
+            exclude = [f"/{other}/" for other in area_dirs() if other != area]
+            self._code[area] = lambda_.Code.from_asset(
+                str(FUNCTIONS_PATH), ignore_mode=IgnoreMode.GIT,
+                exclude=exclude + ["__pycache__/", "*.pyc", ".*"])
+        return self._code[area]
+
+    def _function(self, spec: FunctionSpec, tables: DataTables, layer: lambda_.ILayerVersion,
+                  settings: StackSettings, web_origin: str) -> lambda_.Function:
+        name = spec.key.capitalize()
+        access = ACCESS[spec.key]
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=logs.RetentionDays.ONE_MONTH,
+                                  removal_policy=RemovalPolicy.DESTROY)
+        # Own role, no managed policy: logs to its own group, tables by grant, X-Ray added by tracing.
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                        description=f"{spec.area.description} ({spec.key})")
+        log_group.grant_write(role)
+        environment = {
+            "POWERTOOLS_SERVICE_NAME": spec.key,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "LOG_LEVEL": settings.log_level,
+            "STALE_AFTER_SECONDS": str(settings.stale_after_seconds),
+            "PLAN_MINUTES": settings.plan_minutes,
+            **tables.env(*access.tables),
+        }
+        if spec.http:
+            environment["CORS_ALLOW_ORIGIN"] = web_origin
+        function = lambda_.Function(
+            self, f"{name}Function",
+            description=spec.area.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.area.handler,
+            code=self._asset(spec.area.name),
+            layers=[layer],
+            role=role,
+            log_group=log_group,
+            memory_size=spec.memory,
+            timeout=spec.timeout,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment,
+            # The sweeper runs again in minutes; a failed run is not worth an async retry.
+            retry_attempts=0 if spec.key == "sweeper" else None,
+        )
+        for name_ in access.read_write:
+            tables[name_].grant_read_write_data(function)
+        for name_ in access.read + access.read_update:
+            tables[name_].grant_read_data(function)
+        for name_ in access.read_update:
+            tables[name_].grant(function, "dynamodb:UpdateItem")
+        self.log_groups[spec.key] = log_group
+        return function

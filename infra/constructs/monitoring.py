@@ -1,0 +1,163 @@
+"""CloudWatch dashboard and alarms on the Powertools business metrics (namespace SpeakPho,
+dimension `service` as Powertools EMF writes it) and on the background Lambdas.
+
+Alarms notify one SNS topic: the `AlarmTopicArn` stack parameter when given at deploy time
+(default: context alarmTopicArn), otherwise a topic this stack creates (optionally with an
+e-mail subscription, parameter `AlarmEmail`).
+"""
+from __future__ import annotations
+
+from aws_cdk import CfnCondition, CfnParameter, CfnResource, Duration, Fn, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.functions import METRICS_NAMESPACE
+from infra.settings import StackSettings
+
+SESSION_SERVICE = "session"
+SWEEPER_SERVICE = "sweeper"
+
+
+def business_metric(name: str, service: str, period: Duration, label: str | None = None) -> cw.Metric:
+    return cw.Metric(namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": service},
+                     statistic="Sum", period=period, label=label or name)
+
+
+def ratio_percent(numerator: str, denominator: str, min_denominator: int) -> str:
+    """Metric math: 100 * numerator / denominator, 0 while the denominator is below the minimum volume."""
+    return (f"IF(FILL({denominator}, 0) >= {min_denominator}, "
+            f"100 * FILL({numerator}, 0) / {denominator}, 0)")
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings,
+                 sweeper: lambda_.Function, rollups: lambda_.Function, rollups_failures: sqs.IQueue,
+                 http_functions: dict[str, lambda_.Function], rest_api: apigw.RestApi) -> None:
+        super().__init__(scope, construct_id)
+        self.settings = settings
+        period = Duration.minutes(settings.alarm_period_minutes)
+        self.topic_arn = self._alarm_topic(settings)
+        action = cw_actions.SnsAction(sns.Topic.from_topic_arn(self, "AlarmTarget", self.topic_arn))
+
+        def metric(name: str, service: str = SESSION_SERVICE, label: str | None = None) -> cw.Metric:
+            return business_metric(name, service, period, label)
+
+        self.abnormal_close_share = cw.MathExpression(
+            expression=ratio_percent("abnormal", "ended", settings.alarm_min_sessions),
+            using_metrics={"abnormal": metric("AbnormalCloses"), "ended": metric("SessionsEnded")},
+            period=period, label="Abnormal closes (1006/1011) % of ended sessions")
+        self.switch_rate = cw.MathExpression(
+            expression=ratio_percent("switches", "started", settings.alarm_min_sessions),
+            using_metrics={"switches": metric("ProviderSwitches"), "started": metric("SessionsStarted")},
+            period=period, label="Provider switches % of started sessions")
+
+        self.alarms: dict[str, cw.Alarm] = {}
+        self._alarm("AbnormalCloseShare", self.abnormal_close_share, settings.abnormal_close_share_percent,
+                    f"More than {settings.abnormal_close_share_percent:g}% of ended sessions closed abnormally "
+                    "(WebSocket 1006/1011).", evaluation_periods=3, datapoints=2)
+        self._alarm("ProviderSwitchRate", self.switch_rate, settings.provider_switch_rate_percent,
+                    f"More than {settings.provider_switch_rate_percent:g}% of started sessions switched provider "
+                    "(Gemini failing over to OpenAI).", evaluation_periods=3, datapoints=2)
+        self._alarm("SweeperErrors", sweeper.metric_errors(period=period, statistic="Sum"), 1,
+                    "The stale-session sweeper failed: stale sessions are not being closed.")
+        self._alarm("SweeperNotRunning", sweeper.metric_invocations(period=Duration.minutes(10), statistic="Sum"), 1,
+                    "The stale-session sweeper did not run for 10 minutes.",
+                    comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    missing=cw.TreatMissingData.BREACHING)
+        self._alarm("RollupsErrors", rollups.metric_errors(period=period, statistic="Sum"), 1,
+                    "The sessions-stream rollups processor failed; admin stats may lag.")
+        self._alarm("RollupsIteratorAge",
+                    rollups.metric("IteratorAge", period=period, statistic="Maximum"), settings.iterator_age_ms,
+                    f"The rollups processor is more than {settings.iterator_age_ms} ms behind the sessions stream.",
+                    evaluation_periods=2, datapoints=2)
+        self._alarm("RollupsDeadLetters",
+                    rollups_failures.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
+                    1, "Session stream records failed every retry and were sent to the rollups failure queue.")
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(action)
+
+        self.dashboard = self._dashboard(metric, sweeper, rollups, rollups_failures, http_functions, rest_api)
+
+    def _alarm_topic(self, settings: StackSettings) -> str:
+        stack = Stack.of(self)
+        topic_arn = CfnParameter(
+            stack, "AlarmTopicArn", type="String", default=settings.alarm_topic_arn,
+            allowed_pattern=r"^$|^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$",
+            description="SNS topic for the alarms; leave empty to let the stack create one.")
+        email = CfnParameter(
+            stack, "AlarmEmail", type="String", default=settings.alarm_email,
+            description="Optional e-mail subscribed to the topic the stack creates (ignored with AlarmTopicArn).")
+        self.create_topic = CfnCondition(self, "CreateAlarmTopic",
+                                         expression=Fn.condition_equals(topic_arn.value_as_string, ""))
+        subscribe = CfnCondition(self, "SubscribeAlarmEmail", expression=Fn.condition_and(
+            self.create_topic, Fn.condition_not(Fn.condition_equals(email.value_as_string, ""))))
+        self.created_topic = sns.Topic(self, "AlarmTopic", display_name="Speak Pho alarms", enforce_ssl=True)
+        for child in self.created_topic.node.find_all():
+            if isinstance(child, CfnResource):
+                child.cfn_options.condition = self.create_topic
+        subscription = sns.CfnSubscription(self, "AlarmEmailSubscription", protocol="email",
+                                           endpoint=email.value_as_string, topic_arn=self.created_topic.topic_arn)
+        subscription.cfn_options.condition = subscribe
+        return Fn.condition_if(self.create_topic.logical_id, self.created_topic.topic_arn,
+                               topic_arn.value_as_string).to_string()
+
+    def _alarm(self, name: str, metric: cw.IMetric, threshold: float, description: str, *,
+               evaluation_periods: int = 1, datapoints: int = 1,
+               comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+               missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING) -> None:
+        self.alarms[name] = cw.Alarm(
+            self, name, metric=metric, threshold=threshold, alarm_description=description,
+            evaluation_periods=evaluation_periods, datapoints_to_alarm=datapoints,
+            comparison_operator=comparison, treat_missing_data=missing)
+
+    def _dashboard(self, metric, sweeper, rollups, rollups_failures, http_functions, rest_api) -> cw.Dashboard:
+        width = 8
+        dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(24))
+        dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24))
+        dashboard.add_widgets(
+            cw.GraphWidget(title="Sessions", width=width,
+                           left=[metric("SessionsStarted", label="started"), metric("SessionsEnded", label="ended")]),
+            cw.GraphWidget(title="Abnormal closes (%)", width=width, left=[self.abnormal_close_share],
+                           left_annotations=[cw.HorizontalAnnotation(
+                               value=self.settings.abnormal_close_share_percent, label="alarm")]),
+            cw.GraphWidget(title="Provider switch rate (%)", width=width, left=[self.switch_rate],
+                           left_annotations=[cw.HorizontalAnnotation(
+                               value=self.settings.provider_switch_rate_percent, label="alarm")]),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(title="Disconnects", width=width,
+                           left=[metric("Disconnects", label="non-1000 closes"),
+                                 metric("AbnormalCloses", label="1006/1011"),
+                                 metric("ProviderSwitches", label="provider switches")]),
+            cw.GraphWidget(title="Minutes used", width=width, left=[metric("MinutesUsed")]),
+            cw.GraphWidget(title="Stale sessions closed (sweeper)", width=width,
+                           left=[metric("StaleSessionsClosed", service=SWEEPER_SERVICE)],
+                           right=[sweeper.metric_errors(statistic="Sum", label="sweeper errors")]),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(title="API requests and errors", width=width,
+                           left=[rest_api.metric_count(label="requests")],
+                           right=[rest_api.metric_client_error(label="4XX"),
+                                  rest_api.metric_server_error(label="5XX")]),
+            cw.GraphWidget(title="API latency p90 (ms)", width=width,
+                           left=[rest_api.metric_latency(statistic="p90", label="latency"),
+                                 rest_api.metric_integration_latency(statistic="p90", label="integration")]),
+            cw.GraphWidget(title="Lambda errors", width=width,
+                           left=[fn.metric_errors(statistic="Sum", label=name)
+                                 for name, fn in {**http_functions, "sweeper": sweeper, "rollups": rollups}.items()]),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(title="Lambda duration p90 (ms)", width=width,
+                           left=[fn.metric_duration(statistic="p90", label=name)
+                                 for name, fn in http_functions.items()]),
+            cw.GraphWidget(title="Rollups iterator age (ms)", width=width,
+                           left=[rollups.metric("IteratorAge", statistic="Maximum", label="iterator age")]),
+            cw.GraphWidget(title="Rollups failure queue", width=width,
+                           left=[rollups_failures.metric_approximate_number_of_messages_visible(label="messages")]),
+        )
+        return dashboard

@@ -1,0 +1,25 @@
+"""EventBridge schedule of the stale-session sweeper."""
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+
+class SweeperSchedule(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, sweeper: lambda_.IFunction,
+                 every_minutes: int = 2) -> None:
+        super().__init__(scope, construct_id)
+        self.rule = events.Rule(
+            self, "Rule",
+            description="Close sessions whose heartbeats stopped (STALE_AFTER_SECONDS)",
+            schedule=events.Schedule.rate(Duration.minutes(every_minutes)),
+            targets=[targets.LambdaFunction(
+                sweeper,
+                # The next run is minutes away: a missed run is not worth retrying late.
+                retry_attempts=0,
+                max_event_age=Duration.minutes(every_minutes),
+            )],
+        )

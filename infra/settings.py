@@ -1,0 +1,88 @@
+"""Deploy-time knobs of the stack, read from CDK context (cdk.json or `-c key=value`).
+
+Defaults live here, not only in cdk.json, so tests that build the stack without the CLI
+get the same values as `npx cdk synth`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from constructs import Construct
+
+# Context key -> settings field. Values given with `-c key=value` arrive as strings.
+CONTEXT_KEYS = {
+    "stageName": "stage_name",
+    "logLevel": "log_level",
+    "planMinutes": "plan_minutes",
+    "staleAfterSeconds": "stale_after_seconds",
+    "sweepEveryMinutes": "sweep_every_minutes",
+    "alarmTopicArn": "alarm_topic_arn",
+    "alarmEmail": "alarm_email",
+    "alarmPeriodMinutes": "alarm_period_minutes",
+    "alarmMinSessions": "alarm_min_sessions",
+    "abnormalCloseSharePercent": "abnormal_close_share_percent",
+    "providerSwitchRatePercent": "provider_switch_rate_percent",
+    "iteratorAgeMs": "iterator_age_ms",
+    "apiThrottleRate": "api_throttle_rate",
+    "apiThrottleBurst": "api_throttle_burst",
+    "authDomainPrefix": "auth_domain_prefix",
+    "callbackUrls": "callback_urls",
+    "layerDependencies": "layer_dependencies",
+}
+
+LAYER_DEPENDENCY_MODES = ("pip", "none")
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    stage_name: str = "prod"
+    log_level: str = "INFO"
+    plan_minutes: str = "free=30,pro=600"      # PLAN_MINUTES of speakpho.config
+    stale_after_seconds: int = 120
+    sweep_every_minutes: int = 2
+    # Alarms go to this SNS topic; empty = the stack creates one (CfnParameter AlarmTopicArn overrides at deploy).
+    alarm_topic_arn: str = ""
+    alarm_email: str = ""                        # optional subscription of the created topic
+    alarm_period_minutes: int = 5
+    alarm_min_sessions: int = 5                  # below this many sessions in a period, ratios do not alarm
+    abnormal_close_share_percent: float = 10.0   # AbnormalCloses / SessionsEnded
+    provider_switch_rate_percent: float = 20.0   # ProviderSwitches / SessionsStarted
+    iterator_age_ms: int = 60_000                # rollups stream processor lag
+    api_throttle_rate: int = 50
+    api_throttle_burst: int = 100
+    auth_domain_prefix: str = ""                 # empty = "speakpho-<stack uuid>"
+    callback_urls: tuple[str, ...] = ()          # extra OAuth callback/logout URLs (e.g. a custom domain)
+    # "pip": the layer carries requirements.txt built for the Lambda runtime (real synth/deploy).
+    # "none": only our package (infra tests; never deploy this).
+    layer_dependencies: str = "pip"
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> "StackSettings":
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, name in CONTEXT_KEYS.items():
+            raw = scope.node.try_get_context(key)
+            if raw is None or raw == "":
+                continue
+            values[name] = _coerce(raw, types[name], key)
+        settings = cls(**values)
+        if settings.layer_dependencies not in LAYER_DEPENDENCY_MODES:
+            raise ValueError(f"context layerDependencies must be one of {LAYER_DEPENDENCY_MODES}, "
+                             f"got {settings.layer_dependencies!r}")
+        return settings
+
+
+def _coerce(raw: Any, type_name: Any, key: str) -> Any:
+    type_name = str(type_name)
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+        if type_name.startswith("tuple"):
+            items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"context {key}={raw!r} is not a valid {type_name}") from exc

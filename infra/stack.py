@@ -1,0 +1,64 @@
+"""The Speak Pho Real stack: composes one construct per concern."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Aws, CfnOutput, Stack
+from constructs import Construct
+
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.functions import Functions
+from infra.constructs.layer import CommonLayer
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.schedules import SweeperSchedule
+from infra.constructs.tables import DataTables
+from infra.constructs.web import WEB_DIR, WebHosting
+from infra.nag import acknowledge_findings
+from infra.settings import StackSettings
+
+
+class SpeakPhoStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings | None = None,
+                 web_dir: Path = WEB_DIR, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.settings = settings = settings or StackSettings.from_context(self)
+
+        self.tables = DataTables(self, "Tables")
+        self.layer = CommonLayer(self, "CommonLayer", dependencies=settings.layer_dependencies)
+        self.web = WebHosting(self, "Web", web_dir=web_dir)
+        self.auth = Auth(self, "Auth", web_url=self.web.url, domain_prefix=settings.auth_domain_prefix,
+                         extra_urls=settings.callback_urls)
+        self.functions = Functions(self, "Functions", tables=self.tables, layer=self.layer.layer,
+                                   settings=settings, web_origin=self.web.url)
+        self.api = Api(self, "Api", functions=self.functions.by_area, user_pool=self.auth.user_pool,
+                       web_origin=self.web.url, settings=settings)
+        self.schedule = SweeperSchedule(self, "SweeperSchedule", sweeper=self.functions.sweeper,
+                                        every_minutes=settings.sweep_every_minutes)
+        self.monitoring = Monitoring(self, "Monitoring", settings=settings, sweeper=self.functions.sweeper,
+                                     rollups=self.functions.rollups,
+                                     rollups_failures=self.functions.rollups_failures,
+                                     http_functions=self.functions.by_area, rest_api=self.api.rest_api)
+        self.web_config = {
+            "apiBase": self.api.base_url,
+            "auth": {
+                "mode": "cognito",
+                "region": Aws.REGION,
+                "userPoolId": self.auth.user_pool.user_pool_id,
+                "clientId": self.auth.client.user_pool_client_id,
+                "domain": self.auth.hosted_ui_url,
+                "redirectUri": f"{self.web.url}/",
+                "scopes": ["openid", "email", "profile"],
+            },
+        }
+        self.web.deploy(self.web_config)
+
+        CfnOutput(self, "ApiUrl", value=self.api.base_url, description="API base URL (append /api/...)")
+        CfnOutput(self, "WebUrl", value=self.web.url, description="Web app (CloudFront)")
+        CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.auth.client.user_pool_client_id)
+        CfnOutput(self, "AuthDomain", value=self.auth.hosted_ui_url, description="Cognito hosted UI")
+        CfnOutput(self, "AlarmTopic", value=self.monitoring.topic_arn, description="SNS topic of the alarms")
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
+
+        acknowledge_findings(self)

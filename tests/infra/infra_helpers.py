@@ -1,0 +1,18 @@
+"""Helpers of the infra tests (template walking)."""
+from __future__ import annotations
+
+
+def refs(value) -> set[str]:
+    """Logical ids referenced (Ref / Fn::GetAtt) anywhere inside a template fragment (no AWS:: pseudo refs)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str) and not value["Ref"].startswith("AWS::"):
+            found.add(value["Ref"])
+        if "Fn::GetAtt" in value:
+            found.add(value["Fn::GetAtt"][0])
+        for v in value.values():
+            found |= refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= refs(v)
+    return found

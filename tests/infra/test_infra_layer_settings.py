@@ -1,0 +1,204 @@
+"""The common layer's Docker-free build (pip for the Lambda platform, cached offline) and
+the stack's context settings. No synthesis, no network."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infra import layer_build
+from infra.settings import StackSettings
+
+
+def fake_source(root: Path) -> Path:
+    source = root / "src"
+    (source / "speakpho").mkdir(parents=True)
+    (source / "speakpho" / "__init__.py").write_text("")
+    (source / "speakpho" / "tables.py").write_text("TABLES = ()\n")
+    (source / "speakpho" / "__pycache__").mkdir()
+    (source / "speakpho" / "__pycache__" / "tables.cpython-311.pyc").write_bytes(b"\0")
+    return source
+
+
+def test_pip_targets_the_lambda_runtime_not_this_machine(tmp_path):
+    command = layer_build.pip_command(tmp_path / "python")
+    joined = " ".join(command)
+    assert "--platform manylinux2014_x86_64" in joined
+    assert "--python-version 3.12" in joined
+    assert "--implementation cp" in joined
+    assert "--only-binary=:all:" in command        # pydantic-core must come as the manylinux wheel
+    assert f"-r {layer_build.REQUIREMENTS}" in joined
+    assert f"--target {tmp_path / 'python'}" in joined
+
+
+def test_layer_runtime_matches_functions():
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.constructs.layer import ARCHITECTURE, RUNTIME
+
+    assert RUNTIME.name == "python" + layer_build.PYTHON_VERSION
+    assert ARCHITECTURE.name == lambda_.Architecture.X86_64.name == "x86_64"
+    assert ARCHITECTURE.name in layer_build.PLATFORM
+
+
+def test_cache_key_follows_requirements(tmp_path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pydantic==2.14.4\n")
+    first = layer_build.cache_key(requirements)
+    requirements.write_text("pydantic==2.14.5\n")
+    assert layer_build.cache_key(requirements) != first
+    assert layer_build.deps_dir(requirements, tmp_path / "cache").parent.parent == tmp_path / "cache"
+
+
+def test_prune_leaves_runtime_provided_packages_to_the_runtime(tmp_path):
+    for name in ("boto3", "botocore", "s3transfer", "pydantic", "pydantic_core", "bin", "__pycache__"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.py").write_text("")
+    for name in ("botocore-1.44.8.dist-info", "pydantic-2.14.4.dist-info"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "pydantic" / "__pycache__").mkdir()
+    (tmp_path / "six.py").write_text("")
+    layer_build.prune(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "pydantic", "pydantic-2.14.4.dist-info", "pydantic_core", "six.py"]
+    assert not (tmp_path / "pydantic" / "__pycache__").exists()
+
+
+def test_cached_dependencies_are_reused_without_pip(tmp_path, monkeypatch):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("fsrs==6.3.2\n")
+    cache = tmp_path / "cache"
+    built = layer_build.deps_dir(requirements, cache)
+    built.mkdir(parents=True)
+    (built.parent / layer_build.COMPLETE_MARKER).write_text("done")
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("pip must not run when the cache is complete")
+
+    monkeypatch.setattr(subprocess, "run", no_network)
+    assert layer_build.build_dependencies(requirements, cache) == built
+
+
+def test_build_installs_prunes_and_marks_complete(tmp_path, monkeypatch):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("fsrs==6.3.2\n")
+    calls = []
+
+    def fake_pip(command, **kwargs):
+        calls.append(command)
+        target = Path(command[command.index("--target") + 1])
+        (target / "fsrs").mkdir(parents=True)
+        (target / "botocore").mkdir()
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(subprocess, "run", fake_pip)
+    built = layer_build.build_dependencies(requirements, tmp_path / "cache")
+    assert len(calls) == 1
+    assert sorted(p.name for p in built.iterdir()) == ["fsrs"]
+    assert (built.parent / layer_build.COMPLETE_MARKER).is_file()
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [built.parent.name]   # no leftovers
+
+
+def test_failed_pip_leaves_no_cache_and_says_why(tmp_path, monkeypatch):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("fsrs==6.3.2\n")
+    monkeypatch.setattr(subprocess, "run",
+                        lambda command, **kw: subprocess.CompletedProcess(command, 1, "", "No matching distribution"))
+    with pytest.raises(RuntimeError, match="No matching distribution"):
+        layer_build.build_dependencies(requirements, tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_assemble_without_dependencies_holds_only_our_code(tmp_path):
+    source = fake_source(tmp_path)
+    out = layer_build.assemble(tmp_path / "out", "none", source=source)
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert files == ["speakpho/__init__.py", "speakpho/tables.py"]
+
+
+def test_assemble_with_dependencies_adds_the_cached_tree(tmp_path):
+    source = fake_source(tmp_path)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("fsrs==6.3.2\n")
+    cache = tmp_path / "cache"
+    deps = layer_build.deps_dir(requirements, cache)
+    (deps / "fsrs").mkdir(parents=True)
+    (deps / "fsrs" / "__init__.py").write_text("VERSION = 6\n")
+    (deps.parent / layer_build.COMPLETE_MARKER).write_text("done")
+    out = layer_build.assemble(tmp_path / "out", "pip", source=source, requirements=requirements, cache_root=cache)
+    assert (out / "fsrs" / "__init__.py").read_text() == "VERSION = 6\n"
+    assert (out / "speakpho" / "tables.py").is_file()
+
+
+def test_asset_hash_follows_code_mode_and_requirements(tmp_path):
+    source = fake_source(tmp_path)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("fsrs==6.3.2\n")
+    base = layer_build.content_hash("pip", requirements, source)
+    assert layer_build.content_hash("none", requirements, source) != base
+    (source / "speakpho" / "tables.py").write_text("TABLES = (1,)\n")
+    changed = layer_build.content_hash("pip", requirements, source)
+    assert changed != base
+    requirements.write_text("fsrs==6.3.3\n")
+    assert layer_build.content_hash("pip", requirements, source) != changed
+    (source / "speakpho" / "__pycache__" / "tables.cpython-311.pyc").write_bytes(b"\1")
+    assert layer_build.content_hash("pip", requirements, source) == layer_build.content_hash("pip", requirements, source)
+
+
+def test_built_cache_if_present_is_for_the_lambda_platform():
+    built = layer_build.deps_dir()
+    if not (built.parent / layer_build.COMPLETE_MARKER).is_file():
+        pytest.skip("layer dependencies not built on this machine yet (npx cdk synth builds them)")
+    compiled = [p.name for p in (built / "pydantic_core").glob("*.so")]
+    assert compiled and all("cpython-312-x86_64-linux-gnu" in name for name in compiled)
+    assert not (built / "botocore").exists() and not (built / "boto3").exists()
+    assert (built / "aws_lambda_powertools").is_dir() and (built / "fsrs").is_dir()
+
+
+def test_settings_from_context_parse_cli_strings():
+    from aws_cdk import App
+
+    app = App(context={"staleAfterSeconds": "300", "abnormalCloseSharePercent": "12.5",
+                       "callbackUrls": "https://a.example/cb, https://b.example/cb", "alarmTopicArn": ""})
+    settings = StackSettings.from_context(app)
+    assert settings.stale_after_seconds == 300
+    assert settings.abnormal_close_share_percent == 12.5
+    assert settings.callback_urls == ("https://a.example/cb", "https://b.example/cb")
+    assert settings.alarm_topic_arn == "" and settings.sweep_every_minutes == 2
+
+
+@pytest.mark.parametrize("context,message", [
+    ({"layerDependencies": "docker"}, "layerDependencies"),
+    ({"iteratorAgeMs": "soon"}, "iteratorAgeMs"),
+])
+def test_settings_reject_bad_context(context, message):
+    from aws_cdk import App
+
+    with pytest.raises(ValueError, match=message):
+        StackSettings.from_context(App(context=context))
+
+
+@pytest.mark.parametrize("nag,registered", [(True, True), ("false", False)])
+def test_app_registers_cdk_nag_as_a_validation_plugin(monkeypatch, nag, registered):
+    """app.build_app adds AwsSolutionsChecks through Validations (cdk-nag 3), not as an Aspect."""
+    from aws_cdk import App, Stack
+    from cdk_nag import AwsSolutionsChecks
+
+    import app as cdk_app
+
+    added = []
+
+    class Spy:
+        def __init__(self, scope):
+            self.scope = scope
+
+        def add_plugins(self, *plugins):
+            added.extend((self.scope, p) for p in plugins)
+
+    monkeypatch.setattr(cdk_app, "SpeakPhoStack", lambda scope, name, **kw: Stack(scope, name))
+    monkeypatch.setattr(cdk_app, "Validations", type("V", (), {"of": staticmethod(Spy)}))
+    app, stack = cdk_app.build_app(App(context={"nag": nag}))
+    assert stack.stack_name == "SpeakPho"
+    assert [(scope is app, isinstance(p, AwsSolutionsChecks)) for scope, p in added] == \
+        ([(True, True)] if registered else [])
