@@ -7,7 +7,7 @@ PORT ?= 3000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python:$(CURDIR)/functions
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test token bench synth openapi browser-deps clean help
+.PHONY: dev test token bench synth openapi screenshots seed browser-deps clean help
 
 help:
 	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (in-memory DynamoDB)"
@@ -48,6 +48,14 @@ bench: $(VENV)/.ready node_modules/.ready
 
 synth: $(VENV)/.ready node_modules/.ready
 	npx cdk synth --quiet
+
+# Refresh docs/screenshots/ (the browser tests take them).
+screenshots: $(VENV)/.ready node_modules/.ready browser-deps
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest tests/browser -q
+
+# Fill a running `make dev` with demo sessions, corrections and health data.
+seed: $(VENV)/.ready
+	$(PY) tests/browser/browser_seed.py http://127.0.0.1:$(PORT)
 
 openapi: $(VENV)/.ready
 	$(PY) -m local.openapi > docs/openapi.json

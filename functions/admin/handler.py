@@ -6,12 +6,13 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho.api import create_app, gate
 
-from admin import allowance
+from admin import allowance, health_routes
 
 logger = Logger(service="admin")
 tracer = Tracer(service="admin")
 app = create_app(admin_only=True)
 app.include_router(allowance.router)
+app.include_router(health_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

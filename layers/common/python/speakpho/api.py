@@ -71,6 +71,7 @@ def create_app(*, admin_only: bool = False) -> APIGatewayRestResolver:
     # stack sets CORS_ALLOW_ORIGIN and the handlers answer the CORS headers themselves.
     origin = os.environ.get("CORS_ALLOW_ORIGIN")
     cors = CORSConfig(allow_origin=origin, allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                      expose_headers=["Content-Disposition", "X-Export-Rows", "X-Export-Truncated"],
                       max_age=3600) if origin else None
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.admin_only = admin_only  # read by gate()

@@ -1,0 +1,274 @@
+"""The rollup stream processor: replays count once, partial failures are reported,
+out-of-order and removed records converge, and stats cost follows the days in range."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from admin_helpers import admin, count_requests, end, pump, start, user  # noqa: F401 - fixtures
+from apitest import T0, data
+
+DAY = 86_400_000
+
+
+def invoke_rollups(api, records: list[dict]) -> dict:
+    """The deployed rollup handler, called as the event source mapping calls it."""
+    from infra.catalog import ROLLUPS
+
+    return api.gateway.invoke(ROLLUPS.handler, {"Records": records}, name="rollups")
+
+
+def stored_cells(client) -> dict[tuple[str, str], dict]:
+    """Every rollup cell (test-only full read of a small table)."""
+    from speakpho import ddb
+
+    items = [ddb.deserialize(i) for i in client.scan(TableName="session_rollups")["Items"]]
+    return {(i["pk"], i["sk"]): {k: v for k, v in i.items() if k not in ("pk", "sk")}
+            for i in items if i["pk"].startswith("month#")}
+
+
+def nonzero(cells: dict) -> dict:
+    return {k: {n: v for n, v in values.items() if v} for k, values in cells.items()
+            if any(values.values())}
+
+
+def session_image(session_id: str = "sess-1", **fields) -> dict:
+    image = {"sessionId": session_id, "userId": "alice", "userEmail": "alice@example.com", "status": "active",
+             "startedAt": T0, "startDay": "2026-11-10", "mode": "coach", "provider": "gemini",
+             "initialProvider": "gemini", "switchCount": 0, "version": 1}
+    image.update(fields)
+    return image
+
+
+def stats(admin, query: str = "") -> dict:
+    return data(admin.get("/api/admin/sessions", query=query))["stats"]
+
+
+# --------------------------------------------------------------------------- replay
+def test_replaying_the_whole_stream_counts_nothing_twice(api, admin, clock, pump, dynamodb):
+    from local.streams import StreamPump
+
+    alice, bob = user(api, "alice"), user(api, "bob")
+    a = start(alice, "coach", "gemini")
+    clock.advance(60)
+    data(alice.post("/api/session/switch-provider", {"sessionId": a, "provider": "openai"}))
+    clock.advance(60)
+    end(alice, a, provider="openai", disconnectCode=1006)
+    b = start(bob, "free", "gemini")
+    clock.advance(30)
+    end(bob, b)
+    assert pump.drain() == 5                     # 2 starts, 1 switch, 2 ends
+    first = stats(admin)
+    assert first["totalSessions"] == 2 and first["disconnectBreakdown"] == {"1006": 1}
+    assert first["avgDuration"] == 1.25          # (120 + 30) / 2 / 60
+    cells = stored_cells(dynamodb)
+
+    replay = StreamPump(api.gateway, dynamodb)   # no position: reads the stream from its start
+    assert replay.drain() == 5
+    assert stats(admin) == first
+    assert stored_cells(dynamodb) == cells
+
+
+def test_a_record_delivered_twice_in_one_batch_counts_once(api, admin, dynamodb):
+    from admin.rollups import stream_record
+
+    v1 = session_image()
+    v2 = session_image(status="ended", endedAt=T0 + 90_000, endReason="user_ended", disconnectCode=1000,
+                       version=2)
+    insert = stream_record(old_image=None, new_image=v1, sequence_number=1)
+    modify = stream_record(old_image=v1, new_image=v2, sequence_number=2)
+    result = invoke_rollups(api, [insert, modify, modify, insert])
+    assert result == {"batchItemFailures": []}
+    s = stats(admin)
+    assert (s["totalSessions"], s["endedSessions"], s["avgDuration"]) == (1, 1, 1.5)
+    assert s["disconnectBreakdown"] == {"1000": 1}
+    assert invoke_rollups(api, [modify]) == {"batchItemFailures": []}
+    assert stats(admin) == s
+
+
+def test_outcomes_of_applying_records(dynamodb):
+    from admin.rollups import apply_record, stream_record
+
+    v1 = session_image()
+    v2 = session_image(status="ended", endedAt=T0 + 60_000, endReason="user_ended", version=2)
+    v3 = session_image(status="ended", endedAt=T0 + 60_000, endReason="user_ended", version=3,
+                       contentStoredAt=T0 + 60_000, messageCount=4)   # nothing the rollups count
+    insert = stream_record(old_image=None, new_image=v1, sequence_number=1)
+    assert apply_record(insert) == "applied"
+    assert apply_record(insert) == "skipped"
+    assert apply_record(stream_record(old_image=v1, new_image=v2, sequence_number=2)) == "applied"
+    assert apply_record(insert) == "skipped"                       # older than what was applied
+    assert apply_record(stream_record(old_image=v2, new_image=v3, sequence_number=3)) == "unchanged"
+
+
+def test_records_out_of_order_converge_to_the_newest_image(api, admin):
+    from admin.rollups import stream_record
+
+    v1 = session_image(provider="gemini")
+    v2 = session_image(provider="openai", switchCount=1, version=2)
+    v3 = session_image(provider="openai", switchCount=1, version=3, status="ended", endedAt=T0 + 120_000,
+                       endReason="disconnect", disconnectCode=1011)
+    r1 = stream_record(old_image=None, new_image=v1, sequence_number=1)
+    r2 = stream_record(old_image=v1, new_image=v2, sequence_number=2)
+    r3 = stream_record(old_image=v2, new_image=v3, sequence_number=3)
+    # r2 is lost for a while: r3 arrives first, then r1 and r2 come late.
+    assert invoke_rollups(api, [r3, r1, r2]) == {"batchItemFailures": []}
+    s = stats(admin)
+    assert s["totalSessions"] == 1
+    assert s["providerBreakdown"] == {"gemini": 0, "openai": 1}
+    assert s["disconnectBreakdown"] == {"1011": 1} and s["providerSwitchRate"] == 1.0
+    assert s["avgDuration"] == 2.0
+
+
+def test_a_removed_session_leaves_the_stats_and_stays_out_on_replay(api, admin):
+    from admin.rollups import stream_record
+
+    v1 = session_image()
+    v2 = session_image(status="ended", endedAt=T0 + 60_000, endReason="user_ended", version=2)
+    insert = stream_record(old_image=None, new_image=v1, sequence_number=1)
+    modify = stream_record(old_image=v1, new_image=v2, sequence_number=2)
+    remove = stream_record(old_image=v2, new_image=None, sequence_number=3)
+    invoke_rollups(api, [insert, modify])
+    assert stats(admin)["totalSessions"] == 1
+    invoke_rollups(api, [remove])
+    assert stats(admin)["totalSessions"] == 0
+    invoke_rollups(api, [insert, modify, remove])
+    s = stats(admin)
+    assert (s["totalSessions"], s["endedSessions"], s["endReasonBreakdown"]) == (0, 0, {})
+
+
+def test_a_changed_ledger_is_read_again_not_overwritten(dynamodb):
+    from admin import health
+    from admin.health_store import health_store
+
+    store = health_store()
+    target = health.contribution(session_image())
+    deltas = health.contribution_delta(None, target)
+    assert store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target, deltas=deltas)
+    # A second writer that read "no ledger" loses, and nothing is added twice.
+    assert not store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target,
+                                   deltas=deltas)
+    assert not store.commit_rollup(session_id="sess-1", seen_version=7, version=8, target=target, deltas=deltas)
+    assert nonzero(stored_cells(dynamodb)) == {(target.pk, target.sk): {"sessions": 1}}
+    assert store.get_ledger("sess-1")["appliedVersion"] == 1
+
+
+def test_todays_new_session_is_listed_before_its_rollup_arrives(api, admin, pump):
+    alice = user(api, "alice")
+    sid = start(alice, "coach", "gemini")
+    page = data(admin.get("/api/admin/sessions"))
+    assert [s["id"] for s in page["sessions"]] == [sid]     # today's rows are always read
+    assert page["stats"]["totalSessions"] == 0               # the stream has not been fed yet
+    pump.drain()
+    assert data(admin.get("/api/admin/sessions"))["stats"]["totalSessions"] == 1
+
+
+# --------------------------------------------------------------------------- partial failures
+def test_a_bad_record_is_reported_and_the_others_are_applied(api, admin):
+    from admin.rollups import stream_record
+
+    good = stream_record(old_image=None, new_image=session_image("a"), sequence_number=101)
+    no_key = stream_record(old_image=None, new_image=session_image("b"), sequence_number=102)
+    no_key["dynamodb"]["Keys"] = {}
+    no_start = stream_record(old_image=None, new_image=session_image("c"), sequence_number=103)
+    del no_start["dynamodb"]["NewImage"]["startedAt"]
+    also_good = stream_record(old_image=None, new_image=session_image("d", mode="free"), sequence_number=104)
+    result = invoke_rollups(api, [good, no_key, no_start, also_good])
+    assert result == {"batchItemFailures": [{"itemIdentifier": "102"}, {"itemIdentifier": "103"}]}
+    s = stats(admin)
+    assert s["totalSessions"] == 2
+    assert data(admin.get("/api/admin/sessions", query="mode=free"))["stats"]["totalSessions"] == 1
+
+
+def test_a_batch_where_every_record_fails_is_an_error_so_it_is_retried(api):
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from admin.rollups import stream_record
+
+    bad = stream_record(old_image=None, new_image=session_image(), sequence_number=7)
+    bad["dynamodb"]["Keys"] = {}
+    with pytest.raises(BatchProcessingError):
+        invoke_rollups(api, [bad])
+
+
+def test_the_pump_redelivers_after_a_failure_then_moves_on(api, admin, dynamodb, caplog):
+    """A poison record is retried (like the mapping) and skipped after MAX_ATTEMPTS;
+    the records around it are counted once."""
+    from local import streams
+    from speakpho import ddb
+
+    alice = user(api, "alice")
+    good = start(alice, "coach", "gemini")
+    end(alice, good)
+    # A session row without startedAt cannot be rolled up: its records fail.
+    dynamodb.put_item(TableName="sessions", Item=ddb.serialize({"sessionId": "poison", "version": 1}))
+    bob = user(api, "bob")
+    later = start(bob, "free", "gemini")
+    pump = streams.StreamPump(api.gateway, dynamodb)
+    for _ in range(streams.MAX_ATTEMPTS + 1):
+        pump.drain()
+    s = stats(admin)
+    assert s["totalSessions"] == 2
+    assert {r["id"] for r in data(admin.get("/api/admin/sessions"))["sessions"]} == {good, later}
+    assert any("giving up on record" in r.getMessage() for r in caplog.records)
+
+
+# --------------------------------------------------------------------------- cost
+def test_seven_day_stats_make_the_same_requests_at_any_table_size(api, admin, dynamodb):
+    from admin.seeding import seed_sessions, synthetic_sessions
+    from speakpho.config import get_settings
+
+    def measure():
+        with count_requests(dynamodb) as series_calls:
+            data(admin.get("/api/admin/sessions/timeseries"))
+        with count_requests(dynamodb) as year_calls:
+            data(admin.get("/api/admin/sessions/timeseries", query="from=2025-11-11&to=2026-11-10"))
+        with count_requests(dynamodb) as list_calls:
+            page = data(admin.get("/api/admin/sessions"))
+        return series_calls, year_calls, list_calls, page["stats"]["totalSessions"]
+
+    seed_sessions(dynamodb, get_settings(), synthetic_sessions(150, end_ms=T0, seed=1), ledgers=False)
+    small = measure()
+    seed_sessions(dynamodb, get_settings(),
+                  synthetic_sessions(1350, end_ms=T0, seed=2, id_prefix="b-"), ledgers=False)
+    big = measure()
+    assert big[3] > small[3] > 0                     # the range really holds more sessions
+    assert small[0] == big[0] == ["Query"]           # 7 days of one month: one rollup Query
+    assert small[1] == big[1] == ["Query"] * 13      # a year: one Query per month
+    # The list reads at most one query per day in range (days without sessions are skipped
+    # with the rollups' help) plus the stats Query, however many sessions the table holds.
+    for calls in (small[2], big[2]):
+        assert set(calls) == {"Query"} and 2 <= len(calls) <= 7 + 1
+
+
+def test_seeded_cells_match_what_the_stream_processor_builds(api, admin, dynamodb, pump):
+    from admin.seeding import rollup_cells_for, seed_sessions, synthetic_sessions
+    from speakpho import ddb
+    from speakpho.config import get_settings
+
+    sessions = synthetic_sessions(60, end_ms=T0, days=40, seed=3)
+    ddb.batch_write(dynamodb, "sessions", puts=sessions)     # rows only: the stream does the rest
+    assert pump.drain() == 60
+    assert nonzero(stored_cells(dynamodb)) == nonzero(
+        {k: dict(v) for k, v in rollup_cells_for(sessions).items()})
+    before = stats(admin, "from=2026-10-01&to=2026-11-10")
+
+    more = synthetic_sessions(25, end_ms=T0, days=40, seed=4, id_prefix="seeded-")
+    seed_sessions(dynamodb, get_settings(), more)             # cells and ledgers written directly
+    assert pump.drain() == 25                                 # the pump sees the inserts...
+    after = stats(admin, "from=2026-10-01&to=2026-11-10")     # ...and the ledgers make it skip them
+    in_range = [s for s in more if s["startDay"] >= "2026-10-01"]
+    assert after["totalSessions"] == before["totalSessions"] + len(in_range)
+
+
+# --------------------------------------------------------------------------- export edge
+def test_csv_cells_cannot_become_formulas(api, admin, clock, pump):
+    mallory = api.as_user("mallory", email="=HYPERLINK(\"http://x\")@example.com")
+    sid = start(mallory, "free", "gemini")
+    clock.advance(30)
+    end(mallory, sid, disconnectCode=1006, disconnectReason="=cmd|' /C calc'!A0")
+    rows = list(csv.DictReader(io.StringIO(admin.get("/api/admin/sessions/export.csv").body)))
+    assert rows[0]["id"] == sid
+    assert rows[0]["userEmail"].startswith("'=") and rows[0]["disconnectReason"].startswith("'=")

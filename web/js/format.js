@@ -1,0 +1,42 @@
+// Formatting shared by the pages. Times are epoch milliseconds from the API.
+
+export function dateTime(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function date(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return new Date(ms).toLocaleDateString(undefined, { dateStyle: 'medium' });
+}
+
+/** "2026-11-26 10:05 UTC": the admin pages count days in UTC, so they show UTC. */
+export function utcDateTime(ms) {
+  if (ms === null || ms === undefined) return '—';
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+export function minutes(value) {
+  const n = Number(value || 0);
+  return `${n.toFixed(1)} min`;
+}
+
+export function percent(rate) {
+  return `${(Number(rate || 0) * 100).toFixed(1)}%`;
+}
+
+export function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function titleCase(text) {
+  if (!text) return '';
+  return String(text).replace(/_/g, ' ').replace(/^\w/, (c) => c.toUpperCase());
+}
+
+const PROVIDER_NAMES = { gemini: 'Gemini', openai: 'OpenAI' };
+
+export function providerName(provider) {
+  return PROVIDER_NAMES[provider] || titleCase(provider || '');
+}
