@@ -1,14 +1,20 @@
-"""Lambda entry point of the learning area (routes to come)."""
+"""Lambda entry point of the learning area."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho.api import create_app, gate
 
+from learning import routes
+
 logger = Logger(service="learning")
+tracer = Tracer(service="learning")
 app = create_app()
+app.include_router(routes.router)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
     return gate(app, event, context)

@@ -1,0 +1,26 @@
+"""Request bodies of the learning area (unknown fields are refused, naming the field)."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from speakpho.models import MAX_CORRECTIONS, MAX_TEXT, Category, StrictModel
+
+MAX_PAGE = 100_000
+
+
+class CorrectionReview(StrictModel):
+    """PATCH /api/learning/corrections/{id}. A confidenceLevel is an FSRS review."""
+    reviewed: bool | None = Field(default=None, strict=True)
+    confidenceLevel: int | None = Field(default=None, ge=0, le=5, strict=True)
+
+
+class ImportedCorrection(StrictModel):
+    original: str = Field(min_length=1, max_length=MAX_TEXT)
+    correction: str = Field(min_length=1, max_length=MAX_TEXT)
+    explanation: str | None = Field(default=None, max_length=MAX_TEXT)
+    category: Category | None = None
+    createdAt: int | None = Field(default=None, ge=0, le=10**14)  # epoch ms
+
+
+class CorrectionsImport(StrictModel):
+    corrections: list[ImportedCorrection] = Field(min_length=1, max_length=MAX_CORRECTIONS)

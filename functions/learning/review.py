@@ -1,0 +1,206 @@
+"""Corrections review: lists with filters and counters, reviews scheduled with FSRS, the
+review queue, and the import of corrections kept in the browser's localStorage.
+
+Domain logic only (plain data, a LearningStore, the clock); no HTTP here.
+
+Spaced repetition uses the maintained `fsrs` package (FSRS-6, default parameters, 90 %
+desired retention). Each correction is one card:
+
+* card id: fsrs wants an int; it is the top 64 bits of the correction's UUID
+  (``uuid.UUID(correctionId).int >> 64``): stable, derived from the correction id alone,
+  and small enough for a DynamoDB number.
+* card state: ``card.to_dict()`` stored on the correction item as ``fsrsCard`` with
+  ``fsrsSchema = 1``; read back with ``fsrs.Card.from_dict``.
+* a PATCH carrying ``confidenceLevel`` is one review at the clock's time, rated on the
+  six-grade self-assessment scale the way FSRS's maintainers map such scales:
+
+  ==================  =============
+  confidenceLevel     fsrs.Rating
+  ==================  =============
+  0, 1, 2             Again
+  3                   Hard
+  4                   Good
+  5                   Easy
+  ==================  =============
+
+* ``nextReviewAt`` = the card's due time in epoch ms, and ``dueAt`` (the key of the
+  corrections_due index) follows it. A never-rated correction is due from its creation,
+  so the review queue holds never-rated cards and rated cards whose time has come.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from botocore.exceptions import ClientError
+
+from speakpho import ddb
+from speakpho.clock import Clock
+from speakpho.corrections import STATS_SK, imported_correction_id, index_keys, new_correction_item
+from speakpho.errors import Conflict, NotFound, Unprocessable
+from speakpho.views import correction_stats_view, correction_view
+
+from learning import cursors
+from learning.learning_store import CORRECTION_LISTS, LearningStore, list_key_attributes
+from learning.requests import CorrectionReview, CorrectionsImport
+
+FSRS_SCHEMA = 1
+RATING_BY_CONFIDENCE = {0: "Again", 1: "Again", 2: "Again", 3: "Hard", 4: "Good", 5: "Easy"}
+REVIEW_ATTEMPTS = 3
+MAX_FUTURE_CREATED_MS = 24 * 3600 * 1000  # imported createdAt may run ahead of us by a clock skew, not more
+
+
+def fsrs_card_id(correction_id: str) -> int:
+    return uuid.UUID(correction_id).int >> 64
+
+
+def _utc(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc)
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@lru_cache(maxsize=1)
+def scheduler():
+    import fsrs  # only the PATCH route needs it
+
+    return fsrs.Scheduler()
+
+
+def schedule_review(item: dict, confidence_level: int, review_time: datetime) -> dict:
+    """The fields one review writes: the new card state, its schema and the next due time."""
+    import fsrs
+
+    stored = item.get("fsrsCard")
+    if stored is not None:
+        if item.get("fsrsSchema") != FSRS_SCHEMA:
+            raise Conflict("this correction's review state was written by a newer version; retry",
+                           code="card_schema_unknown")
+        card = fsrs.Card.from_dict(stored)
+    else:
+        card = fsrs.Card(card_id=fsrs_card_id(item["correctionId"]), due=_utc(item["createdAt"]))
+    rating = fsrs.Rating[RATING_BY_CONFIDENCE[confidence_level]]
+    card, _log = scheduler().review_card(card, rating, review_datetime=review_time)
+    due = _epoch_ms(card.due)
+    return {"fsrsCard": card.to_dict(), "fsrsSchema": FSRS_SCHEMA, "nextReviewAt": due, "dueAt": due}
+
+
+# --------------------------------------------------------------------------- lists
+def _correction_list(user_id: str, reviewed: bool | None, category: str | None) -> tuple[str, str, str]:
+    index, attribute = CORRECTION_LISTS[(reviewed is not None, category is not None)]
+    if attribute == "userId":
+        return index, attribute, user_id
+    keys = index_keys(user_id, category, bool(reviewed))
+    return index, attribute, keys[attribute]
+
+
+def _start_key(cursor: str, user_id: str, attribute: str, value: str) -> dict:
+    key = cursors.decode(cursor).get("k")
+    expected = list_key_attributes(attribute)
+    if (not isinstance(key, dict) or sorted(key) != sorted(expected) or key.get("userId") != user_id
+            or key.get(attribute) != value or not isinstance(key.get("createdAt"), int)
+            or not isinstance(key.get("correctionId"), str)):
+        raise cursors.invalid()  # malformed, someone else's, or made for other filters
+    return key
+
+
+def list_corrections(store: LearningStore, user_id: str, *, reviewed: bool | None, category: str | None,
+                     limit: int, cursor: str | None) -> dict:
+    """Newest first, from the one index matching the filters; stats cover every correction."""
+    index, attribute, value = _correction_list(user_id, reviewed, category)
+    start = _start_key(cursor, user_id, attribute, value) if cursor else None
+    items, more = store.list_corrections(index=index, partition_attribute=attribute, partition_value=value,
+                                         limit=limit, start_key=start)
+    result = {
+        "corrections": [correction_view(i) for i in items],
+        "stats": correction_stats_view(store.get_stats(user_id)),
+    }
+    if more and items:
+        last = items[-1]
+        result["nextCursor"] = cursors.encode({"k": {a: last[a] for a in list_key_attributes(attribute)}})
+    return result
+
+
+def review_queue(store: LearningStore, clock: Clock, user_id: str, *, limit: int) -> dict:
+    now = clock.now_ms()
+    items = store.due_corrections(user_id, now, limit)
+    return {"corrections": [correction_view(i) for i in items], "dueCount": store.count_due(user_id, now)}
+
+
+# --------------------------------------------------------------------------- review
+def review_correction(store: LearningStore, clock: Clock, user_id: str, correction_id: str,
+                      request: CorrectionReview) -> dict:
+    """Marks reviewed/unreviewed and, with a confidenceLevel, records an FSRS review.
+
+    A confidenceLevel implies reviewed=true (reviewed=false with one is refused). Without
+    a confidenceLevel the schedule is left as it is. The write is conditioned on the
+    version read, so concurrent reviews each apply once (the loser re-reads and retries).
+    """
+    if request.reviewed is None and request.confidenceLevel is None:
+        raise Unprocessable("give reviewed and/or confidenceLevel", {"field": "body"})
+    if request.reviewed is False and request.confidenceLevel is not None:
+        raise Unprocessable("a confidenceLevel is a review: it cannot come with reviewed=false",
+                            {"field": "reviewed"})
+    if correction_id == STATS_SK:
+        raise NotFound("correction not found")
+    for _ in range(REVIEW_ATTEMPTS):
+        item = store.get_correction(user_id, correction_id)
+        if not item:
+            raise NotFound("correction not found")
+        now = clock.now_ms()
+        reviewed = True if request.confidenceLevel is not None else bool(request.reviewed)
+        sets: dict = {"reviewed": reviewed, **index_keys(user_id, item.get("category"), reviewed)}
+        removes: tuple[str, ...] = ()
+        if reviewed:
+            sets["reviewedAt"] = now
+        else:
+            removes = ("reviewedAt",)
+        if request.confidenceLevel is not None:
+            sets["confidenceLevel"] = request.confidenceLevel
+            # the same clock reading as reviewedAt (clock.now_datetime() of that instant)
+            sets.update(schedule_review(item, request.confidenceLevel, _utc(now)))
+        delta = int(reviewed) - int(bool(item.get("reviewed")))
+        try:
+            store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
+                              sets=sets, removes=removes, reviewed_delta=delta)
+        except ClientError as exc:
+            if ddb.is_condition_failure(exc):
+                continue
+            raise
+        updated = {**item, **sets}
+        for name in removes:
+            updated.pop(name, None)
+        return {
+            "id": correction_id,
+            "reviewed": updated["reviewed"],
+            "reviewedAt": updated.get("reviewedAt"),
+            "confidenceLevel": updated.get("confidenceLevel", 0),
+            "nextReviewAt": updated.get("nextReviewAt"),
+        }
+    raise Conflict("this correction is being reviewed elsewhere; retry", code="review_contended")
+
+
+# --------------------------------------------------------------------------- import
+def import_corrections(store: LearningStore, clock: Clock, user_id: str, request: CorrectionsImport) -> dict:
+    """Migrates localStorage corrections. Ids are derived from the content, so importing
+    the same list again finds every item present and adds (and counts) nothing."""
+    now = clock.now_ms()
+    items: dict[str, dict] = {}
+    for i, c in enumerate(request.corrections):
+        if c.createdAt is not None and c.createdAt > now + MAX_FUTURE_CREATED_MS:
+            raise Unprocessable("createdAt is in the future", {"field": f"corrections.{i}.createdAt"})
+        correction_id = imported_correction_id(user_id, c.original, c.correction, c.createdAt)
+        if correction_id in items:
+            continue
+        created = c.createdAt if c.createdAt is not None else now
+        item = new_correction_item(user_id=user_id, correction_id=correction_id, session_id=None, index=None,
+                                   original=c.original, correction=c.correction, explanation=c.explanation,
+                                   category=c.category, created_at=created)
+        item["dueAt"] = min(created, now)
+        item["source"] = "import"
+        items[correction_id] = item
+    imported = store.insert_new_corrections(user_id, list(items.values()))
+    return {"imported": imported, "skipped": len(request.corrections) - imported}

@@ -1,0 +1,67 @@
+"""Learning area routes: history, session detail, corrections review, review queue,
+import and erasure. Every route acts on the caller's own data only."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from speakpho.api import caller, ok
+from speakpho.clock import clock
+from speakpho.models import Category
+
+from learning import history, review
+from learning.learning_store import learning_store
+from learning.requests import MAX_PAGE, CorrectionReview, CorrectionsImport
+
+router = Router()
+
+MAX_LIMIT = 50
+Cursor = Annotated[Optional[str], Query(min_length=1, max_length=1024)]
+Id = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+def _user_id() -> str:
+    return caller(router).user_id
+
+
+@router.get("/api/learning/history", summary="The caller's sessions, newest first")
+def get_history(page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+                cursor: Cursor = None):
+    return ok(history.history_page(learning_store(), _user_id(), page=page, limit=limit, cursor=cursor))
+
+
+@router.delete("/api/learning/history", summary="Erase the caller's transcripts and corrections")
+def delete_history():
+    return ok(history.erase_history(learning_store(), clock, _user_id()))
+
+
+@router.get("/api/learning/session/<id>", summary="One session with its transcript and corrections")
+def get_session(id: Id):  # noqa: A002 - the route's own parameter name
+    return ok(history.session_detail(learning_store(), _user_id(), id))
+
+
+@router.get("/api/learning/corrections", summary="The caller's corrections, newest first, with counters")
+def get_corrections(reviewed: Annotated[Optional[bool], Query()] = None,
+                    category: Annotated[Optional[Category], Query()] = None,
+                    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+                    cursor: Cursor = None):
+    return ok(review.list_corrections(learning_store(), _user_id(), reviewed=reviewed, category=category,
+                                      limit=limit, cursor=cursor))
+
+
+@router.patch("/api/learning/corrections/<id>", summary="Mark a correction reviewed and/or rate a review (FSRS)")
+def patch_correction(id: Id, body: Annotated[CorrectionReview, Body()]):  # noqa: A002
+    return ok(review.review_correction(learning_store(), clock, _user_id(), id, body))
+
+
+@router.get("/api/learning/review", summary="Corrections due for review, most overdue first")
+def get_review(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20):
+    return ok(review.review_queue(learning_store(), clock, _user_id(), limit=limit))
+
+
+@router.post("/api/learning/corrections/import", summary="Import corrections kept in localStorage")
+def import_corrections(body: Annotated[CorrectionsImport, Body()]):
+    return ok(review.import_corrections(learning_store(), clock, _user_id(), body))

@@ -1,0 +1,57 @@
+"""DynamoDB requests per call (the issue's budget: history page <= 3, session detail <= 3,
+PATCH <= 2), no Scan anywhere, and a history page costing the same at any depth."""
+from __future__ import annotations
+
+from learning_helpers import alice, correction, data, ddb_requests, run_session  # noqa: F401 - fixtures
+
+MESSAGES = [{"role": "user" if n % 2 else "coach", "text": f"câu số {n}", "timestamp": n} for n in range(40)]
+
+
+def _cost(ddb_requests, call) -> tuple[dict, int]:
+    ddb_requests.reset()
+    result = call()
+    assert "Scan" not in ddb_requests.calls, ddb_requests.calls
+    return dict(ddb_requests.calls), ddb_requests.total
+
+
+def test_requests_per_call_are_within_budget(alice, clock, ddb_requests):
+    few = [run_session(alice, clock, messages=MESSAGES[:4], corrections=[correction(n)]) for n in range(2)]
+    _, shallow = _cost(ddb_requests, lambda: data(alice.get("/api/learning/history", query="limit=10")))
+    for n in range(22):
+        run_session(alice, clock, messages=MESSAGES, corrections=[correction(n, "tone"), correction(n + 100)])
+    session_id = data(alice.get("/api/learning/history", query="limit=1"))["sessions"][0]["id"]
+
+    calls, first_page = _cost(ddb_requests, lambda: data(alice.get("/api/learning/history", query="limit=10")))
+    assert calls == {"GetItem": 1, "Query": 1} and first_page == shallow
+    _, last_page = _cost(ddb_requests, lambda: data(alice.get("/api/learning/history", query="page=3&limit=10")))
+    assert last_page == first_page == 2
+    cursor = data(alice.get("/api/learning/history", query="limit=10"))["nextCursor"]
+    assert _cost(ddb_requests, lambda: data(alice.get("/api/learning/history",
+                                                      query=f"limit=10&cursor={cursor}")))[1] == 2
+
+    calls, detail = _cost(ddb_requests, lambda: data(alice.get(f"/api/learning/session/{session_id}")))
+    assert calls == {"GetItem": 1, "Query": 2} and detail <= 3
+    old_detail = _cost(ddb_requests, lambda: data(alice.get(f"/api/learning/session/{few[0]}")))[1]
+    assert old_detail == detail
+
+    correction_id = data(alice.get("/api/learning/corrections"))["corrections"][0]["id"]
+    calls, flip = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                               {"reviewed": True, "confidenceLevel": 4})))
+    assert calls == {"GetItem": 1, "TransactWriteItems": 1} and flip <= 2
+    calls, again = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                                {"confidenceLevel": 5})))
+    assert calls == {"GetItem": 1, "UpdateItem": 1} and again <= 2
+
+    for query in ("", "reviewed=false", "category=tone", "category=tone&reviewed=true", "limit=5"):
+        calls, listing = _cost(ddb_requests, lambda: data(alice.get("/api/learning/corrections", query=query)))
+        assert calls == {"Query": 1, "GetItem": 1}, (query, calls)
+    calls, queue = _cost(ddb_requests, lambda: data(alice.get("/api/learning/review")))
+    assert calls == {"Query": 2}
+    calls, _ = _cost(ddb_requests, lambda: data(alice.post("/api/learning/corrections/import", {
+        "corrections": [{"original": f"o{n}", "correction": f"c{n}"} for n in range(150)]})))
+    assert calls == {"BatchGetItem": 2, "TransactWriteItems": 2}
+    calls, _ = _cost(ddb_requests, lambda: data(alice.post("/api/learning/corrections/import", {
+        "corrections": [{"original": f"o{n}", "correction": f"c{n}"} for n in range(150)]})))
+    assert calls == {"BatchGetItem": 2}  # a repeated import writes nothing
+    calls, _ = _cost(ddb_requests, lambda: data(alice.delete("/api/learning/history")))
+    assert "Scan" not in calls and calls["GetItem"] == 1
