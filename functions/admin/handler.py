@@ -9,7 +9,7 @@ from speakpho.api import create_app, gate
 from admin import allowance, health_routes
 
 logger = Logger(service="admin")
-tracer = Tracer(service="admin")
+tracer = Tracer(service="admin", patch_modules=["botocore"])  # patching everything would import requests at cold start
 app = create_app(admin_only=True)
 app.include_router(allowance.router)
 app.include_router(health_routes.router)

@@ -9,7 +9,7 @@ from speakpho.api import create_app, gate
 from learning import routes
 
 logger = Logger(service="learning")
-tracer = Tracer(service="learning")
+tracer = Tracer(service="learning", patch_modules=["botocore"])  # patching everything would import requests at cold start
 app = create_app()
 app.include_router(routes.router)
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 
 class Settings(BaseModel):
+    model_config = {"defer_build": True}  # built when first read, not at import
     usage_periods_table: str = "usage_periods"
     sessions_table: str = "sessions"
     session_messages_table: str = "session_messages"

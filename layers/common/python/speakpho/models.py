@@ -34,8 +34,9 @@ MAX_REASON = 500
 
 
 class StrictModel(BaseModel):
-    # Unknown fields are refused: a typo must not be silently dropped.
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields are refused: a typo must not be silently dropped. Validators are built on
+    # first use, not at import: a cold start builds only the models its first request needs.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class StartSessionRequest(StrictModel):

@@ -153,15 +153,22 @@ def table_name(spec: TableSpec) -> str:
     return getattr(get_settings(), f"{spec.logical_name}_table")
 
 
-def create_missing_tables(client, prefix: str = "") -> list[str]:
-    """Create every table that does not exist yet; returns the names created."""
+def create_missing_tables(client, *, streams: bool = True) -> list[str]:
+    """Create every table that does not exist yet; returns the names created.
+
+    `streams=False` is for bulk benchmarks on dynoxide, which keeps every stream record and
+    slows each write as they pile up; nothing else should turn streams off.
+    """
     existing = set(client.list_tables().get("TableNames", []))
     created = []
     for spec in TABLES:
-        name = prefix + table_name(spec) if prefix else table_name(spec)
+        name = table_name(spec)
         if name in existing:
             continue
-        client.create_table(**create_table_request(spec, name))
+        request = create_table_request(spec, name)
+        if not streams:
+            request.pop("StreamSpecification", None)
+        client.create_table(**request)
         if spec.ttl_attribute:
             try:
                 client.update_time_to_live(TableName=name, TimeToLiveSpecification={

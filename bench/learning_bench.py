@@ -1,0 +1,46 @@
+"""Learning routes in `make bench`: requests per call on a learner with 23 sessions."""
+from __future__ import annotations
+
+
+def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
+    print("learning area")
+    lan = Caller(gateway, meter, "bench-lan")
+    for i in range(23):
+        started, _ = lan.call("POST", "/api/session/start", {"topic": f"topic {i}"})
+        clock.advance(20)
+        messages = [{"role": "user" if m % 2 else "coach", "text": f"Câu {m}: Tôi muốn ăn phở", "timestamp": m}
+                    for m in range(40)]
+        lan.call("POST", "/api/session/end", {
+            "sessionId": started["sessionId"], "messages": messages,
+            "corrections": [{"original": f"sai {i}", "correction": f"đúng {i}",
+                             "category": "grammar" if i % 2 else "tone"}]})
+    print("  (23 sessions of 40 messages and 1 correction stored)")
+    page1, r = lan.call("GET", "/api/learning/history", query="page=1&limit=10")
+    record("learning", "GET /api/learning/history page=1", r, 3)
+    _, r = lan.call("GET", "/api/learning/history", query="page=3&limit=10")
+    record("learning", "GET /api/learning/history page=3", r, 3)
+    if page1.get("nextCursor"):
+        _, r = lan.call("GET", "/api/learning/history", query=f"limit=10&cursor={page1['nextCursor']}")
+        record("learning", "GET /api/learning/history cursor", r, 3)
+    newest = page1["sessions"][0]["id"]
+    _, r = lan.call("GET", f"/api/learning/session/{newest}")
+    record("learning", "GET /api/learning/session/{id} (40 messages)", r, 3)
+    listed, r = lan.call("GET", "/api/learning/corrections", query="limit=20")
+    record("learning", "GET /api/learning/corrections", r)
+    _, r = lan.call("GET", "/api/learning/corrections", query="category=tone&reviewed=false&limit=20")
+    record("learning", "GET /api/learning/corrections filtered", r)
+    first = listed["corrections"][0]["id"]
+    _, r = lan.call("PATCH", f"/api/learning/corrections/{first}", {"reviewed": True, "confidenceLevel": 4})
+    record("learning", "PATCH /api/learning/corrections/{id} (first review)", r, 2)
+    _, r = lan.call("PATCH", f"/api/learning/corrections/{first}", {"confidenceLevel": 5})
+    record("learning", "PATCH /api/learning/corrections/{id} (again)", r, 2)
+    _, r = lan.call("GET", "/api/learning/review", query="limit=20")
+    record("learning", "GET /api/learning/review", r)
+    items = [{"original": f"cũ {i}", "correction": f"mới {i}", "category": "vocabulary",
+              "createdAt": 1_790_000_000_000 + i} for i in range(150)]
+    _, r = lan.call("POST", "/api/learning/corrections/import", {"corrections": items})
+    record("learning", "POST /api/learning/corrections/import (150 new)", r)
+    _, r = lan.call("POST", "/api/learning/corrections/import", {"corrections": items})
+    record("learning", "POST /api/learning/corrections/import (same again)", r)
+    _, r = lan.call("DELETE", "/api/learning/history")
+    record("learning", "DELETE /api/learning/history (23 sessions)", r, note="grows with what is erased")
