@@ -12,34 +12,14 @@ from functools import lru_cache
 from botocore.exceptions import ClientError
 
 from speakpho import ddb
-from speakpho.config import Settings
+from speakpho.store import TableStore
 from speakpho.deps import resettable
 
 from admin.health import NORMAL_CLOSE, Contribution, HealthFilter, ledger_key
 
 
 @dataclass
-class HealthStore:
-    client: object
-    settings: Settings
-
-    # table names -----------------------------------------------------------
-    @property
-    def sessions(self) -> str:
-        return self.settings.sessions_table
-
-    @property
-    def rollups(self) -> str:
-        return self.settings.session_rollups_table
-
-    @property
-    def messages(self) -> str:
-        return self.settings.session_messages_table
-
-    @property
-    def corrections(self) -> str:
-        return self.settings.corrections_table
-
+class HealthStore(TableStore):
     # rollups ---------------------------------------------------------------
     def rollup_cells(self, day_from: str, day_to: str) -> list[dict]:
         """Cells of the days in range: one Query per month (a month holds at most a few

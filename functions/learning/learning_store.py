@@ -12,11 +12,12 @@ from botocore.exceptions import ClientError
 
 from speakpho import ddb
 from speakpho.aws import dynamodb_client
-from speakpho.config import Settings, get_settings
+from speakpho.config import get_settings
+from speakpho.store import TableStore
 from speakpho.corrections import STATS_SK, stats_increment
 from speakpho.deps import resettable
+from speakpho.metering_store import PROFILE_SK
 
-PROFILE_SK = "profile"          # the usage_periods row holding sessionCount (see metering_store)
 TRANSACT_LIMIT = 100            # DynamoDB's ceiling on actions per transaction
 IMPORT_CHUNK = TRANSACT_LIMIT - 1  # puts per transaction, plus the counters update
 BATCH_GET_LIMIT = 100
@@ -36,26 +37,7 @@ def list_key_attributes(partition_attribute: str) -> tuple[str, ...]:
 
 
 @dataclass
-class LearningStore:
-    client: object
-    settings: Settings
-
-    @property
-    def periods(self) -> str:
-        return self.settings.usage_periods_table
-
-    @property
-    def sessions(self) -> str:
-        return self.settings.sessions_table
-
-    @property
-    def messages(self) -> str:
-        return self.settings.session_messages_table
-
-    @property
-    def corrections(self) -> str:
-        return self.settings.corrections_table
-
+class LearningStore(TableStore):
     # --------------------------------------------------------------- history
     def get_profile(self, user_id: str) -> dict:
         """sessionCount (last historySeq) and historyErasedThrough; {} for a new learner."""

@@ -16,7 +16,7 @@ from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id
 from speakpho.errors import Conflict, LimitReached, NotFound
-from speakpho.metering_store import PROFILE_SK, MeteringStore
+from speakpho.metering_store import MeteringStore
 from speakpho.models import EndSessionRequest, StartSessionRequest
 from speakpho.views import minutes, session_view, usage_view
 
@@ -343,4 +343,4 @@ def allowance_history(store: MeteringStore, user_id: str, period: str) -> list[d
 
 
 __all__ = ["UserRef", "get_usage", "start_session", "heartbeat", "switch_provider", "end_session",
-           "close_stale_sessions", "set_allowance", "allowance_history", "PROFILE_SK"]
+           "close_stale_sessions", "set_allowance", "allowance_history"]

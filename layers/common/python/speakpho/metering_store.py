@@ -9,7 +9,7 @@ import zlib
 from dataclasses import dataclass
 
 from speakpho import ddb
-from speakpho.config import Settings
+from speakpho.store import TableStore
 from speakpho.corrections import STATS_SK, stats_increment
 
 PROFILE_SK = "profile"
@@ -23,27 +23,7 @@ def active_shard(user_id: str) -> str:
 
 
 @dataclass
-class MeteringStore:
-    client: object
-    settings: Settings
-
-    # table names -----------------------------------------------------------
-    @property
-    def periods(self) -> str:
-        return self.settings.usage_periods_table
-
-    @property
-    def sessions(self) -> str:
-        return self.settings.sessions_table
-
-    @property
-    def messages(self) -> str:
-        return self.settings.session_messages_table
-
-    @property
-    def corrections(self) -> str:
-        return self.settings.corrections_table
-
+class MeteringStore(TableStore):
     # reads -----------------------------------------------------------------
     def get_period(self, user_id: str, period: str) -> dict | None:
         resp = self.client.get_item(TableName=self.periods, ConsistentRead=True,
