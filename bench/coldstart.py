@@ -28,6 +28,16 @@ HANDLERS = {
     "rollups": "import admin.rollups",
 }
 
+# Not handlers: what the mandated framework costs on its own, printed for reference so a
+# reader can tell our code's share from Powertools' and pydantic's.
+REFERENCES = {
+    "ref: client + Powertools REST resolver (validation on)":
+        "import boto3\nboto3.client('dynamodb')\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "APIGatewayRestResolver(enable_validation=True)",
+    "ref: client + pydantic BaseModel": "import boto3\nboto3.client('dynamodb')\nfrom pydantic import BaseModel",
+}
+
 PROBE = """
 import time, sys
 t0 = time.perf_counter()
@@ -63,6 +73,7 @@ def measure(rounds: int = 9, handlers: dict | None = None) -> dict:
         rel = ROOT / "functions" / (module.replace(".", "/") + ".py")
         if rel.exists():
             available[name] = code + "\n" + WARM_CLIENT
+    available.update(REFERENCES)
     # Compile .pyc files first so the first sample does not pay for it.
     for code in [FLOOR, *available.values()]:
         sample(code)
@@ -76,7 +87,9 @@ def measure(rounds: int = 9, handlers: dict | None = None) -> dict:
     return {
         "floor_ms": round(floor, 1),
         "handlers": {n: {"init_ms": round(medians[n], 1), "ratio": round(medians[n] / floor, 2)}
-                     for n in available},
+                     for n in available if n not in REFERENCES},
+        "references": {n: {"init_ms": round(medians[n], 1), "ratio": round(medians[n] / floor, 2)}
+                       for n in REFERENCES},
     }
 
 

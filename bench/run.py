@@ -139,6 +139,8 @@ def main() -> int:
             FAILURES.append(f"cold init {name}: {figures['ratio']}x floor > 1.3x")
         print(f"  {name:<10} {figures['init_ms']:>8.1f} ms  {figures['ratio']:.2f}x floor  "
               f"{'ok' if ok else 'OVER BUDGET'} (budget 1.30x)")
+    for name, figures in cold["references"].items():
+        print(f"  {name}: {figures['init_ms']:.1f} ms, {figures['ratio']:.2f}x floor")
 
     os.makedirs("bench/results", exist_ok=True)
     with open("bench/results/latest.json", "w") as fh:
