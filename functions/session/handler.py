@@ -16,6 +16,25 @@ app = create_app()
 app.include_router(routes.router)
 
 
+def warm_before_snapshot() -> None:
+    """SnapStart (see infra/constructs/functions.py): do before the snapshot what the first
+    request would otherwise pay for: settings, the DynamoDB client, the request validators."""
+    from speakpho.deps import metering_store
+    from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
+
+    metering_store()
+    for model in (StartSessionRequest, SessionRef, SwitchProviderRequest, EndSessionRequest):
+        model.model_rebuild(force=True)
+
+
+try:  # Lambda's Python runtime provides this module; it runs the hook only when taking a snapshot.
+    from snapshot_restore_py import register_before_snapshot
+except ImportError:
+    register_before_snapshot = None
+if register_before_snapshot is not None:
+    register_before_snapshot(warm_before_snapshot)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics

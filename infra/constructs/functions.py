@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,6 +19,7 @@ from infra.constructs.tables import DataTables
 from infra.settings import StackSettings
 
 METRICS_NAMESPACE = "SpeakPho"
+SNAP_START = frozenset({"session"})
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,16 @@ class Functions(Construct):
         self.log_groups: dict[str, logs.LogGroup] = {}
         for spec in function_specs():
             self.functions[spec.key] = self._function(spec, tables, layer, settings, web_origin)
-        self.by_area = {a.name: self.functions[a.name] for a in AREAS}
+        # The learner waits for /api/session/start: the session function runs with SnapStart, so a
+        # new container resumes from a snapshot taken after its imports and client set-up
+        # (session.handler warms them before the snapshot). SnapStart serves published versions
+        # only, so API Gateway calls the `live` alias of the current version.
+        self.session_alias = lambda_.Alias(self, "SessionLive", alias_name="live",
+                                           version=self.functions["session"].current_version)
+        Annotations.of(self.functions["session"]).acknowledge_warning(
+            "@aws-cdk/aws-lambda:snapStartRequirePublish", "published as a version behind the `live` alias")
+        self.by_area: dict[str, lambda_.IFunction] = {
+            a.name: self.session_alias if a.name == "session" else self.functions[a.name] for a in AREAS}
         self.sweeper = self.functions["sweeper"]
         self.rollups = self.functions["rollups"]
 
@@ -147,6 +157,7 @@ class Functions(Construct):
             environment=environment,
             # The sweeper runs again in minutes; a failed run is not worth an async retry.
             retry_attempts=0 if spec.key == "sweeper" else None,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.key in SNAP_START else None,
         )
         for name_ in access.read_write:
             tables[name_].grant_read_write_data(function)

@@ -37,7 +37,7 @@ def ratio_percent(numerator: str, denominator: str, min_denominator: int) -> str
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings,
                  sweeper: lambda_.Function, rollups: lambda_.Function, rollups_failures: sqs.IQueue,
-                 http_functions: dict[str, lambda_.Function], rest_api: apigw.RestApi) -> None:
+                 http_functions: dict[str, lambda_.IFunction], rest_api: apigw.RestApi) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
         period = Duration.minutes(settings.alarm_period_minutes)

@@ -163,3 +163,16 @@ def test_sweeper_runs_every_two_minutes(synth):
 def test_background_handlers_come_from_the_catalog(synth):
     assert function_props(synth, "sweeper")["Handler"] == SWEEPER.handler
     assert function_props(synth, "rollups")["Handler"] == ROLLUPS.handler
+
+
+def test_session_function_uses_snapstart_behind_an_alias(synth):
+    """The learner waits for /api/session/start: that function resumes from a SnapStart snapshot,
+    and API Gateway calls its `live` alias (SnapStart serves published versions only)."""
+    functions = synth.of_type("AWS::Lambda::Function")
+    session_fn = synth.logical_id(synth.stack.functions.functions["session"])
+    assert functions[session_fn]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    others = [lid for lid in functions if lid != session_fn and "SnapStart" in functions[lid]["Properties"]]
+    assert others == []
+    aliases = synth.of_type("AWS::Lambda::Alias")
+    assert [a["Properties"]["Name"] for a in aliases.values()] == ["live"]
+    assert synth.stack.functions.by_area["session"] is synth.stack.functions.session_alias

@@ -266,3 +266,14 @@ def test_metrics_count_each_session_once(api, clock, monkeypatch):
     for _ in range(3):
         data(end(alice, s["sessionId"], disconnectCode=1006))
     assert seen == {"started": 1, "ended": 1}
+
+
+def test_snapshot_warm_up_builds_client_and_validators(dynamodb):
+    """What SnapStart runs before its snapshot works outside Lambda too (and builds the validators)."""
+    from session.handler import warm_before_snapshot
+    from speakpho.deps import metering_store
+    from speakpho.models import EndSessionRequest
+
+    warm_before_snapshot()
+    assert EndSessionRequest.__pydantic_complete__
+    assert metering_store().client is dynamodb
