@@ -59,3 +59,17 @@ def api(dynamodb, clock):
     from local.gateway import Gateway
 
     return ApiClient(Gateway())
+
+
+@pytest.fixture(scope="session")
+def dynoxide_endpoint():
+    """A dynoxide server (real conditional writes, DynamoDB's limits) for this test run."""
+    from local import dynoxide
+
+    try:
+        proc, endpoint = dynoxide.start()
+    except dynoxide.DynoxideUnavailable as exc:
+        pytest.fail(str(exc))
+    yield endpoint
+    proc.terminate()
+    proc.wait(timeout=5)

@@ -5,18 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from local import dynoxide
-
-
-@pytest.fixture(scope="session")
-def dynoxide_endpoint():
-    try:
-        proc, endpoint = dynoxide.start()
-    except dynoxide.DynoxideUnavailable as exc:
-        pytest.fail(str(exc))
-    yield endpoint
-    proc.terminate()
-    proc.wait(timeout=5)
 
 
 @pytest.fixture

@@ -1,0 +1,114 @@
+"""`make dev` as a newcomer uses it: a real HTTP server, started here, against an external
+DynamoDB-compatible endpoint (dynoxide) whose tables it creates itself."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from local import dynoxide, tokens
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _call(base, method, path, body=None, token=None, raw=None):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def runner(dynoxide_endpoint):
+    port = dynoxide.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
+    env.update({"PORT": str(port), "DYNAMODB_ENDPOINT": dynoxide_endpoint, "LOCAL_QUIET": "1",
+                "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/common/python"), str(ROOT / "functions")])})
+    proc = subprocess.Popen([sys.executable, "-m", "local.server"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/config.json", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("local runner exited: " + proc.stdout.read())
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("local runner did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_runner_creates_the_tables_on_the_endpoint(runner, dynoxide_endpoint):
+    import botocore.session
+
+    from speakpho.tables import TABLES
+
+    client = botocore.session.get_session().create_client(
+        "dynamodb", endpoint_url=dynoxide_endpoint, region_name="us-east-1",
+        aws_access_key_id="x", aws_secret_access_key="x")
+    names = set(client.list_tables()["TableNames"])
+    assert {spec.logical_name for spec in TABLES} <= names
+
+
+def test_auth_clock_sweep_and_stats_over_http(runner):
+    user = f"http-{time.monotonic_ns()}"
+    token = tokens.mint(user)
+    admin = tokens.mint("root", groups=["admin"])
+    assert _call(runner, "GET", "/api/usage")[0] == 401
+    assert _call(runner, "GET", "/api/usage", token=token + "x")[0] == 401
+    assert _call(runner, "GET", "/api/usage", token=tokens.mint(user, ttl_seconds=-1))[0] == 401
+
+    def stale_count():
+        status, listed = _call(runner, "GET", "/api/admin/sessions", token=admin)
+        assert status == 200
+        return listed["data"]["stats"]["endReasonBreakdown"].get("stale", 0)
+
+    stale_before = stale_count()
+    status, started = _call(runner, "POST", "/api/session/start", {"topic": "food"}, token=token)
+    assert status == 201
+    sid = started["data"]["sessionId"]
+    status, moved = _call(runner, "POST", "/local/clock", {"advanceSeconds": 60})
+    assert status == 200
+    status, hb = _call(runner, "POST", "/api/session/heartbeat", {"sessionId": sid}, token=token)
+    assert status == 200 and hb["data"]["sessionSeconds"] == 60
+    assert _call(runner, "POST", "/local/clock", {"advanceSeconds": "soon"})[0] == 400
+    _call(runner, "POST", "/local/clock", {"advanceSeconds": 200})
+    status, swept = _call(runner, "POST", "/local/jobs/sweep")
+    assert status == 200 and sid in swept["data"]["closed"]
+    status, usage = _call(runner, "GET", "/api/usage", token=token)
+    assert usage["data"]["secondsUsed"] == 60 and usage["data"]["activeSessionId"] is None
+
+    # The stream pump feeds the rollups (stats without a user filter come only from them):
+    # the admin stats count the swept session within about a second.
+    deadline = time.monotonic() + 5
+    while stale_count() != stale_before + 1:
+        assert time.monotonic() < deadline, "rollups did not count the swept session"
+        time.sleep(0.2)
+    assert _call(runner, "GET", "/api/admin/sessions", token=token)[0] == 403
+
+
+def test_dev_token_route_and_json_errors(runner):
+    status, minted = _call(runner, "POST", "/local/token", {"sub": "lan", "admin": True})
+    assert status == 200 and tokens.verify(minted["data"]["token"])["cognito:groups"] == ["admin"]
+    assert _call(runner, "POST", "/local/token", {})[0] == 400
+    status, body = _call(runner, "POST", "/api/session/start", raw=b"{oops", token=tokens.mint("lan"))
+    assert status == 422 and body["error"]["code"] == "validation_error"
