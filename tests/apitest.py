@@ -4,6 +4,7 @@ API Gateway, and `data()` to unwrap a success envelope. Import as `from apitest 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 # 2026-11-10T12:00:00Z: mid-month, so tests that move the clock by hours stay in one period.
 T0 = 1_794_312_000_000
@@ -52,3 +53,23 @@ def data(response, status: int = 200):
     body = response.json()
     assert body["success"] is True, body
     return body["data"]
+
+
+@contextmanager
+def fresh_tables():
+    """Every table from speakpho.tables on the DynamoDB the environment points at (moto when
+    mocked, DYNAMODB_ENDPOINT otherwise), with cached settings and clients forgotten before
+    and after, so that each test sees its own environment."""
+    from speakpho import deps, idempotency
+    from speakpho.aws import dynamodb_client
+    from speakpho.tables import create_missing_tables
+
+    deps.reset()
+    idempotency.reset()
+    client = dynamodb_client()
+    create_missing_tables(client)
+    try:
+        yield client
+    finally:
+        deps.reset()
+        idempotency.reset()

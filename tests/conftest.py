@@ -22,7 +22,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SpeakPho")
 
-from apitest import T0, ApiClient  # noqa: E402  (tests/ is on sys.path from here on)
+from apitest import T0, ApiClient, fresh_tables  # noqa: E402  (tests/ is on sys.path from here on)
 
 
 @pytest.fixture
@@ -40,18 +40,8 @@ def dynamodb(monkeypatch):
     from moto import mock_aws
 
     monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
-    with mock_aws():
-        from speakpho import deps, idempotency
-        from speakpho.aws import dynamodb_client
-        from speakpho.tables import create_missing_tables
-
-        deps.reset()
-        idempotency.reset()
-        client = dynamodb_client()
-        create_missing_tables(client)
+    with mock_aws(), fresh_tables() as client:
         yield client
-        deps.reset()
-        idempotency.reset()
 
 
 @pytest.fixture

@@ -142,21 +142,14 @@ def dataset_environment():
     `dynamodb` fixture), for tests that only read; yields a Dataset."""
     from moto import mock_aws
 
-    from apitest import T0, ApiClient
+    from apitest import T0, ApiClient, fresh_tables
     from local.gateway import Gateway
     from local.streams import StreamPump
-    from speakpho import deps, idempotency
-    from speakpho.aws import dynamodb_client
     from speakpho.clock import clock
-    from speakpho.tables import create_missing_tables
 
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("DYNAMODB_ENDPOINT", raising=False)
-        with mock_aws():
-            deps.reset()
-            idempotency.reset()
-            client = dynamodb_client()
-            create_missing_tables(client)
+        with mock_aws(), fresh_tables() as client:
             gateway = Gateway()
             api = ApiClient(gateway)
             clock.set(T0)
@@ -165,5 +158,3 @@ def dataset_environment():
                 yield Dataset(api, build_dataset(api, clock, stream_pump), client, stream_pump)
             finally:
                 clock.set(None)
-                deps.reset()
-                idempotency.reset()

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from apitest import fresh_tables
 
 
 @pytest.fixture
 def real_dynamodb(dynoxide_endpoint, monkeypatch):
     """Every table from speakpho.tables on dynoxide; the handlers use it via DYNAMODB_ENDPOINT."""
     monkeypatch.setenv("DYNAMODB_ENDPOINT", dynoxide_endpoint)
-    from speakpho import deps, idempotency
-    from speakpho.aws import dynamodb_client
-    from speakpho.tables import create_missing_tables
-
-    deps.reset()
-    idempotency.reset()
-    client = dynamodb_client()
-    create_missing_tables(client)
-    yield client
-    deps.reset()
-    idempotency.reset()
+    with fresh_tables() as client:
+        yield client
