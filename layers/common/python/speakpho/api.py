@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -28,10 +28,7 @@ def json_response(status: int, payload: dict, headers: dict | None = None) -> Re
 
 
 def _json_default(value: Any):
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    # String and number sets come back from DynamoDB as Python sets.
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
@@ -152,5 +149,3 @@ def _as_json_body(event: dict) -> None:
     if event.get("multiValueHeaders") is not None:
         multi["content-type"] = ["application/json"]
 
-
-Handler = Callable[[dict, Any], dict]
