@@ -1,20 +1,29 @@
 """Cold init of each handler against the floor of `import boto3` + one DynamoDB client.
 
-Each sample is a fresh interpreter (as a new Lambda container is), timing what the
-container does before it can answer: import the handler module and build the
-DynamoDB client its first request uses. Samples of the floor and of the handlers are
-interleaved so machine noise hits both alike; the median is reported.
+Measured on what is deployed, the way Lambda runs it: the layer and function code exactly
+as the stack's bundlers build them (infra/layer_build.py, with their bytecode), laid out as
+/opt/python, /var/task and the runtime's boto3, run by a CPython of the runtime's version
+with no site-packages of this machine, no bytecode writing (those paths are read-only in
+Lambda) and the functions' interpreter environment. Each sample is a fresh interpreter, as
+a new container is, timing what it does before it can answer: import the handler module
+and build the DynamoDB client its first request uses. Samples of the floor and of the
+handlers are interleaved so machine noise hits both alike; the median is reported.
+
+Without a CPython of the runtime's version here, it falls back to this machine's venv
+(another Python, and its site-packages) and says so.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+TREE = ROOT / ".build" / "bench-lambda"
 
 FLOOR = "import boto3\nboto3.client('dynamodb')"
 WARM_CLIENT = "from speakpho.aws import dynamodb_client\ndynamodb_client()"
@@ -28,8 +37,8 @@ HANDLERS = {
     "rollups": "import admin.rollups",
 }
 
-# Not handlers: what the mandated framework costs on its own, printed for reference so a
-# reader can tell our code's share from Powertools' and pydantic's.
+# Not handlers: printed for reference, so a reader can tell our code's share from the
+# framework's and what the bytecode is worth.
 REFERENCES = {
     "ref: client + Powertools REST resolver (validation on)":
         "import boto3\nboto3.client('dynamodb')\n"
@@ -37,59 +46,140 @@ REFERENCES = {
         "APIGatewayRestResolver(enable_validation=True)",
     "ref: client + pydantic BaseModel": "import boto3\nboto3.client('dynamodb')\nfrom pydantic import BaseModel",
 }
+SOURCE_ONLY_REFERENCE = "ref: session, layer and code shipped without bytecode"
 
+# Wall time, and the CPU time the interpreter spent (steadier on a busy machine: it leaves
+# out the moments the process waited for a core).
 PROBE = """
 import time, sys
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 exec(compile(sys.argv[1], "init", "exec"))
-print((time.perf_counter() - t0) * 1000)
+print((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000)
 """
 
+# What the Lambda runtime provides next to the interpreter: boto3 and its matched set.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
 
-def _env() -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
+
+class Layout:
+    """Where a sample's code comes from: python to run, sys.path entries, extra environment."""
+
+    def __init__(self, python: str, paths: list[Path], isolated: bool, description: str) -> None:
+        self.python, self.paths, self.isolated, self.description = python, paths, isolated, description
+
+    def command(self, code: str) -> list[str]:
+        return [self.python, *(["-S"] if self.isolated else []), "-c", PROBE, code]
+
+
+def _venv_site() -> Path:
+    import boto3
+
+    return Path(boto3.__file__).resolve().parent.parent
+
+
+def _copy(src: Path, dst: Path, *, with_bytecode: bool = True) -> None:
+    ignore = None if with_bytecode else shutil.ignore_patterns("__pycache__", "*.pyc")
+    if src.is_dir():
+        shutil.copytree(src, dst, ignore=ignore, dirs_exist_ok=True)
+    else:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def build_lambda_tree(python: str) -> dict[str, Layout]:
+    """The deployed layout, compiled (as shipped) and as source only (for the reference)."""
+    from infra import bytecode, layer_build
+    from infra.catalog import FUNCTIONS_PATH
+
+    if TREE.exists():
+        shutil.rmtree(TREE)
+    runtime, opt, task = TREE / "runtime", TREE / "opt", TREE / "task"
+    site = _venv_site()
+    for name in RUNTIME_PACKAGES:
+        _copy(site / name, runtime / name, with_bytecode=False)
+    bytecode.compile_tree(runtime, "/var/runtime", python=python)   # as the runtime ships it
+    layer_build.assemble(opt, "pip")
+    for area in sorted({code.split()[-1].split(".")[0] for code in HANDLERS.values()}):
+        layer_build.assemble_area(task, area, FUNCTIONS_PATH)
+    source_opt, source_task = TREE / "source-opt", TREE / "source-task"
+    _copy(opt, source_opt, with_bytecode=False)
+    _copy(task, source_task, with_bytecode=False)
+    compiled = Layout(python, [task, opt / "python", runtime], True,
+                      f"as deployed: CPython {layer_build.PYTHON_VERSION} ({python}), the stack's layer and "
+                      "code assets with their bytecode, the runtime's boto3, no site-packages")
+    source = Layout(python, [source_task, source_opt / "python", runtime], True, "same, without bytecode")
+    return {"compiled": compiled, "source": source}
+
+
+def venv_layout() -> Layout:
+    return Layout(sys.executable, [ROOT / "layers/common/python", ROOT / "functions"], False,
+                  f"NOT as deployed: no CPython of the runtime's version here, measured in this venv "
+                  f"(Python {sys.version.split()[0]}, its site-packages)")
+
+
+def _env(layout: Layout) -> dict:
+    from infra import layer_build
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
     env.update({
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "layers/common/python"), str(ROOT / "functions")]),
-        "PYTHONDONTWRITEBYTECODE": "0",
+        "PYTHONPATH": os.pathsep.join(str(p) for p in layout.paths),
+        "PYTHONDONTWRITEBYTECODE": "1",     # /opt and /var/task are read-only in Lambda
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
         # As in Lambda: these make the X-Ray SDK and Powertools take their Lambda code paths.
-        "LAMBDA_TASK_ROOT": str(ROOT / "functions"), "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "LAMBDA_TASK_ROOT": str(layout.paths[0]), "AWS_LAMBDA_FUNCTION_NAME": "bench",
         "POWERTOOLS_METRICS_NAMESPACE": "SpeakPho", "POWERTOOLS_SERVICE_NAME": "bench",
+        **layer_build.INTERPRETER_ENVIRONMENT,
     })
     return env
 
 
-def sample(code: str) -> float:
-    out = subprocess.run([sys.executable, "-c", PROBE, code], capture_output=True, text=True, env=_env(),
-                         cwd=str(ROOT), check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def sample(layout: Layout, code: str) -> tuple[float, float]:
+    out = subprocess.run(layout.command(code), capture_output=True, text=True, env=_env(layout),
+                         cwd=str(TREE if layout.isolated else ROOT), check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"cold-init sample failed ({layout.description}):\n{out.stderr[-3000:]}")
+    wall, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def measure(rounds: int = 9, handlers: dict | None = None) -> dict:
+    from infra import bytecode
+
     handlers = handlers or HANDLERS
-    available = {}
+    python = bytecode.interpreter()
+    if python:
+        layouts = build_lambda_tree(python)
+        main, source = layouts["compiled"], layouts["source"]
+    else:
+        main, source = venv_layout(), None
+    cases: dict[str, tuple[Layout, str]] = {"floor": (main, FLOOR)}
     for name, code in handlers.items():
-        module = code.split()[-1]
-        rel = ROOT / "functions" / (module.replace(".", "/") + ".py")
-        if rel.exists():
-            available[name] = code + "\n" + WARM_CLIENT
-    available.update(REFERENCES)
-    # Compile .pyc files first so the first sample does not pay for it.
-    for code in [FLOOR, *available.values()]:
-        sample(code)
-    samples: dict[str, list[float]] = {"floor": [], **{n: [] for n in available}}
+        cases[name] = (main, code + "\n" + WARM_CLIENT)
+    for name, code in REFERENCES.items():
+        cases[name] = (main, code)
+    if source is not None:
+        cases[SOURCE_ONLY_REFERENCE] = (source, handlers.get("session", HANDLERS["session"]) + "\n" + WARM_CLIENT)
+    for layout, code in cases.values():   # once first: page cache, and a failure shows here
+        sample(layout, code)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
     for _ in range(rounds):
-        samples["floor"].append(sample(FLOOR))
-        for name, code in available.items():
-            samples[name].append(sample(code))
-    medians = {k: statistics.median(v) for k, v in samples.items()}
-    floor = medians["floor"]
+        for name, (layout, code) in cases.items():
+            samples[name].append(sample(layout, code))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in samples.items()}
+    floor = wall["floor"]
+
+    def figures(name: str) -> dict:
+        return {"init_ms": round(wall[name], 1), "ratio": round(wall[name] / floor, 2),
+                "cpu_ms": round(cpu[name], 1), "cpu_ratio": round(cpu[name] / cpu["floor"], 2)}
+
     return {
+        "measured": main.description,
+        "as_deployed": source is not None,
         "floor_ms": round(floor, 1),
-        "handlers": {n: {"init_ms": round(medians[n], 1), "ratio": round(medians[n] / floor, 2)}
-                     for n in available if n not in REFERENCES},
-        "references": {n: {"init_ms": round(medians[n], 1), "ratio": round(medians[n] / floor, 2)}
-                       for n in REFERENCES},
+        "floor_cpu_ms": round(cpu["floor"], 1),
+        "handlers": {n: figures(n) for n in handlers},
+        "references": {n: figures(n) for n in cases if n not in handlers and n != "floor"},
     }
 
 

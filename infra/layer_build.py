@@ -28,18 +28,26 @@ CACHE_ROOT = ROOT / ".build" / "layer-deps"
 PYTHON_VERSION = "3.12"
 PLATFORM = "manylinux2014_x86_64"
 IMPLEMENTATION = "cp"
-# The runtime ships boto3/botocore/s3transfer as a matched set; a newer botocore pulled in by
-# aws-xray-sdk would shadow the runtime's and break its boto3. Leave them to the runtime.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# The runtime ships boto3 with botocore, s3transfer and botocore's own dependencies as a matched
+# set; copies pulled in by aws-xray-sdk or Powertools would shadow the runtime's (the layer comes
+# first on sys.path) and could break its boto3. Leave them all to the runtime. Names are
+# distributions (of *.dist-info) and top-level modules.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "dateutil", "six", "urllib3")
+# Set on every function: pydantic otherwise scans the metadata of every installed distribution
+# for plugins when the first model is built, at cold start; we use none.
+INTERPRETER_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 # Bump when the build recipe changes, so caches and asset hashes follow.
-RECIPE = "1"
+RECIPE = "2"
 COMPLETE_MARKER = ".complete"
 
 
 def cache_key(requirements: Path = REQUIREMENTS) -> str:
+    from infra import bytecode
+
     digest = hashlib.sha256()
     digest.update(requirements.read_bytes())
-    digest.update("|".join((PYTHON_VERSION, PLATFORM, IMPLEMENTATION, RECIPE, *RUNTIME_PROVIDED)).encode())
+    digest.update("|".join((PYTHON_VERSION, PLATFORM, IMPLEMENTATION, RECIPE, bytecode.tag(),
+                            *RUNTIME_PROVIDED)).encode())
     return digest.hexdigest()[:20]
 
 
@@ -65,7 +73,10 @@ def prune(target: Path) -> None:
     """Drop what the runtime provides and what a layer never needs."""
     for entry in list(target.iterdir()):
         name = entry.name.lower()
-        dist = name.split("-")[0] if name.endswith((".dist-info", ".egg-info")) else name
+        if name.endswith((".dist-info", ".egg-info")):
+            dist = name.split("-")[0]
+        else:
+            dist = name[:-3] if name.endswith(".py") else name
         if dist in RUNTIME_PROVIDED or name in ("bin", "__pycache__"):
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     for cache in list(target.rglob("__pycache__")):
@@ -74,7 +85,13 @@ def prune(target: Path) -> None:
 
 def build_dependencies(requirements: Path = REQUIREMENTS, cache_root: Path = CACHE_ROOT,
                        *, force: bool = False) -> Path:
-    """Return the cached dependency tree, building it first if needed (needs the package index)."""
+    """Return the cached dependency tree, building it first if needed (needs the package index).
+
+    The tree is compiled to the runtime's bytecode when this machine has its interpreter
+    (infra/bytecode.py); the cache key says which.
+    """
+    from infra import bytecode
+
     final = deps_dir(requirements, cache_root)
     if not force and (final.parent / COMPLETE_MARKER).is_file():
         return final
@@ -88,6 +105,7 @@ def build_dependencies(requirements: Path = REQUIREMENTS, cache_root: Path = CAC
                 "building the Lambda layer's dependencies failed (pip needs the package index the first time; "
                 f"afterwards {final.parent} is reused offline):\n{result.stderr[-4000:]}")
         prune(target)
+        bytecode.compile_tree(target, bytecode.LAYER_PREFIX)
         (work / COMPLETE_MARKER).write_text(" ".join(pip_command(Path("<target>"), requirements)[3:]) + "\n")
         if final.parent.exists():
             shutil.rmtree(final.parent)
@@ -106,7 +124,9 @@ def source_files(source: Path = LAYER_SOURCE) -> list[Path]:
 
 def content_hash(mode: str, requirements: Path = REQUIREMENTS, source: Path = LAYER_SOURCE) -> str:
     """Asset hash of the layer: our code, and (in pip mode) what the dependencies are built from."""
-    digest = hashlib.sha256(f"mode={mode}|recipe={RECIPE}".encode())
+    from infra import bytecode
+
+    digest = hashlib.sha256(f"mode={mode}|recipe={RECIPE}|{bytecode.tag()}".encode())
     if mode == "pip":
         digest.update(cache_key(requirements).encode())
     for path in source_files(source):
@@ -128,6 +148,8 @@ def _copy_tree(src: Path, dst: Path) -> None:
 def assemble(output_dir: Path, mode: str, source: Path = LAYER_SOURCE,
              requirements: Path = REQUIREMENTS, cache_root: Path = CACHE_ROOT) -> Path:
     """Write the layer (python/...) into output_dir and return output_dir/python."""
+    from infra import bytecode
+
     target = Path(output_dir) / "python"
     target.mkdir(parents=True, exist_ok=True)
     if mode == "pip":
@@ -136,7 +158,42 @@ def assemble(output_dir: Path, mode: str, source: Path = LAYER_SOURCE,
         dest = target / path.relative_to(source)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest)
+    for package in sorted({path.relative_to(source).parts[0] for path in source_files(source)}):
+        if (target / package).is_dir():   # our code; the dependencies came compiled from the cache
+            bytecode.compile_tree(target, bytecode.LAYER_PREFIX, only=target / package)
     return target
+
+
+def area_files(area: str, functions: Path) -> list[Path]:
+    """One area's function code: every file under functions/<area> except caches and dotfiles."""
+    root = functions / area
+    return sorted(p for p in root.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def area_hash(area: str, functions: Path) -> str:
+    """Asset hash of one area's code: its files and whether it ships bytecode."""
+    from infra import bytecode
+
+    digest = hashlib.sha256(f"area={area}|recipe={RECIPE}|{bytecode.tag()}".encode())
+    for path in area_files(area, functions):
+        digest.update(str(path.relative_to(functions)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def assemble_area(output_dir: Path, area: str, functions: Path) -> Path:
+    """Write functions/<area> into output_dir/<area>, compiled as it will sit under /var/task."""
+    from infra import bytecode
+
+    output_dir = Path(output_dir)
+    for path in area_files(area, functions):
+        dest = output_dir / path.relative_to(functions)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest)
+    bytecode.compile_tree(output_dir, bytecode.TASK_PREFIX, only=output_dir / area)
+    return output_dir / area
 
 
 if __name__ == "__main__":  # pragma: no cover - set-up helper

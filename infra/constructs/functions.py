@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy
+from pathlib import Path
+
+import jsii
+from aws_cdk import Annotations, AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -13,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq
 from constructs import Construct
 
+from infra import layer_build
 from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
@@ -65,8 +69,16 @@ def function_specs() -> tuple[FunctionSpec, ...]:
     )
 
 
-def area_dirs() -> list[str]:
-    return sorted(p.name for p in FUNCTIONS_PATH.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+@jsii.implements(ILocalBundling)
+class LocalAreaBundling:
+    """Copies one area's code and compiles it (infra/bytecode.py); True tells CDK not to try Docker."""
+
+    def __init__(self, area: str) -> None:
+        self.area = area
+
+    def try_bundle(self, output_dir: str, options=None) -> bool:  # noqa: ARG002 - jsii passes the options struct
+        layer_build.assemble_area(Path(output_dir), self.area, FUNCTIONS_PATH)
+        return True
 
 
 class Functions(Construct):
@@ -113,12 +125,18 @@ class Functions(Construct):
         ))
 
     def _asset(self, area: str) -> lambda_.Code:
-        """functions/ with only `area`'s folder (handler paths are relative to functions/)."""
+        """functions/<area> alone, with its bytecode (handler paths are relative to functions/)."""
         if area not in self._code:
-            exclude = [f"/{other}/" for other in area_dirs() if other != area]
             self._code[area] = lambda_.Code.from_asset(
-                str(FUNCTIONS_PATH), ignore_mode=IgnoreMode.GIT,
-                exclude=exclude + ["__pycache__/", "*.pyc", ".*"])
+                str(FUNCTIONS_PATH / area),
+                asset_hash_type=AssetHashType.CUSTOM,
+                asset_hash=layer_build.area_hash(area, FUNCTIONS_PATH),
+                bundling=BundlingOptions(
+                    # Never pulled: the local bundler always succeeds or raises.
+                    image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),
+                    local=LocalAreaBundling(area),
+                ),
+            )
         return self._code[area]
 
     def _function(self, spec: FunctionSpec, tables: DataTables, layer: lambda_.ILayerVersion,
@@ -137,6 +155,7 @@ class Functions(Construct):
             "LOG_LEVEL": settings.log_level,
             "STALE_AFTER_SECONDS": str(settings.stale_after_seconds),
             "PLAN_MINUTES": settings.plan_minutes,
+            **layer_build.INTERPRETER_ENVIRONMENT,
             **tables.env(*access.tables),
         }
         if spec.http:

@@ -19,7 +19,7 @@ from aws_cdk import (
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra import layer_build
+from infra import bytecode, layer_build
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -60,6 +60,12 @@ class CommonLayer(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="speakpho shared code + pinned runtime dependencies (requirements.txt)",
         )
+        if bytecode.interpreter() is None:
+            Annotations.of(self).add_warning_v2(
+                "speakpho:no-bytecode",
+                f"no CPython {layer_build.PYTHON_VERSION} on this machine: the layer and the function code ship "
+                "source only, which Lambda compiles again on every cold start (see infra/bytecode.py); "
+                f"install python{layer_build.PYTHON_VERSION} or set {bytecode.INTERPRETER_ENV} before deploying")
         if dependencies != "pip":
             Annotations.of(self).add_warning_v2(
                 "speakpho:layer-without-dependencies",

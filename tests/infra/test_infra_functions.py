@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.catalog import AREAS, ROLLUPS, SWEEPER, ensure_import_paths
+from infra import bytecode
+from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, ensure_import_paths
 from infra.constructs.functions import ACCESS, function_specs
 from infra_helpers import refs
 
@@ -69,21 +70,37 @@ def test_the_layer_is_built_once(synth):
     assert props["CompatibleArchitectures"] == ["x86_64"]
 
 
-def test_layer_asset_holds_our_package(synth):
+def assert_ships_runtime_bytecode(synth, root):
+    """Every module has the runtime's .pyc beside it, and nothing compiled for another Python;
+    or, on a machine without that interpreter, the stack says it ships source only."""
+    other = [p for p in root.rglob("*.pyc") if f".{bytecode.CACHE_TAG}." not in p.name]
+    assert not other, other[:5]
+    if bytecode.interpreter():
+        assert bytecode.missing_bytecode(root) == []
+    else:
+        from aws_cdk import assertions
+
+        warnings = synth.template.find_warnings("*", assertions.Match.string_like_regexp("no CPython"))
+        assert warnings, "a layer without bytecode must be flagged"
+
+
+def test_layer_asset_holds_our_package_compiled(synth):
     layer_dir = synth.asset_dir(synth.logical_id(synth.stack.layer.layer))
     assert (layer_dir / "python" / "speakpho" / "tables.py").is_file()
     assert (layer_dir / "python" / "speakpho" / "api.py").is_file()
-    assert not list(layer_dir.rglob("__pycache__"))
+    assert_ships_runtime_bytecode(synth, layer_dir)
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_code_asset_holds_only_its_area(synth, key):
+def test_code_asset_holds_only_its_area_compiled(synth, key):
     spec = next(s for s in function_specs() if s.key == key)
     code = synth.asset_dir(synth.logical_id(synth.stack.functions.functions[key]))
     module = spec.area.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
     assert (code / module).is_file()
-    assert sorted(p.name for p in code.iterdir() if p.is_dir()) == [spec.area.name]
-    assert not list(code.rglob("*.pyc"))
+    assert sorted(p.name for p in code.iterdir()) == [spec.area.name]
+    assert sorted(p.relative_to(code / spec.area.name) for p in (code / spec.area.name).glob("*.py")) == sorted(
+        p.relative_to(FUNCTIONS_PATH / spec.area.name) for p in (FUNCTIONS_PATH / spec.area.name).glob("*.py"))
+    assert_ships_runtime_bytecode(synth, code)
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -95,6 +112,7 @@ def test_environment(synth, key):
     assert env["LOG_LEVEL"] == settings.log_level
     assert env["STALE_AFTER_SECONDS"] == "120"
     assert env["PLAN_MINUTES"] == settings.plan_minutes
+    assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"    # no entry-point scan at cold start
     table_envs = {spec.env_name: spec.logical_name for spec in TABLES}
     named = {table_envs[k] for k in env if k in table_envs}
     assert named == set(ACCESS[key].tables)

@@ -3,11 +3,12 @@ the stack's context settings. No synthesis, no network."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from infra import layer_build
+from infra import bytecode, layer_build
 from infra.settings import StackSettings
 
 
@@ -52,16 +53,21 @@ def test_cache_key_follows_requirements(tmp_path):
 
 
 def test_prune_leaves_runtime_provided_packages_to_the_runtime(tmp_path):
-    for name in ("boto3", "botocore", "s3transfer", "pydantic", "pydantic_core", "bin", "__pycache__"):
+    """boto3 and everything it brings (botocore's own dependencies included) come from the
+    runtime: a copy in the layer would come first on sys.path and shadow the runtime's."""
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3",
+                 "pydantic", "pydantic_core", "bin", "__pycache__"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "x.py").write_text("")
-    for name in ("botocore-1.44.8.dist-info", "pydantic-2.14.4.dist-info"):
+    for name in ("botocore-1.44.8.dist-info", "python_dateutil-2.9.0.post0.dist-info", "six-1.17.0.dist-info",
+                 "urllib3-2.8.0.dist-info", "pydantic-2.14.4.dist-info"):
         (tmp_path / name).mkdir()
     (tmp_path / "pydantic" / "__pycache__").mkdir()
     (tmp_path / "six.py").write_text("")
+    (tmp_path / "typing_extensions.py").write_text("")
     layer_build.prune(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "pydantic", "pydantic-2.14.4.dist-info", "pydantic_core", "six.py"]
+        "pydantic", "pydantic-2.14.4.dist-info", "pydantic_core", "typing_extensions.py"]
     assert not (tmp_path / "pydantic" / "__pycache__").exists()
 
 
@@ -80,22 +86,28 @@ def test_cached_dependencies_are_reused_without_pip(tmp_path, monkeypatch):
     assert layer_build.build_dependencies(requirements, cache) == built
 
 
-def test_build_installs_prunes_and_marks_complete(tmp_path, monkeypatch):
+def test_build_installs_prunes_compiles_and_marks_complete(tmp_path, monkeypatch):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("fsrs==6.3.2\n")
     calls = []
+    real_run = subprocess.run
 
     def fake_pip(command, **kwargs):
+        if "pip" not in command:         # the bytecode compiler runs for real
+            return real_run(command, **kwargs)
         calls.append(command)
         target = Path(command[command.index("--target") + 1])
         (target / "fsrs").mkdir(parents=True)
+        (target / "fsrs" / "__init__.py").write_text("")
         (target / "botocore").mkdir()
         return subprocess.CompletedProcess(command, 0, "", "")
 
     monkeypatch.setattr(subprocess, "run", fake_pip)
+    monkeypatch.setattr(bytecode, "interpreter", lambda: sys.executable)
     built = layer_build.build_dependencies(requirements, tmp_path / "cache")
     assert len(calls) == 1
     assert sorted(p.name for p in built.iterdir()) == ["fsrs"]
+    assert (built / "fsrs" / "__pycache__" / f"__init__.{sys.implementation.cache_tag}.pyc").is_file()
     assert (built.parent / layer_build.COMPLETE_MARKER).is_file()
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [built.parent.name]   # no leftovers
 
@@ -110,11 +122,15 @@ def test_failed_pip_leaves_no_cache_and_says_why(tmp_path, monkeypatch):
     assert list((tmp_path / "cache").iterdir()) == []
 
 
-def test_assemble_without_dependencies_holds_only_our_code(tmp_path):
+@pytest.mark.parametrize("compiled", [True, False])
+def test_assemble_without_dependencies_holds_only_our_code(tmp_path, monkeypatch, compiled):
     source = fake_source(tmp_path)
+    monkeypatch.setattr(bytecode, "interpreter", lambda: sys.executable if compiled else None)
     out = layer_build.assemble(tmp_path / "out", "none", source=source)
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    assert files == ["speakpho/__init__.py", "speakpho/tables.py"]
+    tag = sys.implementation.cache_tag
+    pycs = [f"speakpho/__pycache__/__init__.{tag}.pyc", f"speakpho/__pycache__/tables.{tag}.pyc"]
+    assert files == sorted(["speakpho/__init__.py", "speakpho/tables.py"] + (pycs if compiled else []))
 
 
 def test_assemble_with_dependencies_adds_the_cached_tree(tmp_path):
