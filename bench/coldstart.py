@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +43,14 @@ HANDLERS = {
 # Not handlers: printed for reference, so a reader can tell our code's share from the
 # framework's and what the bytecode is worth.
 REFERENCES = {
+    # Everything an HTTP handler must load before any code of ours runs: the client as our
+    # handlers build it, and the Powertools pieces every handler uses (the guide's stack).
+    "ref: framework alone (our client, Logger, Metrics, Tracer, validated REST resolver)":
+        "from speakpho.aws import dynamodb_client\ndynamodb_client()\n"
+        "from aws_lambda_powertools import Logger, Metrics, Tracer\n"
+        "Logger(service='ref'); Metrics(namespace='ref'); Tracer(service='ref', patch_modules=['botocore'])\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "APIGatewayRestResolver(enable_validation=True)",
     "ref: client + Powertools REST resolver (validation on)":
         "import boto3\nboto3.client('dynamodb')\n"
         "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
@@ -67,8 +78,8 @@ class Layout:
     def __init__(self, python: str, paths: list[Path], isolated: bool, description: str) -> None:
         self.python, self.paths, self.isolated, self.description = python, paths, isolated, description
 
-    def command(self, code: str) -> list[str]:
-        return [self.python, *(["-S"] if self.isolated else []), "-c", PROBE, code]
+    def command(self, code: str, *, timed: bool = True) -> list[str]:
+        return [self.python, *(["-S"] if self.isolated else []), "-c", *([PROBE] if timed else []), code]
 
 
 def _venv_site() -> Path:
@@ -86,14 +97,14 @@ def _copy(src: Path, dst: Path, *, with_bytecode: bool = True) -> None:
         shutil.copy2(src, dst)
 
 
-def build_lambda_tree(python: str) -> dict[str, Layout]:
+def build_lambda_tree(python: str, tree: Path = TREE) -> dict[str, Layout]:
     """The deployed layout, compiled (as shipped) and as source only (for the reference)."""
     from infra import bytecode, layer_build
     from infra.catalog import FUNCTIONS_PATH
 
-    if TREE.exists():
-        shutil.rmtree(TREE)
-    runtime, opt, task = TREE / "runtime", TREE / "opt", TREE / "task"
+    if tree.exists():
+        shutil.rmtree(tree)
+    runtime, opt, task = tree / "runtime", tree / "opt", tree / "task"
     site = _venv_site()
     for name in RUNTIME_PACKAGES:
         _copy(site / name, runtime / name, with_bytecode=False)
@@ -101,7 +112,7 @@ def build_lambda_tree(python: str) -> dict[str, Layout]:
     layer_build.assemble(opt, "pip")
     for area in sorted({code.split()[-1].split(".")[0] for code in HANDLERS.values()}):
         layer_build.assemble_area(task, area, FUNCTIONS_PATH)
-    source_opt, source_task = TREE / "source-opt", TREE / "source-task"
+    source_opt, source_task = tree / "source-opt", tree / "source-task"
     _copy(opt, source_opt, with_bytecode=False)
     _copy(task, source_task, with_bytecode=False)
     compiled = Layout(python, [task, opt / "python", runtime], True,
@@ -117,7 +128,7 @@ def venv_layout() -> Layout:
                   f"(Python {sys.version.split()[0]}, its site-packages)")
 
 
-def _env(layout: Layout) -> dict:
+def lambda_env(layout: Layout) -> dict:
     from infra import layer_build
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
@@ -134,8 +145,8 @@ def _env(layout: Layout) -> dict:
 
 
 def sample(layout: Layout, code: str) -> tuple[float, float]:
-    out = subprocess.run(layout.command(code), capture_output=True, text=True, env=_env(layout),
-                         cwd=str(TREE if layout.isolated else ROOT), check=False)
+    out = subprocess.run(layout.command(code), capture_output=True, text=True, env=lambda_env(layout),
+                         cwd=str(layout.paths[0] if layout.isolated else ROOT), check=False)
     if out.returncode != 0:
         raise RuntimeError(f"cold-init sample failed ({layout.description}):\n{out.stderr[-3000:]}")
     wall, cpu = out.stdout.strip().splitlines()[-1].split()
@@ -183,5 +194,51 @@ def measure(rounds: int = 9, handlers: dict | None = None) -> dict:
     }
 
 
+EMPTY = "pass"
+
+
+def _count_instructions(layout: Layout, code: str) -> int:
+    """Instructions the interpreter executes for `code`, counted by valgrind (callgrind):
+    the same figure on every run, whatever else the machine is doing."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out",
+             *layout.command(code, timed=False)],
+            capture_output=True, text=True, env=lambda_env(layout), cwd=str(layout.paths[0] if layout.isolated else ROOT))
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    if out.returncode != 0 or not found:
+        raise RuntimeError(f"callgrind failed:\n{out.stderr[-3000:]}")
+    return int(found.group(1))
+
+
+def measure_instructions(handlers: dict | None = None) -> dict | None:
+    """Deterministic companion of measure(): instructions of each init against the floor's,
+    both less an empty interpreter's start-up. None without valgrind or a runtime CPython."""
+    from infra import bytecode
+
+    handlers = handlers or HANDLERS
+    python = bytecode.interpreter()
+    if python is None or shutil.which("valgrind") is None:
+        return None
+    layout = build_lambda_tree(python)["compiled"]
+    cases = {"empty": EMPTY, "floor": FLOOR, **{n: c + "\n" + WARM_CLIENT for n, c in handlers.items()},
+             **REFERENCES}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        counts = dict(zip(cases, pool.map(lambda code: _count_instructions(layout, code), cases.values())))
+    floor = counts["floor"] - counts["empty"]
+
+    def figures(name: str) -> dict:
+        return {"instructions": counts[name] - counts["empty"], "ratio": round((counts[name] - counts["empty"]) / floor, 2)}
+
+    return {
+        "floor_instructions": floor,
+        "handlers": {n: figures(n) for n in handlers},
+        "references": {n: figures(n) for n in REFERENCES},
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 9), indent=2))
+    if sys.argv[1:] == ["instructions"]:
+        print(json.dumps(measure_instructions(), indent=2))
+    else:
+        print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 9), indent=2))

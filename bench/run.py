@@ -144,6 +144,22 @@ def main() -> int:
         print(f"  {name}: {figures['init_ms']:.1f} ms, {figures['ratio']:.2f}x floor")
     if not cold["as_deployed"]:
         FAILURES.append("cold init not measured as deployed (no CPython of the Lambda runtime's version here)")
+    if os.environ.get("BENCH_INSTRUCTIONS", "1") != "0":
+        counted = coldstart.measure_instructions()
+        if counted is None:
+            print("  (instruction counts skipped: needs valgrind and a CPython of the runtime's version)")
+        else:
+            cold["instructions"] = counted
+            print(f"\ncold init in instructions (valgrind, less an empty interpreter's start-up; the same on every run)")
+            print(f"  {'floor':<10} {counted['floor_instructions'] / 1e6:>8.1f} M")
+            for name, figures in counted["handlers"].items():
+                ok = figures["ratio"] <= 1.3
+                if not ok:
+                    FAILURES.append(f"cold init {name}: {figures['ratio']}x floor in instructions > 1.3x")
+                print(f"  {name:<10} {figures['instructions'] / 1e6:>8.1f} M  {figures['ratio']:.2f}x floor  "
+                      f"{'ok' if ok else 'OVER BUDGET'} (budget 1.30x)")
+            for name, figures in counted["references"].items():
+                print(f"  {name}: {figures['instructions'] / 1e6:.1f} M, {figures['ratio']:.2f}x floor")
 
     os.makedirs("bench/results", exist_ok=True)
     with open("bench/results/latest.json", "w") as fh:
