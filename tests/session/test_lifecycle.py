@@ -42,6 +42,21 @@ def test_heartbeat_tracks_time_and_limit(api, clock):
     assert hb["usage"]["secondsUsed"] == 100  # capped at what remained at start
 
 
+def test_usage_during_a_session_counts_it_to_the_last_heartbeat(api, clock):
+    """GET /api/usage agrees with the last heartbeat's answer, and never goes back at the end."""
+    alice = api.as_user("alice")
+    s = start(alice)
+    clock.advance(90)
+    hb = data(alice.post("/api/session/heartbeat", {"sessionId": s["sessionId"]}))
+    clock.advance(20)   # time since the last heartbeat is not counted yet
+    usage = data(alice.get("/api/usage"))
+    assert usage == hb["usage"]
+    assert usage["secondsUsed"] == 90 and usage["secondsRemaining"] == 1710 and usage["minutesUsed"] == 1.5
+    data(end(alice, s["sessionId"]))
+    after = data(alice.get("/api/usage"))
+    assert after["secondsUsed"] == 110 and after["activeSessionId"] is None
+
+
 def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb):
     alice = api.as_user("alice")
     s = start(alice, {"topic": "food", "mode": "coach", "provider": "gemini"})

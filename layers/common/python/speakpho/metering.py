@@ -60,9 +60,14 @@ def _stale_closing(row: dict, plan_limit: int, used_before: int) -> dict:
 
 # --------------------------------------------------------------------------- usage
 def get_usage(store: MeteringStore, clock: Clock, user: UserRef) -> dict:
+    """The period's totals. A live session counts up to its last heartbeat, as the heartbeat
+    answer does: that much is charged however the session ends, so the figure never goes back."""
     period = utc_month(clock.now_ms())
     row = store.get_period(user.user_id, period)
     plan, limit, used = _period_totals(store.settings, row)
+    if row and row.get("activeSessionId"):
+        used += min(_elapsed_seconds(row["activeStartedAt"], row["activeLastHeartbeatAt"]),
+                    int(row.get("activeRemainingAtStart", 0)))
     return usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
                       active_session_id=(row or {}).get("activeSessionId"))
 
