@@ -25,6 +25,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from local import lambda_tree
+from local.lambda_tree import Layout, lambda_env
+
 ROOT = Path(__file__).resolve().parent.parent
 TREE = ROOT / ".build" / "bench-lambda"
 
@@ -68,85 +71,23 @@ exec(compile(sys.argv[1], "init", "exec"))
 print((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000)
 """
 
-# What the Lambda runtime provides next to the interpreter: boto3 and its matched set.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
-
-
-class Layout:
-    """Where a sample's code comes from: python to run, sys.path entries, extra environment."""
-
-    def __init__(self, python: str, paths: list[Path], isolated: bool, description: str) -> None:
-        self.python, self.paths, self.isolated, self.description = python, paths, isolated, description
-
-    def command(self, code: str, *, timed: bool = True) -> list[str]:
-        return [self.python, *(["-S"] if self.isolated else []), "-c", *([PROBE] if timed else []), code]
-
-
-def _venv_site() -> Path:
-    import boto3
-
-    return Path(boto3.__file__).resolve().parent.parent
-
-
-def _copy(src: Path, dst: Path, *, with_bytecode: bool = True) -> None:
-    ignore = None if with_bytecode else shutil.ignore_patterns("__pycache__", "*.pyc")
-    if src.is_dir():
-        shutil.copytree(src, dst, ignore=ignore, dirs_exist_ok=True)
-    else:
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dst)
-
-
-def build_lambda_tree(python: str, tree: Path = TREE) -> dict[str, Layout]:
-    """The deployed layout, compiled (as shipped) and as source only (for the reference)."""
-    from infra import bytecode, layer_build
-    from infra.catalog import FUNCTIONS_PATH
-
-    if tree.exists():
-        shutil.rmtree(tree)
-    runtime, opt, task = tree / "runtime", tree / "opt", tree / "task"
-    site = _venv_site()
-    for name in RUNTIME_PACKAGES:
-        _copy(site / name, runtime / name, with_bytecode=False)
-    bytecode.compile_tree(runtime, "/var/runtime", python=python)   # as the runtime ships it
-    layer_build.assemble(opt, "pip")
-    for area in sorted({code.split()[-1].split(".")[0] for code in HANDLERS.values()}):
-        layer_build.assemble_area(task, area, FUNCTIONS_PATH)
-    source_opt, source_task = tree / "source-opt", tree / "source-task"
-    _copy(opt, source_opt, with_bytecode=False)
-    _copy(task, source_task, with_bytecode=False)
-    compiled = Layout(python, [task, opt / "python", runtime], True,
-                      f"as deployed: CPython {layer_build.PYTHON_VERSION} ({python}), the stack's layer and "
-                      "code assets with their bytecode, the runtime's boto3, no site-packages")
-    source = Layout(python, [source_task, source_opt / "python", runtime], True, "same, without bytecode")
-    return {"compiled": compiled, "source": source}
+def build_lambda_tree(python: str) -> dict[str, Layout]:
+    return lambda_tree.build(python, TREE, with_source_copy=True)
 
 
 def venv_layout() -> Layout:
-    return Layout(sys.executable, [ROOT / "layers/common/python", ROOT / "functions"], False,
+    return Layout(sys.executable, (ROOT / "layers/common/python", ROOT / "functions"), False,
                   f"NOT as deployed: no CPython of the runtime's version here, measured in this venv "
                   f"(Python {sys.version.split()[0]}, its site-packages)")
 
 
-def lambda_env(layout: Layout) -> dict:
-    from infra import layer_build
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
-    env.update({
-        "PYTHONPATH": os.pathsep.join(str(p) for p in layout.paths),
-        "PYTHONDONTWRITEBYTECODE": "1",     # /opt and /var/task are read-only in Lambda
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-        # As in Lambda: these make the X-Ray SDK and Powertools take their Lambda code paths.
-        "LAMBDA_TASK_ROOT": str(layout.paths[0]), "AWS_LAMBDA_FUNCTION_NAME": "bench",
-        "POWERTOOLS_METRICS_NAMESPACE": "SpeakPho", "POWERTOOLS_SERVICE_NAME": "bench",
-        **layer_build.INTERPRETER_ENVIRONMENT,
-    })
-    return env
+def _cwd(layout: Layout) -> str:
+    return str(layout.cwd if layout.isolated else ROOT)
 
 
 def sample(layout: Layout, code: str) -> tuple[float, float]:
-    out = subprocess.run(layout.command(code), capture_output=True, text=True, env=lambda_env(layout),
-                         cwd=str(layout.paths[0] if layout.isolated else ROOT), check=False)
+    out = subprocess.run(layout.command("-c", PROBE, code), capture_output=True, text=True,
+                         env=lambda_env(layout), cwd=_cwd(layout), check=False)
     if out.returncode != 0:
         raise RuntimeError(f"cold-init sample failed ({layout.description}):\n{out.stderr[-3000:]}")
     wall, cpu = out.stdout.strip().splitlines()[-1].split()
@@ -203,8 +144,8 @@ def _count_instructions(layout: Layout, code: str) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out",
-             *layout.command(code, timed=False)],
-            capture_output=True, text=True, env=lambda_env(layout), cwd=str(layout.paths[0] if layout.isolated else ROOT))
+             *layout.command("-c", code)],
+            capture_output=True, text=True, env=lambda_env(layout), cwd=_cwd(layout))
     found = re.search(r"Collected : (\d+)", out.stderr)
     if out.returncode != 0 or not found:
         raise RuntimeError(f"callgrind failed:\n{out.stderr[-3000:]}")
