@@ -23,7 +23,7 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from infra.layer_build import PYTHON_VERSION
+from infra.runtime import PYTHON_VERSION
 
 CACHE_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 INTERPRETER_ENV = "LAMBDA_BYTECODE_PYTHON"   # an explicit interpreter path wins

@@ -19,31 +19,20 @@ import sys
 import tempfile
 from pathlib import Path
 
+from infra import bytecode
+from infra.runtime import IMPLEMENTATION, PLATFORM, PYTHON_VERSION, RUNTIME_PROVIDED
+
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "requirements.txt"
 LAYER_SOURCE = ROOT / "layers" / "common" / "python"
 CACHE_ROOT = ROOT / ".build" / "layer-deps"
 
-# The Lambda runtime the layer is built for; functions use the same runtime and architecture.
-PYTHON_VERSION = "3.12"
-PLATFORM = "manylinux2014_x86_64"
-IMPLEMENTATION = "cp"
-# The runtime ships boto3 with botocore, s3transfer and botocore's own dependencies as a matched
-# set; copies pulled in by aws-xray-sdk or Powertools would shadow the runtime's (the layer comes
-# first on sys.path) and could break its boto3. Leave them all to the runtime. Names are
-# distributions (of *.dist-info) and top-level modules.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "dateutil", "six", "urllib3")
-# Set on every function: pydantic otherwise scans the metadata of every installed distribution
-# for plugins when the first model is built, at cold start; we use none.
-INTERPRETER_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 # Bump when the build recipe changes, so caches and asset hashes follow.
 RECIPE = "2"
 COMPLETE_MARKER = ".complete"
 
 
 def cache_key(requirements: Path = REQUIREMENTS) -> str:
-    from infra import bytecode
-
     digest = hashlib.sha256()
     digest.update(requirements.read_bytes())
     digest.update("|".join((PYTHON_VERSION, PLATFORM, IMPLEMENTATION, RECIPE, bytecode.tag(),
@@ -90,8 +79,6 @@ def build_dependencies(requirements: Path = REQUIREMENTS, cache_root: Path = CAC
     The tree is compiled to the runtime's bytecode when this machine has its interpreter
     (infra/bytecode.py); the cache key says which.
     """
-    from infra import bytecode
-
     final = deps_dir(requirements, cache_root)
     if not force and (final.parent / COMPLETE_MARKER).is_file():
         return final
@@ -124,8 +111,6 @@ def source_files(source: Path = LAYER_SOURCE) -> list[Path]:
 
 def content_hash(mode: str, requirements: Path = REQUIREMENTS, source: Path = LAYER_SOURCE) -> str:
     """Asset hash of the layer: our code, and (in pip mode) what the dependencies are built from."""
-    from infra import bytecode
-
     digest = hashlib.sha256(f"mode={mode}|recipe={RECIPE}|{bytecode.tag()}".encode())
     if mode == "pip":
         digest.update(cache_key(requirements).encode())
@@ -148,8 +133,6 @@ def _copy_tree(src: Path, dst: Path) -> None:
 def assemble(output_dir: Path, mode: str, source: Path = LAYER_SOURCE,
              requirements: Path = REQUIREMENTS, cache_root: Path = CACHE_ROOT) -> Path:
     """Write the layer (python/...) into output_dir and return output_dir/python."""
-    from infra import bytecode
-
     target = Path(output_dir) / "python"
     target.mkdir(parents=True, exist_ok=True)
     if mode == "pip":
@@ -158,9 +141,10 @@ def assemble(output_dir: Path, mode: str, source: Path = LAYER_SOURCE,
         dest = target / path.relative_to(source)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, dest)
-    for package in sorted({path.relative_to(source).parts[0] for path in source_files(source)}):
-        if (target / package).is_dir():   # our code; the dependencies came compiled from the cache
-            bytecode.compile_tree(target, bytecode.LAYER_PREFIX, only=target / package)
+    # Our code; the dependencies came compiled from the cache.
+    for top in sorted({path.relative_to(source).parts[0] for path in source_files(source)}):
+        if (target / top).is_dir() or top.endswith(".py"):
+            bytecode.compile_tree(target, bytecode.LAYER_PREFIX, only=target / top)
     return target
 
 
@@ -174,8 +158,6 @@ def area_files(area: str, functions: Path) -> list[Path]:
 
 def area_hash(area: str, functions: Path) -> str:
     """Asset hash of one area's code: its files and whether it ships bytecode."""
-    from infra import bytecode
-
     digest = hashlib.sha256(f"area={area}|recipe={RECIPE}|{bytecode.tag()}".encode())
     for path in area_files(area, functions):
         digest.update(str(path.relative_to(functions)).encode())
@@ -185,8 +167,6 @@ def area_hash(area: str, functions: Path) -> str:
 
 def assemble_area(output_dir: Path, area: str, functions: Path) -> Path:
     """Write functions/<area> into output_dir/<area>, compiled as it will sit under /var/task."""
-    from infra import bytecode
-
     output_dir = Path(output_dir)
     for path in area_files(area, functions):
         dest = output_dir / path.relative_to(functions)

@@ -18,9 +18,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-# What the Lambda runtime provides next to the interpreter: boto3 and its matched set
-# (infra/layer_build.py leaves exactly these out of the layer).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+from infra.runtime import INTERPRETER_ENVIRONMENT, PYTHON_VERSION, RUNTIME_PROVIDED
+
 # An X-Ray trace header of an unsampled request: the SDK takes its Lambda code path and sends nothing.
 UNSAMPLED_TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
 
@@ -41,10 +40,14 @@ class Layout:
         return self.paths[0]   # Lambda starts in /var/task
 
 
-def _venv_site() -> Path:
+def _runtime_modules() -> list[Path]:
+    """What the Lambda runtime provides next to the interpreter (boto3 and its matched set,
+    which the layer leaves out), taken from this machine's boto3 installation."""
     import boto3
 
-    return Path(boto3.__file__).resolve().parent.parent
+    site = Path(boto3.__file__).resolve().parent.parent
+    found = [site / name if (site / name).is_dir() else site / f"{name}.py" for name in RUNTIME_PROVIDED]
+    return [path for path in found if path.exists()]
 
 
 def _copy(src: Path, dst: Path, *, with_bytecode: bool = True) -> None:
@@ -70,23 +73,22 @@ def build(python: str, tree: Path, *, with_source_copy: bool = False) -> dict[st
 
     if tree.exists():
         shutil.rmtree(tree)
-    runtime, opt, task = tree / "runtime", tree / "opt", tree / "task"
-    site = _venv_site()
-    for name in RUNTIME_PACKAGES:
-        _copy(site / name, runtime / name, with_bytecode=False)
-    bytecode.compile_tree(runtime, "/var/runtime", python=python)   # as the runtime ships it
+    runtime_dir, opt, task = tree / "runtime", tree / "opt", tree / "task"
+    for module in _runtime_modules():
+        _copy(module, runtime_dir / module.name, with_bytecode=False)
+    bytecode.compile_tree(runtime_dir, "/var/runtime", python=python)   # as the runtime ships it
     layer_build.assemble(opt, "pip")
     for area in areas():
         layer_build.assemble_area(task, area, FUNCTIONS_PATH)
     layouts = {"compiled": Layout(
-        python, (task, opt / "python", runtime), True,
-        f"as deployed: CPython {layer_build.PYTHON_VERSION} ({python}), the stack's layer and code assets "
+        python, (task, opt / "python", runtime_dir), True,
+        f"as deployed: CPython {PYTHON_VERSION} ({python}), the stack's layer and code assets "
         "with their bytecode, the runtime's boto3, no site-packages")}
     if with_source_copy:
         source_opt, source_task = tree / "source-opt", tree / "source-task"
         _copy(opt, source_opt, with_bytecode=False)
         _copy(task, source_task, with_bytecode=False)
-        layouts["source"] = Layout(python, (source_task, source_opt / "python", runtime), True,
+        layouts["source"] = Layout(python, (source_task, source_opt / "python", runtime_dir), True,
                                    "as deployed, but without bytecode")
     return layouts
 
@@ -94,8 +96,6 @@ def build(python: str, tree: Path, *, with_source_copy: bool = False) -> dict[st
 def lambda_env(layout: Layout, function_name: str = "speakpho", **extra: str) -> dict:
     """The environment of a function's process: this one's, less Python and Powertools
     settings, plus what Lambda and the stack set (infra/constructs/functions.py)."""
-    from infra import layer_build
-
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
     env.update({
         "PYTHONPATH": os.pathsep.join(str(p) for p in layout.paths),
@@ -105,7 +105,7 @@ def lambda_env(layout: Layout, function_name: str = "speakpho", **extra: str) ->
         "LAMBDA_TASK_ROOT": str(layout.cwd), "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "_X_AMZN_TRACE_ID": UNSAMPLED_TRACE,
         "POWERTOOLS_METRICS_NAMESPACE": "SpeakPho", "POWERTOOLS_SERVICE_NAME": function_name,
-        **layer_build.INTERPRETER_ENVIRONMENT,
+        **INTERPRETER_ENVIRONMENT,
         **extra,
     })
     return env

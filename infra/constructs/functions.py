@@ -4,7 +4,6 @@ needs (grant_* only) and its own log group."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from pathlib import Path
 
 import jsii
@@ -16,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq
 from constructs import Construct
 
-from infra import layer_build
+from infra import layer_build, runtime
 from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
@@ -155,7 +154,7 @@ class Functions(Construct):
             "LOG_LEVEL": settings.log_level,
             "STALE_AFTER_SECONDS": str(settings.stale_after_seconds),
             "PLAN_MINUTES": settings.plan_minutes,
-            **layer_build.INTERPRETER_ENVIRONMENT,
+            **runtime.INTERPRETER_ENVIRONMENT,
             **tables.env(*access.tables),
         }
         if spec.http:

@@ -19,11 +19,11 @@ from aws_cdk import (
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra import bytecode, layer_build
+from infra import bytecode, layer_build, runtime
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
-if RUNTIME.name != f"python{layer_build.PYTHON_VERSION}" or ARCHITECTURE.name not in layer_build.PLATFORM:
+if RUNTIME.name != f"python{runtime.PYTHON_VERSION}" or ARCHITECTURE.name not in runtime.PLATFORM:
     raise RuntimeError("the functions' runtime/architecture must match the layer build (infra/layer_build.py)")
 
 
@@ -63,9 +63,9 @@ class CommonLayer(Construct):
         if bytecode.interpreter() is None:
             Annotations.of(self).add_warning_v2(
                 "speakpho:no-bytecode",
-                f"no CPython {layer_build.PYTHON_VERSION} on this machine: the layer and the function code ship "
+                f"no CPython {runtime.PYTHON_VERSION} on this machine: the layer and the function code ship "
                 "source only, which Lambda compiles again on every cold start (see infra/bytecode.py); "
-                f"install python{layer_build.PYTHON_VERSION} or set {bytecode.INTERPRETER_ENV} before deploying")
+                f"install python{runtime.PYTHON_VERSION} or set {bytecode.INTERPRETER_ENV} before deploying")
         if dependencies != "pip":
             Annotations.of(self).add_warning_v2(
                 "speakpho:layer-without-dependencies",

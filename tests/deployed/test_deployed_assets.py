@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from apitest import ApiClient, data, fresh_tables
-from infra import bytecode, layer_build
+from infra import bytecode, layer_build, runtime
 from infra.catalog import AREAS, ROLLUPS, SWEEPER
 from local import lambda_tree
 from local.gateway import Gateway
@@ -86,7 +86,7 @@ class DeployedGateway(Gateway):
 def layout(tmp_path_factory):
     python = bytecode.interpreter()
     if python is None:
-        pytest.skip(f"no CPython {layer_build.PYTHON_VERSION} on this machine (infra/bytecode.py)")
+        pytest.skip(f"no CPython {runtime.PYTHON_VERSION} on this machine (infra/bytecode.py)")
     if not (layer_build.deps_dir().parent / layer_build.COMPLETE_MARKER).is_file():
         pytest.skip("layer dependencies not built yet (make builds them during set-up)")
     return lambda_tree.build(python, tmp_path_factory.mktemp("lambda"))["compiled"]
@@ -155,7 +155,7 @@ def test_a_learners_session_runs_on_the_deployed_assets(deployed):
     assert ran == {a.handler for a in AREAS} | {ROLLUPS.handler, SWEEPER.handler}
     for dotted, container in gateway.containers.items():
         report = container.ask({"report": True})
-        assert report["python"].startswith(layer_build.PYTHON_VERSION + "."), (dotted, report)
+        assert report["python"].startswith(runtime.PYTHON_VERSION + "."), (dotted, report)
         assert report["modules"] > 100, (dotted, report)
         assert report["source_only"] == [], (dotted, report["source_only"])
         assert report["foreign"] == [], (dotted, report["foreign"])

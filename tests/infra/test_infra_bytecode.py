@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from infra import bytecode, layer_build
 
 TAG = sys.implementation.cache_tag
@@ -116,3 +118,21 @@ def test_area_hash_follows_its_files_and_the_bytecode_tag(tmp_path, monkeypatch)
     assert changed != base
     monkeypatch.setattr(bytecode, "interpreter", lambda: None)
     assert layer_build.area_hash("session", functions) != changed
+
+
+@pytest.mark.parametrize("found", [True, False])
+def test_layer_warns_exactly_when_it_ships_source_only(tmp_path, monkeypatch, found):
+    from aws_cdk import App, Stack, assertions
+
+    from infra.constructs.layer import CommonLayer
+
+    monkeypatch.setattr(bytecode, "interpreter", lambda: sys.executable if found else None)
+    app = App(outdir=str(tmp_path / "out"))
+    stack = Stack(app, "LayerOnly")
+    CommonLayer(stack, "Layer", dependencies="none")
+    warnings = assertions.Annotations.from_stack(stack).find_warning(
+        "*", assertions.Match.string_like_regexp("no CPython"))
+    assert bool(warnings) is not found
+    assembly = app.synth()
+    pycs = list(Path(assembly.directory).rglob("*.pyc"))
+    assert bool(pycs) is found

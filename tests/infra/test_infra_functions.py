@@ -80,7 +80,8 @@ def assert_ships_runtime_bytecode(synth, root):
     else:
         from aws_cdk import assertions
 
-        warnings = synth.template.find_warnings("*", assertions.Match.string_like_regexp("no CPython"))
+        warnings = assertions.Annotations.from_stack(synth.stack).find_warning(
+            "*", assertions.Match.string_like_regexp("no CPython"))
         assert warnings, "a layer without bytecode must be flagged"
 
 

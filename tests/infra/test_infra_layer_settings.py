@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra import bytecode, layer_build
+from infra import bytecode, layer_build, runtime
 from infra.settings import StackSettings
 
 
@@ -38,9 +38,9 @@ def test_layer_runtime_matches_functions():
 
     from infra.constructs.layer import ARCHITECTURE, RUNTIME
 
-    assert RUNTIME.name == "python" + layer_build.PYTHON_VERSION
+    assert RUNTIME.name == "python" + runtime.PYTHON_VERSION
     assert ARCHITECTURE.name == lambda_.Architecture.X86_64.name == "x86_64"
-    assert ARCHITECTURE.name in layer_build.PLATFORM
+    assert ARCHITECTURE.name in runtime.PLATFORM
 
 
 def test_cache_key_follows_requirements(tmp_path):
