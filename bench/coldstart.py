@@ -62,14 +62,15 @@ REFERENCES = {
 }
 SOURCE_ONLY_REFERENCE = "ref: session, layer and code shipped without bytecode"
 
-# Wall time, and the CPU time the interpreter spent (steadier on a busy machine: it leaves
-# out the moments the process waited for a core).
+# Wall time, and the CPU time the interpreter spent (which leaves out waiting for a core; on
+# this VM the two agree, as its noise is the cores' speed, hence the instruction counts below).
 PROBE = """
 import time, sys
 t0, c0 = time.perf_counter(), time.process_time()
 exec(compile(sys.argv[1], "init", "exec"))
 print((time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000)
 """
+
 
 def build_lambda_tree(python: str) -> dict[str, Layout]:
     return lambda_tree.build(python, TREE, with_source_copy=True)
