@@ -4,6 +4,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
+from speakpho import idempotency
 from speakpho.api import create_app, gate
 
 from learning import routes
@@ -17,4 +18,5 @@ app.include_router(routes.router)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
+    idempotency.register_context(context)
     return gate(app, event, context)

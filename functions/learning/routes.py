@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from speakpho.api import caller, ok
+from speakpho import idempotency
+from speakpho.api import IdempotencyKey, caller, ok
 from speakpho.clock import clock
 from speakpho.models import Category
 
@@ -53,8 +54,19 @@ def get_corrections(reviewed: Annotated[Optional[bool], Query()] = None,
 
 
 @router.patch("/api/learning/corrections/<id>", summary="Mark a correction reviewed and/or rate a review (FSRS)")
-def patch_correction(id: Id, body: Annotated[CorrectionReview, Body()]):  # noqa: A002
-    return ok(review.review_correction(learning_store(), clock, _user_id(), id, body))
+def patch_correction(id: Id, body: Annotated[CorrectionReview, Body()],  # noqa: A002
+                     idempotency_key: IdempotencyKey = None):
+    user_id = _user_id()
+
+    def action() -> dict:
+        return review.review_correction(learning_store(), clock, user_id, id, body)
+
+    # A rating is not idempotent (each one is an FSRS review), so a client that may retry
+    # sends a key: a repeat returns the first answer instead of reviewing twice.
+    if idempotency_key:
+        return ok(idempotency.run_once(scope=f"review#{user_id}#{id}", key=idempotency_key,
+                                       payload=body.model_dump(), action=action))
+    return ok(action())
 
 
 @router.get("/api/learning/review", summary="Corrections due for review, most overdue first")

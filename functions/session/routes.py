@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from speakpho import idempotency, metering
-from speakpho.api import caller, ok
+from speakpho.api import IdempotencyKey, caller, ok
 from speakpho.clock import clock
 from speakpho.deps import metering_store
 from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
@@ -24,7 +24,7 @@ def _user() -> metering.UserRef:
 
 @router.post("/api/session/start", summary="Admit and reserve a voice session")
 def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
-          idempotency_key: Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=128)] = None):
+          idempotency_key: IdempotencyKey = None):
     request = body or StartSessionRequest()
     user = _user()
 

@@ -42,7 +42,9 @@ ACCESS: dict[str, Access] = {
     "session": Access(read_write=("usage_periods", "sessions", "session_messages", "corrections", "idempotency")),
     # Erasure updates sessions and deletes messages and corrections; on usage_periods it reads the
     # profile row and moves its historyErasedThrough forward (UpdateItem), nothing else.
-    "learning": Access(read_write=("corrections", "session_messages", "sessions"), read_update=("usage_periods",)),
+    # idempotency: an Idempotency-Key on a review (PATCH) returns the first answer.
+    "learning": Access(read_write=("corrections", "session_messages", "sessions", "idempotency"),
+                       read_update=("usage_periods",)),
     "admin": Access(read_write=("usage_periods",),
                     read=("sessions", "session_messages", "corrections", "session_rollups")),
     "sweeper": Access(read_write=("usage_periods", "sessions")),

@@ -177,6 +177,41 @@ def test_review_rating_moves_to_the_next_and_lowers_the_due_count(page, runner, 
     assert rated["reviewed"] is True and rated["confidenceLevel"] == 4 and rated["nextReviewAt"] > seeded.now_ms
 
 
+def test_a_rating_lost_on_the_way_back_is_not_counted_twice(page, runner, seeded):
+    """The first save reaches the server but its answer is lost (the browser sees a network
+    error); the learner clicks the same rating again. The page sends the same Idempotency-Key,
+    so the server answers as the first time instead of reviewing the card a second time."""
+    learner = Http(runner.base).as_user(LEARNER)
+    card = learner.get("/api/learning/review", limit=20).data["corrections"][0]
+    sent: list[dict] = []
+
+    def lose_the_first_answer(route):
+        sent.append(route.request.headers)
+        if len(sent) == 1:
+            sent.append(route.fetch().json())   # the server records the rating...
+            route.abort("connectionreset")      # ...and the answer never arrives
+        else:
+            route.continue_()
+
+    page.route(f"**/api/learning/corrections/{card['id']}", lose_the_first_answer)
+    sign_in(page, runner, "/learning", LEARNER)
+    page.click("#tab-review")
+    expect(page.locator("#review-card")).to_have_attribute("data-correction-id", card["id"])
+    page.click("#reveal")
+    page.click("#rating-buttons button[data-level='3']")
+    expect(page.locator("#review-status")).to_contain_text("Could not save your rating")
+    page.click("#rating-buttons button[data-level='3']")
+    expect(page.locator("#review-status")).to_contain_text("Saved: you rated it 3.")
+
+    first_headers, first_answer, retry_headers = sent
+    assert first_headers["idempotency-key"] and retry_headers["idempotency-key"] == first_headers["idempotency-key"]
+    stored = next(c for c in learner.get("/api/learning/corrections", reviewed="true").data["corrections"]
+                  if c["id"] == card["id"])
+    # One FSRS review: a second one at the same instant would have moved the card on again.
+    assert stored["nextReviewAt"] == first_answer["data"]["nextReviewAt"]
+    assert stored["confidenceLevel"] == 3
+
+
 def test_learning_fits_a_phone_screen(page, runner, seeded):
     page.set_viewport_size({"width": 375, "height": 812})
     sign_in(page, runner, "/learning", LEARNER)

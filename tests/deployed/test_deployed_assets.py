@@ -129,14 +129,17 @@ def test_a_learners_session_runs_on_the_deployed_assets(deployed):
     assert ended["session"]["endReason"] == "user_ended" and ended["session"]["messageCount"] == 2
     assert data(alice.get("/api/usage"))["activeSessionId"] is None
 
-    # Learning area: history, the transcript, an FSRS review (imports fsrs from the layer).
+    # Learning area: history, the transcript, an FSRS review (fsrs from the layer) retried
+    # with an Idempotency-Key.
     history = data(alice.get("/api/learning/history"))
     assert [s["id"] for s in history["sessions"]] == [sid]
     detail = data(alice.get(f"/api/learning/session/{sid}"))
     assert [m["text"] for m in detail["messages"]] == ["Tôi muốn ăn phở", "Em muốn ăn phở"]
     correction = detail["corrections"][0]
-    reviewed = data(alice.patch(f"/api/learning/corrections/{correction['id']}", {"confidenceLevel": 4}))
-    assert reviewed["reviewed"] is True and reviewed["nextReviewAt"] > 0
+    path, key = f"/api/learning/corrections/{correction['id']}", {"Idempotency-Key": "review-1"}
+    reviewed = alice.patch(path, {"confidenceLevel": 4}, headers=key)
+    assert reviewed.status == 200 and reviewed.json()["data"]["nextReviewAt"] > 0
+    assert alice.patch(path, {"confidenceLevel": 4}, headers=key).json() == reviewed.json()
     assert bob.get(f"/api/learning/session/{sid}").status == 404
 
     # The stream feeds the rollups function; admin reads the session, its stats and the CSV.

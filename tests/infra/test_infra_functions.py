@@ -141,7 +141,9 @@ def test_table_grants_are_exactly_the_declared_access(synth, key):
 def test_least_privilege_examples(synth):
     learning, admin, rollups, sweeper = (table_access(synth, k) for k in ("learning", "admin", "rollups", "sweeper"))
     assert "session_rollups" not in learning
-    assert "idempotency" not in learning and "idempotency" not in admin
+    # Idempotency-Keys are taken by the session start and the learning review only.
+    assert "idempotency" not in admin and "idempotency" not in sweeper and "idempotency" not in rollups
+    assert WRITE_ACTIONS <= learning["idempotency"]
     assert not admin["sessions"] & WRITE_ACTIONS, "admin must not write sessions"
     assert not admin["corrections"] & WRITE_ACTIONS
     assert WRITE_ACTIONS <= admin["usage_periods"]               # allowances

@@ -128,3 +128,49 @@ def test_the_stats_row_is_not_a_correction(alice, clock):
         review.review_correction(learning_store(), clock, "alice", "#stats", CorrectionReview(reviewed=True))
     assert learning_store().get_stats("alice") == before == {"userId": "alice", "correctionId": "#stats",
                                                              "total": 1, "cat_grammar": 1}
+
+
+def _stored(dynamodb, user_id: str, correction_id: str) -> dict:
+    return dynamodb.get_item(TableName="corrections",
+                             Key={"userId": {"S": user_id}, "correctionId": {"S": correction_id}})["Item"]
+
+
+def test_a_retried_rating_with_an_idempotency_key_reviews_once(alice, clock, dynamodb):
+    run_session(alice, clock, corrections=[correction(0), correction(1)])
+    card = _queue(alice)["corrections"][0]["id"]
+    key = {"Idempotency-Key": "rate-1"}
+
+    first = alice.patch(f"/api/learning/corrections/{card}", {"confidenceLevel": 3}, headers=key)
+    version = _stored(dynamodb, "alice", card)["version"]
+    clock.advance(60)   # the client's retry, a minute later
+    again = alice.patch(f"/api/learning/corrections/{card}", {"confidenceLevel": 3}, headers=key)
+    assert first.status == again.status == 200
+    assert again.json() == first.json()
+    assert _stored(dynamodb, "alice", card)["version"] == version      # no second FSRS review
+
+    # The same key with another rating is refused, not applied.
+    changed = alice.patch(f"/api/learning/corrections/{card}", {"confidenceLevel": 5}, headers=key)
+    assert error(changed, 422)["code"] == "idempotency_key_reused"
+    assert _stored(dynamodb, "alice", card)["version"] == version
+
+    # Keys are scoped to the card: the same key on another card reviews that card.
+    other = _queue(alice)["corrections"][0]["id"]
+    assert other != card
+    assert data(alice.patch(f"/api/learning/corrections/{other}", {"confidenceLevel": 3}, headers=key))["reviewed"]
+
+    # Without a key every PATCH is a review of its own.
+    data(alice.patch(f"/api/learning/corrections/{card}", {"confidenceLevel": 3}))
+    assert int(_stored(dynamodb, "alice", card)["version"]["N"]) == int(version["N"]) + 1
+
+
+def test_idempotency_keys_are_per_learner(alice, bob, clock):
+    run_session(alice, clock, corrections=[correction(0)])
+    run_session(bob, clock, corrections=[correction(0)])
+    key = {"Idempotency-Key": "same-key"}
+    mine = _queue(alice)["corrections"][0]["id"]
+    theirs = _queue(bob)["corrections"][0]["id"]
+    assert data(alice.patch(f"/api/learning/corrections/{mine}", {"confidenceLevel": 4}, headers=key))["reviewed"]
+    # bob's key of the same text does not replay alice's answer, and alice's card stays hers.
+    assert error(bob.patch(f"/api/learning/corrections/{mine}", {"confidenceLevel": 4}, headers=key), 404)
+    answer = data(bob.patch(f"/api/learning/corrections/{theirs}", {"confidenceLevel": 4}, headers=key))
+    assert answer["id"] == theirs

@@ -45,13 +45,13 @@ export async function apiUrl(path, query) {
  * api('/api/learning/history', {query: {page: 1}}) -> the envelope's data.
  * With raw: true the fetch Response itself is returned (for CSV downloads).
  */
-export async function api(path, { method = 'GET', query, body, raw = false } = {}) {
+export async function api(path, { method = 'GET', query, body, raw = false, headers: extra = {} } = {}) {
   const token = getToken();
   if (!token) {
     window.dispatchEvent(new CustomEvent(UNAUTHORIZED_EVENT, { detail: { reason: 'signed-out' } }));
     throw new ApiError(401, 'unauthorized', 'You are not signed in.');
   }
-  const headers = { Authorization: `Bearer ${token}`, Accept: raw ? '*/*' : 'application/json' };
+  const headers = { ...extra, Authorization: `Bearer ${token}`, Accept: raw ? '*/*' : 'application/json' };
   const init = { method, headers, cache: 'no-store' };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';

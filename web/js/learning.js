@@ -14,6 +14,10 @@ const RATINGS = [
 ];
 
 const state = { page: 1, total: 0, selectedId: null, detailRequest: 0, queue: [], dueCount: 0 };
+// One Idempotency-Key per card and rating until it is saved: if a save fails on the way back
+// (the rating may have been recorded) and the learner clicks the same rating again, the
+// server returns the first answer instead of reviewing the card twice.
+const ratingKeys = new Map();
 
 // ------------------------------------------------------------------ history list
 
@@ -186,16 +190,20 @@ async function rate(level) {
   const buttons = document.querySelectorAll('#rating-buttons button');
   for (const button of buttons) button.disabled = true;
   setStatus(status, 'Saving your rating…');
+  const attempt = `${id}:${level}`;
+  if (!ratingKeys.has(attempt)) ratingKeys.set(attempt, crypto.randomUUID());
   let result;
   try {
     result = await api(`/api/learning/corrections/${encodeURIComponent(id)}`, {
       method: 'PATCH', body: { reviewed: true, confidenceLevel: level },
+      headers: { 'Idempotency-Key': ratingKeys.get(attempt) },
     });
   } catch (err) {
     setStatus(status, describeError('save your rating', err), 'error');
     for (const button of buttons) button.disabled = false;
     return;
   }
+  ratingKeys.delete(attempt);
   const next = result && result.nextReviewAt ? ` Next review: ${date(result.nextReviewAt)}.` : '';
   setStatus(status, `Saved: you rated it ${level}.${next}`, 'success');
   await loadReview({ keepStatus: true });

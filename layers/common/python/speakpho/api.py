@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Annotated, Any, Optional
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from speakpho.auth import Caller, caller_from_event, require_admin
 from speakpho.errors import AppError, PayloadTooLarge
+
+# The optional header that makes a retried write return its first answer (speakpho.idempotency).
+IdempotencyKey = Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=128)]
 
 MAX_BODY_BYTES = 1_000_000
 logger = Logger(service="speakpho")
