@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -33,9 +34,12 @@ class Container:
 
     def __init__(self, layout: lambda_tree.Layout, dotted: str, env: dict) -> None:
         self.dotted = dotted
+        # The function's logs and metrics go to a file: a pipe nobody reads until the end
+        # would fill up and stall the function mid-request.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             layout.command(str(CONTAINER), dotted, *[str(p) for p in layout.paths]),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
             env=env, cwd=str(layout.cwd))
         self.init = self._read()
         assert self.init.get("ready"), self.init
@@ -43,7 +47,8 @@ class Container:
     def _read(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
-            raise AssertionError(f"{self.dotted} exited:\n{self.proc.stderr.read()[-4000:]}")
+            self.log.seek(0)
+            raise AssertionError(f"{self.dotted} exited:\n{self.log.read()[-4000:]}")
         return json.loads(line)
 
     def ask(self, request: dict) -> dict:
@@ -60,6 +65,7 @@ class Container:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+        self.log.close()
 
 
 class DeployedGateway(Gateway):
