@@ -1,15 +1,11 @@
-"""Counts the DynamoDB requests one API call makes and the capacity they consume.
-
-Hooks the shared boto3 client: every request asks for ReturnConsumedCapacity=TOTAL,
-and responses' ConsumedCapacity is summed (dynoxide reports real figures).
-"""
+"""The requests one API call makes and the capacity they consume (dynoxide reports real
+figures), measured with the repo's one counter, local.ddb_meter.RequestMeter."""
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-CAPACITY_OPS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
-                "BatchWriteItem", "TransactWriteItems", "TransactGetItems"}
+from local.ddb_meter import RequestMeter
 
 
 @dataclass
@@ -26,34 +22,8 @@ class Reading:
 class Meter:
     def __init__(self, client):
         self.client = client
-        self.current: Reading | None = None
-        events = client.meta.events
-        events.register("provide-client-params.dynamodb.*", self._ask_capacity)
-        events.register("before-call.dynamodb.*", self._count)
-        events.register("after-call.dynamodb.*", self._capacity)
-
-    def _ask_capacity(self, params, model, **kwargs):
-        if self.current is not None and model.name in CAPACITY_OPS:
-            params.setdefault("ReturnConsumedCapacity", "TOTAL")
-
-    def _count(self, model, **kwargs):
-        if self.current is not None:
-            self.current.requests += 1
-            self.current.ops[model.name] += 1
-
-    def _capacity(self, parsed, **kwargs):
-        if self.current is None:
-            return
-        consumed = parsed.get("ConsumedCapacity")
-        if isinstance(consumed, dict):
-            consumed = [consumed]
-        for entry in consumed or []:
-            self.current.capacity += float(entry.get("CapacityUnits") or 0)
 
     def measure(self, fn):
-        self.current = Reading()
-        try:
+        with RequestMeter(self.client, capacity=True) as counted:
             result = fn()
-        finally:
-            reading, self.current = self.current, None
-        return result, reading
+        return result, Reading(requests=counted.total, capacity=counted.capacity, ops=Counter(counted.ops))

@@ -73,3 +73,30 @@ def fresh_tables():
     finally:
         deps.reset()
         idempotency.reset()
+
+
+# --------------------------------------------------------------------------- session helpers
+# The one set of start/end helpers every API test uses (a user client from ApiClient.as_user).
+def start_session(user: ApiClient, body: dict | None = None, *, status: int = 201, **kw) -> dict:
+    """POST /api/session/start; the answer's data (asserting `status`)."""
+    return data(user.post("/api/session/start", body if body is not None else {}, **kw), status)
+
+
+def end_session(user: ApiClient, session_id: str, *, status: int | None = 200, **payload):
+    """POST /api/session/end; the answer's data, or the raw response with status=None."""
+    response = user.post("/api/session/end", {"sessionId": session_id, **payload})
+    return response if status is None else data(response, status)
+
+
+def switch_provider(user: ApiClient, session_id: str, provider: str, code: int | None = None) -> dict:
+    body = {"sessionId": session_id, "provider": provider}
+    if code is not None:
+        body["disconnectCode"] = code
+    return data(user.post("/api/session/switch-provider", body))
+
+
+def count_requests(client, *, capacity: bool = False):
+    """The one DynamoDB request counter (local.ddb_meter.RequestMeter), as a context manager."""
+    from local.ddb_meter import RequestMeter
+
+    return RequestMeter(client, capacity=capacity)

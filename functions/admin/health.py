@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
+from speakpho import close_codes
 from speakpho.errors import Unprocessable
 
 # speakpho.models and speakpho.views (pydantic) are imported where used: the rollup
@@ -34,7 +35,6 @@ from speakpho.errors import Unprocessable
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 7
-NORMAL_CLOSE = 1000
 NO_CODE = "none"
 CELL_PK_PREFIX = "month#"
 LEDGER_PK_PREFIX = "ledger#"
@@ -120,7 +120,7 @@ def close_code_key(session: dict) -> str:
 
 def is_disconnect(code_key: str) -> bool:
     """hasDisconnect: ended with a close code other than 1000 (normal closure)."""
-    return code_key not in (NO_CODE, str(NORMAL_CLOSE))
+    return code_key != NO_CODE and close_codes.is_disconnect(int(code_key))
 
 
 def cell_pk(day: str) -> str:
@@ -242,7 +242,7 @@ def cell_matches(cell: Cell, flt: HealthFilter) -> bool:
 
 # --------------------------------------------------------------------------- views
 def close_code_labels() -> dict[str, str]:
-    from speakpho.models import CLOSE_CODE_LABELS
+    from speakpho.close_codes import CLOSE_CODE_LABELS
 
     return {str(code): label for code, label in CLOSE_CODE_LABELS.items()}
 
@@ -495,7 +495,7 @@ def _safe_cell(value) -> str:
 
 
 def export_row(item: dict) -> list[str]:
-    from speakpho.models import CLOSE_CODE_LABELS
+    from speakpho.close_codes import label
     from speakpho.views import minutes
 
     view = admin_session_row(item)
@@ -504,7 +504,7 @@ def export_row(item: dict) -> list[str]:
         view["id"], view.get("userId"), view.get("userEmail"), _iso(view.get("startedAt")),
         _iso(view.get("endedAt")), minutes(duration_seconds(item)) if item.get("status") == "ended" else "",
         view.get("provider"), view.get("initialProvider"), view.get("providerSwitched"), view.get("switchCount"),
-        code, CLOSE_CODE_LABELS.get(int(code), "") if code is not None else "", view.get("disconnectReason"),
+        code, label(int(code)) if code is not None else "", view.get("disconnectReason"),
         view.get("endReason"), view.get("mode"), view.get("topic"), view.get("messageCount"),
         view.get("correctionCount"), view.get("minutesUsed"))]
 

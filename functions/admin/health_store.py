@@ -15,7 +15,9 @@ from speakpho import ddb
 from speakpho.store import TableStore
 from speakpho.deps import resettable
 
-from admin.health import NORMAL_CLOSE, Contribution, HealthFilter, ledger_key
+from speakpho.close_codes import NORMAL_CLOSURE
+
+from admin.health import Contribution, HealthFilter, ledger_key
 
 
 @dataclass
@@ -144,7 +146,7 @@ def _row_filter(flt: HealthFilter, names: dict, vals: dict) -> str | None:
         parts.append("#mode = :mode")
     if flt.has_disconnect is not None:
         names["#code"] = "disconnectCode"
-        vals[":normal"] = NORMAL_CLOSE
+        vals[":normal"] = NORMAL_CLOSURE
         if flt.has_disconnect:
             parts.append("(attribute_exists(#code) AND #code <> :normal)")
         else:
@@ -169,4 +171,5 @@ def health_store() -> HealthStore:
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
-    return HealthStore(client=dynamodb_client(), settings=get_settings())
+    settings = get_settings()
+    return HealthStore(client=dynamodb_client(), table_names=settings.table_names, settings=settings)

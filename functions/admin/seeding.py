@@ -16,7 +16,7 @@ import uuid
 
 from speakpho import ddb
 from speakpho.clock import utc_day, utc_month
-from speakpho.models import CLOSE_CODE_LABELS
+from speakpho.close_codes import CLOSE_CODE_LABELS
 
 from admin import health
 
@@ -72,7 +72,7 @@ def seed_sessions(client, settings, sessions: list[dict], *, ledgers: bool = Tru
     requests = 0
     # Merge with the cells already stored (one query per month touched).
     for pk in sorted({pk for pk, _ in totals}):
-        page_items = ddb.query_all(client, TableName=settings.session_rollups_table,
+        page_items = ddb.query_all(client, TableName=settings.table("session_rollups"),
                                    KeyConditionExpression="pk = :pk",
                                    ExpressionAttributeValues=ddb.values({":pk": pk}))
         requests += 1
@@ -84,8 +84,8 @@ def seed_sessions(client, settings, sessions: list[dict], *, ledgers: bool = Tru
                         totals[key][name] = totals[key].get(name, 0) + value
     cells = [{"pk": pk, "sk": sk, **{k: (round(v, 3) if isinstance(v, float) else v) for k, v in values.items()}}
              for (pk, sk), values in totals.items()]
-    requests += ddb.batch_write(client, settings.sessions_table, puts=sessions)
-    requests += ddb.batch_write(client, settings.session_rollups_table, puts=cells + ledger_rows)
+    requests += ddb.batch_write(client, settings.table("sessions"), puts=sessions)
+    requests += ddb.batch_write(client, settings.table("session_rollups"), puts=cells + ledger_rows)
     return {"sessions": len(sessions), "cells": len(cells), "requests": requests}
 
 

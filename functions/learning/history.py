@@ -16,7 +16,7 @@ from speakpho.clock import Clock
 from speakpho.errors import NotFound
 from speakpho.views import correction_view, message_view, session_view
 
-from learning import cursors
+from speakpho import cursors
 from learning.learning_store import LearningStore
 
 HISTORY_FIELDS = ("id", "startedAt", "endedAt", "topic", "difficulty", "mode", "provider",

@@ -290,4 +290,5 @@ class LearningStore(TableStore):
 @resettable
 @lru_cache(maxsize=1)
 def learning_store() -> LearningStore:
-    return LearningStore(client=dynamodb_client(), settings=get_settings())
+    settings = get_settings()
+    return LearningStore(client=dynamodb_client(), table_names=settings.table_names, settings=settings)

@@ -41,7 +41,7 @@ from speakpho.corrections import STATS_SK, imported_correction_id, index_keys, n
 from speakpho.errors import Conflict, NotFound, Unprocessable
 from speakpho.views import correction_stats_view, correction_view
 
-from learning import cursors
+from speakpho import cursors
 from learning.learning_store import CORRECTION_LISTS, LearningStore, list_key_attributes
 from learning.requests import CorrectionReview, CorrectionsImport
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from speakpho import close_codes
+
 metrics = Metrics(namespace="SpeakPho", service="session")
-ABNORMAL_CODES = (1006, 1011)
+ABNORMAL_CODES = (1006, 1011)  # the AbnormalCloses alarm's codes
 
 
 def session_started(data: dict) -> None:
@@ -23,7 +25,7 @@ def session_ended(data: dict) -> None:
     metrics.add_metric(name="SessionsEnded", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="MinutesUsed", unit=MetricUnit.Count, value=session.get("minutesUsed", 0))
     code = session.get("disconnectCode")
-    if code is not None and code != 1000:
+    if close_codes.is_disconnect(code):
         metrics.add_metric(name="Disconnects", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name=f"Disconnects{code}", unit=MetricUnit.Count, value=1)
     if code in ABNORMAL_CODES:

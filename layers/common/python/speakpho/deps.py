@@ -14,7 +14,8 @@ from speakpho.config import get_settings, reset_settings
 def metering_store():
     from speakpho.metering_store import MeteringStore
 
-    return MeteringStore(client=dynamodb_client(), settings=get_settings())
+    settings = get_settings()
+    return MeteringStore(client=dynamodb_client(), table_names=settings.table_names, settings=settings)
 
 
 def reset() -> None:

@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 
+class ConditionLost(Exception):
+    """A conditional write found the data changed since it was read (a race was lost).
+
+    Raised by the stores, never by botocore code in the domain: the domain re-reads and
+    decides (retry, or the answer of whoever won). Not an HTTP error: a domain function
+    that gives up turns it into a Conflict.
+    """
+
+
 class AppError(Exception):
     status = 400
     code = "bad_request"

@@ -28,7 +28,7 @@ def _runner():
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=dynamodb_client())
+    store = DynamoDBPersistenceLayer(table_name=get_settings().table("idempotency"), boto3_client=dynamodb_client())
 
     @idempotent_function(data_keyword_argument="request", config=_config(), persistence_store=store)
     def run(request: dict, action: Callable[[], dict]) -> dict:

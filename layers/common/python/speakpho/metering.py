@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from speakpho import ddb
+from speakpho import close_codes, ddb
 from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id
@@ -194,7 +194,7 @@ def switch_provider(store: MeteringStore, clock: Clock, user: UserRef, session_i
 def _end_reason(disconnect_code: int | None, limit_hit: bool) -> str:
     if limit_hit:
         return "limit_reached"
-    if disconnect_code is not None and disconnect_code != 1000:
+    if close_codes.is_disconnect(disconnect_code):
         return "disconnect"
     return "user_ended"
 

@@ -16,16 +16,6 @@ CATEGORIES: tuple[str, ...] = ("grammar", "tone", "vocabulary", "word_order", "p
 PROVIDERS: tuple[str, ...] = ("gemini", "openai")
 MODES: tuple[str, ...] = ("free", "coach")
 
-# The seed's WebSocket close code table; the labels travel with admin stats.
-CLOSE_CODE_LABELS: dict[int, str] = {
-    1000: "Normal closure",
-    1001: "Going away",
-    1006: "Abnormal closure",
-    1011: "Server error",
-    1012: "Service restart",
-    1013: "Try again later",
-}
-
 MAX_TEXT = 4000
 MAX_MESSAGES = 2000
 MAX_CORRECTIONS = 200

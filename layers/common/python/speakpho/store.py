@@ -1,32 +1,68 @@
-"""The base of every data-access class: a DynamoDB client and the deployed table names."""
+"""The base of every data-access class: a DynamoDB client, the table names, and the
+readers every area shares (one session, its transcript, its corrections).
+
+Stores speak the domain. A conditional write that finds the data changed raises
+speakpho.errors.ConditionLost, never botocore's ClientError, so no domain module imports
+botocore or the codec. Stores get table names, never the settings: the domain is handed
+settings explicitly.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
-from speakpho.config import Settings
+from speakpho import ddb
 
 
 @dataclass
 class TableStore:
     client: object
-    settings: Settings
+    # logical table name (speakpho.tables) -> deployed name; Settings.table_names
+    table_names: Mapping[str, str] = field(default_factory=dict)
+    settings: object = None  # TRANSITIONAL (issue "Structure" §2): domain code must take settings explicitly
+
+    def table(self, logical_name: str) -> str:
+        try:
+            return self.table_names[logical_name]
+        except KeyError:
+            from speakpho.config import _missing
+
+            raise _missing(logical_name) from None
 
     @property
     def periods(self) -> str:
-        return self.settings.usage_periods_table
+        return self.table("usage_periods")
 
     @property
     def sessions(self) -> str:
-        return self.settings.sessions_table
+        return self.table("sessions")
 
     @property
     def messages(self) -> str:
-        return self.settings.session_messages_table
+        return self.table("session_messages")
 
     @property
     def corrections(self) -> str:
-        return self.settings.corrections_table
+        return self.table("corrections")
 
     @property
     def rollups(self) -> str:
-        return self.settings.session_rollups_table
+        return self.table("session_rollups")
+
+    # ------------------------------------------------------------- shared readers
+    def get_session(self, session_id: str, *, consistent: bool = False) -> dict | None:
+        resp = self.client.get_item(TableName=self.sessions, ConsistentRead=consistent,
+                                    Key=ddb.serialize({"sessionId": session_id}))
+        return ddb.deserialize(resp.get("Item"))
+
+    def session_messages(self, session_id: str) -> list[dict]:
+        """The transcript in order (seq is the sort key)."""
+        return ddb.query_all(self.client, TableName=self.messages,
+                             KeyConditionExpression="sessionId = :s",
+                             ExpressionAttributeValues=ddb.values({":s": session_id}))
+
+    def session_corrections(self, session_id: str) -> list[dict]:
+        """The corrections recorded with a session's end, in their order."""
+        return ddb.query_all(self.client, TableName=self.corrections, IndexName="corrections_by_session",
+                             KeyConditionExpression="sessionId = :s",
+                             ExpressionAttributeValues=ddb.values({":s": session_id}))

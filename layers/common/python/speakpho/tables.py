@@ -110,6 +110,69 @@ TABLES: tuple[TableSpec, ...] = (
 )
 
 
+# --------------------------------------------------------------------------- key builders
+# The keys of the rows that are not plain entities, defined here and nowhere else.
+
+# usage_periods: the per-user rows next to the monthly period rows.
+PROFILE_SK = "profile"                 # lifetime session counter, history numbering
+ALLOWANCE_SK_PREFIX = "allowance#"     # allowance#<period>#<ms>#<rand>: audit of allowance changes
+ACTIVE_SHARDS = 8                      # spreads the sparse active-session index over partitions
+
+
+def period_key(user_id: str, period: str) -> dict:
+    return {"userId": user_id, "period": period}
+
+
+def profile_key(user_id: str) -> dict:
+    return {"userId": user_id, "period": PROFILE_SK}
+
+
+def allowance_sk(period: str, changed_at: int, suffix: str) -> str:
+    return f"{ALLOWANCE_SK_PREFIX}{period}#{changed_at:015d}#{suffix}"
+
+
+def allowance_sk_prefix(period: str) -> str:
+    return f"{ALLOWANCE_SK_PREFIX}{period}#"
+
+
+def active_shard_value(shard: int) -> str:
+    return f"active#{shard}"
+
+
+def active_shard(user_id: str) -> str:
+    import zlib
+
+    return active_shard_value(zlib.crc32(user_id.encode()) % ACTIVE_SHARDS)
+
+
+# corrections: the per-user counters row shares the learner's partition.
+STATS_SK = "#stats"
+
+
+def stats_key(user_id: str) -> dict:
+    return {"userId": user_id, "correctionId": STATS_SK}
+
+
+# session_rollups: a month partition of per-day cells, and one ledger row per session.
+ROLLUP_MONTH_PREFIX = "month#"
+ROLLUP_LEDGER_PREFIX = "ledger#"
+ROLLUP_LEDGER_SK = "ledger"
+
+
+def rollup_month_pk(month: str) -> str:
+    """The partition of one UTC month's cells ("2026-11")."""
+    return f"{ROLLUP_MONTH_PREFIX}{month}"
+
+
+def rollup_cell_pk(day: str) -> str:
+    """The partition of a UTC day's cells ("2026-11-20" -> "month#2026-11")."""
+    return rollup_month_pk(day[:7])
+
+
+def rollup_ledger_key(session_id: str) -> dict:
+    return {"pk": f"{ROLLUP_LEDGER_PREFIX}{session_id}", "sk": ROLLUP_LEDGER_SK}
+
+
 def _key_schema(pk: Key, sk: Key | None) -> list[dict]:
     schema = [{"AttributeName": pk.name, "KeyType": "HASH"}]
     if sk:
@@ -150,7 +213,7 @@ def create_table_request(spec: TableSpec, table_name: str) -> dict:
 def table_name(spec: TableSpec) -> str:
     from speakpho.config import get_settings
 
-    return getattr(get_settings(), f"{spec.logical_name}_table")
+    return get_settings().table(spec.logical_name)
 
 
 def create_missing_tables(client, *, streams: bool = True) -> list[str]:

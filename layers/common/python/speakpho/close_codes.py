@@ -1,0 +1,56 @@
+"""WebSocket close codes: the one table of what each code means and whom it points at.
+
+The seed's reference table (code, label, common cause), plus the side each code points
+to: the learner ended it, the network dropped it, or the voice provider failed. Every
+area reads codes through here, so "1000 is a normal closure" is decided once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NORMAL_CLOSURE = 1000
+
+LEARNER, NETWORK, PROVIDER, UNKNOWN = "learner", "network", "provider", "unknown"
+
+
+@dataclass(frozen=True)
+class CloseCode:
+    code: int
+    label: str
+    cause: str
+    side: str
+
+
+CLOSE_CODES: dict[int, CloseCode] = {c.code: c for c in (
+    CloseCode(1000, "Normal closure", "User ended session properly", LEARNER),
+    CloseCode(1001, "Going away", "Browser tab closed, navigation", NETWORK),
+    CloseCode(1006, "Abnormal closure", "Network issue, server timeout", NETWORK),
+    CloseCode(1011, "Server error", "API error on provider side", PROVIDER),
+    CloseCode(1012, "Service restart", "Provider redeploying", PROVIDER),
+    CloseCode(1013, "Try again later", "Provider rate limiting", PROVIDER),
+)}
+
+# {code: label} for the codes of the table (admin stats carry it).
+CLOSE_CODE_LABELS: dict[int, str] = {c.code: c.label for c in CLOSE_CODES.values()}
+
+
+def is_normal(code: int | None) -> bool:
+    """A normal closure: the session ended as the learner meant it to."""
+    return code == NORMAL_CLOSURE
+
+
+def is_disconnect(code: int | None) -> bool:
+    """A close code that reports something going wrong (any code but 1000)."""
+    return code is not None and not is_normal(code)
+
+
+def label(code: int | None) -> str:
+    """The table's label; "" for no code or a code outside the table."""
+    known = CLOSE_CODES.get(code) if code is not None else None
+    return known.label if known else ""
+
+
+def side(code: int | None) -> str:
+    """learner, network, provider, or unknown for a code outside the table."""
+    known = CLOSE_CODES.get(code) if code is not None else None
+    return known.side if known else UNKNOWN
