@@ -1,0 +1,174 @@
+"""A session's story: the timeline of connections, disconnects, reconnects and switches,
+who ended the session, and the seconds a provider's failure cost the learner.
+
+Pure functions over plain dicts (no I/O). The session item keeps its story:
+
+    story        list of timeline entries (below), in the order they were recorded
+    eventIds     string set of the client eventIds already recorded (a repeat is ignored)
+    eventCount   how many client events the session holds (at most MAX_EVENTS_PER_SESSION)
+    endedBy      learner | provider | network | limit | client_vanished | superseded
+    creditedSeconds  seconds not charged because a provider or the network failed
+
+A timeline entry: {"type", "at", "source": "client"|"server", "provider"?, "code"?,
+"reason"?, "connectMs"?, "receivedAt"?, "from"?, "to"?, "endReason"?, "endedBy"?}.
+Server entries use the server clock. Client entries keep the client's time clamped into
+the session's span as `at`, and the server's time of arrival as `receivedAt`.
+"""
+from __future__ import annotations
+
+from speakpho import close_codes
+
+CLIENT_TYPES = ("provider_connected", "provider_disconnected", "reconnect_attempt")
+SERVER_TYPES = ("started", "provider_switched", "heartbeat_gap", "ended", "timed_out", "superseded")
+CLIENT, SERVER = "client", "server"
+
+MAX_EVENTS_PER_CALL = 50
+MAX_EVENTS_PER_SESSION = 500
+EVENTS_AFTER_END_MS = 5 * 60 * 1000       # events may still arrive this long after the end
+OUTAGE_CREDIT_CAP_SECONDS = 120           # client events can lie: each outage credits at most this
+SESSION_CREDIT_CAP_SECONDS = 300          # and a session at most this
+
+ENDED_BY = ("learner", "provider", "network", "limit", "client_vanished", "superseded")
+# endedBy -> the seed's end_reason. `provider_switch` is never written: a switch does not
+# end a session here, it continues on the other provider.
+END_REASON_BY_ENDED_BY = {
+    "learner": "user_ended",
+    "provider": "error",
+    "network": "disconnect",
+    "limit": "limit_reached",
+    "client_vanished": "timeout",
+    "superseded": "stale",
+}
+FAILURE_SIDES = (close_codes.PROVIDER, close_codes.NETWORK)
+
+
+# --------------------------------------------------------------------------- entries
+def clamp(at: int, low: int, high: int) -> int:
+    return max(low, min(int(at), max(low, high)))
+
+
+def client_entry(event: dict, *, received_at: int, span_start: int, span_end: int) -> dict:
+    """A client event as stored: its time clamped into [span_start, span_end]."""
+    entry = {"type": event["type"], "source": CLIENT, "eventId": event["eventId"],
+             "at": clamp(event["at"], span_start, span_end), "receivedAt": received_at,
+             "provider": event["provider"]}
+    for name in ("code", "reason", "connectMs"):
+        if event.get(name) is not None:
+            entry[name] = event[name]
+    return entry
+
+
+def server_entry(entry_type: str, at: int, **fields) -> dict:
+    return {"type": entry_type, "source": SERVER, "at": int(at),
+            **{k: v for k, v in fields.items() if v is not None}}
+
+
+def ordered(entries: list[dict]) -> list[dict]:
+    """By time; server entries first on ties; otherwise in the order recorded."""
+    indexed = list(enumerate(entries or []))
+    indexed.sort(key=lambda pair: (int(pair[1]["at"]), 0 if pair[1].get("source") == SERVER else 1, pair[0]))
+    return [entry for _, entry in indexed]
+
+
+# --------------------------------------------------------------------------- who ended it
+def ended_by_code(code: int | None) -> str:
+    """learner (1000 or no code), network (1001, 1006, codes of no known side), provider."""
+    if code is None or close_codes.is_normal(code):
+        return "learner"
+    return close_codes.PROVIDER if close_codes.side(code) == close_codes.PROVIDER else "network"
+
+
+def end_reason(ended_by: str) -> str:
+    return END_REASON_BY_ENDED_BY[ended_by]
+
+
+# --------------------------------------------------------------------------- credit
+def is_failure(entry: dict) -> bool:
+    """A disconnect on the provider or network side."""
+    return entry.get("type") == "provider_disconnected" and close_codes.side(entry.get("code")) in FAILURE_SIDES
+
+
+def _reconnects(entry: dict) -> bool:
+    return entry.get("type") in ("provider_connected", "provider_switched")
+
+
+def outages(entries: list[dict], ended_at: int) -> list[tuple[int, int]]:
+    """(from, to) in ms: from a failure to the next connection (a reconnect or a switch),
+    or to the end when none came. Failures inside an outage extend it, not add to it."""
+    spans: list[tuple[int, int]] = []
+    down_since: int | None = None
+    for entry in ordered(entries):
+        if is_failure(entry):
+            if down_since is None:
+                down_since = int(entry["at"])
+        elif _reconnects(entry) and down_since is not None:
+            spans.append((down_since, max(down_since, int(entry["at"]))))
+            down_since = None
+    if down_since is not None:
+        spans.append((down_since, max(down_since, int(ended_at))))
+    return spans
+
+
+def credited_seconds(entries: list[dict], ended_at: int, charge_seconds: int) -> int:
+    """Whole seconds not charged: each outage capped, the session capped, never above the charge."""
+    total = sum(min((to - since) // 1000, OUTAGE_CREDIT_CAP_SECONDS) for since, to in outages(entries, ended_at))
+    return max(0, min(total, SESSION_CREDIT_CAP_SECONDS, charge_seconds))
+
+
+# --------------------------------------------------------------------------- summary for health
+def code_key(code: int | None) -> str:
+    """A close code as a metric dimension or rollup key: only codes of the table; else `other`."""
+    if code is None:
+        return "none"
+    return str(int(code)) if int(code) in close_codes.CLOSE_CODES else "other"
+
+
+def summary(entries: list[dict], initial_provider: str) -> dict:
+    """What session health counts from a timeline.
+
+    connections: provider -> connection segments that ran on it (the start opens one;
+    a reconnect after a drop or a switch opens the next). failures: provider -> {code key:
+    n} of provider- or network-side disconnects, charged to the provider the segment ran
+    on. switchCauses: {code key or "none": n}, the cause each switch reported.
+    """
+    connections: dict[str, int] = {}
+    failures: dict[str, dict[str, int]] = {}
+    causes: dict[str, int] = {}
+    reconnect_attempts = 0
+    current: str | None = None
+
+    def open_segment(provider: str) -> None:
+        nonlocal current
+        current = provider
+        connections[provider] = connections.get(provider, 0) + 1
+
+    open_segment(initial_provider)
+    for entry in ordered(entries):
+        kind = entry.get("type")
+        if kind == "provider_disconnected":
+            provider = current or entry.get("provider") or initial_provider
+            if is_failure(entry):
+                codes = failures.setdefault(provider, {})
+                key = code_key(entry.get("code"))
+                codes[key] = codes.get(key, 0) + 1
+            current = None
+        elif kind == "provider_connected":
+            if current != entry.get("provider"):
+                open_segment(entry.get("provider") or initial_provider)
+        elif kind == "provider_switched":
+            key = code_key(entry.get("code"))
+            causes[key] = causes.get(key, 0) + 1
+            if current != entry.get("to"):
+                open_segment(entry.get("to") or initial_provider)
+        elif kind == "reconnect_attempt":
+            reconnect_attempts += 1
+    return {"connections": connections, "failures": failures, "switchCauses": causes,
+            "reconnects": reconnect_attempts}
+
+
+def switch_cause(entries: list[dict]) -> str | None:
+    """The code key of the first switch's cause, "none" when it gave none, None without a switch."""
+    for entry in ordered(entries):
+        if entry.get("type") == "provider_switched":
+            return code_key(entry.get("code"))
+    return None
