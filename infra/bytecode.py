@@ -31,7 +31,8 @@ LAYER_PREFIX = "/opt/python"
 TASK_PREFIX = "/var/task"
 
 
-def _candidates() -> list[str]:
+def candidates() -> list[str]:
+    """Interpreters to try, in order of preference (interpreter() keeps the first of the runtime's version)."""
     explicit = os.environ.get(INTERPRETER_ENV)
     found = [explicit] if explicit else []
     on_path = shutil.which(f"python{PYTHON_VERSION}")
@@ -57,7 +58,7 @@ def _cache_tag(python: str) -> str | None:
 @lru_cache(maxsize=1)
 def interpreter() -> str | None:
     """A CPython whose bytecode the Lambda runtime loads, or None if this machine has none."""
-    for candidate in _candidates():
+    for candidate in candidates():
         if candidate and os.path.exists(candidate) and _cache_tag(candidate) == CACHE_TAG:
             return candidate
     return None

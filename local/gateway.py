@@ -15,6 +15,9 @@ from urllib.parse import parse_qs
 from infra import catalog
 from local import tokens
 
+catalog.ensure_import_paths()
+from speakpho.envelope import error_body  # noqa: E402
+
 STAGE = "local"
 
 
@@ -46,15 +49,17 @@ class HttpResponse:
 
 def _envelope(status: int, code: str, message: str) -> HttpResponse:
     # Same bodies as the stack's API Gateway "gateway responses".
-    return HttpResponse(status, {"Content-Type": "application/json"},
-                        json.dumps({"success": False, "error": {"code": code, "message": message}}))
+    return HttpResponse(status, {"Content-Type": "application/json"}, json.dumps(error_body(code, message)))
 
 
 class Gateway:
-    """Routes /api requests to the area handlers. Calls are serialised: moto is not thread-safe."""
+    """Routes /api requests to the area handlers. Calls are serialised: moto is not thread-safe.
+
+    `lock` is that serialisation: whatever else touches the in-memory DynamoDB from another
+    thread (the stream pump) holds it too."""
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self._handlers: dict[str, object] = {}
 
     def handler_for(self, dotted: str):
@@ -111,7 +116,7 @@ class Gateway:
         area = next(a for a in catalog.AREAS if a.name == route.area)
         event = self.build_event(method, path, route, path_params, query, headers, body or None,
                                  tokens.authorizer_claims(claims))
-        with self._lock:
+        with self.lock:
             result = self.handler_for(area.handler)(event, LambdaContext(function_name=f"speakpho-{area.name}"))
         response_headers = dict(result.get("headers") or {})
         for k, v in (result.get("multiValueHeaders") or {}).items():
@@ -120,5 +125,5 @@ class Gateway:
 
     def invoke(self, dotted: str, event: dict, name: str = "job"):
         """Calls a non-HTTP Lambda (sweeper, stream processor) the way its trigger would."""
-        with self._lock:
+        with self.lock:
             return self.handler_for(dotted)(event, LambdaContext(function_name=f"speakpho-{name}"))

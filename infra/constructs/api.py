@@ -11,8 +11,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.catalog import RouteSpec, routes
+from infra.catalog import RouteSpec, ensure_import_paths, routes
+from infra.nag import acknowledge
 from infra.settings import StackSettings
+
+ensure_import_paths()
+from speakpho.envelope import CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS, error_body  # noqa: E402
 
 # Answers API Gateway gives itself (before any Lambda runs), in our error envelope.
 # (response type, status or None to keep API Gateway's, error code, fixed message or None for API Gateway's)
@@ -28,10 +32,15 @@ GATEWAY_RESPONSES: tuple[tuple[apigw.ResponseType, str | None, str, str | None],
 )
 
 
+# Stands for API Gateway's own message in the body, then replaced by the VTL variable.
+_GATEWAY_MESSAGE = "@@gateway-message@@"
+
+
 def envelope_template(code: str, message: str | None = None) -> str:
-    """VTL for {"success": false, "error": {"code", "message"}}; messageString is already a JSON string."""
-    text = json.dumps(message) if message is not None else "$context.error.messageString"
-    return '{"success":false,"error":{"code":' + json.dumps(code) + ',"message":' + text + '}}'
+    """VTL for speakpho.envelope.error_body(code, message); $context.error.messageString is
+    already a quoted JSON string, so it replaces the quoted placeholder."""
+    body = json.dumps(error_body(code, _GATEWAY_MESSAGE if message is None else message), separators=(",", ":"))
+    return body.replace(json.dumps(_GATEWAY_MESSAGE), "$context.error.messageString")
 
 
 class Api(Construct):
@@ -43,8 +52,8 @@ class Api(Construct):
         cors = apigw.CorsOptions(
             allow_origins=[web_origin],
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-            max_age=Duration.hours(1),
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
         )
         self.rest_api = apigw.RestApi(
             self, "RestApi",
@@ -79,6 +88,16 @@ class Api(Construct):
                 response_headers={"Access-Control-Allow-Origin": allow_origin},
                 templates={"application/json": envelope_template(code, message)},
             )
+
+        acknowledge(self.rest_api, "AwsSolutions-APIG2",
+                    "Each Lambda validates body, path and query with pydantic (Powertools enable_validation) and "
+                    "answers a 4xx naming the field; a gateway model would be a second copy of the contract.")
+        acknowledge(self.rest_api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                                   "AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "The account-level role API Gateway needs to write execution logs; AWS maintains its policy.")
+        acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG3",
+                    "Every route requires a Cognito token and the stage is throttled; a WAF web ACL can be "
+                    "associated when traffic justifies its cost.")
 
         integrations = {area: apigw.LambdaIntegration(fn, proxy=True, allow_test_invoke=False)
                         for area, fn in functions.items()}

@@ -6,6 +6,8 @@ from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from infra.nag import acknowledge
+
 ADMIN_GROUP = "admin"   # speakpho.auth reads it from the `cognito:groups` claim
 
 
@@ -30,6 +32,12 @@ class Auth(Construct):
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        acknowledge(self.user_pool, "AwsSolutions-COG2",
+                    "TOTP MFA is offered (optional); requiring it would block learners' self sign-up. "
+                    "Admin accounts are expected to enable it.")
+        acknowledge(self.user_pool, "AwsSolutions-COG8",
+                    "The Essentials feature plan is used; Plus (threat protection) is billed per active user and "
+                    "can be switched on without code changes.")
         self.admin_group = cognito.CfnUserPoolGroup(
             self, "AdminGroup",
             user_pool_id=self.user_pool.user_pool_id,

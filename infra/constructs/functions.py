@@ -19,6 +19,7 @@ from infra import layer_build, runtime
 from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
+from infra.nag import acknowledge, logical_ref
 from infra.settings import StackSettings
 
 METRICS_NAMESPACE = "SpeakPho"
@@ -113,6 +114,8 @@ class Functions(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
         )
+        acknowledge(self.rollups_failures, "AwsSolutions-SQS3",
+                    "This queue is the on-failure destination (dead-letter queue) of the rollups stream mapping.")
         self.rollups.add_event_source(DynamoEventSource(
             tables["sessions"],
             starting_position=lambda_.StartingPosition.TRIM_HORIZON,
@@ -186,4 +189,20 @@ class Functions(Construct):
         for name_ in access.read_update:
             tables[name_].grant(function, "dynamodb:UpdateItem")
         self.log_groups[spec.key] = log_group
+        _acknowledge_function(function, role, tables, access)
         return function
+
+
+def _acknowledge_function(function: lambda_.Function, role: iam.Role, tables: DataTables, access: Access) -> None:
+    acknowledge(function, "AwsSolutions-L1",
+                "python3.12 is pinned to the runtime the common layer's compiled wheels are built for "
+                "(pydantic-core cp312 manylinux); the runtime moves together with infra/layer_build.py.")
+    acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+                "resource-level permissions.")
+    for table_name in access.tables:
+        spec = tables.specs[table_name]
+        if spec.indexes:
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::{logical_ref(role, tables[table_name].table_arn)}/index/*]",
+                        f"The {table_name} table's own GSIs ({', '.join(i.name for i in spec.indexes)}), which "
+                        "the function queries instead of scanning; granted by grant_*_data on that table only.")

@@ -64,7 +64,8 @@ def synth(tmp_path_factory) -> Synth:
     findings = [f"{v.rule_name} ({v.severity}) at {r.construct_path}: {v.description}"
                 for v in nag_report.violations for r in v.violating_resources]
     if findings:   # the synthesis below would stop on them; say which
-        pytest.fail("unacknowledged cdk-nag findings (fix, or acknowledge in infra/nag.py with a reason):\n"
+        pytest.fail("unacknowledged cdk-nag findings (fix, or acknowledge them with a reason in the "
+                    "construct that creates the resource, infra/constructs/*.py):\n"
                     + "\n".join(findings), pytrace=False)
     # Synthesizes the whole app: the cdk-nag plugin registered by build_app runs here and
     # raises on any unacknowledged finding.

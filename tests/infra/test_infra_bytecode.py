@@ -65,7 +65,7 @@ def test_without_a_runtime_interpreter_nothing_is_compiled(tmp_path, monkeypatch
 
 
 def test_an_interpreter_of_another_version_is_refused(monkeypatch):
-    monkeypatch.setattr(bytecode, "_candidates", lambda: [sys.executable, "/nonexistent/python3.12"])
+    monkeypatch.setattr(bytecode, "candidates", lambda: [sys.executable, "/nonexistent/python3.12"])
     bytecode.interpreter.cache_clear()
     try:
         expected = sys.executable if TAG == bytecode.CACHE_TAG else None
@@ -76,7 +76,7 @@ def test_an_interpreter_of_another_version_is_refused(monkeypatch):
 
 def test_explicit_interpreter_comes_first(monkeypatch):
     monkeypatch.setenv(bytecode.INTERPRETER_ENV, "/custom/python")
-    assert bytecode._candidates()[0] == "/custom/python"
+    assert bytecode.candidates()[0] == "/custom/python"
 
 
 def test_failed_compilation_raises_with_the_file(tmp_path):

@@ -1,7 +1,9 @@
-"""The common layer's Docker-free build (pip for the Lambda platform, cached offline) and
-the stack's context settings. No synthesis, no network."""
+"""The common layer's Docker-free build (pip for the Lambda platform, cached offline), the
+stack's context settings, and cdk-nag as the synth's validation plugin (on a one-queue app,
+and in the report of the shared synthesis). No network."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -195,26 +197,68 @@ def test_settings_reject_bad_context(context, message):
         StackSettings.from_context(App(context=context))
 
 
-@pytest.mark.parametrize("nag,registered", [(True, True), ("false", False)])
-def test_app_registers_cdk_nag_as_a_validation_plugin(monkeypatch, nag, registered):
-    """app.build_app adds AwsSolutionsChecks through Validations (cdk-nag 3), not as an Aspect."""
+def _app_with_an_open_queue(monkeypatch, outdir: Path, nag, acknowledged: tuple[str, ...] = ()):
+    """app.build_app as `cdk synth` runs it (cdk-nag registered by build_app itself), around a
+    one-queue stack instead of the real one: a queue without DLQ or SSL policy carries the
+    findings AwsSolutions-SQS3 and AwsSolutions-SQS4. A synth of it takes about a second."""
     from aws_cdk import App, Stack
-    from cdk_nag import AwsSolutionsChecks
+    from aws_cdk import aws_sqs as sqs
 
     import app as cdk_app
+    from infra.nag import acknowledge
 
-    added = []
+    def stack_with_an_open_queue(scope, name, **kwargs):
+        stack = Stack(scope, name)
+        queue = sqs.Queue(stack, "Open")
+        for rule in acknowledged:
+            acknowledge(queue, rule, "acknowledged by this test to show an acknowledgment lets the synth through")
+        return stack
 
-    class Spy:
-        def __init__(self, scope):
-            self.scope = scope
-
-        def add_plugins(self, *plugins):
-            added.extend((self.scope, p) for p in plugins)
-
-    monkeypatch.setattr(cdk_app, "SpeakPhoStack", lambda scope, name, **kw: Stack(scope, name))
-    monkeypatch.setattr(cdk_app, "Validations", type("V", (), {"of": staticmethod(Spy)}))
-    app, stack = cdk_app.build_app(App(context={"nag": nag}))
+    monkeypatch.setattr(cdk_app, "SpeakPhoStack", stack_with_an_open_queue)
+    app, stack = cdk_app.build_app(App(context={"nag": nag}, outdir=str(outdir)))
     assert stack.stack_name == "SpeakPho"
-    assert [(scope is app, isinstance(p, AwsSolutionsChecks)) for scope, p in added] == \
-        ([(True, True)] if registered else [])
+    return app
+
+
+def validation_reports(outdir: Path) -> dict[str, dict]:
+    """The synth's policy-validation report (written next to the template), by plugin name."""
+    report = outdir / "validation-report.json"
+    if not report.is_file():
+        return {}
+    return {r["pluginName"]: r for r in json.loads(report.read_text())["pluginReports"]}
+
+
+def test_an_unacknowledged_cdk_nag_finding_stops_the_synth(monkeypatch, tmp_path):
+    """cdk-nag 3 runs as a policy-validation plugin that app.build_app registers: its
+    findings fail the synthesis itself, not only a separate check."""
+    app = _app_with_an_open_queue(monkeypatch, tmp_path, nag=True)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    nag = validation_reports(tmp_path)["AwsSolutions"]
+    assert nag["conclusion"] == "failure"
+    assert {v["ruleName"] for v in nag["violations"]} == {"AwsSolutions-SQS3", "AwsSolutions-SQS4"}
+    assert {c["constructPath"] for v in nag["violations"] for c in v["violatingConstructs"]} == \
+        {"SpeakPho/Open/Resource"}
+
+
+def test_acknowledged_findings_let_the_synth_through(monkeypatch, tmp_path):
+    app = _app_with_an_open_queue(monkeypatch, tmp_path, nag=True,
+                                  acknowledged=("AwsSolutions-SQS3", "AwsSolutions-SQS4"))
+    app.synth()
+    assert "AwsSolutions" not in validation_reports(tmp_path)
+
+
+def test_nag_false_skips_cdk_nag(monkeypatch, tmp_path):
+    app = _app_with_an_open_queue(monkeypatch, tmp_path, nag="false")
+    app.synth()
+    assert "AwsSolutions" not in validation_reports(tmp_path)
+
+
+def test_the_real_synth_passed_every_validation_plugin(synth):
+    """The shared synthesis (cdk.json context, nag on) wrote its validation report: no plugin
+    failed, and the only finding left is the test-only layer warning."""
+    reports = validation_reports(synth.outdir)
+    assert reports, "the synthesis wrote no validation report"
+    assert {name: r["conclusion"] for name, r in reports.items() if r["conclusion"] != "success"} == {}
+    rules = {v["ruleName"] for r in reports.values() for v in r["violations"]}
+    assert rules == {"Annotation::speakpho:layer-without-dependencies"}

@@ -1,8 +1,8 @@
 """What every HTTP Lambda shares: the resolver, the response envelope, and the one
 place where exceptions become HTTP answers.
 
-Success: {"success": true, "data": ...}
-Error:   {"success": false, "error": {"code", "message", "details"?}}
+The envelope itself (success and error bodies) and the CORS header lists are defined
+once in speakpho.envelope.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from speakpho.auth import Caller, caller_from_event, require_admin
+from speakpho.envelope import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, error_body, ok_body
 from speakpho.errors import AppError, PayloadTooLarge
 
 # The optional header that makes a retried write return its first answer (speakpho.idempotency).
@@ -39,14 +40,7 @@ def _json_default(value: Any):
 
 
 def ok(data: Any, status: int = 200) -> Response:
-    return json_response(status, {"success": True, "data": data})
-
-
-def error_body(code: str, message: str, details: Any | None = None) -> dict:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    return {"success": False, "error": error}
+    return json_response(status, ok_body(data))
 
 
 def _field_name(loc: Any) -> str:
@@ -71,9 +65,8 @@ def create_app(*, admin_only: bool = False) -> APIGatewayRestResolver:
     # Deployed, the web app is served from CloudFront, another origin than the API: the
     # stack sets CORS_ALLOW_ORIGIN and the handlers answer the CORS headers themselves.
     origin = os.environ.get("CORS_ALLOW_ORIGIN")
-    cors = CORSConfig(allow_origin=origin, allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-                      expose_headers=["Content-Disposition", "X-Export-Rows", "X-Export-Truncated"],
-                      max_age=3600) if origin else None
+    cors = CORSConfig(allow_origin=origin, allow_headers=list(CORS_ALLOW_HEADERS),
+                      expose_headers=list(CORS_EXPOSE_HEADERS), max_age=CORS_MAX_AGE_SECONDS) if origin else None
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.admin_only = admin_only  # read by gate()
 

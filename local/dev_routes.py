@@ -1,0 +1,69 @@
+"""The dev-only routes of the local runner (never in the stack):
+
+  POST /local/clock {"advanceSeconds": N}          moves the clock every handler sees
+  POST /local/jobs/sweep                           runs the stale-session sweeper now
+  POST /local/token {"sub", "admin"?, "email"?}    mints a local token (the pages' dev sign-in)
+
+`handle` answers (status, body) in the API's envelope; the HTTP layer only sends it.
+"""
+from __future__ import annotations
+
+import json
+
+from infra.catalog import ensure_import_paths
+from local.backend import DevBackend
+
+ensure_import_paths()
+from speakpho.envelope import error_body, ok_body  # noqa: E402
+
+PREFIX = "/local/"
+
+
+def parse_object(raw: bytes) -> dict | None:
+    """The request body as a JSON object: {} when empty, None when it is anything else."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def handle(backend: DevBackend, method: str, path: str, raw_body: bytes) -> tuple[int, dict]:
+    if method != "POST":
+        return 405, error_body("method_not_allowed", "use POST")
+    body = parse_object(raw_body)
+    if body is None:
+        return 400, error_body("bad_request", "body must be a JSON object")
+    route = ROUTES.get(path)
+    if route is None:
+        return 404, error_body("not_found", "no such route")
+    return route(backend, body)
+
+
+def _clock(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    from speakpho.clock import clock
+
+    seconds = body.get("advanceSeconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return 400, error_body("validation_error", "advanceSeconds must be a number", [{"field": "advanceSeconds"}])
+    return 200, ok_body({"now": clock.advance(seconds)})
+
+
+def _sweep(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    return 200, ok_body(backend.sweep())
+
+
+def _token(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    from local import tokens
+
+    sub = str(body.get("sub") or "").strip()
+    if not sub or len(sub) > 128:
+        return 400, error_body("validation_error", "sub is required (1-128 characters)", [{"field": "sub"}])
+    groups = ["admin"] if body.get("admin") else []
+    token = tokens.mint(sub, email=body.get("email") or None, groups=groups)
+    return 200, ok_body({"token": token, "sub": sub, "groups": groups})
+
+
+ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token}
