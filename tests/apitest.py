@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 # 2026-11-10T12:00:00Z: mid-month, so tests that move the clock by hours stay in one period.
 T0 = 1_794_312_000_000

@@ -5,9 +5,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from speakpho.clock import clock
-from speakpho.config import get_settings
+from speakpho.config import get_settings, require_tables
 from speakpho.deps import metering_store
 from speakpho.metering import close_stale_sessions
+
+# In Lambda, a missing table variable fails the init here, naming it (not the first run).
+require_tables("usage_periods", "sessions")
 
 logger = Logger(service="sweeper")
 metrics = Metrics(namespace="SpeakPho", service="sweeper")
