@@ -12,7 +12,8 @@ from learning import review
 from learning.learning_store import learning_store
 from learning.requests import CorrectionReview
 from speakpho.errors import NotFound
-from learning_helpers import alice, bob, correction, data, error, run_session  # noqa: F401 - fixtures
+from apitest import data, error
+from learning_helpers import correction, run_session
 
 DAY = 24 * 3600
 
