@@ -1,8 +1,8 @@
 """Voice-minute metering: admit and reserve, heartbeat, switch provider, end, sweep, allowance.
 
 Domain logic only: each function takes plain data, the settings, a MeteringStore and the
-clock; it knows nothing of HTTP and never imports botocore or the codec (a lost race
-comes back from the store as speakpho.errors.ConditionLost). Usage is metered in whole
+clock; it knows nothing of HTTP, nor of the AWS SDK or the AttributeValue codec (a lost
+race comes back from the store as speakpho.errors.ConditionLost). Usage is metered in whole
 seconds. A session may use at most what remained of the period when it started
 (`remainingAtStart`); it is charged once, when it ends.
 
