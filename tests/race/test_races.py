@@ -18,6 +18,7 @@ from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.errors import AppError
 from speakpho.models import EndSessionRequest, StartSessionRequest
+from speakpho.tables import STATS_SK, stats_key
 
 pytestmark = pytest.mark.race
 WORKERS = 12
@@ -110,7 +111,7 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
     assert [m["seq"] for m in msgs] == list(range(30))
     corrections = ddb.query_all(real_dynamodb, TableName="corrections", KeyConditionExpression="userId = :u",
                                 ExpressionAttributeValues=ddb.values({":u": user.user_id}))
-    stats = [c for c in corrections if c["correctionId"] == "#stats"]
+    stats = [c for c in corrections if c["correctionId"] == STATS_SK]
     assert len(corrections) - 1 == 7 and stats[0]["total"] == 7 and stats[0]["cat_grammar"] == 7
 
 
@@ -144,8 +145,7 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     msgs = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
                          ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
     assert len(msgs) == 40
-    stats = store.client.get_item(TableName="corrections",
-                                  Key=ddb.serialize({"userId": user.user_id, "correctionId": "#stats"}))
+    stats = store.client.get_item(TableName="corrections", Key=ddb.serialize(stats_key(user.user_id)))
     assert ddb.deserialize(stats["Item"])["total"] == 3
 
 

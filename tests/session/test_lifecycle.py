@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from apitest import T0, data, end_session, start_session, switch_provider
+from speakpho.tables import STATS_SK
 
 
 def test_start_defaults_and_usage(api):
@@ -75,8 +76,8 @@ def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb)
     assert [m["text"]["S"] for m in msgs] == ["Tôi muốn ăn phở", "Chào bạn! Bạn khỏe không?"]
     corrections = dynamodb.query(TableName="corrections", KeyConditionExpression="userId = :u",
                                  ExpressionAttributeValues={":u": {"S": "alice"}})["Items"]
-    real = [c for c in corrections if c["correctionId"]["S"] != "#stats"]
-    stats = [c for c in corrections if c["correctionId"]["S"] == "#stats"]
+    real = [c for c in corrections if c["correctionId"]["S"] != STATS_SK]
+    stats = [c for c in corrections if c["correctionId"]["S"] == STATS_SK]
     assert len(real) == 1 and stats[0]["total"]["N"] == "1" and stats[0]["cat_tone"]["N"] == "1"
 
 
