@@ -97,7 +97,12 @@ def build(python: str, tree: Path, *, with_source_copy: bool = False) -> dict[st
 def lambda_env(layout: Layout, function_name: str = "speakpho", **extra: str) -> dict:
     """The environment of a function's process: this one's, less Python and Powertools
     settings, plus what Lambda and the stack set (infra/constructs/functions.py)."""
+    from speakpho.tables import TABLES
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "PYTHON"))}
+    # The stack names each table in its variable; here the tables have their local names. In
+    # Lambda (AWS_LAMBDA_FUNCTION_NAME set) a handler's init fails without them (require_tables).
+    env.update({spec.env_name: spec.logical_name for spec in TABLES if spec.env_name not in env})
     env.update({
         "PYTHONPATH": os.pathsep.join(str(p) for p in layout.paths),
         "PYTHONDONTWRITEBYTECODE": "1",     # /opt and /var/task are read-only in Lambda

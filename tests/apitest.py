@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 
 # 2026-11-10T12:00:00Z: mid-month, so tests that move the clock by hours stay in one period.
 T0 = 1_794_312_000_000
@@ -55,6 +58,14 @@ def data(response, status: int = 200):
     return body["data"]
 
 
+def error(response, status: int) -> dict:
+    """The `error` of a failure envelope, asserting the status first."""
+    assert response.status == status, (response.status, response.body)
+    body = response.json()
+    assert body["success"] is False, body
+    return body["error"]
+
+
 @contextmanager
 def fresh_tables():
     """Every table from speakpho.tables on the DynamoDB the environment points at (moto when
@@ -88,15 +99,17 @@ def end_session(user: ApiClient, session_id: str, *, status: int | None = 200, *
     return response if status is None else data(response, status)
 
 
-def switch_provider(user: ApiClient, session_id: str, provider: str, code: int | None = None) -> dict:
-    body = {"sessionId": session_id, "provider": provider}
+def switch_provider(user: ApiClient, session_id: str, provider: str, code: int | None = None, **extra) -> dict:
+    """POST /api/session/switch-provider; the answer's data (`extra`: e.g. disconnectReason)."""
+    body = {"sessionId": session_id, "provider": provider, **extra}
     if code is not None:
         body["disconnectCode"] = code
     return data(user.post("/api/session/switch-provider", body))
 
 
 def count_requests(client, *, capacity: bool = False):
-    """The one DynamoDB request counter (local.ddb_meter.RequestMeter), as a context manager."""
+    """The one DynamoDB request counter (local.ddb_meter.RequestMeter), as a context manager:
+    `with count_requests(client) as meter: ...`, then meter.total, meter.ops, meter.names()."""
     from local.ddb_meter import RequestMeter
 
     return RequestMeter(client, capacity=capacity)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from speakpho import metering
 from speakpho.api import caller, ok
 from speakpho.clock import clock, utc_month
+from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.models import AllowanceRequest
 
@@ -19,7 +20,8 @@ UserId = Annotated[str, Path(min_length=1, max_length=128)]
 @router.put("/api/admin/users/<userId>/allowance", summary="Set a user's allowance for the current period")
 def set_allowance(userId: UserId, body: Annotated[AllowanceRequest, Body()]):
     who = caller(router)
-    result = metering.set_allowance(metering_store(), clock, metering.UserRef(who.user_id, who.email),
+    result = metering.set_allowance(metering_store(), get_settings(), clock,
+                                    metering.UserRef(who.user_id, who.email),
                                     userId, body.secondsLimit, body.reason)
     return ok(result)
 
@@ -28,5 +30,5 @@ def set_allowance(userId: UserId, body: Annotated[AllowanceRequest, Body()]):
 def get_allowance(userId: UserId):
     store = metering_store()
     period = utc_month(clock.now_ms())
-    usage = metering.get_usage(store, clock, metering.UserRef(userId))
+    usage = metering.get_usage(store, get_settings(), clock, metering.UserRef(userId))
     return ok({"userId": userId, "usage": usage, "changes": metering.allowance_history(store, userId, period)})

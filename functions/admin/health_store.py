@@ -171,5 +171,4 @@ def health_store() -> HealthStore:
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
-    settings = get_settings()
-    return HealthStore(client=dynamodb_client(), table_names=settings.table_names, settings=settings)
+    return HealthStore(client=dynamodb_client(), table_names=get_settings().table_names)

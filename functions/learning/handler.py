@@ -6,8 +6,12 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho import idempotency
 from speakpho.api import create_app, gate
+from speakpho.config import require_tables
 
 from learning import routes
+
+# In Lambda, a missing table variable fails the init here, naming it (not the first request).
+require_tables("corrections", "session_messages", "sessions", "idempotency", "usage_periods")
 
 logger = Logger(service="learning")
 tracer = Tracer(service="learning", patch_modules=["botocore"])  # patching everything would import requests at cold start

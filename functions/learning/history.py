@@ -12,11 +12,11 @@ whatever the size of the history.
 """
 from __future__ import annotations
 
+from speakpho import cursors
 from speakpho.clock import Clock
 from speakpho.errors import NotFound
 from speakpho.views import correction_view, message_view, session_view
 
-from speakpho import cursors
 from learning.learning_store import LearningStore
 
 HISTORY_FIELDS = ("id", "startedAt", "endedAt", "topic", "difficulty", "mode", "provider",

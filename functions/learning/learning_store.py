@@ -1,6 +1,8 @@
-"""Data access for the learning area: history pages, session content, corrections and
-the per-user counters. Every read is a key lookup or a key-range query on a table or
-GSI (no Scan); plain dicts in and out.
+"""Data access for the learning area: history pages, corrections and the per-user
+counters (a session and its content are read with TableStore's shared readers). Every
+read is a key lookup or a key-range query on a table or GSI (no Scan); plain dicts in
+and out. A write that loses its condition raises speakpho.errors.ConditionLost, except
+where losing is not an error (insert_new_corrections, mark_history_erased: see there).
 """
 from __future__ import annotations
 
@@ -8,15 +10,14 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from botocore.exceptions import ClientError
-
 from speakpho import ddb
 from speakpho.aws import dynamodb_client
 from speakpho.config import get_settings
-from speakpho.store import TableStore
-from speakpho.corrections import STATS_SK, stats_increment
+from speakpho.corrections import stats_increment
 from speakpho.deps import resettable
-from speakpho.metering_store import PROFILE_SK
+from speakpho.errors import ConditionLost
+from speakpho.store import TableStore, conditional
+from speakpho.tables import STATS_SK, profile_key, stats_key
 
 TRANSACT_LIMIT = 100            # DynamoDB's ceiling on actions per transaction
 IMPORT_CHUNK = TRANSACT_LIMIT - 1  # puts per transaction, plus the counters update
@@ -43,7 +44,7 @@ class LearningStore(TableStore):
         """sessionCount (last historySeq) and historyErasedThrough; {} for a new learner."""
         resp = self.client.get_item(
             TableName=self.periods, ConsistentRead=True,
-            Key=ddb.serialize({"userId": user_id, "period": PROFILE_SK}),
+            Key=ddb.serialize(profile_key(user_id)),
             ProjectionExpression="sessionCount, historyErasedThrough")
         return ddb.deserialize(resp.get("Item")) or {}
 
@@ -58,20 +59,6 @@ class LearningStore(TableStore):
             ExpressionAttributeValues=ddb.values({":u": user_id, ":lo": low, ":hi": high}),
             ScanIndexForward=not newest_first)
 
-    def get_session(self, session_id: str) -> dict | None:
-        resp = self.client.get_item(TableName=self.sessions, Key=ddb.serialize({"sessionId": session_id}))
-        return ddb.deserialize(resp.get("Item"))
-
-    def session_messages(self, session_id: str) -> list[dict]:
-        return ddb.query_all(self.client, TableName=self.messages,
-                             KeyConditionExpression="sessionId = :s",
-                             ExpressionAttributeValues=ddb.values({":s": session_id}))
-
-    def session_corrections(self, session_id: str) -> list[dict]:
-        return ddb.query_all(self.client, TableName=self.corrections, IndexName="corrections_by_session",
-                             KeyConditionExpression="sessionId = :s",
-                             ExpressionAttributeValues=ddb.values({":s": session_id}))
-
     # --------------------------------------------------------------- corrections
     def get_correction(self, user_id: str, correction_id: str) -> dict | None:
         resp = self.client.get_item(TableName=self.corrections, ConsistentRead=True,
@@ -80,7 +67,7 @@ class LearningStore(TableStore):
 
     def get_stats(self, user_id: str) -> dict | None:
         resp = self.client.get_item(TableName=self.corrections,
-                                    Key=ddb.serialize({"userId": user_id, "correctionId": STATS_SK}))
+                                    Key=ddb.serialize(stats_key(user_id)))
         return ddb.deserialize(resp.get("Item"))
 
     def list_corrections(self, *, index: str, partition_attribute: str, partition_value: str, limit: int,
@@ -127,7 +114,8 @@ class LearningStore(TableStore):
     def save_review(self, *, user_id: str, correction_id: str, version: int, sets: dict,
                     removes: tuple[str, ...], reviewed_delta: int) -> None:
         """One write: the correction (only if still at `version`) and, when the reviewed
-        flag flips, the learner's reviewed counter in the same transaction."""
+        flag flips, the learner's reviewed counter in the same transaction. ConditionLost
+        when the correction is no longer at `version` (or no longer exists)."""
         names, vals, clauses = {}, {":version": version, ":one": 1}, []
         for i, (name, value) in enumerate(sets.items()):
             names[f"#s{i}"] = name
@@ -148,13 +136,13 @@ class LearningStore(TableStore):
             "ExpressionAttributeValues": ddb.values(vals),
         }
         if not reviewed_delta:
-            self.client.update_item(**update)
+            conditional(self.client.update_item, **update)
             return
-        self.client.transact_write_items(TransactItems=[
+        conditional(self.client.transact_write_items, TransactItems=[
             {"Update": update},
             {"Update": {
                 "TableName": self.corrections,
-                "Key": ddb.serialize({"userId": user_id, "correctionId": STATS_SK}),
+                "Key": ddb.serialize(stats_key(user_id)),
                 "UpdateExpression": "ADD reviewed :d",
                 "ExpressionAttributeValues": ddb.values({":d": reviewed_delta}),
             }},
@@ -183,9 +171,13 @@ class LearningStore(TableStore):
 
     def insert_new_corrections(self, user_id: str, items: list[dict]) -> int:
         """Puts the items that do not exist yet and counts exactly those in the learner's
-        counters (each transaction: <= 99 conditional puts + the counters update; an item
-        created meanwhile fails its condition and is dropped from the retry).
-        Returns how many were inserted."""
+        counters (each transaction: <= 99 conditional puts + the counters update).
+        Returns how many were inserted.
+
+        A lost condition is handled here, not raised: an item created meanwhile (by a
+        concurrent import of the same list) fails its condition and is dropped from the
+        retry, since "already there" is what an import wants; a transaction conflict is
+        retried a few times. Anything else is re-raised (ConditionLost if it was one)."""
         existing = self.existing_correction_ids(user_id, [i["correctionId"] for i in items])
         items = [i for i in items if i["correctionId"] not in existing]
         inserted = 0
@@ -199,13 +191,13 @@ class LearningStore(TableStore):
                            for item in pending]
                 actions.append({"Update": {
                     "TableName": self.corrections,
-                    "Key": ddb.serialize({"userId": user_id, "correctionId": STATS_SK}),
+                    "Key": ddb.serialize(stats_key(user_id)),
                     "UpdateExpression": expr, "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": ddb.values(vals)}})
                 try:
-                    self.client.transact_write_items(TransactItems=actions)
-                except ClientError as exc:
-                    reasons = ddb.cancellation_reasons(exc)
+                    conditional(self.client.transact_write_items, TransactItems=actions)
+                except ConditionLost as lost:
+                    reasons = lost.reasons
                     existing = {i for i, code in enumerate(reasons[:len(pending)]) if code == "ConditionalCheckFailed"}
                     if existing:
                         pending = [item for i, item in enumerate(pending) if i not in existing]
@@ -235,10 +227,13 @@ class LearningStore(TableStore):
 
         The session items stay (billing/usage records). contentStoredAt is set where it
         was missing (a session closed by the sweeper), so a late /session/end cannot add
-        a transcript to an erased session.
+        a transcript to an erased session. ConditionLost if a transaction is cancelled: a
+        session that is not the learner's (they come from the learner's own history, so
+        only a bug), or a session end changing one at the same moment; the erasure then
+        stops (500) and running it again resumes where it stopped.
         """
         for start in range(0, len(session_ids), TRANSACT_LIMIT):
-            self.client.transact_write_items(TransactItems=[{"Update": {
+            conditional(self.client.transact_write_items, TransactItems=[{"Update": {
                 "TableName": self.sessions,
                 "Key": ddb.serialize({"sessionId": sid}),
                 "UpdateExpression": ("SET messageCount = :zero, correctionCount = :zero, historyErasedAt = :now, "
@@ -249,17 +244,21 @@ class LearningStore(TableStore):
             }} for sid in session_ids[start:start + TRANSACT_LIMIT]])
 
     def mark_history_erased(self, user_id: str, through: int) -> None:
-        """historyErasedThrough only moves forward (a slower concurrent erasure cannot undo)."""
+        """historyErasedThrough only moves forward (a slower concurrent erasure cannot undo).
+
+        A lost condition is handled here, not raised: it means the mark is already at
+        `through` or beyond (a concurrent erasure went further), which is what the caller
+        wanted, or there is no profile row (no history to erase)."""
         try:
-            self.client.update_item(
-                TableName=self.periods, Key=ddb.serialize({"userId": user_id, "period": PROFILE_SK}),
+            conditional(
+                self.client.update_item,
+                TableName=self.periods, Key=ddb.serialize(profile_key(user_id)),
                 UpdateExpression="SET historyErasedThrough = :t",
                 ConditionExpression="attribute_exists(userId) AND "
                                     "(attribute_not_exists(historyErasedThrough) OR historyErasedThrough < :t)",
                 ExpressionAttributeValues=ddb.values({":t": through}))
-        except ClientError as exc:
-            if not ddb.is_condition_failure(exc):
-                raise
+        except ConditionLost:
+            pass
 
     def all_corrections(self, user_id: str) -> list[dict]:
         """Every correction of the learner (the partition), with what the counters need."""
@@ -282,7 +281,7 @@ class LearningStore(TableStore):
         names = {f"#c{i}": k for i, k in enumerate(counts)}
         vals = {f":c{i}": -v for i, v in enumerate(counts.values())}
         self.client.update_item(
-            TableName=self.corrections, Key=ddb.serialize({"userId": user_id, "correctionId": STATS_SK}),
+            TableName=self.corrections, Key=ddb.serialize(stats_key(user_id)),
             UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
             ExpressionAttributeNames=names, ExpressionAttributeValues=ddb.values(vals))
 
@@ -290,5 +289,4 @@ class LearningStore(TableStore):
 @resettable
 @lru_cache(maxsize=1)
 def learning_store() -> LearningStore:
-    settings = get_settings()
-    return LearningStore(client=dynamodb_client(), table_names=settings.table_names, settings=settings)
+    return LearningStore(client=dynamodb_client(), table_names=get_settings().table_names)

@@ -33,15 +33,13 @@ import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from botocore.exceptions import ClientError
-
-from speakpho import ddb
+from speakpho import cursors
 from speakpho.clock import Clock
-from speakpho.corrections import STATS_SK, imported_correction_id, index_keys, new_correction_item
-from speakpho.errors import Conflict, NotFound, Unprocessable
+from speakpho.corrections import imported_correction_id, index_keys, new_correction_item
+from speakpho.errors import ConditionLost, Conflict, NotFound, Unprocessable
+from speakpho.tables import STATS_SK
 from speakpho.views import correction_stats_view, correction_view
 
-from speakpho import cursors
 from learning.learning_store import CORRECTION_LISTS, LearningStore, list_key_attributes
 from learning.requests import CorrectionReview, CorrectionsImport
 
@@ -166,10 +164,8 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
         try:
             store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
                               sets=sets, removes=removes, reviewed_delta=delta)
-        except ClientError as exc:
-            if ddb.is_condition_failure(exc):
-                continue
-            raise
+        except ConditionLost:
+            continue  # reviewed meanwhile (another device, a retry): re-read and apply on top
         updated = {**item, **sets}
         for name in removes:
             updated.pop(name, None)

@@ -6,9 +6,13 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho import idempotency
 from speakpho.api import create_app, gate
+from speakpho.config import require_tables
 
 from session import routes
 from session.telemetry import metrics
+
+# In Lambda, a missing table variable fails the init here, naming it (not the first request).
+require_tables("usage_periods", "sessions", "session_messages", "corrections", "idempotency")
 
 logger = Logger(service="session")
 tracer = Tracer(service="session", patch_modules=["botocore"])  # auto-patching all would import requests and s3transfer at cold start

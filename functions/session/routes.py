@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from speakpho import idempotency, metering
 from speakpho.api import IdempotencyKey, caller, ok
 from speakpho.clock import clock
+from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
 
@@ -29,7 +30,7 @@ def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
     user = _user()
 
     def action() -> dict:
-        started = metering.start_session(metering_store(), clock, user, request)
+        started = metering.start_session(metering_store(), get_settings(), clock, user, request)
         telemetry.session_started(started)  # here, so a replayed answer is not counted again
         return started
 
@@ -43,7 +44,7 @@ def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
 
 @router.post("/api/session/heartbeat", summary="Record that a session is alive")
 def heartbeat(body: Annotated[SessionRef, Body()]):
-    return ok(metering.heartbeat(metering_store(), clock, _user(), body.sessionId))
+    return ok(metering.heartbeat(metering_store(), get_settings(), clock, _user(), body.sessionId))
 
 
 @router.post("/api/session/switch-provider", summary="Record a switch to the other voice provider")
@@ -56,7 +57,7 @@ def switch_provider(body: Annotated[SwitchProviderRequest, Body()]):
 
 @router.post("/api/session/end", summary="End a session, charge it once and store its transcript")
 def end(body: Annotated[EndSessionRequest, Body()]):
-    data, recorded_now = metering.end_session(metering_store(), clock, _user(), body)
+    data, recorded_now = metering.end_session(metering_store(), get_settings(), clock, _user(), body)
     if recorded_now:
         telemetry.session_ended(data)
     return ok(data)
@@ -64,4 +65,4 @@ def end(body: Annotated[EndSessionRequest, Body()]):
 
 @router.get("/api/usage", summary="The caller's voice minutes in the current period")
 def usage():
-    return ok(metering.get_usage(metering_store(), clock, _user()))
+    return ok(metering.get_usage(metering_store(), get_settings(), clock, _user()))

@@ -5,8 +5,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from speakpho.clock import clock
+from speakpho.config import get_settings, require_tables
 from speakpho.deps import metering_store
 from speakpho.metering import close_stale_sessions
+
+# In Lambda, a missing table variable fails the init here, naming it (not the first run).
+require_tables("usage_periods", "sessions")
 
 logger = Logger(service="sweeper")
 metrics = Metrics(namespace="SpeakPho", service="sweeper")
@@ -15,7 +19,7 @@ metrics = Metrics(namespace="SpeakPho", service="sweeper")
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
-    closed = close_stale_sessions(metering_store(), clock)
+    closed = close_stale_sessions(metering_store(), get_settings(), clock)
     metrics.add_metric(name="StaleSessionsClosed", unit=MetricUnit.Count, value=len(closed))
     logger.info("stale sweep done", extra={"closed": len(closed)})
     return {"closed": closed}

@@ -2,7 +2,8 @@
 PATCH /api/learning/corrections/{id} (review flag, confidence, validation, ownership)."""
 from __future__ import annotations
 
-from learning_helpers import alice, bob, correction, data, error, run_session  # noqa: F401 - fixtures
+from apitest import data, error
+from learning_helpers import correction, run_session
 
 
 def _list(client, query: str = "") -> dict:

@@ -2,7 +2,8 @@
 PATCH <= 2), no Scan anywhere, and a history page costing the same at any depth."""
 from __future__ import annotations
 
-from learning_helpers import alice, correction, data, ddb_requests, run_session  # noqa: F401 - fixtures
+from apitest import data
+from learning_helpers import correction, run_session
 
 MESSAGES = [{"role": "user" if n % 2 else "coach", "text": f"câu số {n}", "timestamp": n} for n in range(40)]
 
@@ -10,8 +11,8 @@ MESSAGES = [{"role": "user" if n % 2 else "coach", "text": f"câu số {n}", "ti
 def _cost(ddb_requests, call) -> tuple[dict, int]:
     ddb_requests.reset()
     result = call()
-    assert "Scan" not in ddb_requests.calls, ddb_requests.calls
-    return dict(ddb_requests.calls), ddb_requests.total
+    assert "Scan" not in ddb_requests.ops, ddb_requests.ops
+    return dict(ddb_requests.ops), ddb_requests.total
 
 
 def test_requests_per_call_are_within_budget(alice, clock, ddb_requests):

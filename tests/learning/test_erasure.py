@@ -3,7 +3,8 @@ session (usage) records stay, the history is empty, and nobody else is touched."
 from __future__ import annotations
 
 from learning.learning_store import learning_store
-from learning_helpers import alice, bob, correction, data, error, run_session  # noqa: F401 - fixtures
+from apitest import data, end_session, error
+from learning_helpers import correction, run_session
 
 TRANSCRIPT = [{"role": "user", "text": "Tôi tên là Lan", "timestamp": 1},
               {"role": "coach", "text": "Rất vui được gặp Lan!", "timestamp": 2}]
@@ -70,8 +71,7 @@ def test_a_session_in_progress_stays_in_the_history(alice, clock):
     assert error(alice.get(f"/api/learning/session/{finished}"), 404)["code"] == "not_found"
 
     clock.advance(30)
-    data(alice.post("/api/session/end", {"sessionId": ongoing, "messages": TRANSCRIPT,
-                                         "corrections": [correction(1)]}))
+    end_session(alice, ongoing, messages=TRANSCRIPT, corrections=[correction(1)])
     assert data(alice.get(f"/api/learning/session/{ongoing}"))["messages"] == TRANSCRIPT
     assert data(alice.delete("/api/learning/history"))["sessionsErased"] == 1
     assert data(alice.get("/api/learning/history"))["pagination"]["total"] == 0
@@ -87,7 +87,7 @@ def test_a_late_end_cannot_add_a_transcript_to_an_erased_session(alice, clock):
     Gateway().invoke(SWEEPER.handler, {"source": "test", "detail-type": "Scheduled Event"})
     assert learning_store().get_session(session_id)["status"] == "ended"
     assert data(alice.delete("/api/learning/history"))["sessionsErased"] == 1
-    data(alice.post("/api/session/end", {"sessionId": session_id, "messages": TRANSCRIPT}))
+    end_session(alice, session_id, messages=TRANSCRIPT)
     assert learning_store().session_messages(session_id) == []
     assert data(alice.get("/api/learning/history"))["pagination"]["total"] == 0
 

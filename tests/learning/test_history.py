@@ -2,7 +2,8 @@
 the counter, and only the caller's sessions."""
 from __future__ import annotations
 
-from learning_helpers import alice, bob, data, run_session  # noqa: F401 - fixtures
+from apitest import data
+from learning_helpers import run_session
 
 
 def _page(client, query: str) -> dict:

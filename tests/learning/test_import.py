@@ -1,7 +1,8 @@
 """POST /api/learning/corrections/import: migrating localStorage corrections, idempotently."""
 from __future__ import annotations
 
-from learning_helpers import alice, bob, correction, data, error, run_session  # noqa: F401 - fixtures
+from apitest import data, error
+from learning_helpers import correction, run_session
 
 URL = "/api/learning/corrections/import"
 

@@ -12,7 +12,9 @@ from learning import review
 from learning.learning_store import learning_store
 from learning.requests import CorrectionReview
 from speakpho.errors import NotFound
-from learning_helpers import alice, bob, correction, data, error, run_session  # noqa: F401 - fixtures
+from speakpho.tables import STATS_SK, stats_key
+from apitest import data, error
+from learning_helpers import correction, run_session
 
 DAY = 24 * 3600
 
@@ -125,9 +127,8 @@ def test_the_stats_row_is_not_a_correction(alice, clock):
     run_session(alice, clock, corrections=[correction(0)])
     before = learning_store().get_stats("alice")
     with pytest.raises(NotFound):
-        review.review_correction(learning_store(), clock, "alice", "#stats", CorrectionReview(reviewed=True))
-    assert learning_store().get_stats("alice") == before == {"userId": "alice", "correctionId": "#stats",
-                                                             "total": 1, "cat_grammar": 1}
+        review.review_correction(learning_store(), clock, "alice", STATS_SK, CorrectionReview(reviewed=True))
+    assert learning_store().get_stats("alice") == before == {**stats_key("alice"), "total": 1, "cat_grammar": 1}
 
 
 def _stored(dynamodb, user_id: str, correction_id: str) -> dict:

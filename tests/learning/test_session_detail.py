@@ -2,7 +2,8 @@
 exactly as sent, and its corrections; someone else's session is not found."""
 from __future__ import annotations
 
-from learning_helpers import alice, bob, correction, data, error, run_session  # noqa: F401 - fixtures
+from apitest import data, error
+from learning_helpers import correction, run_session
 
 TRANSCRIPT = [
     {"role": "user", "text": "Xin chào", "timestamp": 1_702_000_000_000},

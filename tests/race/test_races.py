@@ -12,10 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from apitest import count_requests
 from speakpho import ddb, metering
+from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.errors import AppError
 from speakpho.models import EndSessionRequest, StartSessionRequest
+from speakpho.tables import STATS_SK, stats_key
 
 pytestmark = pytest.mark.race
 WORKERS = 12
@@ -54,14 +57,15 @@ def end_request(sid, n_messages=30, n_corrections=7):
 
 
 def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dynamodb, clock):
-    store = metering_store()
+    store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"racer-{uuid.uuid4().hex[:8]}")
-    metering.set_allowance(store, clock, metering.UserRef("root"), user.user_id, 100, "race")
-    first = metering.start_session(store, clock, user, StartSessionRequest())
+    metering.set_allowance(store, settings, clock, metering.UserRef("root"), user.user_id, 100, "race")
+    first = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(90)
-    metering.heartbeat(store, clock, user, first["sessionId"])
+    metering.heartbeat(store, settings, clock, user, first["sessionId"])
 
-    results = run_together(WORKERS, lambda i: metering.start_session(store, clock, user, StartSessionRequest()))
+    results = run_together(WORKERS,
+                           lambda i: metering.start_session(store, settings, clock, user, StartSessionRequest()))
     started = [r for r in results if isinstance(r, dict)]
     assert started, results
     assert all(isinstance(r, dict) or r.code in ("start_contended", "limit_reached") for r in results)
@@ -81,19 +85,19 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
     assert sorted(seqs) == list(range(1, len(sessions) + 1))
 
     clock.advance(500)
-    out, _ = metering.end_session(store, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]))
+    out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]))
     assert out["totalSecondsUsed"] <= 100
     assert period_row(real_dynamodb, user.user_id)["secondsUsed"] == 100
 
 
 def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, clock):
-    store = metering_store()
+    store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"ender-{uuid.uuid4().hex[:8]}")
-    s = metering.start_session(store, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(200)
     request = end_request(s["sessionId"])
 
-    outcomes = run_together(WORKERS, lambda i: metering.end_session(store, clock, user, request))
+    outcomes = run_together(WORKERS, lambda i: metering.end_session(store, settings, clock, user, request))
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     results = [answer for answer, _ in outcomes]
     assert all(r == results[0] for r in results)
@@ -107,30 +111,30 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
     assert [m["seq"] for m in msgs] == list(range(30))
     corrections = ddb.query_all(real_dynamodb, TableName="corrections", KeyConditionExpression="userId = :u",
                                 ExpressionAttributeValues=ddb.values({":u": user.user_id}))
-    stats = [c for c in corrections if c["correctionId"] == "#stats"]
+    stats = [c for c in corrections if c["correctionId"] == STATS_SK]
     assert len(corrections) - 1 == 7 and stats[0]["total"] == 7 and stats[0]["cat_grammar"] == 7
 
 
 @pytest.mark.parametrize("round_", range(4))
 def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynamodb, clock, round_):
-    store = metering_store()
+    store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"sweep-{uuid.uuid4().hex[:8]}")
-    s = metering.start_session(store, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(60)
-    metering.heartbeat(store, clock, user, s["sessionId"])
+    metering.heartbeat(store, settings, clock, user, s["sessionId"])
     clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
     request = end_request(s["sessionId"], n_messages=40, n_corrections=3)
 
     def racer(i):
         if i % 2:
-            return metering.close_stale_sessions(store, clock)
-        return metering.end_session(store, clock, user, request)[0]
+            return metering.close_stale_sessions(store, settings, clock)
+        return metering.end_session(store, settings, clock, user, request)[0]
 
     results = run_together(6, racer)
     ends = [r for i, r in enumerate(results) if i % 2 == 0]
     assert all(isinstance(r, dict) for r in ends), ends
     assert all(r == ends[0] for r in ends)
-    session = store.get_session(s["sessionId"])
+    session = store.get_session(s["sessionId"], consistent=True)
     row = period_row(real_dynamodb, user.user_id)
     # Exactly one transition charged: either the sweeper (to the last heartbeat) or the end (to now).
     assert session["endReason"] in ("stale", "user_ended")
@@ -141,27 +145,17 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     msgs = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
                          ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
     assert len(msgs) == 40
-    stats = store.client.get_item(TableName="corrections",
-                                  Key=ddb.serialize({"userId": user.user_id, "correctionId": "#stats"}))
+    stats = store.client.get_item(TableName="corrections", Key=ddb.serialize(stats_key(user.user_id)))
     assert ddb.deserialize(stats["Item"])["total"] == 3
 
 
 def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
     """2000 messages and 200 corrections: batches of 25, one small transaction."""
-    store = metering_store()
+    store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}")
-    s = metering.start_session(store, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(30)
-    calls = []
-
-    def count(model, **kwargs):
-        calls.append(model.name)
-
-    real_dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    try:
-        out, _ = metering.end_session(store, clock, user, end_request(s["sessionId"], 2000, 200))
-    finally:
-        real_dynamodb.meta.events.unregister("before-call.dynamodb.*", count)
+    with count_requests(real_dynamodb) as meter:
+        out, _ = metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200))
     assert out["session"]["messageCount"] == 2000
-    assert calls.count("BatchWriteItem") == (2000 // 25) + (200 // 25)
-    assert calls.count("TransactWriteItems") == 1 and calls.count("GetItem") == 1
+    assert meter.ops == {"BatchWriteItem": (2000 // 25) + (200 // 25), "TransactWriteItems": 1, "GetItem": 1}

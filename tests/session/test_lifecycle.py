@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import json
 
-from apitest import T0, data
-
-
-def start(user, body=None, status=201, **kw):
-    return data(user.post("/api/session/start", body if body is not None else {}, **kw), status)
-
-
-def end(user, session_id, **payload):
-    return user.post("/api/session/end", {"sessionId": session_id, **payload})
+from apitest import T0, data, end_session, start_session, switch_provider
+from speakpho.tables import STATS_SK
 
 
 def test_start_defaults_and_usage(api):
     alice = api.as_user("alice")
-    s = start(alice)
+    s = start_session(alice)
     assert s["provider"] == "gemini" and s["mode"] == "coach"
     assert s["startedAt"] == T0
     assert s["usage"]["secondsLimit"] == 30 * 60
@@ -31,7 +24,7 @@ def test_heartbeat_tracks_time_and_limit(api, clock):
     alice = api.as_user("alice")
     root = api.as_user("root", admin=True)
     data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 100, "reason": "trial"}))
-    s = start(alice)
+    s = start_session(alice)
     clock.advance(40)
     hb = data(alice.post("/api/session/heartbeat", {"sessionId": s["sessionId"]}))
     assert hb["sessionSeconds"] == 40 and hb["limitReached"] is False
@@ -45,21 +38,21 @@ def test_heartbeat_tracks_time_and_limit(api, clock):
 def test_usage_during_a_session_counts_it_to_the_last_heartbeat(api, clock):
     """GET /api/usage agrees with the last heartbeat's answer, and never goes back at the end."""
     alice = api.as_user("alice")
-    s = start(alice)
+    s = start_session(alice)
     clock.advance(90)
     hb = data(alice.post("/api/session/heartbeat", {"sessionId": s["sessionId"]}))
     clock.advance(20)   # time since the last heartbeat is not counted yet
     usage = data(alice.get("/api/usage"))
     assert usage == hb["usage"]
     assert usage["secondsUsed"] == 90 and usage["secondsRemaining"] == 1710 and usage["minutesUsed"] == 1.5
-    data(end(alice, s["sessionId"]))
+    end_session(alice, s["sessionId"])
     after = data(alice.get("/api/usage"))
     assert after["secondsUsed"] == 110 and after["activeSessionId"] is None
 
 
 def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb):
     alice = api.as_user("alice")
-    s = start(alice, {"topic": "food", "mode": "coach", "provider": "gemini"})
+    s = start_session(alice, {"topic": "food", "mode": "coach", "provider": "gemini"})
     clock.advance(125)
     payload = {
         "conversationId": "conv-1", "disconnectCode": 1000, "messageCount": 2, "provider": "gemini",
@@ -68,14 +61,14 @@ def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb)
         "corrections": [{"original": "Tôi muốn ăn phở", "correction": "Em muốn ăn phở",
                          "explanation": "Use 'em' when speaking to someone older", "category": "tone"}],
     }
-    first = data(end(alice, s["sessionId"], **payload))
+    first = end_session(alice, s["sessionId"], **payload)
     assert first["totalSecondsUsed"] == 125
     assert first["totalMinutesUsed"] == round(125 / 60, 2)
     assert first["minutesRemaining"] == round((1800 - 125) / 60, 2)
     assert first["session"]["endReason"] == "user_ended"
     assert first["session"]["messageCount"] == 2 and first["session"]["correctionCount"] == 1
     clock.advance(300)
-    again = data(end(alice, s["sessionId"], **payload))
+    again = end_session(alice, s["sessionId"], **payload)
     assert again == first
     assert data(alice.get("/api/usage"))["secondsUsed"] == 125
     msgs = dynamodb.query(TableName="session_messages", KeyConditionExpression="sessionId = :s",
@@ -83,25 +76,25 @@ def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb)
     assert [m["text"]["S"] for m in msgs] == ["Tôi muốn ăn phở", "Chào bạn! Bạn khỏe không?"]
     corrections = dynamodb.query(TableName="corrections", KeyConditionExpression="userId = :u",
                                  ExpressionAttributeValues={":u": {"S": "alice"}})["Items"]
-    real = [c for c in corrections if c["correctionId"]["S"] != "#stats"]
-    stats = [c for c in corrections if c["correctionId"]["S"] == "#stats"]
+    real = [c for c in corrections if c["correctionId"]["S"] != STATS_SK]
+    stats = [c for c in corrections if c["correctionId"]["S"] == STATS_SK]
     assert len(real) == 1 and stats[0]["total"]["N"] == "1" and stats[0]["cat_tone"]["N"] == "1"
 
 
 def test_end_reasons(api, clock):
     alice = api.as_user("alice")
-    s = start(alice)
+    s = start_session(alice)
     clock.advance(10)
-    assert data(end(alice, s["sessionId"], disconnectCode=1006,
-                    disconnectReason="Abnormal closure"))["session"]["endReason"] == "disconnect"
-    s = start(alice)
+    assert end_session(alice, s["sessionId"], disconnectCode=1006,
+                       disconnectReason="Abnormal closure")["session"]["endReason"] == "disconnect"
+    s = start_session(alice)
     clock.advance(10)
-    assert data(end(alice, s["sessionId"], disconnectCode=1000))["session"]["endReason"] == "user_ended"
+    assert end_session(alice, s["sessionId"], disconnectCode=1000)["session"]["endReason"] == "user_ended"
     root = api.as_user("root", admin=True)
     data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 40, "reason": "cap"}))
-    s = start(alice)
+    s = start_session(alice)
     clock.advance(600)
-    out = data(end(alice, s["sessionId"], disconnectCode=1006))
+    out = end_session(alice, s["sessionId"], disconnectCode=1006)
     assert out["session"]["endReason"] == "limit_reached"
     assert out["session"]["secondsUsed"] == 20  # 40 allowed - 20 used before
     assert out["totalSecondsUsed"] == 40 and out["minutesRemaining"] == 0
@@ -111,9 +104,9 @@ def test_limit_reached_is_402(api, clock):
     alice = api.as_user("alice")
     root = api.as_user("root", admin=True)
     data(root.put("/api/admin/users/alice/allowance", {"secondsLimit": 30, "reason": "tiny"}))
-    s = start(alice)
+    s = start_session(alice)
     clock.advance(45)
-    data(end(alice, s["sessionId"]))
+    end_session(alice, s["sessionId"])
     r = alice.post("/api/session/start", {})
     assert r.status == 402
     assert r.json()["error"]["code"] == "limit_reached"
@@ -122,17 +115,17 @@ def test_limit_reached_is_402(api, clock):
 
 def test_new_start_closes_previous_active_as_stale_charged_to_last_heartbeat(api, clock):
     alice = api.as_user("alice")
-    first = start(alice)
+    first = start_session(alice)
     clock.advance(50)
     data(alice.post("/api/session/heartbeat", {"sessionId": first["sessionId"]}))
     clock.advance(30)  # no heartbeat for these 30 s: not charged
-    second = start(alice)
+    second = start_session(alice)
     assert second["closedSessionId"] == first["sessionId"]
     assert second["usage"]["secondsUsed"] == 50
     hb = alice.post("/api/session/heartbeat", {"sessionId": first["sessionId"]})
     assert hb.status == 409 and hb.json()["error"]["code"] == "session_not_active"
     # The learner's late end still stores the transcript and charges nothing more.
-    late = data(end(alice, first["sessionId"], messages=[{"role": "user", "text": "Xin chào", "timestamp": T0}]))
+    late = end_session(alice, first["sessionId"], messages=[{"role": "user", "text": "Xin chào", "timestamp": T0}])
     assert late["session"]["endReason"] == "stale"
     assert late["session"]["secondsUsed"] == 50 and late["session"]["messageCount"] == 1
     assert late["totalSecondsUsed"] == 50
@@ -141,30 +134,29 @@ def test_new_start_closes_previous_active_as_stale_charged_to_last_heartbeat(api
 
 def test_switch_provider_records_switch(api, clock):
     alice = api.as_user("alice")
-    s = start(alice)
+    s = start_session(alice)
     clock.advance(20)
-    sw = data(alice.post("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "openai",
-                                                         "disconnectCode": 1011, "disconnectReason": "Server error"}))
+    sw = switch_provider(alice, s["sessionId"], "openai", 1011, disconnectReason="Server error")
     assert sw["provider"] == "openai" and sw["switchCount"] == 1 and sw["providerSwitchedAt"] == T0 + 20_000
     same = alice.post("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "openai"})
     assert same.status == 409 and same.json()["error"]["code"] == "provider_unchanged"
-    back = data(alice.post("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "gemini"}))
+    back = switch_provider(alice, s["sessionId"], "gemini")
     assert back["switchCount"] == 2
-    out = data(end(alice, s["sessionId"], provider="gemini", providerSwitched=True))
+    out = end_session(alice, s["sessionId"], provider="gemini", providerSwitched=True)
     assert out["session"]["initialProvider"] == "gemini" and out["session"]["switchCount"] == 2
     assert out["session"]["providerSwitched"] is True
 
 
 def test_switch_reported_only_at_end_counts_once(api, clock):
     alice = api.as_user("alice")
-    s = start(alice)
-    out = data(end(alice, s["sessionId"], provider="openai", providerSwitched=True))
+    s = start_session(alice)
+    out = end_session(alice, s["sessionId"], provider="openai", providerSwitched=True)
     assert out["session"]["provider"] == "openai" and out["session"]["switchCount"] == 1
 
 
 def test_other_users_session_is_404_and_untouched(api, clock):
     alice, bob = api.as_user("alice"), api.as_user("bob")
-    s = start(alice)
+    s = start_session(alice)
     for path, body in [("/api/session/heartbeat", {"sessionId": s["sessionId"]}),
                        ("/api/session/switch-provider", {"sessionId": s["sessionId"], "provider": "openai"}),
                        ("/api/session/end", {"sessionId": s["sessionId"]})]:
@@ -172,7 +164,7 @@ def test_other_users_session_is_404_and_untouched(api, clock):
         assert r.status == 404, (path, r.body)
     assert data(alice.get("/api/usage"))["activeSessionId"] == s["sessionId"]
     clock.advance(5)
-    assert data(end(alice, s["sessionId"]))["session"]["provider"] == "gemini"
+    assert end_session(alice, s["sessionId"])["session"]["provider"] == "gemini"
 
 
 def test_unknown_session_is_404(api):
@@ -184,8 +176,8 @@ def test_stale_sweeper_closes_silent_sessions(api, clock):
     from infra.catalog import SWEEPER
 
     alice, bob = api.as_user("alice"), api.as_user("bob")
-    a = start(alice)
-    b = start(bob)
+    a = start_session(alice)
+    b = start_session(bob)
     clock.advance(60)
     data(alice.post("/api/session/heartbeat", {"sessionId": a["sessionId"]}))
     data(bob.post("/api/session/heartbeat", {"sessionId": b["sessionId"]}))
@@ -275,20 +267,10 @@ def test_metrics_count_each_session_once(api, clock, monkeypatch):
     monkeypatch.setattr(telemetry, "session_started", lambda d: seen.__setitem__("started", seen["started"] + 1))
     monkeypatch.setattr(telemetry, "session_ended", lambda d: seen.__setitem__("ended", seen["ended"] + 1))
     alice = api.as_user("alice")
-    s = data(alice.post("/api/session/start", {}, headers={"Idempotency-Key": "m-1"}), 201)
-    data(alice.post("/api/session/start", {}, headers={"Idempotency-Key": "m-1"}), 201)
+    s = start_session(alice, headers={"Idempotency-Key": "m-1"})
+    start_session(alice, headers={"Idempotency-Key": "m-1"})
     clock.advance(5)
     for _ in range(3):
-        data(end(alice, s["sessionId"], disconnectCode=1006))
+        end_session(alice, s["sessionId"], disconnectCode=1006)
     assert seen == {"started": 1, "ended": 1}
 
-
-def test_snapshot_warm_up_builds_client_and_validators(dynamodb):
-    """What SnapStart runs before its snapshot works outside Lambda too (and builds the validators)."""
-    from session.handler import warm_before_snapshot
-    from speakpho.deps import metering_store
-    from speakpho.models import EndSessionRequest
-
-    warm_before_snapshot()
-    assert EndSessionRequest.__pydantic_complete__
-    assert metering_store().client is dynamodb

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from apitest import T0, data
+from apitest import T0, data, end_session, start_session
 
 
 def _no_session_written(dynamodb):
@@ -36,12 +36,12 @@ def test_malformed_json_is_422(api, dynamodb):
 
 def _started(api):
     alice = api.as_user("alice")
-    return alice, data(alice.post("/api/session/start", {}), 201)["sessionId"]
+    return alice, start_session(alice)["sessionId"]
 
 
 def _end_rejected(api, dynamodb, payload, field, status=422):
     alice, sid = _started(api)
-    r = alice.post("/api/session/end", {"sessionId": sid, **payload})
+    r = end_session(alice, sid, status=None, **payload)
     assert r.status == status, r.body
     details = r.json()["error"].get("details")
     names = [d["field"] for d in details] if isinstance(details, list) else [details["field"]]
@@ -90,7 +90,7 @@ def test_largest_allowed_end_is_stored_completely(api, dynamodb, clock):
     msgs = [{"role": "user" if i % 2 else "coach", "text": f"câu {i} " + "ư" * 200, "timestamp": T0 + i}
             for i in range(2000)]
     corr = [{"original": f"sai {i}", "correction": f"đúng {i}", "category": "grammar"} for i in range(200)]
-    out = data(alice.post("/api/session/end", {"sessionId": sid, "messages": msgs[:1500], "corrections": corr}))
+    out = end_session(alice, sid, messages=msgs[:1500], corrections=corr)
     assert out["session"]["messageCount"] == 1500 and out["session"]["correctionCount"] == 200
     from speakpho import ddb
 

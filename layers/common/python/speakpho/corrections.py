@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-STATS_SK = "#stats"
 _NAMESPACE = uuid.UUID("6f1d3a52-3c1e-4d1c-9a51-0b7c6f0e2a11")
 
 

@@ -14,8 +14,7 @@ from speakpho.config import get_settings, reset_settings
 def metering_store():
     from speakpho.metering_store import MeteringStore
 
-    settings = get_settings()
-    return MeteringStore(client=dynamodb_client(), table_names=settings.table_names, settings=settings)
+    return MeteringStore(client=dynamodb_client(), table_names=get_settings().table_names)
 
 
 def reset() -> None:

@@ -5,10 +5,33 @@ from __future__ import annotations
 class ConditionLost(Exception):
     """A conditional write found the data changed since it was read (a race was lost).
 
-    Raised by the stores, never by botocore code in the domain: the domain re-reads and
-    decides (retry, or the answer of whoever won). Not an HTTP error: a domain function
-    that gives up turns it into a Conflict.
+    The one way a store reports a lost condition: never botocore's ClientError, a None or
+    a bool. Every store method that writes with a condition either raises this or, where
+    losing is not an error, handles it itself and says so in its docstring (e.g.
+    LearningStore.mark_history_erased: the mark only moves forward, so a lost condition
+    means a concurrent erasure already went further).
+
+    A transaction cancelled for any reason counts as lost too (a condition failed, or a
+    concurrent transaction on the same items conflicted): either way someone else is
+    changing these items and the caller must re-read before deciding again.
+
+    Not an HTTP error: the domain re-reads and decides (retry, or the answer of whoever
+    won); a domain function that gives up turns it into a Conflict. One left uncaught is
+    a bug and answers 500.
+
+    Attributes:
+        current: the item as it was when the condition failed, for writes that ask for it
+            (ReturnValuesOnConditionCheckFailure=ALL_OLD, e.g. MeteringStore.switch_provider);
+            None when not asked for, or when the item does not exist.
+        reasons: for a cancelled transaction, DynamoDB's reason per action in order
+            ("ConditionalCheckFailed", "TransactionConflict", "None", ...); () otherwise.
     """
+
+    def __init__(self, message: str = "condition lost", *, current: dict | None = None,
+                 reasons: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.current = current
+        self.reasons = tuple(reasons)
 
 
 class AppError(Exception):

@@ -1,25 +1,22 @@
 """Data access for voice-minute metering: usage periods, sessions and session content.
 
 Every state change of a session is a conditional write, so concurrent starts, ends,
-heartbeats and the stale sweeper can only ever apply one transition each.
+heartbeats and the stale sweeper can only ever apply one transition each. A write that
+loses its condition raises speakpho.errors.ConditionLost (speakpho.store.conditional);
+sessions are read with TableStore.get_session(..., consistent=True).
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 from speakpho import ddb
-from speakpho.store import TableStore
-from speakpho.corrections import STATS_SK, stats_increment
+from speakpho.corrections import stats_increment
+from speakpho.store import TableStore, conditional
+from speakpho.tables import (ACTIVE_SHARDS, active_shard, active_shard_value, allowance_sk_prefix, period_key,
+                             profile_key, stats_key)
 
-PROFILE_SK = "profile"
-ACTIVE_SHARDS = 8  # spreads the sparse active-session index over several partitions
 ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeRemainingAtStart",
                  "activeShard")
-
-
-def active_shard(user_id: str) -> str:
-    return f"active#{zlib.crc32(user_id.encode()) % ACTIVE_SHARDS}"
 
 
 @dataclass
@@ -27,28 +24,23 @@ class MeteringStore(TableStore):
     # reads -----------------------------------------------------------------
     def get_period(self, user_id: str, period: str) -> dict | None:
         resp = self.client.get_item(TableName=self.periods, ConsistentRead=True,
-                                    Key=ddb.serialize({"userId": user_id, "period": period}))
+                                    Key=ddb.serialize(period_key(user_id, period)))
         return ddb.deserialize(resp.get("Item"))
 
     def get_period_and_profile(self, user_id: str, period: str) -> tuple[dict | None, dict | None]:
         resp = self.client.transact_get_items(TransactItems=[
-            {"Get": {"TableName": self.periods, "Key": ddb.serialize({"userId": user_id, "period": period})}},
-            {"Get": {"TableName": self.periods, "Key": ddb.serialize({"userId": user_id, "period": PROFILE_SK})}},
+            {"Get": {"TableName": self.periods, "Key": ddb.serialize(period_key(user_id, period))}},
+            {"Get": {"TableName": self.periods, "Key": ddb.serialize(profile_key(user_id))}},
         ])
         rows = [ddb.deserialize(r.get("Item")) for r in resp["Responses"]]
         return rows[0], rows[1]
-
-    def get_session(self, session_id: str) -> dict | None:
-        resp = self.client.get_item(TableName=self.sessions, ConsistentRead=True,
-                                    Key=ddb.serialize({"sessionId": session_id}))
-        return ddb.deserialize(resp.get("Item"))
 
     # start -----------------------------------------------------------------
     def commit_start(self, *, user_id: str, period: str, period_row: dict | None, profile: dict | None,
                      plan: str, seconds_limit: int, seconds_used_after: int, session: dict,
                      stale_session: dict | None) -> None:
         """One transaction: reserve in the period row, create the session, number it in the
-        user's history and close the previous active session. Raises on any race."""
+        user's history and close the previous active session. ConditionLost on any race."""
         now = session["startedAt"]
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
@@ -63,7 +55,7 @@ class MeteringStore(TableStore):
         items = [{
             "Update": {
                 "TableName": self.periods,
-                "Key": ddb.serialize({"userId": user_id, "period": period}),
+                "Key": ddb.serialize(period_key(user_id, period)),
                 "UpdateExpression": (
                     "SET #plan = if_not_exists(#plan, :plan), secondsLimit = if_not_exists(secondsLimit, :limit), "
                     "secondsUsed = :used, activeSessionId = :sid, activeStartedAt = :now, "
@@ -90,7 +82,7 @@ class MeteringStore(TableStore):
         items.append({
             "Update": {
                 "TableName": self.periods,
-                "Key": ddb.serialize({"userId": user_id, "period": PROFILE_SK}),
+                "Key": ddb.serialize(profile_key(user_id)),
                 "UpdateExpression": "SET sessionCount = :seq",
                 "ConditionExpression": profile_condition,
                 "ExpressionAttributeValues": ddb.values(profile_values),
@@ -98,7 +90,7 @@ class MeteringStore(TableStore):
         })
         if stale_session:
             items.append(self._close_session_update(stale_session))
-        self.client.transact_write_items(TransactItems=items)
+        conditional(self.client.transact_write_items, TransactItems=items)
 
     def _close_session_update(self, closing: dict) -> dict:
         """Session transition active -> ended (by the sweeper or a newer start)."""
@@ -119,25 +111,25 @@ class MeteringStore(TableStore):
         }
 
     # heartbeat -------------------------------------------------------------
-    def touch_heartbeat(self, user_id: str, period: str, session_id: str, now: int) -> dict | None:
-        """Records a heartbeat on the live meter; None when that session is not the active one."""
-        try:
-            resp = self.client.update_item(
-                TableName=self.periods,
-                Key=ddb.serialize({"userId": user_id, "period": period}),
-                UpdateExpression="SET activeLastHeartbeatAt = :now ADD version :one",
-                ConditionExpression="activeSessionId = :sid",
-                ExpressionAttributeValues=ddb.values({":now": now, ":sid": session_id, ":one": 1}),
-                ReturnValues="ALL_NEW",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            return None
+    def touch_heartbeat(self, user_id: str, period: str, session_id: str, now: int) -> dict:
+        """Records a heartbeat on the live meter and returns the period row after it;
+        ConditionLost when that session is not the period's active one."""
+        resp = conditional(
+            self.client.update_item,
+            TableName=self.periods,
+            Key=ddb.serialize(period_key(user_id, period)),
+            UpdateExpression="SET activeLastHeartbeatAt = :now ADD version :one",
+            ConditionExpression="activeSessionId = :sid",
+            ExpressionAttributeValues=ddb.values({":now": now, ":sid": session_id, ":one": 1}),
+            ReturnValues="ALL_NEW",
+        )
         return ddb.deserialize(resp["Attributes"])
 
     # switch provider -------------------------------------------------------
     def switch_provider(self, *, user_id: str, session_id: str, provider: str, now: int,
-                        disconnect_code: int | None, disconnect_reason: str | None) -> tuple[dict | None, dict | None]:
-        """Returns (updated session, None) or (None, the session as it was) when refused."""
+                        disconnect_code: int | None, disconnect_reason: str | None) -> dict:
+        """Returns the updated session. Refused (not this user's, not active, or already on
+        `provider`): ConditionLost with `current` = the session as it was (None if absent)."""
         sets = ["provider = :provider", "providerSwitchedAt = :now"]
         vals = {":provider": provider, ":now": now, ":uid": user_id, ":active": "active", ":one": 1}
         if disconnect_code is not None:
@@ -146,20 +138,18 @@ class MeteringStore(TableStore):
         if disconnect_reason is not None:
             sets.append("lastSwitchDisconnectReason = :reason")
             vals[":reason"] = disconnect_reason
-        try:
-            resp = self.client.update_item(
-                TableName=self.sessions,
-                Key=ddb.serialize({"sessionId": session_id}),
-                UpdateExpression="SET " + ", ".join(sets) + " ADD switchCount :one, version :one",
-                ConditionExpression="userId = :uid AND #status = :active AND provider <> :provider",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=ddb.values(vals),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException as exc:
-            return None, ddb.deserialize(exc.response.get("Item")) or {}
-        return ddb.deserialize(resp["Attributes"]), None
+        resp = conditional(
+            self.client.update_item,
+            TableName=self.sessions,
+            Key=ddb.serialize({"sessionId": session_id}),
+            UpdateExpression="SET " + ", ".join(sets) + " ADD switchCount :one, version :one",
+            ConditionExpression="userId = :uid AND #status = :active AND provider <> :provider",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=ddb.values(vals),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return ddb.deserialize(resp["Attributes"])
 
     # end -------------------------------------------------------------------
     def store_content(self, messages: list[dict], corrections: list[dict]) -> int:
@@ -178,6 +168,7 @@ class MeteringStore(TableStore):
 
         `ended` holds the end fields (only applied while the session is still active);
         `content` holds the fields recorded with the transcript (applied once).
+        ConditionLost when the session or the period row is not as read.
         """
         user_id = session["userId"]
         sets, vals, names = [], {":one": 1}, {"#status": "status"}
@@ -207,7 +198,7 @@ class MeteringStore(TableStore):
             items.append({
                 "Update": {
                     "TableName": self.periods,
-                    "Key": ddb.serialize({"userId": user_id, "period": session["period"]}),
+                    "Key": ddb.serialize(period_key(user_id, session["period"])),
                     "UpdateExpression": "SET secondsUsed = secondsUsed + :charge REMOVE "
                                         + ", ".join(ACTIVE_FIELDS) + " ADD version :one",
                     # The exact totals make the stored end answer exact; if an admin changed
@@ -225,13 +216,13 @@ class MeteringStore(TableStore):
             items.append({
                 "Update": {
                     "TableName": self.corrections,
-                    "Key": ddb.serialize({"userId": user_id, "correctionId": STATS_SK}),
+                    "Key": ddb.serialize(stats_key(user_id)),
                     "UpdateExpression": expr,
                     "ExpressionAttributeNames": stat_names,
                     "ExpressionAttributeValues": ddb.values(stat_vals),
                 }
             })
-        self.client.transact_write_items(TransactItems=items)
+        conditional(self.client.transact_write_items, TransactItems=items)
 
     # stale sweep -----------------------------------------------------------
     def stale_candidates(self, cutoff: int, limit: int = 100) -> list[dict]:
@@ -240,18 +231,19 @@ class MeteringStore(TableStore):
             resp = self.client.query(
                 TableName=self.periods, IndexName="active_by_heartbeat",
                 KeyConditionExpression="activeShard = :shard AND activeLastHeartbeatAt < :cutoff",
-                ExpressionAttributeValues=ddb.values({":shard": f"active#{shard}", ":cutoff": cutoff}),
+                ExpressionAttributeValues=ddb.values({":shard": active_shard_value(shard), ":cutoff": cutoff}),
                 Limit=limit,
             )
             found.extend(ddb.deserialize(i) for i in resp.get("Items", []))
         return found
 
     def commit_close(self, *, user_id: str, period_row: dict, closing: dict) -> None:
-        """Close the period's active session as stale, charging it to its last heartbeat."""
-        self.client.transact_write_items(TransactItems=[
+        """Close the period's active session as stale, charging it to its last heartbeat.
+        ConditionLost when the period row changed since it was read."""
+        conditional(self.client.transact_write_items, TransactItems=[
             {"Update": {
                 "TableName": self.periods,
-                "Key": ddb.serialize({"userId": user_id, "period": period_row["period"]}),
+                "Key": ddb.serialize(period_key(user_id, period_row["period"])),
                 "UpdateExpression": "SET secondsUsed = secondsUsed + :charge REMOVE "
                                     + ", ".join(ACTIVE_FIELDS) + " ADD version :one",
                 "ConditionExpression": "version = :version AND activeSessionId = :sid",
@@ -265,10 +257,13 @@ class MeteringStore(TableStore):
     # allowance -------------------------------------------------------------
     def set_allowance(self, *, user_id: str, period: str, plan: str, seconds_limit: int,
                       audit: dict) -> dict:
+        """Sets the period's limit and records the change (a new audit row); returns the
+        period row after it. ConditionLost if the audit row exists already (its key is unique,
+        so only a conflicting concurrent transaction gets there)."""
         resp_items = [
             {"Update": {
                 "TableName": self.periods,
-                "Key": ddb.serialize({"userId": user_id, "period": period}),
+                "Key": ddb.serialize(period_key(user_id, period)),
                 "UpdateExpression": ("SET secondsLimit = :limit, #plan = if_not_exists(#plan, :plan), "
                                      "secondsUsed = if_not_exists(secondsUsed, :zero) ADD version :one"),
                 "ExpressionAttributeNames": {"#plan": "plan"},
@@ -281,10 +276,10 @@ class MeteringStore(TableStore):
                 "ConditionExpression": "attribute_not_exists(userId)",
             }},
         ]
-        self.client.transact_write_items(TransactItems=resp_items)
+        conditional(self.client.transact_write_items, TransactItems=resp_items)
         return self.get_period(user_id, period) or {}
 
     def allowance_changes(self, user_id: str, period: str) -> list[dict]:
         return ddb.query_all(self.client, TableName=self.periods,
                              KeyConditionExpression="userId = :u AND begins_with(period, :p)",
-                             ExpressionAttributeValues=ddb.values({":u": user_id, ":p": f"allowance#{period}#"}))
+                             ExpressionAttributeValues=ddb.values({":u": user_id, ":p": allowance_sk_prefix(period)}))

@@ -2,16 +2,32 @@
 readers every area shares (one session, its transcript, its corrections).
 
 Stores speak the domain. A conditional write that finds the data changed raises
-speakpho.errors.ConditionLost, never botocore's ClientError, so no domain module imports
-botocore or the codec. Stores get table names, never the settings: the domain is handed
-settings explicitly.
+speakpho.errors.ConditionLost (see its docstring for the contract), never botocore's
+ClientError, so no domain module imports botocore or the codec. Stores get table names,
+never the settings: the domain is handed settings explicitly.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
+
+from botocore.exceptions import ClientError
 
 from speakpho import ddb
+from speakpho.errors import ConditionLost
+
+
+def conditional(write: Callable[..., dict], **request) -> dict:
+    """Sends one conditional write (UpdateItem, PutItem, TransactWriteItems...) and returns
+    its response; a failed condition or a cancelled transaction raises ConditionLost, with
+    the old item when the request asked for it and a transaction's reasons."""
+    try:
+        return write(**request)
+    except ClientError as exc:
+        if not ddb.is_condition_failure(exc):
+            raise
+        raise ConditionLost(str(exc), current=ddb.deserialize(exc.response.get("Item")),
+                            reasons=tuple(ddb.cancellation_reasons(exc))) from exc
 
 
 @dataclass
@@ -19,7 +35,6 @@ class TableStore:
     client: object
     # logical table name (speakpho.tables) -> deployed name; Settings.table_names
     table_names: Mapping[str, str] = field(default_factory=dict)
-    settings: object = None  # TRANSITIONAL (issue "Structure" §2): domain code must take settings explicitly
 
     def table(self, logical_name: str) -> str:
         try:

@@ -1,0 +1,28 @@
+"""Voice-minute metering: admit and reserve, heartbeat, switch provider, end, sweep, allowance.
+
+Domain logic only: each function takes plain data, the settings, a MeteringStore and the
+clock; it knows nothing of HTTP, nor of the AWS SDK or the AttributeValue codec (a lost
+race comes back from the store as speakpho.errors.ConditionLost). Usage is metered in whole
+seconds. A session may use at most what remained of the period when it started
+(`remainingAtStart`); it is charged once, when it ends.
+
+    usage.py      the period's totals, elapsed time, a live session's charge; GET /api/usage
+    start.py      admit and reserve (closing the previous active session as stale)
+    live.py       heartbeat and provider switch of a live session
+    end.py        end: charge once, store the transcript once, the end reason
+    sweep.py      close sessions whose heartbeats stopped
+    allowance.py  admins set a learner's allowance (with its audit trail)
+
+Callers use the package: `from speakpho import metering; metering.start_session(...)`.
+"""
+from __future__ import annotations
+
+from speakpho.metering.allowance import allowance_history, set_allowance
+from speakpho.metering.end import end_session
+from speakpho.metering.live import heartbeat, switch_provider
+from speakpho.metering.start import start_session
+from speakpho.metering.sweep import close_stale_sessions
+from speakpho.metering.usage import UserRef, get_usage
+
+__all__ = ["UserRef", "get_usage", "start_session", "heartbeat", "switch_provider", "end_session",
+           "close_stale_sessions", "set_allowance", "allowance_history"]

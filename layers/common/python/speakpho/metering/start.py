@@ -1,0 +1,92 @@
+"""Start: admit and reserve in one conditional transaction."""
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from speakpho.clock import Clock, utc_day, utc_month
+from speakpho.config import Settings
+from speakpho.errors import ConditionLost, Conflict, LimitReached
+from speakpho.metering.usage import UserRef, period_totals, stale_closing
+from speakpho.models import StartSessionRequest
+from speakpho.views import usage_view
+
+if TYPE_CHECKING:
+    from speakpho.metering_store import MeteringStore
+
+START_ATTEMPTS = 6
+
+
+def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period: str, seq: int,
+                remaining: int, used: int, limit: int) -> dict:
+    """The session item a start creates; remainingAtStart/usedAtStart/limitAtStart fix its
+    cap and its end answer."""
+    return {
+        "sessionId": str(uuid.uuid4()),
+        "userId": user.user_id,
+        "userEmail": user.email,
+        "status": "active",
+        "period": period,
+        "startedAt": now,
+        "startDay": utc_day(now),
+        "topic": request.topic,
+        "difficulty": request.difficulty,
+        "mode": request.mode,
+        "provider": request.provider,
+        "initialProvider": request.provider,
+        "switchCount": 0,
+        "messageCount": 0,
+        "correctionCount": 0,
+        "secondsUsed": 0,
+        "remainingAtStart": remaining,
+        "usedAtStart": used,
+        "limitAtStart": limit,
+        "historyUser": user.user_id,
+        "historySeq": seq,
+        "version": 1,
+    }
+
+
+def start_session(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
+                  request: StartSessionRequest) -> dict:
+    """Admit and reserve in one conditional transaction.
+
+    The transaction is conditioned on the period row's version (and the profile's session
+    counter), so of many concurrent starts exactly one commits per version; the others
+    re-read and try again, and see the session that won as the one to close.
+    """
+    for _ in range(START_ATTEMPTS):
+        now = clock.now_ms()
+        period = utc_month(now)
+        row, profile = store.get_period_and_profile(user.user_id, period)
+        plan, limit, used = period_totals(settings, row)
+        stale = None
+        if row and row.get("activeSessionId"):
+            stale = stale_closing(row, limit, used)
+            used += stale["secondsUsed"]
+        remaining = limit - used
+        if remaining <= 0:
+            raise LimitReached("no voice minutes left in this period",
+                               {"usage": usage_view(plan=plan, period=period, seconds_limit=limit,
+                                                    seconds_used=used, active_session_id=None)})
+        seq = int((profile or {}).get("sessionCount", 0)) + 1
+        session = new_session(user, request, now=now, period=period, seq=seq, remaining=remaining,
+                              used=used, limit=limit)
+        try:
+            store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
+                               plan=plan, seconds_limit=limit, seconds_used_after=used,
+                               session=session, stale_session=stale)
+        except ConditionLost:
+            continue  # another start, end, heartbeat or sweep changed the period: re-read
+        return {
+            "sessionId": session["sessionId"],
+            "startedAt": now,
+            "provider": request.provider,
+            "mode": request.mode,
+            "topic": request.topic,
+            "difficulty": request.difficulty,
+            "closedSessionId": stale["sessionId"] if stale else None,
+            "usage": usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
+                                active_session_id=session["sessionId"]),
+        }
+    raise Conflict("too many concurrent session starts; retry", code="start_contended")

@@ -1,0 +1,31 @@
+"""The stale sweeper: closes sessions whose heartbeats stopped."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from speakpho.clock import Clock
+from speakpho.config import Settings
+from speakpho.errors import ConditionLost
+from speakpho.metering.usage import period_totals, stale_closing
+
+if TYPE_CHECKING:
+    from speakpho.metering_store import MeteringStore
+
+
+def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock) -> list[str]:
+    """Close sessions with no heartbeat for STALE_AFTER_SECONDS, charged to the last heartbeat.
+    Returns the ids of the sessions this run closed."""
+    cutoff = clock.now_ms() - settings.stale_after_seconds * 1000
+    closed = []
+    for candidate in store.stale_candidates(cutoff):
+        row = store.get_period(candidate["userId"], candidate["period"])
+        if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
+            continue  # ended or heartbeat arrived since the index was read
+        _, limit, used = period_totals(settings, row)
+        closing = stale_closing(row, limit, used)
+        try:
+            store.commit_close(user_id=candidate["userId"], period_row=row, closing=closing)
+        except ConditionLost:
+            continue  # an end or a start got there first; it did the charging
+        closed.append(closing["sessionId"])
+    return closed

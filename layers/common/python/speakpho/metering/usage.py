@@ -1,0 +1,74 @@
+"""The period's totals and what a live session counts: the arithmetic every transition shares,
+and GET /api/usage.
+
+Pure functions of plain data (a period row, the settings), so they are tested table-driven
+(tests/session/test_metering_rules.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from speakpho.clock import Clock, utc_month
+from speakpho.config import Settings
+from speakpho.views import usage_view
+
+if TYPE_CHECKING:
+    from speakpho.metering_store import MeteringStore
+
+
+@dataclass(frozen=True)
+class UserRef:
+    user_id: str
+    email: str | None = None
+
+
+def plan_seconds(settings: Settings, plan: str) -> int:
+    """A plan's monthly allowance in seconds (an unknown plan gets the default plan's)."""
+    return int(settings.plan_minutes.get(plan, settings.plan_minutes.get(settings.default_plan, 0))) * 60
+
+
+def period_totals(settings: Settings, row: dict | None) -> tuple[str, int, int]:
+    """(plan, secondsLimit, secondsUsed) of a period row; no row is a fresh default period.
+    An explicit secondsLimit (set by an admin) wins over the plan's allowance."""
+    plan = (row or {}).get("plan") or settings.default_plan
+    limit = (row or {}).get("secondsLimit")
+    if limit is None:
+        limit = plan_seconds(settings, plan)
+    return plan, int(limit), int((row or {}).get("secondsUsed", 0))
+
+
+def elapsed_seconds(start_ms: int, end_ms: int) -> int:
+    """Whole seconds from start to end; never negative (a clock going back counts nothing)."""
+    return max(0, (end_ms - start_ms) // 1000)
+
+
+def heartbeat_charge(row: dict) -> int:
+    """What the period's live session has used by its last heartbeat, capped at what remained
+    at its start: charged however the session ends."""
+    return min(elapsed_seconds(row["activeStartedAt"], row["activeLastHeartbeatAt"]),
+               int(row.get("activeRemainingAtStart", 0)))
+
+
+def stale_closing(row: dict, plan_limit: int, used_before: int) -> dict:
+    """The end fields of the period's active session, charged up to its last heartbeat."""
+    charge = heartbeat_charge(row)
+    return {
+        "sessionId": row["activeSessionId"],
+        "endReason": "stale",
+        "endedAt": row["activeLastHeartbeatAt"],
+        "secondsUsed": charge,
+        "endResult": {"totalSecondsUsed": used_before + charge, "secondsLimit": plan_limit},
+    }
+
+
+def get_usage(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef) -> dict:
+    """The period's totals. A live session counts up to its last heartbeat, as the heartbeat
+    answer does: that much is charged however the session ends, so the figure never goes back."""
+    period = utc_month(clock.now_ms())
+    row = store.get_period(user.user_id, period)
+    plan, limit, used = period_totals(settings, row)
+    if row and row.get("activeSessionId"):
+        used += heartbeat_charge(row)
+    return usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
+                      active_session_id=(row or {}).get("activeSessionId"))

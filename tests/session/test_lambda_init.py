@@ -1,0 +1,72 @@
+"""A Lambda's init, in a fresh interpreter as Lambda starts one: a table variable missing
+fails the import naming it; with exactly the handler's tables set it imports; SnapStart's
+warm-up builds what the first request would otherwise build."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from apitest import ROOT
+from speakpho.tables import TABLES
+
+ENV_NAMES = {spec.logical_name: spec.env_name for spec in TABLES}
+# The tables each function names at init (infra/constructs/functions.py grants it the same).
+USES = {
+    "session.handler": ("usage_periods", "sessions", "session_messages", "corrections", "idempotency"),
+    "learning.handler": ("corrections", "session_messages", "sessions", "idempotency", "usage_periods"),
+    "session.sweeper": ("usage_periods", "sessions"),
+}
+
+
+def _run(code: str, tables: set[str]) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_TABLE")}
+    env.update({ENV_NAMES[t]: f"deployed-{t}" for t in tables})
+    env["AWS_LAMBDA_FUNCTION_NAME"] = "speakpho-test"
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (ROOT, ROOT / "layers" / "common" / "python",
+                                                         ROOT / "functions"))
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("module, missing", [
+    ("session.handler", "idempotency"),
+    ("learning.handler", "usage_periods"),
+    ("session.sweeper", "sessions"),
+])
+def test_init_fails_naming_a_missing_table_variable(module, missing):
+    result = _run(f"import {module}", set(USES[module]) - {missing})
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("speakpho.config.MissingTableVariable") and ENV_NAMES[missing] in last, last
+
+
+@pytest.mark.parametrize("module", sorted(USES))
+def test_init_succeeds_with_exactly_its_tables(module):
+    code = (f"import {module}\n"
+            "from speakpho.config import get_settings\n"
+            "print(sorted(get_settings().table_names.items()))")
+    result = _run(code, set(USES[module]))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(sorted((t, f"deployed-{t}") for t in USES[module]))
+
+
+def test_snapshot_warm_up_builds_the_client_and_the_validators():
+    """What SnapStart runs before its snapshot: after it, the first request has nothing left to build."""
+    code = """
+from speakpho.aws import dynamodb_client
+from speakpho.deps import metering_store
+from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
+import session.handler
+
+models = (StartSessionRequest, SessionRef, SwitchProviderRequest, EndSessionRequest)
+assert not any(m.__pydantic_complete__ for m in models)
+assert dynamodb_client.cache_info().currsize == metering_store.cache_info().currsize == 0
+session.handler.warm_before_snapshot()
+assert all(m.__pydantic_complete__ for m in models)
+assert dynamodb_client.cache_info().currsize == metering_store.cache_info().currsize == 1
+"""
+    result = _run(code, set(USES["session.handler"]))
+    assert result.returncode == 0, result.stderr

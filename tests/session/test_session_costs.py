@@ -1,0 +1,71 @@
+"""DynamoDB requests per call of the session area (docs/metering.md, "Requests per call"),
+counted on the client the handlers share. A refactoring must leave every figure as it is."""
+from __future__ import annotations
+
+from apitest import T0, count_requests, data, end_session, start_session, switch_provider
+
+NOV_30_2359 = 1_796_083_140_000  # 2026-11-30T23:59:00Z
+
+
+def _cost(dynamodb, call) -> dict:
+    with count_requests(dynamodb) as meter:
+        call()
+    return dict(meter.ops)
+
+
+def test_requests_per_call(api, clock, dynamodb):
+    alice = api.as_user("alice")
+    started = {}
+    assert _cost(dynamodb, lambda: started.update(start_session(alice))) == \
+        {"TransactGetItems": 1, "TransactWriteItems": 1}
+    sid = started["sessionId"]
+    clock.advance(30)
+    hb = "/api/session/heartbeat"
+    assert _cost(dynamodb, lambda: data(alice.post(hb, {"sessionId": sid}))) == {"UpdateItem": 1}
+    assert _cost(dynamodb, lambda: data(alice.get("/api/usage"))) == {"GetItem": 1}
+    assert _cost(dynamodb, lambda: switch_provider(alice, sid, "openai", 1011)) == {"UpdateItem": 1}
+
+    # A start that closes the previous active session as stale costs the same two requests.
+    second = {}
+    assert _cost(dynamodb, lambda: second.update(start_session(alice))) == \
+        {"TransactGetItems": 1, "TransactWriteItems": 1}
+    assert second["closedSessionId"] == sid
+
+    messages = [{"role": "user", "text": f"câu {n}", "timestamp": T0 + n} for n in range(30)]
+    corrections = [{"original": "a", "correction": "b", "category": "tone"}] * 2
+    clock.advance(40)
+    end = lambda: end_session(alice, second["sessionId"], messages=messages, corrections=corrections)  # noqa: E731
+    # one read, 30 messages in 2 batches of 25, the corrections in 1, one transaction
+    assert _cost(dynamodb, end) == {"GetItem": 1, "BatchWriteItem": 3, "TransactWriteItems": 1}
+    assert _cost(dynamodb, end) == {"GetItem": 1}  # a repeat answers from the session
+    # The late end of the session closed by the new start: content recorded, nothing charged again.
+    late = lambda: end_session(alice, sid, messages=messages[:3])  # noqa: E731
+    assert _cost(dynamodb, late) == {"GetItem": 1, "BatchWriteItem": 1, "TransactWriteItems": 1}
+
+    # A heartbeat for a session that is no longer active: the failed update, then one read.
+    refused = _cost(dynamodb, lambda: alice.post(hb, {"sessionId": sid}))
+    assert refused == {"UpdateItem": 1, "GetItem": 1}
+
+
+def test_heartbeat_across_midnight_and_sweep(api, clock, dynamodb):
+    from infra.catalog import SWEEPER
+
+    clock.set(NOV_30_2359)
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(120)  # December: the session's meter is November's row
+    cost = _cost(dynamodb, lambda: data(alice.post("/api/session/heartbeat", {"sessionId": sid})))
+    assert cost == {"UpdateItem": 2, "GetItem": 1}
+
+    clock.advance(600)
+    cost = _cost(dynamodb, lambda: api.gateway.invoke(SWEEPER.handler, {}, name="sweeper"))
+    # one Query per shard of the active index, then per candidate one read and one transaction
+    assert cost == {"Query": 8, "GetItem": 1, "TransactWriteItems": 1}
+
+
+def test_allowance_routes(api, clock, dynamodb):
+    root = api.as_user("root", admin=True)
+    url = "/api/admin/users/alice/allowance"
+    put = _cost(dynamodb, lambda: data(root.put(url, {"secondsLimit": 600, "reason": "trial"})))
+    assert put == {"TransactWriteItems": 1, "GetItem": 1}
+    assert _cost(dynamodb, lambda: data(root.get(url))) == {"GetItem": 1, "Query": 1}
