@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.runtime import INTERPRETER_ENVIRONMENT, PYTHON_VERSION, RUNTIME_PROVIDED
-from speakpho.tables import TABLES
 
 # An X-Ray trace header of an unsampled request: the SDK takes its Lambda code path and sends nothing.
 UNSAMPLED_TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"
@@ -112,8 +111,6 @@ def lambda_env(layout: Layout, function_name: str = "speakpho", **extra: str) ->
         "_X_AMZN_TRACE_ID": UNSAMPLED_TRACE,
         "POWERTOOLS_METRICS_NAMESPACE": "SpeakPho", "POWERTOOLS_SERVICE_NAME": function_name,
         **INTERPRETER_ENVIRONMENT,
-        # The table variables the stack sets (speakpho.tables), naming the local tables.
-        **{spec.env_name: spec.logical_name for spec in TABLES},
         **extra,
     })
     return env
