@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -38,6 +39,7 @@ from bench.load_learner import EVENTS_ROUTE, Learner, Recorder
 
 T0_MS = 1_794_333_600_000           # 2026-11-10T18:00:00Z
 ROLLUPS = "stream: admin.rollups (per batch)"
+READ_OPS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 
 
 class QuietMetrics:
@@ -75,17 +77,19 @@ class RouteMeter:
 
     def _measured(self, name: str, call):
         with self.gateway.lock:
-            ops, capacity, started = Counter(self.meter.ops), self.meter.capacity, time.perf_counter()
+            ops, by_op, started = Counter(self.meter.ops), Counter(self.meter.capacity_ops), time.perf_counter()
             try:
                 return call()
             finally:
-                row = self.routes.setdefault(name, {"calls": 0, "requests": 0, "capacity": 0.0,
+                row = self.routes.setdefault(name, {"calls": 0, "requests": 0, "capacity": 0.0, "read_units": 0.0,
                                                     "ops": Counter(), "handler_ms": []})
                 delta = self.meter.ops - ops
+                units = {op: self.meter.capacity_ops[op] - by_op[op] for op in self.meter.capacity_ops}
                 row["calls"] += 1
                 row["requests"] += sum(delta.values())
                 row["ops"].update(delta)
-                row["capacity"] += self.meter.capacity - capacity
+                row["capacity"] += sum(units.values())
+                row["read_units"] += sum(u for op, u in units.items() if op in READ_OPS)
                 row["handler_ms"].append((time.perf_counter() - started) * 1000)
 
     def request(self, method: str, path: str, **kw):
@@ -155,12 +159,16 @@ def report(levels: dict, routes: dict, learner_hours: float) -> list[dict]:
     rows = []
     names = sorted(set(routes) | {r for lv in levels.values() for r in lv["latencies"]}, key=lambda n: (n == ROLLUPS, n))
     head = "".join(f"{f'{c} p50/p99 ms':>20}" for c in levels)
-    print(f"\n{'route':<46}{head}{'calls/lh':>10}{'DDB req/call':>13}{'CU/call':>9}{'DDB req/lh':>11}{'CU/lh':>9}")
+    print(f"\n{'route':<46}{head}{'handler ms':>11}{'calls/lh':>10}{'DDB req/call':>13}{'CU/call':>9}"
+          f"{'DDB req/lh':>11}{'CU/lh':>9}")
     for name in names:
-        metered = routes.get(name, {"calls": 0, "requests": 0, "capacity": 0.0, "ops": Counter(), "handler_ms": []})
+        metered = routes.get(name, {"calls": 0, "requests": 0, "capacity": 0.0, "read_units": 0.0, "ops": Counter(),
+                                    "handler_ms": []})
         calls = metered["calls"] or 1
         row = {"route": name, "calls": metered["calls"], "ddb_requests": metered["requests"],
                "capacity_units": round(metered["capacity"], 2), "ops": dict(metered["ops"]),
+               "read_units": round(metered["read_units"], 2),
+               "write_units": round(metered["capacity"] - metered["read_units"], 2),
                "ddb_requests_per_call": round(metered["requests"] / calls, 2),
                "capacity_per_call": round(metered["capacity"] / calls, 2),
                "calls_per_learner_hour": round(metered["calls"] / learner_hours, 2),
@@ -174,12 +182,13 @@ def report(levels: dict, routes: dict, learner_hours: float) -> list[dict]:
             row["latency_ms"][level] = {"calls": len(seconds), "p50": round(p50, 1), "p99": round(p99, 1)}
             cells += f"{f'{p50:.0f} / {p99:.0f}' if seconds else '-':>20}"
         rows.append(row)
-        print(f"{name[:45]:<46}{cells}{row['calls_per_learner_hour']:>10}{row['ddb_requests_per_call']:>13}"
+        print(f"{name[:45]:<46}{cells}{row['handler_ms_p50']:>11}{row['calls_per_learner_hour']:>10}"
+              f"{row['ddb_requests_per_call']:>13}"
               f"{row['capacity_per_call']:>9}{row['ddb_requests_per_learner_hour']:>11}"
               f"{row['capacity_per_learner_hour']:>9}")
     total_requests = sum(r["ddb_requests"] for r in rows)
     total_capacity = sum(r["capacity_units"] for r in rows)
-    print(f"{'TOTAL per learner-hour':<46}{'':>{20 * len(levels) + 32}}{total_requests / learner_hours:>11.1f}"
+    print(f"{'TOTAL per learner-hour':<46}{'':>{20 * len(levels) + 43}}{total_requests / learner_hours:>11.1f}"
           f"{total_capacity / learner_hours:>9.1f}")
     return rows
 
@@ -187,6 +196,7 @@ def report(levels: dict, routes: dict, learner_hours: float) -> list[dict]:
 def main() -> int:
     began = time.monotonic()
     sys.stdout = QuietMetrics(sys.stdout)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     levels_wanted = [int(x) for x in os.environ.get("LOAD_LEVELS", "10,50,200").split(",") if x.strip()]
     heartbeat_seconds = int(os.environ.get("LOAD_HEARTBEAT_SECONDS", "30"))
     os.environ["LOCAL_QUIET"] = "1"
@@ -211,6 +221,9 @@ def main() -> int:
         # The dev server writes headers and body in two sends; with Nagle on, every answer waits
         # for the client's delayed ACK (~40 ms). Off here, so latency is the server's own.
         server.RequestHandlerClass.disable_nagle_algorithm = True
+        # socketserver listens with a backlog of 5: 200 learners connecting at once overflow it
+        # and some connections are reset. A bigger backlog, as any server in front of them has.
+        server.socket.listen(1024)
         threading.Thread(target=server.serve_forever, name="load-server", daemon=True).start()
         clock.set(T0_MS)
         meter = RouteMeter(backend.gateway, backend.client)
@@ -228,9 +241,11 @@ def main() -> int:
             learner_hours += hours
             errors += recorder.errors
             levels[concurrency] = {"latencies": recorder.latencies, "learner_hours": hours,
-                                   "seconds": time.monotonic() - level_began, "errors": len(recorder.errors)}
+                                   "seconds": time.monotonic() - level_began, "errors": len(recorder.errors),
+                                   "reconnects": len(recorder.reconnects)}
             print(f"  {concurrency:>4} learners: {hours:.2f} learner-hours in {levels[concurrency]['seconds']:.1f} s, "
-                  f"{sum(map(len, recorder.latencies.values()))} calls, {len(recorder.errors)} errors")
+                  f"{sum(map(len, recorder.latencies.values()))} calls, {len(recorder.errors)} errors, "
+                  f"{len(recorder.reconnects)} reconnects")
         rows = report(levels, meter.routes, learner_hours)
     finally:
         if meter:
@@ -249,11 +264,17 @@ def main() -> int:
               "totals_per_learner_hour": {
                   "ddb_requests": round(sum(r["ddb_requests"] for r in rows) / learner_hours, 1),
                   "capacity_units": round(sum(r["capacity_units"] for r in rows) / learner_hours, 1),
+                  "read_units": round(sum(r["read_units"] for r in rows) / learner_hours, 1),
+                  "write_units": round(sum(r["write_units"] for r in rows) / learner_hours, 1),
+                  "lambda_ms": round(sum(r["calls"] * r["handler_ms_p50"] for r in rows) / learner_hours),
                   "api_calls": round(sum(r["calls"] for r in rows if not r["route"].startswith(("stream", "job")))
                                      / learner_hours, 1)}}
     os.makedirs("bench/results", exist_ok=True)
     with open("bench/results/load.json", "w") as fh:
         json.dump(result, fh, indent=2, ensure_ascii=False)
+    totals = result["totals_per_learner_hour"]
+    print(f"per learner-hour: {totals['api_calls']} API calls, {totals['ddb_requests']} DynamoDB requests, "
+          f"{totals['read_units']} read + {totals['write_units']} write units, {totals['lambda_ms']} ms in handlers")
     print(f"\n{learner_hours:.2f} learner-hours simulated; written: bench/results/load.json; run time {elapsed:.1f} s")
     if errors:
         print(f"{len(errors)} errors:\n  " + "\n  ".join(errors[:20]))

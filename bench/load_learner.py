@@ -30,6 +30,7 @@ class Recorder:
     """Shared by the learners of one run: latencies per route, and every failure."""
     latencies: dict = field(default_factory=dict)   # route -> [seconds]
     errors: list = field(default_factory=list)
+    reconnects: list = field(default_factory=list)   # routes whose kept-alive connection had to be reopened
 
     def add(self, route: str, seconds: float) -> None:
         self.latencies.setdefault(route, []).append(seconds)   # list.append is atomic under the GIL
@@ -62,10 +63,11 @@ class Learner:
                 self.conn.request(method, path, body=payload, headers={**self.headers, **(headers or {})})
                 response = self.conn.getresponse()
                 raw = response.read()
-            except (ConnectionError, http.client.HTTPException):
+            except (ConnectionError, http.client.HTTPException) as exc:
                 self.close()
                 if attempt == 2:
-                    raise
+                    raise CallFailed(f"{self.user}: {route} -> {type(exc).__name__}: {exc}") from exc
+                self.recorder.reconnects.append(route)   # a keep-alive connection the server had closed
                 continue
             self.recorder.add(route, time.perf_counter() - started)
             if response.status != expect:
