@@ -11,7 +11,7 @@ at 2026-11-10T18:00Z (an evening), and each step moves it one heartbeat interval
 POST /local/clock, then lets every live learner send that step's heartbeat (and its events,
 switch, end...) concurrently, and waits for all of them before the next step. A learner's
 session lasts 16-24 steps of 30 s (8-12 simulated minutes, 10 on average) and is charged
-exactly that, which the run checks; a level takes seconds of real time.
+exactly that, which the run checks; a level takes 5 to 90 s of real time.
 
 What is counted. The repo's one counter (local.ddb_meter.RequestMeter, capacity on) runs on
 the shared DynamoDB client. The local gateway serialises every handler call under
@@ -157,7 +157,8 @@ class Coordinator:
 def report(levels: dict, routes: dict, learner_hours: float) -> list[dict]:
     """The per-route table, printed; rows for load.json."""
     rows = []
-    names = sorted(set(routes) | {r for lv in levels.values() for r in lv["latencies"]}, key=lambda n: (n == ROLLUPS, n))
+    names = sorted(set(routes) | {r for lv in levels.values() for r in lv["latencies"]},
+                   key=lambda n: (n == ROLLUPS, n))
     head = "".join(f"{f'{c} p50/p99 ms':>20}" for c in levels)
     print(f"\n{'route':<46}{head}{'handler ms':>11}{'calls/lh':>10}{'DDB req/call':>13}{'CU/call':>9}"
           f"{'DDB req/lh':>11}{'CU/lh':>9}")

@@ -103,8 +103,9 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                 at(base + beat * HEARTBEAT_SECONDS)
             end = EndSessionRequest(
                 sessionId=sim.session, disconnectCode=1006 if sessions % DISCONNECT_EVERY == 0 else 1000,
-                provider=provider, messages=[{"role": "user" if i % 2 else "coach", "text": f"Tôi muốn ăn phở {i}",
-                                              "timestamp": clock.now_ms()} for i in range(MESSAGES)],
+                provider=provider,
+                messages=[{"role": "user" if i % 2 else "coach", "text": f"Tôi muốn ăn phở {i}",
+                           "timestamp": clock.now_ms()} for i in range(MESSAGES)],
                 corrections=[{"original": f"sai {i}", "correction": f"đúng {i}", "category": c}
                              for i, c in enumerate(("grammar", "tone", "vocabulary", "word_order",
                                                     "pronunciation")[:CORRECTIONS])])

@@ -150,10 +150,11 @@ class Metering:
     def __init__(self, sim: Sim, settings) -> None:
         self.sim, self.settings, self.sessions = sim, settings, {}
 
+    def _row(self, key: dict) -> dict | None:
+        return self.sim.images.get(("usage_periods", self.sim.key_of(self.sim.spec("usage_periods"), key)))
+
     def get_period_and_profile(self, user_id, period):
-        images = self.sim.images
-        return (images.get(("usage_periods", self.sim.key_of(self.sim.spec("usage_periods"), T.period_key(user_id, period)))),
-                images.get(("usage_periods", self.sim.key_of(self.sim.spec("usage_periods"), T.profile_key(user_id)))))
+        return self._row(T.period_key(user_id, period)), self._row(T.profile_key(user_id))
 
     def get_session(self, session_id):
         return self.sessions.get(session_id)
@@ -179,7 +180,8 @@ class Metering:
 
     def switch_provider(self, *, user_id, session_id, provider, now, disconnect_code, disconnect_reason):
         sets = {"provider": provider, "providerSwitchedAt": now, "lastSwitchDisconnectCode": disconnect_code}
-        session = self.sim.update("sessions", self.sessions[session_id], sets=sets, add={"switchCount": 1, "version": 1})
+        session = self.sim.update("sessions", self.sessions[session_id], sets=sets,
+                                  add={"switchCount": 1, "version": 1})
         self.sessions[session_id] = session
         return session, None
 
