@@ -53,7 +53,7 @@ class Learner:
 
     # http ----------------------------------------------------------------------
     def call(self, route: str, method: str, path: str, body=None, headers: dict | None = None,
-             expect: int = 200):
+             expect: int | tuple = 200):
         payload = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         for attempt in (1, 2):   # a keep-alive connection the server closed is reopened once
             if self.conn is None:
@@ -70,9 +70,9 @@ class Learner:
                 self.recorder.reconnects.append(route)   # a keep-alive connection the server had closed
                 continue
             self.recorder.add(route, time.perf_counter() - started)
-            if response.status != expect:
+            if response.status not in (expect if isinstance(expect, tuple) else (expect,)):
                 raise CallFailed(f"{self.user}: {route} -> {response.status} {raw[:200]!r}")
-            return (json.loads(raw) if raw else {}).get("data")
+            return (json.loads(raw) if raw else {}).get("data") or {}
         return None
 
     def close(self) -> None:
@@ -85,7 +85,8 @@ class Learner:
 
     def send_events(self, events: list[dict]) -> None:
         if self.events:
-            self.call(f"POST {EVENTS_ROUTE}", "POST", EVENTS_ROUTE, {"sessionId": self.session_id, "events": events})
+            self.call(f"POST {EVENTS_ROUTE}", "POST", EVENTS_ROUTE, {"sessionId": self.session_id, "events": events},
+                      expect=(200, 201, 202, 204))   # the route is being built: any success will do
 
     # the session ---------------------------------------------------------------
     def begin(self) -> None:
