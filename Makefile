@@ -7,13 +7,14 @@ PORT ?= 3000
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python:$(CURDIR)/functions
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test token bench synth openapi screenshots seed browser-deps clean help
+.PHONY: dev test token bench load synth openapi screenshots seed browser-deps clean help
 
 help:
 	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (in-memory DynamoDB)"
 	@echo "make test   - run every test"
 	@echo "make token SUB=alice [ADMIN=1] - print a local bearer token"
 	@echo "make bench  - DynamoDB requests, capacity and cold-start per route"
+	@echo "make load   - simulated learners at 10, 50, 200 at once: latency, DynamoDB per learner-hour"
 	@echo "make synth  - synthesize the CloudFormation template (offline)"
 
 $(VENV)/.ready: requirements.txt requirements-dev.txt
@@ -45,6 +46,10 @@ token: $(VENV)/.ready
 
 bench: $(VENV)/.ready node_modules/.ready
 	$(PY) -m bench.run
+
+# Simulated learners over HTTP on dynoxide (bench/load.py); results in bench/results/load.json.
+load: $(VENV)/.ready node_modules/.ready
+	$(PY) -m bench.load
 
 synth: $(VENV)/.ready node_modules/.ready
 	npx cdk synth --quiet

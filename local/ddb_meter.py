@@ -6,7 +6,7 @@ what the handlers send.
 
     with RequestMeter(client) as meter:
         ...
-    meter.total, meter.ops["Query"], meter.capacity
+    meter.total, meter.ops["Query"], meter.capacity, meter.capacity_ops["Query"]
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class RequestMeter:
         self.with_capacity = capacity
         self.ops: Counter = Counter()
         self.capacity = 0.0
+        self.capacity_ops: Counter = Counter()   # capacity by operation (reads and writes are priced apart)
         self._active = False
 
     # counting --------------------------------------------------------------
@@ -37,6 +38,7 @@ class RequestMeter:
     def reset(self) -> None:
         self.ops.clear()
         self.capacity = 0.0
+        self.capacity_ops.clear()
 
     # hooks -----------------------------------------------------------------
     def _ask_capacity(self, params, model, **_):
@@ -46,12 +48,15 @@ class RequestMeter:
     def _count(self, model, **_):
         self.ops[model.name] += 1
 
-    def _record_capacity(self, parsed, **_):
+    def _record_capacity(self, parsed, model=None, **_):
         consumed = parsed.get("ConsumedCapacity")
         if isinstance(consumed, dict):
             consumed = [consumed]
         for entry in consumed or []:
-            self.capacity += float(entry.get("CapacityUnits") or 0)
+            units = float(entry.get("CapacityUnits") or 0)
+            self.capacity += units
+            if model is not None:
+                self.capacity_ops[model.name] += units
 
     def start(self) -> "RequestMeter":
         if not self._active:

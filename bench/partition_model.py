@@ -1,0 +1,238 @@
+"""Partition model: write units per second on the hottest partition of every table and index,
+for 1,000,000 learners with 100,000 in sessions at the evening peak.
+
+    python -m bench.partition_model              the table
+    python -m bench.partition_model --markdown   the block of docs/scale.md (a test compares them)
+
+A sample of learners runs real sessions through the domain code (bench/partition_sim.py);
+each write lands in a partition by the keys of speakpho.tables. A partition written by two or
+more learners of the sample is *shared* (a day, a month, a shard: every learner maps into a
+few values) and takes its share of the whole population's session rate; a partition written
+by one learner (a user, a session, a request) takes that learner's own worst second.
+"""
+from __future__ import annotations
+
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bench.partition_sim import Learning, Metering, Rollups, Sim, idempotent
+
+LEARNERS = 1_000_000
+CONCURRENT = 100_000            # in a session at the evening peak
+SESSION_SECONDS = 600           # the average session (bench/load.py's learners: 8-12 minutes)
+HEARTBEAT_SECONDS = 30          # the client's interval (the sweeper closes after STALE_AFTER_SECONDS = 120)
+MESSAGES, CORRECTIONS = 40, 5   # stored at the end of a session
+SWITCH_EVERY = 4                # one session in four switches provider once
+DISCONNECT_EVERY = 10           # one in ten ends with close code 1006
+SAMPLE_LEARNERS = 300           # each runs two sessions on the same UTC day
+LIMIT_WCU, LIMIT_RCU = 1000, 3000
+TARGET = 0.5                    # design target: a partition at most at half its limit at the peak
+T0_MS = 1_794_333_600_000       # 2026-11-10T18:00Z
+SESSION_RATE = CONCURRENT / SESSION_SECONDS   # sessions started (and ended) per second at the peak
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A partition key many learners write by design, and the proposed write-sharding if any."""
+    why: str
+    factor: int = 1          # proposed: this many times more partition key values
+    proposal: str = ""
+
+
+# Every partition key that concentrates many learners' writes. A new one fails the test.
+SHARED = {
+    "usage_periods/active_by_heartbeat": Shared(
+        "`activeShard`: 8 values (`ACTIVE_SHARDS`); each heartbeat moves the entry (a delete and a put)", 4,
+        "`ACTIVE_SHARDS` 8 -> 32; the sweeper queries 32 shards per run instead of 8"),
+    "sessions/sessions_by_day": Shared(
+        "`startDay`: one value per UTC day, so every session of the day", 4,
+        "`startDay` = `YYYY-MM-DD#n`, n = crc32(sessionId) % 4; the admin list queries the 4 shards of a day "
+        "and merges them by `startedAt`"),
+    "session_rollups": Shared(
+        "`pk` = `month#YYYY-MM`: every rollup cell of the month (ledger rows are per session)", 4,
+        "`pk` = `month#YYYY-MM#n`, n = crc32(sessionId) % 4 (the ledger keeps the session's cell); stats and "
+        "series query the 4 shards of each month and add the cells up"),
+}
+SKEW_NOISE = 1.25   # a hottest value within 25 % of the mean is sampling noise: the key spreads evenly
+
+
+def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
+    """Runs `learners` x 2 sessions through the real code; returns the Sim and the sessions run."""
+    from admin import health
+    from learning import review
+    from learning.requests import CorrectionReview
+    from speakpho import metering
+    from speakpho.clock import Clock
+    from speakpho.config import Settings
+    from speakpho.corrections import session_correction_id
+    from speakpho.models import EndSessionRequest, StartSessionRequest
+
+    sim = Sim(specs) if specs else Sim()
+    store, learning, rollups, clock = Metering(sim, Settings()), Learning(sim), Rollups(sim), Clock()
+
+    def at(second: int) -> None:
+        sim.second = second
+        clock.set(T0_MS + second * 1000)
+        for old, new in sim.stream[:]:          # the stream processor, as the record arrives
+            sim.stream.remove((old, new))
+            image = new or old
+            health.apply_session_change(rollups, image["sessionId"], new, old)
+
+    sessions = 0
+    for n in range(learners):
+        user = metering.UserRef(f"learner-{n:07d}", f"learner-{n:07d}@example.com")
+        sim.learner = user.user_id
+        for round_ in range(2):
+            sessions += 1
+            base = n % SESSION_SECONDS + round_ * 2 * SESSION_SECONDS   # starts spread over the peak
+            at(base)
+            provider = ("gemini", "openai")[n % 2]
+            started = metering.start_session(store, clock, user, StartSessionRequest(
+                topic="food", mode=("coach", "free")[n % 3 == 0], provider=provider))
+            sim.session = started["sessionId"]
+            idempotent(sim, "speakpho-session.start", f"{user.user_id}#{sessions}", started, clock.now_ms())
+            at(base)
+            for beat in range(1, SESSION_SECONDS // HEARTBEAT_SECONDS + 1):
+                at(base + beat * HEARTBEAT_SECONDS)
+                metering.heartbeat(store, clock, user, sim.session)
+                if beat == 5 and sessions % SWITCH_EVERY == 1:
+                    provider = "openai" if provider == "gemini" else "gemini"
+                    metering.switch_provider(store, clock, user, sim.session, provider, 1006, None)
+                at(base + beat * HEARTBEAT_SECONDS)
+            end = EndSessionRequest(
+                sessionId=sim.session, disconnectCode=1006 if sessions % DISCONNECT_EVERY == 0 else 1000,
+                provider=provider,
+                messages=[{"role": "user" if i % 2 else "coach", "text": f"Tôi muốn ăn phở {i}",
+                           "timestamp": clock.now_ms()} for i in range(MESSAGES)],
+                corrections=[{"original": f"sai {i}", "correction": f"đúng {i}", "category": c}
+                             for i, c in enumerate(("grammar", "tone", "vocabulary", "word_order",
+                                                    "pronunciation")[:CORRECTIONS])])
+            metering.end_session(store, clock, user, end)
+            at(base + SESSION_SECONDS)
+            first = session_correction_id(sim.session, 0)
+            answer = review.review_correction(learning, clock, user.user_id, first, CorrectionReview(confidenceLevel=4))
+            idempotent(sim, "speakpho-learning.review", f"{user.user_id}#{sessions}#review", answer, clock.now_ms())
+            at(base + SESSION_SECONDS)
+    return sim, sessions
+
+
+@dataclass
+class Row:
+    target: str
+    key: str
+    shared: bool
+    values: int          # distinct partition key values the sample wrote (the shared ones, when shared)
+    skew: float          # hottest shared value / mean of the shared values
+    peak: float          # WCU/s on the hottest partition at the peak (one learner's: its worst second)
+    factor: int = 1
+
+    @property
+    def after(self) -> float:
+        return self.peak / self.factor
+
+    @property
+    def reaches_limit_at(self) -> int | None:
+        return int(CONCURRENT * LIMIT_WCU / self.peak) if self.shared and self.peak else None
+
+
+def analyse(sim: Sim, sessions: int) -> list[Row]:
+    units: dict = defaultdict(Counter)
+    learners: dict = defaultdict(set)
+    seconds: dict = defaultdict(Counter)
+    for w in sim.writes:
+        units[w.target][w.partition] += w.units
+        learners[(w.target, w.partition)].add(w.learner)
+        seconds[(w.target, w.partition)][(w.learner, w.second)] += w.units
+    rows = []
+    for spec in sim.specs:
+        for target, pk in [(spec.logical_name, spec.partition_key.name)] + [
+                (f"{spec.logical_name}/{i.name}", i.partition_key.name) for i in spec.indexes]:
+            by_value = units.get(target, Counter())
+            shared = [u for v, u in by_value.items() if len(learners[(target, v)]) > 1]
+            mean = sum(shared) / len(shared) if shared else 0
+            skew = max(shared) / mean if shared else 1.0
+            per_value = (max(shared) if skew > SKEW_NOISE else mean) if shared else 0
+            own = max((max(seconds[(target, v)].values()) for v, u in by_value.items()
+                       if len(learners[(target, v)]) == 1), default=0)
+            peak = max(per_value / sessions * SESSION_RATE, own)
+            rows.append(Row(target, pk, bool(shared), len(shared) or len(by_value), round(skew, 2), round(peak, 1),
+                            SHARED.get(target, Shared("")).factor))
+    return rows
+
+
+def collisions(sim: Sim) -> list[str]:
+    """Items of different sessions that were created under the same primary key (an overwrite)."""
+    return [f"{table}: {len(who)} sessions created items under the key {key}"
+            for (table, key), who in sim.creators.items() if len(who) > 1]
+
+
+def violations(rows: list[Row], clashes: list[str]) -> list[str]:
+    """What the partition test refuses: empty when every key spreads its writes well enough."""
+    found = list(clashes)
+    budget = TARGET * LIMIT_WCU
+    for r in rows:
+        if r.values == 0:
+            found.append(f"{r.target}: the model writes nothing there; model its writes (bench/partition_model.py)")
+        elif r.shared and r.target not in SHARED:
+            found.append(f"{r.target}: many learners write the same `{r.key}` values ({r.values}); shard the key "
+                         f"or declare it in SHARED with its reason and proposed shards")
+        elif r.peak > budget and r.after > budget:
+            found.append(f"{r.target}: {r.peak} WCU/s on one partition at the peak (limit {LIMIT_WCU}, target "
+                         f"{budget:.0f}){'' if r.factor == 1 else f'; {r.after:.0f} after the proposed x{r.factor}'}")
+    return found
+
+
+@lru_cache(maxsize=1)
+def model() -> tuple[list[Row], list[str]]:
+    sim, sessions = run_sample()
+    return analyse(sim, sessions), collisions(sim)
+
+
+def status(row: Row) -> str:
+    if row.peak > LIMIT_WCU:
+        return "**over the limit**"
+    return "over the 50 % target" if row.peak > TARGET * LIMIT_WCU else "ok"
+
+
+def markdown(rows: list[Row]) -> str:
+    lines = [
+        f"Peak: {CONCURRENT:,} of {LEARNERS:,} learners in a session; sessions of {SESSION_SECONDS // 60} min "
+        f"({SESSION_RATE:.1f} starts and as many ends per second); a heartbeat every {HEARTBEAT_SECONDS} s "
+        f"({CONCURRENT // HEARTBEAT_SECONDS:,}/s); {MESSAGES} messages and {CORRECTIONS} corrections stored per "
+        f"session, then one review; one session in {SWITCH_EVERY} switches provider. Sample: "
+        f"{SAMPLE_LEARNERS:,} learners x 2 sessions through the real code. Limit per partition "
+        f"{LIMIT_WCU:,} WCU/s; design target {int(TARGET * 100)} % of it.",
+        "",
+        "| table / index | partition key | written by | WCU/s, hottest partition | % of limit "
+        "| limit reached at (learners in sessions) | status | proposed | after |",
+        "|---|---|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        who = f"many learners: {r.values} value{'s' if r.values > 1 else ''}" if r.shared else "one learner"
+        reach = f"{r.reaches_limit_at:,}" if r.reaches_limit_at else "—"
+        proposed, after = (f"x{r.factor}", f"{r.after:.1f}") if r.factor > 1 else ("", "")
+        lines.append(f"| `{r.target}` | `{r.key}` | {who} | {r.peak:.1f} | {100 * r.peak / LIMIT_WCU:.0f} % "
+                     f"| {reach} | {status(r)} | {proposed} | {after} |")
+    lines += ["", "Shared partition keys (declared in `bench/partition_model.py` `SHARED`):", ""]
+    for r in rows:
+        if r.target in SHARED:
+            shared = SHARED[r.target]
+            lines.append(f"- `{r.target}` — {shared.why}. Hottest of {r.values} value(s) / mean: {r.skew:.2f}. "
+                         f"Proposed: {shared.proposal}.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    rows, clashes = model()
+    text = markdown(rows)
+    sys.stdout.write(text)
+    problems = violations(rows, clashes)
+    if "--markdown" not in argv:
+        print("\n".join(["", "violations:"] + problems) if problems else "\nno violations")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
