@@ -30,9 +30,10 @@ class SpeakPhoStack(Stack):
         self.auth = Auth(self, "Auth", web_url=self.web.url, domain_prefix=settings.auth_domain_prefix,
                          extra_urls=settings.callback_urls)
         self.functions = Functions(self, "Functions", tables=self.tables, layer=self.layer.layer,
-                                   settings=settings, web_origin=self.web.url)
-        self.api = Api(self, "Api", functions=self.functions.by_area, user_pool=self.auth.user_pool,
-                       web_origin=self.web.url, settings=settings)
+                                   settings=settings, web_origin=self.web.url, admin_issuer=self.auth.admin_issuer)
+        self.api = Api(self, "Api", functions=self.functions.by_area,
+                       user_pools=[self.auth.user_pool, self.auth.admin_pool], web_origin=self.web.url,
+                       settings=settings)
         self.schedule = SweeperSchedule(self, "SweeperSchedule", sweeper=self.functions.sweeper,
                                         every_minutes=settings.sweep_every_minutes)
         self.monitoring = Monitoring(self, "Monitoring", settings=settings, sweeper=self.functions.sweeper,
@@ -50,6 +51,17 @@ class SpeakPhoStack(Stack):
                 "redirectUri": f"{self.web.url}/",
                 "scopes": ["openid", "email", "profile"],
             },
+            # The admin page signs in to the admin user pool (MFA required); /api/admin/* refuses
+            # tokens of the learner pool.
+            "adminAuth": {
+                "mode": "cognito",
+                "region": Aws.REGION,
+                "userPoolId": self.auth.admin_pool.user_pool_id,
+                "clientId": self.auth.admin_client.user_pool_client_id,
+                "domain": self.auth.admin_hosted_ui_url,
+                "redirectUri": f"{self.web.url}/admin",
+                "scopes": ["openid", "email", "profile"],
+            },
         }
         self.web.deploy(self.web_config)
 
@@ -58,6 +70,10 @@ class SpeakPhoStack(Stack):
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.auth.client.user_pool_client_id)
         CfnOutput(self, "AuthDomain", value=self.auth.hosted_ui_url, description="Cognito hosted UI")
+        CfnOutput(self, "AdminUserPoolId", value=self.auth.admin_pool.user_pool_id,
+                  description="Admins (MFA required): create admins here")
+        CfnOutput(self, "AdminUserPoolClientId", value=self.auth.admin_client.user_pool_client_id)
+        CfnOutput(self, "AdminAuthDomain", value=self.auth.admin_hosted_ui_url, description="Admin hosted UI")
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic_arn, description="SNS topic of the alarms")
         acknowledge(self, "CloudFormation-Validate::W1001",
                     "Output AlarmTopic refers to the conditional topic only inside Fn::If on the same condition.")

@@ -87,8 +87,9 @@ class Functions(Construct):
     """`by_area` maps each HTTP area to its function; `sweeper` and `rollups` are the others."""
 
     def __init__(self, scope: Construct, construct_id: str, *, tables: DataTables, layer: lambda_.ILayerVersion,
-                 settings: StackSettings, web_origin: str) -> None:
+                 settings: StackSettings, web_origin: str, admin_issuer: str) -> None:
         super().__init__(scope, construct_id)
+        self.admin_issuer = admin_issuer
         self._code: dict[str, lambda_.Code] = {}
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
@@ -164,6 +165,8 @@ class Functions(Construct):
         }
         if spec.http:
             environment["CORS_ALLOW_ORIGIN"] = web_origin
+            # speakpho.auth.require_admin: admin routes take only the admin pool's tokens.
+            environment["ADMIN_TOKEN_ISSUER"] = self.admin_issuer
         function = lambda_.Function(
             self, f"{name}Function",
             description=spec.area.description,

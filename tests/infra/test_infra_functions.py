@@ -120,6 +120,12 @@ def test_environment(synth, key):
     for var, table in table_envs.items():
         if var in env:
             assert env[var] == {"Ref": synth.logical_id(synth.stack.tables[table])}
+    spec = next(s for s in function_specs() if s.key == key)
+    if spec.http:   # speakpho.auth.require_admin: admin routes take only the admin pool's tokens
+        admin_pool = synth.logical_id(synth.stack.auth.admin_pool)
+        assert env["ADMIN_TOKEN_ISSUER"] == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [admin_pool, "ProviderURL"]}]]}
+    else:
+        assert "ADMIN_TOKEN_ISSUER" not in env
 
 
 @pytest.mark.parametrize("key", KEYS)
