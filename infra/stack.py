@@ -13,6 +13,7 @@ from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.schedules import SweeperSchedule
 from infra.constructs.tables import DataTables
+from infra.constructs.waf import ApiFirewall
 from infra.constructs.web import WEB_DIR, WebHosting
 from infra.nag import acknowledge
 from infra.settings import StackSettings
@@ -34,6 +35,8 @@ class SpeakPhoStack(Stack):
         self.api = Api(self, "Api", functions=self.functions.by_area,
                        user_pools=[self.auth.user_pool, self.auth.admin_pool], web_origin=self.web.url,
                        settings=settings)
+        self.firewall = (ApiFirewall(self, "Firewall", rest_api=self.api.rest_api, token_limit=settings.waf_token_limit,
+                                     ip_limit=settings.waf_ip_limit) if settings.waf else None)
         self.schedule = SweeperSchedule(self, "SweeperSchedule", sweeper=self.functions.sweeper,
                                         every_minutes=settings.sweep_every_minutes)
         self.monitoring = Monitoring(self, "Monitoring", settings=settings, sweeper=self.functions.sweeper,
