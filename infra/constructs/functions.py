@@ -27,6 +27,12 @@ METRICS_NAMESPACE = "SpeakPho"
 SNAP_START = frozenset({"session"})
 
 
+# Log retention by function; the others keep one month. The admin function's structured
+# records are the audit trail of admin reads (docs/deploy.md), kept for a year.
+LOG_RETENTION: dict[str, logs.RetentionDays] = {"admin": logs.RetentionDays.ONE_YEAR}
+DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     key: str            # construct id prefix, ACCESS key and Powertools service name
@@ -121,7 +127,7 @@ class Functions(Construct):
                   settings: StackSettings, web_origin: str) -> lambda_.Function:
         name = spec.key.capitalize()
         access = ACCESS[spec.key]
-        log_group = logs.LogGroup(self, f"{name}Logs", retention=logs.RetentionDays.ONE_MONTH,
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION.get(spec.key, DEFAULT_LOG_RETENTION),
                                   removal_policy=RemovalPolicy.DESTROY)
         # Own role, no managed policy: logs to its own group, tables as in ACCESS, X-Ray added by tracing.
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),

@@ -110,6 +110,13 @@ def test_environment(synth, key):
 
 
 @pytest.mark.parametrize("key", KEYS)
+def test_log_groups_keep_a_month_and_the_admin_audit_trail_a_year(synth, key):
+    """The admin function's log records are the audit trail of admin reads (docs/deploy.md)."""
+    props = synth.resources[synth.logical_id(synth.stack.functions.log_groups[key])]["Properties"]
+    assert props["RetentionInDays"] == (365 if key == "admin" else 30)
+
+
+@pytest.mark.parametrize("key", KEYS)
 def test_roles_have_no_managed_policies_and_log_only_to_their_group(synth, key):
     function = synth.stack.functions.functions[key]
     role = synth.resources[synth.logical_id(function.role)]["Properties"]
