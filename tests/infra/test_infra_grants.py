@@ -130,3 +130,17 @@ def test_readers_do_not_write(synth):
     # Idempotency-Keys are taken by the session start and the learning review only.
     assert {k for k in KEYS if ("idempotency", None) in dynamodb_grants(synth, k)} == {"session", "learning"}
 
+
+def test_the_deploy_guide_lists_exactly_these_grants():
+    """docs/deploy.md, "Table grants": one row per function and table, as infra/access.py says."""
+    from pathlib import Path
+
+    documented = {}
+    for line in (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] in ACCESS and "(stream)" not in cells[1]:
+            documented[(cells[0], cells[1])] = (
+                tuple(a.strip() for a in cells[2].split(",") if a.strip() != "-"),
+                tuple(i.strip() for i in cells[3].split(",") if i.strip() != "-"))
+    assert documented == {(key, table): (grant.actions, grant.indexes)
+                          for key, access in ACCESS.items() for table, grant in access.grants.items()}
