@@ -12,7 +12,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (in-memory DynamoDB)"
 	@echo "make test   - run every test"
-	@echo "make token SUB=alice [ADMIN=1] - print a local bearer token"
+	@echo "make token SUB=alice [ADMIN=1] [UNVERIFIED=1] - print a local bearer token"
 	@echo "make bench  - DynamoDB requests, capacity and cold-start per route"
 	@echo "make load   - simulated learners at 10, 50, 200 at once: latency, DynamoDB per learner-hour"
 	@echo "make synth  - synthesize the CloudFormation template (offline)"
@@ -42,7 +42,7 @@ test: $(VENV)/.ready node_modules/.ready browser-deps
 	$(PY) -m pytest -n 2 --dist loadfile -q
 
 token: $(VENV)/.ready
-	@SUB="$(SUB)" ADMIN="$(ADMIN)" EMAIL="$(EMAIL)" $(PY) -m local.tokens
+	@SUB="$(SUB)" ADMIN="$(ADMIN)" EMAIL="$(EMAIL)" UNVERIFIED="$(UNVERIFIED)" $(PY) -m local.tokens
 
 bench: $(VENV)/.ready node_modules/.ready
 	$(PY) -m bench.run

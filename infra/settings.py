@@ -29,9 +29,14 @@ CONTEXT_KEYS = {
     "authDomainPrefix": "auth_domain_prefix",
     "callbackUrls": "callback_urls",
     "layerDependencies": "layer_dependencies",
+    "waf": "waf",
+    "wafTokenLimit": "waf_token_limit",
+    "wafIpLimit": "waf_ip_limit",
 }
 
 LAYER_DEPENDENCY_MODES = ("pip", "none")
+WAF_RATE_LIMITS = (10, 2_000_000_000)   # what a WAF rate-based statement accepts
+BOOL_WORDS = {"true": True, "1": True, "on": True, "yes": True, "false": False, "0": False, "off": False, "no": False}
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,10 @@ class StackSettings:
     # "pip": the layer carries requirements.txt built for the Lambda runtime (real synth/deploy).
     # "none": only our package (infra tests; never deploy this).
     layer_dependencies: str = "pip"
+    # AWS WAF web ACL on the API stage (infra/constructs/waf.py); `-c waf=false` leaves it out.
+    waf: bool = True
+    waf_token_limit: int = 600                   # requests per bearer token per 5 minutes
+    waf_ip_limit: int = 3000                     # requests per source IP per 5 minutes
 
     @classmethod
     def from_context(cls, scope: Construct) -> "StackSettings":
@@ -67,6 +76,10 @@ class StackSettings:
                 continue
             values[name] = _coerce(raw, types[name], key)
         settings = cls(**values)
+        for key, limit in (("wafTokenLimit", settings.waf_token_limit), ("wafIpLimit", settings.waf_ip_limit)):
+            if not WAF_RATE_LIMITS[0] <= limit <= WAF_RATE_LIMITS[1]:
+                raise ValueError(f"context {key} must be between {WAF_RATE_LIMITS[0]} and {WAF_RATE_LIMITS[1]}, "
+                                 f"got {limit}")
         if settings.layer_dependencies not in LAYER_DEPENDENCY_MODES:
             raise ValueError(f"context layerDependencies must be one of {LAYER_DEPENDENCY_MODES}, "
                              f"got {settings.layer_dependencies!r}")
@@ -76,6 +89,10 @@ class StackSettings:
 def _coerce(raw: Any, type_name: Any, key: str) -> Any:
     type_name = str(type_name)
     try:
+        if type_name == "bool":
+            if isinstance(raw, bool):
+                return raw
+            return BOOL_WORDS[str(raw).strip().lower()]
         if type_name == "int":
             return int(raw)
         if type_name == "float":
@@ -84,5 +101,5 @@ def _coerce(raw: Any, type_name: Any, key: str) -> Any:
             items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
             return tuple(str(i).strip() for i in items if str(i).strip())
         return str(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:
         raise ValueError(f"context {key}={raw!r} is not a valid {type_name}") from exc

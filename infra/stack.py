@@ -13,6 +13,7 @@ from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.schedules import SweeperSchedule
 from infra.constructs.tables import DataTables
+from infra.constructs.waf import ApiFirewall
 from infra.constructs.web import WEB_DIR, WebHosting
 from infra.nag import acknowledge
 from infra.settings import StackSettings
@@ -30,9 +31,12 @@ class SpeakPhoStack(Stack):
         self.auth = Auth(self, "Auth", web_url=self.web.url, domain_prefix=settings.auth_domain_prefix,
                          extra_urls=settings.callback_urls)
         self.functions = Functions(self, "Functions", tables=self.tables, layer=self.layer.layer,
-                                   settings=settings, web_origin=self.web.url)
-        self.api = Api(self, "Api", functions=self.functions.by_area, user_pool=self.auth.user_pool,
-                       web_origin=self.web.url, settings=settings)
+                                   settings=settings, web_origin=self.web.url, admin_issuer=self.auth.admin_issuer)
+        self.api = Api(self, "Api", functions=self.functions.by_area,
+                       user_pools=[self.auth.user_pool, self.auth.admin_pool], web_origin=self.web.url,
+                       settings=settings)
+        self.firewall = (ApiFirewall(self, "Firewall", rest_api=self.api.rest_api, token_limit=settings.waf_token_limit,
+                                     ip_limit=settings.waf_ip_limit) if settings.waf else None)
         self.schedule = SweeperSchedule(self, "SweeperSchedule", sweeper=self.functions.sweeper,
                                         every_minutes=settings.sweep_every_minutes)
         self.monitoring = Monitoring(self, "Monitoring", settings=settings, sweeper=self.functions.sweeper,
@@ -50,6 +54,17 @@ class SpeakPhoStack(Stack):
                 "redirectUri": f"{self.web.url}/",
                 "scopes": ["openid", "email", "profile"],
             },
+            # The admin page signs in to the admin user pool (MFA required); /api/admin/* refuses
+            # tokens of the learner pool.
+            "adminAuth": {
+                "mode": "cognito",
+                "region": Aws.REGION,
+                "userPoolId": self.auth.admin_pool.user_pool_id,
+                "clientId": self.auth.admin_client.user_pool_client_id,
+                "domain": self.auth.admin_hosted_ui_url,
+                "redirectUri": f"{self.web.url}/admin",
+                "scopes": ["openid", "email", "profile"],
+            },
         }
         self.web.deploy(self.web_config)
 
@@ -58,6 +73,10 @@ class SpeakPhoStack(Stack):
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.auth.client.user_pool_client_id)
         CfnOutput(self, "AuthDomain", value=self.auth.hosted_ui_url, description="Cognito hosted UI")
+        CfnOutput(self, "AdminUserPoolId", value=self.auth.admin_pool.user_pool_id,
+                  description="Admins (MFA required): create admins here")
+        CfnOutput(self, "AdminUserPoolClientId", value=self.auth.admin_client.user_pool_client_id)
+        CfnOutput(self, "AdminAuthDomain", value=self.auth.admin_hosted_ui_url, description="Admin hosted UI")
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic_arn, description="SNS topic of the alarms")
         acknowledge(self, "CloudFormation-Validate::W1001",
                     "Output AlarmTopic refers to the conditional topic only inside Fn::If on the same condition.")

@@ -2,7 +2,9 @@
 
   POST /local/clock {"advanceSeconds": N}          moves the clock every handler sees
   POST /local/jobs/sweep                           runs the stale-session sweeper now
-  POST /local/token {"sub", "admin"?, "email"?}    mints a local token (the pages' dev sign-in)
+  POST /local/token {"sub", "admin"?, "email"?, "emailVerified"?}
+                                                   mints a local token (the pages' dev sign-in); an
+                                                   admin token carries the admin pool's issuer
 
 `handle` answers (status, body) in the API's envelope; the HTTP layer only sends it.
 """
@@ -61,8 +63,9 @@ def _token(backend: DevBackend, body: dict) -> tuple[int, dict]:
     sub = str(body.get("sub") or "").strip()
     if not sub or len(sub) > 128:
         return 400, error_body("validation_error", "sub is required (1-128 characters)", [{"field": "sub"}])
-    groups = ["admin"] if body.get("admin") else []
-    token = tokens.mint(sub, email=body.get("email") or None, groups=groups)
+    groups = [tokens.ADMIN_GROUP] if body.get("admin") else []
+    token = tokens.mint(sub, email=body.get("email") or None, groups=groups,
+                        email_verified=body.get("emailVerified", True) is not False)
     return 200, ok_body({"token": token, "sub": sub, "groups": groups})
 
 

@@ -6,6 +6,7 @@ Used by the local runner and by the tests, so both exercise the deployed code pa
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -59,6 +60,10 @@ class Gateway:
     thread (the stream pump) holds it too."""
 
     def __init__(self) -> None:
+        # The environment the stack gives the HTTP functions beyond their tables: the admin
+        # pool's issuer, here the local admin issuer (what is already set wins).
+        for key, value in tokens.LAMBDA_ENVIRONMENT.items():
+            os.environ.setdefault(key, value)
         self.lock = threading.RLock()
         self._handlers: dict[str, object] = {}
 

@@ -1,4 +1,11 @@
-"""Local stand-in for Cognito tokens: HS256 JWTs signed with LOCAL_JWT_SECRET."""
+"""Local stand-in for Cognito tokens: HS256 JWTs signed with LOCAL_JWT_SECRET.
+
+Deployed, learners and admins sign in to two user pools (admins: MFA required), and the
+admin routes accept only tokens whose `iss` is the admin pool (speakpho.auth). Locally a
+token minted with the `admin` group carries ADMIN_ISSUER, any other LEARNER_ISSUER, and
+the local gateway gives the handlers ADMIN_TOKEN_ISSUER=ADMIN_ISSUER (LAMBDA_ENVIRONMENT)
+as the stack gives the deployed functions the admin pool's issuer URL.
+"""
 from __future__ import annotations
 
 import base64
@@ -9,6 +16,12 @@ import os
 import time
 
 DEFAULT_SECRET = "local-dev-secret"
+# Shaped like Cognito's issuers (https://cognito-idp.<region>.amazonaws.com/<user pool id>).
+LEARNER_ISSUER = "https://cognito-idp.local.amazonaws.com/local_learners"
+ADMIN_ISSUER = "https://cognito-idp.local.amazonaws.com/local_admins"
+ADMIN_GROUP = "admin"
+# What the stack sets on the HTTP functions, for the local gateway to set likewise.
+LAMBDA_ENVIRONMENT = {"ADMIN_TOKEN_ISSUER": ADMIN_ISSUER}
 
 
 class TokenError(Exception):
@@ -27,10 +40,18 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def issuer_for(groups: list[str] | None) -> str:
+    """The pool a user with these groups signs in to: admins to the admin pool."""
+    return ADMIN_ISSUER if ADMIN_GROUP in (groups or []) else LEARNER_ISSUER
+
+
 def mint(sub: str, *, email: str | None = None, groups: list[str] | None = None,
+         email_verified: bool = True, issuer: str | None = None,
          ttl_seconds: int = 12 * 3600, now: float | None = None) -> str:
+    """A token as Cognito's ID token carries it: `iss` follows the groups unless given."""
     issued = int(now if now is not None else time.time())
-    claims = {"sub": sub, "email": email or f"{sub}@example.com", "cognito:groups": groups or [],
+    claims = {"sub": sub, "email": email or f"{sub}@example.com", "email_verified": bool(email_verified),
+              "cognito:groups": groups or [], "iss": issuer or issuer_for(groups),
               "iat": issued, "exp": issued + ttl_seconds}
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     payload = _b64(json.dumps(claims).encode())
@@ -59,12 +80,16 @@ def verify(token: str, now: float | None = None) -> dict:
 
 def authorizer_claims(claims: dict) -> dict:
     """The claims as API Gateway's Cognito authorizer hands them to a REST API Lambda:
-    every value a string, the group list as "[a b]"."""
+    every value a string (booleans as "true"/"false"), the group list as "[a b]"."""
     groups = claims.get("cognito:groups") or []
-    out = {k: str(v) for k, v in claims.items() if k != "cognito:groups"}
+    out = {k: _claim_string(v) for k, v in claims.items() if k != "cognito:groups"}
     if groups:
         out["cognito:groups"] = "[" + " ".join(groups) + "]"
     return out
+
+
+def _claim_string(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 if __name__ == "__main__":
@@ -72,6 +97,10 @@ if __name__ == "__main__":
 
     sub = os.environ.get("SUB") or (sys.argv[1] if len(sys.argv) > 1 else "")
     if not sub:
-        sys.exit("usage: make token SUB=<user id> [ADMIN=1] [EMAIL=...]")
-    admin = os.environ.get("ADMIN", "") not in ("", "0", "false")
-    print(mint(sub, email=os.environ.get("EMAIL") or None, groups=["admin"] if admin else []))
+        sys.exit("usage: make token SUB=<user id> [ADMIN=1] [EMAIL=...] [UNVERIFIED=1]")
+
+    def flag(name: str) -> bool:
+        return os.environ.get(name, "") not in ("", "0", "false")
+
+    print(mint(sub, email=os.environ.get("EMAIL") or None, groups=[ADMIN_GROUP] if flag("ADMIN") else [],
+               email_verified=not flag("UNVERIFIED")))

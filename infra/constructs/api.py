@@ -1,5 +1,6 @@
 """API Gateway REST API: every route of infra.catalog.routes() as an explicit resource and
-method, proxied to its area's Lambda, authorized by the Cognito user pool."""
+method, proxied to its area's Lambda, authorized by the Cognito user pools (learners and
+admins; the admin routes check the token's pool themselves, speakpho.auth)."""
 from __future__ import annotations
 
 import json
@@ -45,7 +46,7 @@ def envelope_template(code: str, message: str | None = None) -> str:
 
 class Api(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, lambda_.IFunction],
-                 user_pool: cognito.IUserPool, web_origin: str, settings: StackSettings) -> None:
+                 user_pools: list[cognito.IUserPool], web_origin: str, settings: StackSettings) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS,
                                          removal_policy=RemovalPolicy.DESTROY)
@@ -77,7 +78,7 @@ class Api(Construct):
             ),
         )
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
-            self, "Authorizer", cognito_user_pools=[user_pool], results_cache_ttl=Duration.minutes(5))
+            self, "Authorizer", cognito_user_pools=list(user_pools), results_cache_ttl=Duration.minutes(5))
 
         allow_origin = f"'{web_origin}'"
         for response_type, status, code, message in GATEWAY_RESPONSES:
@@ -95,9 +96,11 @@ class Api(Construct):
         acknowledge(self.rest_api, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                                    "AmazonAPIGatewayPushToCloudWatchLogs]",
                     "The account-level role API Gateway needs to write execution logs; AWS maintains its policy.")
-        acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG3",
-                    "Every route requires a Cognito token and the stage is throttled; a WAF web ACL can be "
-                    "associated when traffic justifies its cost.")
+        if not settings.waf:
+            # By default infra/constructs/waf.py associates a web ACL with this stage (no finding).
+            acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG3",
+                        "The WAF web ACL was turned off for this deployment with -c waf=false; every route "
+                        "still requires a Cognito token and the stage is throttled.")
 
         integrations = {area: apigw.LambdaIntegration(fn, proxy=True, allow_test_invoke=False)
                         for area, fn in functions.items()}

@@ -1,6 +1,6 @@
 """The Lambdas: one per API area (infra.catalog.AREAS), the stale-session sweeper and the
-sessions-stream rollups processor. Each gets its own role with exactly the table grants it
-needs (grant_* only) and its own log group."""
+sessions-stream rollups processor. Each gets its own role with exactly the DynamoDB actions
+its code calls, on the tables and indexes it uses (infra/access.py), and its own log group."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,42 +16,21 @@ from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq
 from constructs import Construct
 
 from infra import layer_build, runtime
+from infra.access import ACCESS, Access
 from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
-from infra.nag import acknowledge, logical_ref
+from infra.nag import acknowledge
 from infra.settings import StackSettings
 
 METRICS_NAMESPACE = "SpeakPho"
 SNAP_START = frozenset({"session"})
 
 
-@dataclass(frozen=True)
-class Access:
-    """Which tables a function reads and writes, only reads, or reads and updates in place."""
-    read_write: tuple[str, ...] = ()
-    read: tuple[str, ...] = ()
-    read_update: tuple[str, ...] = ()   # read + dynamodb:UpdateItem only (no put, no delete)
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return self.read_write + self.read + self.read_update
-
-
-# Least privilege, per function (logical table names of speakpho.tables).
-ACCESS: dict[str, Access] = {
-    "session": Access(read_write=("usage_periods", "sessions", "session_messages", "corrections", "idempotency")),
-    # Erasure updates sessions and deletes messages and corrections; on usage_periods it reads the
-    # profile row and moves its historyErasedThrough forward (UpdateItem), nothing else.
-    # idempotency: an Idempotency-Key on a review (PATCH) returns the first answer.
-    "learning": Access(read_write=("corrections", "session_messages", "sessions", "idempotency"),
-                       read_update=("usage_periods",)),
-    "admin": Access(read_write=("usage_periods",),
-                    read=("sessions", "session_messages", "corrections", "session_rollups")),
-    "sweeper": Access(read_write=("usage_periods", "sessions")),
-    # Plus the sessions stream, granted by its event source mapping.
-    "rollups": Access(read_write=("session_rollups",)),
-}
+# Log retention by function; the others keep one month. The admin function's structured
+# records are the audit trail of admin reads (docs/deploy.md), kept for a year.
+LOG_RETENTION: dict[str, logs.RetentionDays] = {"admin": logs.RetentionDays.ONE_YEAR}
+DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
 
 @dataclass(frozen=True)
@@ -87,8 +66,9 @@ class Functions(Construct):
     """`by_area` maps each HTTP area to its function; `sweeper` and `rollups` are the others."""
 
     def __init__(self, scope: Construct, construct_id: str, *, tables: DataTables, layer: lambda_.ILayerVersion,
-                 settings: StackSettings, web_origin: str) -> None:
+                 settings: StackSettings, web_origin: str, admin_issuer: str) -> None:
         super().__init__(scope, construct_id)
+        self.admin_issuer = admin_issuer
         self._code: dict[str, lambda_.Code] = {}
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
@@ -147,9 +127,9 @@ class Functions(Construct):
                   settings: StackSettings, web_origin: str) -> lambda_.Function:
         name = spec.key.capitalize()
         access = ACCESS[spec.key]
-        log_group = logs.LogGroup(self, f"{name}Logs", retention=logs.RetentionDays.ONE_MONTH,
+        log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION.get(spec.key, DEFAULT_LOG_RETENTION),
                                   removal_policy=RemovalPolicy.DESTROY)
-        # Own role, no managed policy: logs to its own group, tables by grant, X-Ray added by tracing.
+        # Own role, no managed policy: logs to its own group, tables as in ACCESS, X-Ray added by tracing.
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"{spec.area.description} ({spec.key})")
         log_group.grant_write(role)
@@ -164,6 +144,8 @@ class Functions(Construct):
         }
         if spec.http:
             environment["CORS_ALLOW_ORIGIN"] = web_origin
+            # speakpho.auth.require_admin: admin routes take only the admin pool's tokens.
+            environment["ADMIN_TOKEN_ISSUER"] = self.admin_issuer
         function = lambda_.Function(
             self, f"{name}Function",
             description=spec.area.description,
@@ -182,27 +164,32 @@ class Functions(Construct):
             retry_attempts=0 if spec.key == "sweeper" else None,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.key in SNAP_START else None,
         )
-        for name_ in access.read_write:
-            tables[name_].grant_read_write_data(function)
-        for name_ in access.read + access.read_update:
-            tables[name_].grant_read_data(function)
-        for name_ in access.read_update:
-            tables[name_].grant(function, "dynamodb:UpdateItem")
+        _grant_tables(role, tables, access)
         self.log_groups[spec.key] = log_group
-        _acknowledge_function(function, role, tables, access)
+        _acknowledge_function(function, role)
         return function
 
 
-def _acknowledge_function(function: lambda_.Function, role: iam.Role, tables: DataTables, access: Access) -> None:
+def _grant_tables(role: iam.Role, tables: DataTables, access: Access) -> None:
+    """One statement per table (its actions on the table ARN) and one per table with indexes
+    (dynamodb:Query on each named index ARN)."""
+    for table_name, grant in access.grants.items():
+        table_arn = tables[table_name].table_arn
+        if grant.actions:
+            role.add_to_principal_policy(iam.PolicyStatement(actions=list(grant.iam_actions), resources=[table_arn]))
+        if grant.indexes:
+            known = {index.name for index in tables.specs[table_name].indexes}
+            unknown = sorted(set(grant.indexes) - known)
+            if unknown:
+                raise ValueError(f"infra/access.py: {table_name} has no index {unknown}")
+            role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{table_arn}/index/{index}" for index in grant.indexes]))
+
+
+def _acknowledge_function(function: lambda_.Function, role: iam.Role) -> None:
     acknowledge(function, "AwsSolutions-L1",
                 "python3.12 is pinned to the runtime the common layer's compiled wheels are built for "
                 "(pydantic-core cp312 manylinux); the runtime moves together with infra/layer_build.py.")
     acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
                 "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
                 "resource-level permissions.")
-    for table_name in access.tables:
-        spec = tables.specs[table_name]
-        if spec.indexes:
-            acknowledge(role, f"AwsSolutions-IAM5[Resource::{logical_ref(role, tables[table_name].table_arn)}/index/*]",
-                        f"The {table_name} table's own GSIs ({', '.join(i.name for i in spec.indexes)}), which "
-                        "the function queries instead of scanning; granted by grant_*_data on that table only.")

@@ -16,3 +16,17 @@ def refs(value) -> set[str]:
         for v in value:
             found |= refs(v)
     return found
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(synth, role) -> list[dict]:
+    """Every statement of the inline policies attached to `role` (an iam.Role construct)."""
+    role_id = synth.logical_id(role)
+    found = []
+    for policy in synth.of_type("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found

@@ -74,14 +74,16 @@ def test_no_method_beyond_the_catalog_except_cors_preflight(synth):
         assert path.startswith("/api/")
 
 
-def test_authorizer_trusts_the_user_pool(synth):
-    pool_id = synth.logical_id(synth.stack.auth.user_pool)
+def test_authorizer_trusts_the_learner_and_admin_pools(synth):
+    """Both pools sign tokens the API accepts; the admin routes also check the token's issuer."""
+    learners = synth.logical_id(synth.stack.auth.user_pool)
+    admins = synth.logical_id(synth.stack.auth.admin_pool)
     authorizers = synth.of_type("AWS::ApiGateway::Authorizer")
     assert len(authorizers) == 1
     props = next(iter(authorizers.values()))["Properties"]
     assert props["Type"] == "COGNITO_USER_POOLS"
     assert props["IdentitySource"] == "method.request.header.Authorization"
-    assert refs(props["ProviderARNs"]) == {pool_id}
+    assert props["ProviderARNs"] == [{"Fn::GetAtt": [learners, "Arn"]}, {"Fn::GetAtt": [admins, "Arn"]}]
 
 
 def test_each_route_may_invoke_only_its_own_lambda(synth):

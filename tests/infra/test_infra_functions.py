@@ -1,22 +1,19 @@
 """Lambdas: runtime, the one shared layer, handlers from the catalog, environment, code
-assets, schedule, and least-privilege table grants."""
+assets, schedule and log groups (the table grants: test_infra_grants.py)."""
 from __future__ import annotations
 
 import pytest
 
 from infra import bytecode
 from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, ensure_import_paths
-from infra.constructs.functions import ACCESS, function_specs
-from infra_helpers import refs
+from infra.access import ACCESS
+from infra.constructs.functions import function_specs
+from infra_helpers import refs, role_statements
 
 ensure_import_paths()
 from speakpho.tables import TABLES  # noqa: E402
 
 KEYS = [spec.key for spec in function_specs()]
-WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
-READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"}
-STREAM_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
-                  "dynamodb:ListStreams"}
 
 
 def function_props(synth, key: str) -> dict:
@@ -24,23 +21,7 @@ def function_props(synth, key: str) -> dict:
 
 
 def statements_of(synth, key: str) -> list[dict]:
-    role = synth.logical_id(synth.stack.functions.functions[key].role)
-    found = []
-    for policy in synth.of_type("AWS::IAM::Policy").values():
-        if {"Ref": role} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
-
-
-def table_access(synth, key: str) -> dict[str, set[str]]:
-    """logical table name -> DynamoDB actions this function's role allows on it (or its indexes/stream)."""
-    ids = {synth.logical_id(synth.stack.tables[spec.logical_name]): spec.logical_name for spec in TABLES}
-    access: dict[str, set[str]] = {}
-    for statement in statements_of(synth, key):
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        for table_id in refs(statement["Resource"]) & set(ids):
-            access.setdefault(ids[table_id], set()).update(actions)
-    return access
+    return role_statements(synth, synth.stack.functions.functions[key].role)
 
 
 def test_every_area_sweeper_and_rollups_have_a_function():
@@ -120,42 +101,19 @@ def test_environment(synth, key):
     for var, table in table_envs.items():
         if var in env:
             assert env[var] == {"Ref": synth.logical_id(synth.stack.tables[table])}
+    spec = next(s for s in function_specs() if s.key == key)
+    if spec.http:   # speakpho.auth.require_admin: admin routes take only the admin pool's tokens
+        admin_pool = synth.logical_id(synth.stack.auth.admin_pool)
+        assert env["ADMIN_TOKEN_ISSUER"] == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [admin_pool, "ProviderURL"]}]]}
+    else:
+        assert "ADMIN_TOKEN_ISSUER" not in env
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_table_grants_are_exactly_the_declared_access(synth, key):
-    access = table_access(synth, key)
-    declared = ACCESS[key]
-    expected_tables = set(declared.tables) | ({"sessions"} if key == "rollups" else set())
-    assert set(access) == expected_tables
-    for table in declared.read_write:
-        assert WRITE_ACTIONS <= access[table] and READ_ACTIONS <= access[table], table
-    for table in declared.read:
-        assert READ_ACTIONS <= access[table], table
-        assert not access[table] & WRITE_ACTIONS, f"{key} may write {table}"
-    for table in declared.read_update:
-        assert READ_ACTIONS <= access[table], table
-        assert access[table] & WRITE_ACTIONS == {"dynamodb:UpdateItem"}, f"{key} may put/delete {table}"
-
-
-def test_least_privilege_examples(synth):
-    learning, admin, rollups, sweeper = (table_access(synth, k) for k in ("learning", "admin", "rollups", "sweeper"))
-    assert "session_rollups" not in learning
-    # Idempotency-Keys are taken by the session start and the learning review only.
-    assert "idempotency" not in admin and "idempotency" not in sweeper and "idempotency" not in rollups
-    assert WRITE_ACTIONS <= learning["idempotency"]
-    assert not admin["sessions"] & WRITE_ACTIONS, "admin must not write sessions"
-    assert not admin["corrections"] & WRITE_ACTIONS
-    assert WRITE_ACTIONS <= admin["usage_periods"]               # allowances
-    # Erasure moves the profile row's historyErasedThrough: update in place, never put or delete.
-    assert learning["usage_periods"] & WRITE_ACTIONS == {"dynamodb:UpdateItem"}
-    assert set(sweeper) == {"usage_periods", "sessions"}
-    # The rollups processor reads the sessions table only through its stream.
-    assert rollups["sessions"] <= STREAM_ACTIONS
-    sessions = synth.logical_id(synth.stack.tables["sessions"])
-    for statement in statements_of(synth, "rollups"):
-        if sessions in refs(statement["Resource"]):
-            assert statement["Resource"] == {"Fn::GetAtt": [sessions, "StreamArn"]}
+def test_log_groups_keep_a_month_and_the_admin_audit_trail_a_year(synth, key):
+    """The admin function's log records are the audit trail of admin reads (docs/deploy.md)."""
+    props = synth.resources[synth.logical_id(synth.stack.functions.log_groups[key])]["Properties"]
+    assert props["RetentionInDays"] == (365 if key == "admin" else 30)
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -1,10 +1,12 @@
-"""Cognito (user pool, admin group, web client, domain) and the web app: private bucket
-behind CloudFront with OAC, deployed with a config.json resolved at deploy time."""
+"""Cognito (learner and admin user pools, admin group, web clients, domains) and the web app:
+private bucket behind CloudFront with OAC, deployed with a config.json resolved at deploy time."""
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
+
+import pytest
 
 from infra.constructs.web import CONFIG_KEY, route_map, site_files
 from infra_helpers import refs
@@ -16,27 +18,67 @@ def only(synth, cfn_type: str) -> tuple[str, dict]:
     return next(iter(found.items()))
 
 
-def test_user_pool_email_sign_in_strong_passwords_self_sign_up(synth):
-    _, pool = only(synth, "AWS::Cognito::UserPool")
-    props = pool["Properties"]
+def resource(synth, construct) -> dict:
+    return synth.resources[synth.logical_id(construct)]
+
+
+def test_two_user_pools_learners_and_admins(synth):
+    auth = synth.stack.auth
+    assert set(synth.of_type("AWS::Cognito::UserPool")) == {synth.logical_id(auth.user_pool),
+                                                           synth.logical_id(auth.admin_pool)}
+
+
+@pytest.mark.parametrize("pool", ["user_pool", "admin_pool"])
+def test_pools_use_email_sign_in_and_strong_passwords(synth, pool):
+    props = resource(synth, getattr(synth.stack.auth, pool))["Properties"]
     assert props["UsernameAttributes"] == ["email"]
-    assert props["AutoVerifiedAttributes"] == ["email"]
-    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
     policy = props["Policies"]["PasswordPolicy"]
     assert policy["MinimumLength"] >= 12
     assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
-    assert pool["DeletionPolicy"] == "Retain"
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]       # TOTP only, never SMS
 
 
-def test_admin_group(synth):
+@pytest.mark.parametrize("pool", ["user_pool", "admin_pool"])
+def test_pools_are_deletion_protected_and_keep_the_verified_email(synth, pool):
+    """An email change keeps the old, verified address in use until the new one is verified:
+    nobody can switch to an address they do not own and sign in or get mail with it."""
+    pool_resource = resource(synth, getattr(synth.stack.auth, pool))
+    props = pool_resource["Properties"]
+    assert props["DeletionProtection"] == "ACTIVE"
+    assert pool_resource["DeletionPolicy"] == "Retain"
+    assert props["AutoVerifiedAttributes"] == ["email"]
+    assert props["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
+
+
+def test_learner_pool_has_self_sign_up_and_optional_mfa(synth):
+    props = resource(synth, synth.stack.auth.user_pool)["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
+    assert props["MfaConfiguration"] == "OPTIONAL"
+
+
+def test_admin_pool_requires_totp_and_has_no_self_sign_up(synth):
+    props = resource(synth, synth.stack.auth.admin_pool)["Properties"]
+    assert props["MfaConfiguration"] == "ON"
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    # Plus plan with threat protection enforced (a handful of admins: cents a month).
+    assert props["UserPoolTier"] == "PLUS"
+    assert props["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+
+
+def test_admin_group_lives_in_the_admin_pool_only(synth):
     _, group = only(synth, "AWS::Cognito::UserPoolGroup")
     assert group["Properties"]["GroupName"] == "admin"
-    assert group["Properties"]["UserPoolId"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool)}
+    assert group["Properties"]["UserPoolId"] == {"Ref": synth.logical_id(synth.stack.auth.admin_pool)}
+
+
+def callback_paths(props: dict) -> set[str]:
+    return {url["Fn::Join"][1][-1] for url in props["CallbackURLs"]}
 
 
 def test_web_client_uses_code_flow_with_callbacks_on_cloudfront(synth):
-    _, client = only(synth, "AWS::Cognito::UserPoolClient")
-    props = client["Properties"]
+    props = resource(synth, synth.stack.auth.client)["Properties"]
+    assert props["UserPoolId"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool)}
     assert props["AllowedOAuthFlows"] == ["code"]
     assert props["AllowedOAuthFlowsUserPoolClient"] is True
     assert set(props["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
@@ -44,14 +86,25 @@ def test_web_client_uses_code_flow_with_callbacks_on_cloudfront(synth):
     assert props["SupportedIdentityProviders"] == ["COGNITO"]
     distribution = synth.logical_id(synth.stack.web.distribution)
     assert props["CallbackURLs"] and all(distribution in refs(url) for url in props["CallbackURLs"])
-    paths = {url["Fn::Join"][1][-1] for url in props["CallbackURLs"]}
-    assert paths == {"/", "/learning", "/admin"}
+    assert callback_paths(props) == {"/", "/learning", "/admin"}
 
 
-def test_hosted_ui_domain(synth):
-    _, domain = only(synth, "AWS::Cognito::UserPoolDomain")
-    assert domain["Properties"]["UserPoolId"] == {"Ref": synth.logical_id(synth.stack.auth.user_pool)}
-    assert "Domain" in domain["Properties"]
+def test_admin_client_signs_in_to_the_admin_page_only(synth):
+    props = resource(synth, synth.stack.auth.admin_client)["Properties"]
+    assert props["UserPoolId"] == {"Ref": synth.logical_id(synth.stack.auth.admin_pool)}
+    assert props["AllowedOAuthFlows"] == ["code"] and props["GenerateSecret"] is False
+    assert callback_paths(props) == {"/admin"} and props["LogoutURLs"] == props["CallbackURLs"]
+    # Refresh tokens last a working day (minutes): an admin passes MFA at least daily.
+    assert props["RefreshTokenValidity"] == 12 * 60 and props["TokenValidityUnits"]["RefreshToken"] == "minutes"
+    assert len(synth.of_type("AWS::Cognito::UserPoolClient")) == 2
+
+
+def test_hosted_ui_domains(synth):
+    auth = synth.stack.auth
+    domains = {d["Properties"]["UserPoolId"]["Ref"]: d["Properties"]["Domain"]
+               for d in synth.of_type("AWS::Cognito::UserPoolDomain").values()}
+    assert set(domains) == {synth.logical_id(auth.user_pool), synth.logical_id(auth.admin_pool)}
+    assert domains[synth.logical_id(auth.admin_pool)]["Fn::Join"][1][0] == "speakpho-admin"
 
 
 def test_site_bucket_is_private_ssl_only_and_logged(synth):
@@ -124,6 +177,14 @@ def test_config_json_is_written_at_deploy_time_with_api_and_cognito(synth):
     assert refs(value(auth["clientId"])) == {synth.logical_id(stack.auth.client)}
     assert refs(value(auth["domain"])) == {synth.logical_id(stack.auth.domain)}
     assert refs(value(auth["redirectUri"])) == {synth.logical_id(stack.web.distribution)}
+    # The admin page signs in to the admin pool (its own client and hosted UI).
+    admin = config["adminAuth"]
+    assert admin["mode"] == "cognito" and admin["scopes"] == ["openid", "email", "profile"]
+    assert refs(value(admin["userPoolId"])) == {synth.logical_id(stack.auth.admin_pool)}
+    assert refs(value(admin["clientId"])) == {synth.logical_id(stack.auth.admin_client)}
+    assert refs(value(admin["domain"])) == {synth.logical_id(stack.auth.admin_domain)}
+    assert value(admin["redirectUri"])["Fn::Join"][1][-2:] == [{"Fn::GetAtt": [
+        synth.logical_id(stack.web.distribution), "DomainName"]}, '/admin"']
 
 
 def test_web_files_are_deployed_when_web_exists(synth):
@@ -147,5 +208,6 @@ def test_stack_without_web_folder_deploys_config_only(tmp_path):
 
 def test_outputs(synth):
     outputs = synth.doc["Outputs"]
-    for name in ("ApiUrl", "WebUrl", "UserPoolId", "UserPoolClientId", "AuthDomain", "AlarmTopic", "DashboardName"):
+    for name in ("ApiUrl", "WebUrl", "UserPoolId", "UserPoolClientId", "AuthDomain", "AdminUserPoolId",
+                 "AdminUserPoolClientId", "AdminAuthDomain", "AlarmTopic", "DashboardName"):
         assert name in outputs

@@ -59,6 +59,15 @@ def test_token_mints_a_local_token():
     claims = tokens.verify(body["data"]["token"])
     assert (claims["sub"], claims["email"], claims["cognito:groups"]) == ("lan", "lan@example.com", ["admin"])
     assert body["data"]["groups"] == ["admin"] and body["data"]["sub"] == "lan"
+    # The pages' dev sign-in: an admin token comes from the admin pool, verified by default.
+    assert (claims["iss"], claims["email_verified"]) == (tokens.ADMIN_ISSUER, True)
+
+
+def test_token_for_a_learner_with_an_unverified_email():
+    status, body = post("/local/token", {"sub": "lan", "emailVerified": False})
+    claims = tokens.verify(body["data"]["token"])
+    assert status == 200 and body["data"]["groups"] == []
+    assert (claims["iss"], claims["email_verified"]) == (tokens.LEARNER_ISSUER, False)
 
 
 @pytest.mark.parametrize("path,status,content_type", [

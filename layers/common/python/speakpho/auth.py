@@ -1,13 +1,22 @@
-"""Who is calling, from the claims the API Gateway Cognito authorizer passes on."""
+"""Who is calling, from the claims the API Gateway Cognito authorizer passes on.
+
+Admins sign in to their own user pool, which requires TOTP MFA (infra/constructs/auth.py):
+a learner pool's ID token says nothing reliable about MFA. So an admin is a caller in the
+`admin` group whose token was issued by that pool: the stack gives the HTTP functions the
+admin pool's issuer URL in ADMIN_TOKEN_ISSUER, and `require_admin` compares the token's `iss`
+with it. Without the variable (unit tests that build events by hand) only the group counts.
+"""
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 
 from speakpho.errors import Forbidden, Unauthorized
 
 ADMIN_GROUP = "admin"
+ADMIN_ISSUER_ENV = "ADMIN_TOKEN_ISSUER"
 
 
 @dataclass(frozen=True)
@@ -15,10 +24,13 @@ class Caller:
     user_id: str
     email: str | None
     groups: frozenset[str]
+    issuer: str | None = None            # the token's `iss` (the user pool that signed it)
+    email_verified: bool | None = None   # None when the token has no email_verified claim
 
     @property
     def is_admin(self) -> bool:
-        return ADMIN_GROUP in self.groups
+        """In the admin group and, when an admin issuer is configured, signed in to that pool."""
+        return admin_refusal(self) is None
 
 
 def parse_groups(raw: object) -> frozenset[str]:
@@ -42,14 +54,43 @@ def parse_groups(raw: object) -> frozenset[str]:
     return frozenset(part for part in re.split(r"[\s,]+", text) if part)
 
 
+def parse_bool_claim(raw: object) -> bool | None:
+    """A boolean claim as the REST authorizer passes it ("true"/"false"), or a JSON bool."""
+    if isinstance(raw, bool):
+        return raw
+    if raw is None:
+        return None
+    text = str(raw).strip().lower()
+    return True if text == "true" else False if text == "false" else None
+
+
 def caller_from_event(event: dict) -> Caller:
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
     user_id = claims.get("sub")
     if not user_id:
         raise Unauthorized("missing or invalid token")
-    return Caller(user_id=str(user_id), email=claims.get("email"), groups=parse_groups(claims.get("cognito:groups")))
+    return Caller(user_id=str(user_id), email=claims.get("email"),
+                  groups=parse_groups(claims.get("cognito:groups")),
+                  issuer=str(claims["iss"]) if claims.get("iss") else None,
+                  email_verified=parse_bool_claim(claims.get("email_verified")))
 
 
-def require_admin(caller: Caller) -> None:
-    if not caller.is_admin:
-        raise Forbidden("admin group required")
+def admin_issuer() -> str | None:
+    """The admin pool's issuer URL this function trusts for admin routes (None: not configured)."""
+    return os.environ.get(ADMIN_ISSUER_ENV) or None
+
+
+def admin_refusal(caller: Caller, issuer: str | None = None) -> str | None:
+    """Why `caller` is not an admin, or None when it is. `issuer` defaults to admin_issuer()."""
+    if ADMIN_GROUP not in caller.groups:
+        return "admin group required"
+    expected = issuer if issuer is not None else admin_issuer()
+    if expected and caller.issuer != expected:
+        return "sign in with an admin account (admin user pool, MFA required)"
+    return None
+
+
+def require_admin(caller: Caller, issuer: str | None = None) -> None:
+    reason = admin_refusal(caller, issuer)
+    if reason:
+        raise Forbidden(reason)

@@ -1,0 +1,110 @@
+"""Least privilege as data: per function, per table, the DynamoDB actions its code calls and
+the GSIs it queries. infra/constructs/functions.py turns this into each role's policy and
+tests/infra/test_infra_grants.py checks the synthesized policies against it exactly.
+
+How a call maps to an IAM action (DynamoDB's IAM reference):
+- TransactWriteItems is authorized per item: a Put needs PutItem, an Update UpdateItem, a
+  Delete DeleteItem, a ConditionCheck ConditionCheckItem, on that item's table;
+  TransactGetItems likewise needs GetItem.
+- BatchWriteItem is its own action and covers both its puts and its deletes.
+- A Query on a GSI is authorized on the index ARN (`<table>/index/<name>`), a Query on the
+  table on the table ARN. Indexes are granted by name, never `index/*`.
+- Powertools Idempotency (DynamoDBPersistenceLayer) calls GetItem, PutItem, UpdateItem and
+  DeleteItem on its table.
+
+Nothing here grants Scan, DescribeTable or any wildcard. On the billing tables (usage_periods,
+sessions) PutItem appears only where an item is created whole (the session at start, the
+allowance audit row) and DeleteItem/BatchWriteItem never.
+
+To let a function make a new call, add the action here with the code that makes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+IDEMPOTENCY_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Actions on one table (short names: "GetItem"), and the GSIs it may Query."""
+    actions: tuple[str, ...] = ()
+    indexes: tuple[str, ...] = ()
+    why: str = ""
+
+    @property
+    def iam_actions(self) -> tuple[str, ...]:
+        return tuple(f"dynamodb:{action}" for action in self.actions)
+
+
+@dataclass(frozen=True)
+class Access:
+    """A function's grants by logical table name (speakpho.tables); `streams`: tables whose
+    stream it reads, granted by its event source mapping, not here."""
+    grants: dict[str, Grant] = field(default_factory=dict)
+    streams: tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables the function is told about (environment variables)."""
+        return tuple(self.grants)
+
+
+ACCESS: dict[str, Access] = {
+    "session": Access({
+        "usage_periods": Grant(
+            ("GetItem", "UpdateItem"),
+            why="usage and end read the period row; start reads the period and profile rows in one "
+                "TransactGetItems; start (reserve, number the session), heartbeat and end (charge) update "
+                "them. Both rows are created by conditional updates, never put."),
+        "sessions": Grant(
+            ("GetItem", "PutItem", "UpdateItem"),
+            why="start creates the session (conditional Put in its transaction); heartbeat and end read it; "
+                "switch-provider, end and a start that closes the previous session update it"),
+        "session_messages": Grant(("BatchWriteItem",), why="end writes the transcript in batches of 25"),
+        "corrections": Grant(
+            ("BatchWriteItem", "UpdateItem"),
+            why="end writes the session's corrections in batches and adds them to the learner's #stats row"),
+        "idempotency": Grant(IDEMPOTENCY_ACTIONS, why="an Idempotency-Key on start (Powertools)"),
+    }),
+    "sweeper": Access({
+        "usage_periods": Grant(
+            ("GetItem", "UpdateItem"), indexes=("active_by_heartbeat",),
+            why="finds active meters with old heartbeats, re-reads each period row and charges it"),
+        "sessions": Grant(("UpdateItem",), why="closes the stale session (in the charging transaction)"),
+    }),
+    "learning": Access({
+        "usage_periods": Grant(
+            ("GetItem", "UpdateItem"),
+            why="reads the profile row (history numbering); erasure moves its historyErasedThrough forward"),
+        "sessions": Grant(
+            ("GetItem", "UpdateItem"), indexes=("learning_history",),
+            why="history pages and session detail; erasure takes sessions out of the history index "
+                "(update: the session items stay, they are usage records)"),
+        "session_messages": Grant(("Query", "BatchWriteItem"),
+                                  why="reads a transcript; erasure deletes it in batches"),
+        "corrections": Grant(
+            ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "BatchWriteItem"),
+            indexes=("corrections_by_session", "corrections_by_created", "corrections_by_category",
+                     "corrections_by_reviewed", "corrections_by_category_reviewed", "corrections_due"),
+            why="lists, review queue, reviews (update), import (existence check, conditional puts), "
+                "erasure (query the learner's partition, delete in batches)"),
+        "idempotency": Grant(IDEMPOTENCY_ACTIONS, why="an Idempotency-Key on a review (Powertools)"),
+    }),
+    "admin": Access({
+        "usage_periods": Grant(
+            ("GetItem", "Query", "UpdateItem", "PutItem"),
+            why="reads a learner's period and allowance history; setting an allowance updates the period "
+                "row and puts its audit row (allowance#..., conditional on not existing)"),
+        "sessions": Grant(("GetItem",), indexes=("sessions_by_day", "sessions_by_user"),
+                          why="session lists by day or by user, and one session's detail"),
+        "session_messages": Grant(("Query",), why="session detail reads the transcript"),
+        "corrections": Grant(indexes=("corrections_by_session",), why="session detail reads the corrections"),
+        "session_rollups": Grant(("Query",), why="health stats from the month partitions of the rollups"),
+    }),
+    "rollups": Access({
+        "session_rollups": Grant(
+            ("GetItem", "PutItem", "UpdateItem"),
+            why="reads a session's ledger row, then adds to the cells (update) and writes the ledger (put)"),
+    }, streams=("sessions",)),
+}
