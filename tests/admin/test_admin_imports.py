@@ -1,6 +1,7 @@
 """What each admin Lambda loads at init, in a fresh interpreter: the stream processor loads
-the rollup cells, the ledger and its own small store, nothing of the admin API; and both
-handlers refuse to start in Lambda without the table variables they use."""
+the rollup cells, the ledger and its own small store, nothing of the admin API; both
+handlers refuse to start in Lambda without the table variables they use; and the domain
+package reaches its stores through admin.health.ports only."""
 from __future__ import annotations
 
 import json
@@ -76,3 +77,40 @@ def test_in_lambda_a_missing_table_variable_fails_the_init_naming_it(module, var
     refused = run(module, AWS_LAMBDA_FUNCTION_NAME="fn", **tables)
     assert refused.returncode != 0
     assert f"{variable} is not set" in refused.stderr
+
+
+def test_the_domain_package_imports_no_store_and_no_botocore():
+    """admin.health speaks to stores through admin.health.ports only."""
+    import ast
+
+    forbidden = ("botocore", "boto3", "admin.health_store", "admin.rollup_store", "speakpho.ddb")
+    for path in sorted((ROOT / "functions" / "admin" / "health").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.startswith(forbidden)], (path.name, names)
+
+
+@pytest.mark.parametrize("port, store", [
+    ("SessionPages", "admin.health_store.HealthStore"),
+    ("SessionDetails", "admin.health_store.HealthStore"),
+    ("RollupLedger", "admin.rollup_store.RollupStore"),
+])
+def test_the_stores_implement_their_ports(port, store):
+    import importlib
+    import inspect
+
+    from admin.health import ports
+
+    module, _, name = store.rpartition(".")
+    implementation = getattr(importlib.import_module(module), name)
+    interface = getattr(ports, port)
+    methods = {m for c in interface.__mro__ if c.__module__ == ports.__name__
+               for m, v in vars(c).items() if callable(v) and not m.startswith("_")}
+    assert methods
+    for method in methods:
+        expected = list(inspect.signature(getattr(interface, method)).parameters.values())
+        actual = list(inspect.signature(getattr(implementation, method)).parameters.values())
+        # The same parameters; an implementation may add optional ones after them.
+        assert [(p.name, p.kind) for p in actual[:len(expected)]] == [(p.name, p.kind) for p in expected], method
+        assert all(p.default is not p.empty for p in actual[len(expected):]), method
