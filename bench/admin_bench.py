@@ -12,7 +12,7 @@ SIZES = (1_000, 50_000)
 
 
 def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
-    from admin.seeding import seed_sessions, synthetic_sessions
+    from bench.seeding import seed_sessions, synthetic_sessions
     from speakpho.clock import utc_day
     from speakpho.config import get_settings
 

@@ -5,8 +5,12 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho.api import create_app, gate
+from speakpho.config import require_tables
 
 from admin import allowance, health_routes
+
+# In Lambda, a table variable missing from the function fails the init, naming it.
+require_tables("usage_periods", "sessions", "session_messages", "corrections", "session_rollups")
 
 logger = Logger(service="admin")
 tracer = Tracer(service="admin", patch_modules=["botocore"])  # patching everything would import requests at cold start

@@ -1,10 +1,13 @@
-"""Admin session health routes: list + stats, time series, CSV export, one session's detail.
+"""Admin session health routes: list + stats, time series, CSV export, one session's detail;
+and what is HTTP-shaped about them: the query parameters and their validation.
 
 Static paths (timeseries, export.csv) are matched before /api/admin/sessions/<id>:
 Powertools tries static routes first, and API Gateway prefers a literal resource to {id}.
 """
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Optional
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,10 +19,15 @@ from speakpho.clock import clock
 from speakpho.errors import Unprocessable
 from speakpho.models import MAX_ID, Mode, Provider
 
-from admin import health
+from admin.health import detail, export, listing, stats
+from admin.health.filters import HealthFilter
 from admin.health_store import health_store
 
 router = Router()
+
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 7
+_DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 Day = Annotated[Optional[str], Query(max_length=10, description="UTC day YYYY-MM-DD (inclusive)")]
 DayFrom = Annotated[Optional[str], Query(alias="from", max_length=10,
@@ -34,6 +42,13 @@ SessionId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 FILTER_PARAMS = frozenset({"from", "to", "provider", "mode", "hasDisconnect", "userId"})
 
 
+# --------------------------------------------------------------------------- query parameters
+def _invalid(field_name: str, message: str) -> Unprocessable:
+    """The same error shape as Powertools' own query validation."""
+    name = f"query.{field_name}"
+    return Unprocessable(f"invalid input: {name}", [{"field": name, "message": message, "type": "value_error"}])
+
+
 def _refuse_unknown_params(allowed: frozenset[str]) -> None:
     """A mistyped filter must not silently widen the answer."""
     given = router.current_event.query_string_parameters or {}
@@ -44,11 +59,36 @@ def _refuse_unknown_params(allowed: frozenset[str]) -> None:
         raise Unprocessable("invalid input: " + ", ".join(d["field"] for d in details), details)
 
 
-def _filter(day_from, day_to, provider, mode, has_disconnect, user_id) -> health.HealthFilter:
-    return health.resolve_filter(today_ms=clock.now_ms(), day_from=day_from, day_to=day_to, provider=provider,
-                                 mode=mode, has_disconnect=has_disconnect, user_id=user_id)
+def parse_day(raw: str, field_name: str) -> date:
+    if not _DAY_PATTERN.match(raw):
+        raise _invalid(field_name, "must be a UTC date YYYY-MM-DD")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise _invalid(field_name, "is not a calendar date") from None
 
 
+def resolve_filter(*, today_ms: int, day_from: str | None, day_to: str | None, provider: str | None = None,
+                   mode: str | None = None, has_disconnect: bool | None = None,
+                   user_id: str | None = None) -> HealthFilter:
+    """from/to are inclusive UTC days by session start; defaults: to = today, from = to - 6 days."""
+    today = datetime.fromtimestamp(today_ms / 1000, tz=timezone.utc).date()
+    end = parse_day(day_to, "to") if day_to else today
+    start = parse_day(day_from, "from") if day_from else end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if start > end:
+        raise _invalid("from", "must not be after to")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise _invalid("to", f"the range covers more than {MAX_RANGE_DAYS} days")
+    return HealthFilter(day_from=start, day_to=end, provider=provider or None, mode=mode or None,
+                        has_disconnect=has_disconnect, user_id=user_id or None, today=today)
+
+
+def _filter(day_from, day_to, provider, mode, has_disconnect, user_id) -> HealthFilter:
+    return resolve_filter(today_ms=clock.now_ms(), day_from=day_from, day_to=day_to, provider=provider,
+                          mode=mode, has_disconnect=has_disconnect, user_id=user_id)
+
+
+# --------------------------------------------------------------------------- routes
 @router.get("/api/admin/sessions", summary="Sessions in a date range with health stats for the whole range")
 def list_sessions(from_: DayFrom = None, to: Day = None, provider: ProviderFilter = None,
                   hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None,
@@ -56,7 +96,7 @@ def list_sessions(from_: DayFrom = None, to: Day = None, provider: ProviderFilte
                   cursor: Annotated[Optional[str], Query(max_length=2048)] = None):
     _refuse_unknown_params(FILTER_PARAMS | {"limit", "cursor"})
     flt = _filter(from_, to, provider, mode, hasDisconnect, userId)
-    return ok(health.list_sessions(health_store(), flt, limit, cursor))
+    return ok(listing.list_sessions(health_store(), flt, limit, cursor))
 
 
 @router.get("/api/admin/sessions/timeseries", summary="Per-day session health in a date range")
@@ -64,7 +104,7 @@ def timeseries(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
                hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None):
     _refuse_unknown_params(FILTER_PARAMS)
     flt = _filter(from_, to, provider, mode, hasDisconnect, userId)
-    return ok(health.session_series(health_store(), flt))
+    return ok(stats.session_series(health_store(), flt))
 
 
 @router.get("/api/admin/sessions/export.csv", summary="Sessions in a date range as CSV",
@@ -74,19 +114,19 @@ def export_csv(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
                hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None):
     _refuse_unknown_params(FILTER_PARAMS)
     flt = _filter(from_, to, provider, mode, hasDisconnect, userId)
-    export = health.export_sessions(health_store(), flt)
+    result = export.export_sessions(health_store(), flt)
     headers = {
-        "Content-Disposition": f'attachment; filename="{export.filename}"',
-        "X-Export-Rows": str(export.rows),
-        "X-Export-Truncated": "true" if export.truncated else "false",
+        "Content-Disposition": f'attachment; filename="{result.filename}"',
+        "X-Export-Rows": str(result.rows),
+        "X-Export-Truncated": "true" if result.truncated else "false",
     }
-    if export.truncated:
-        headers["X-Export-Note"] = (f"stopped after {export.rows} rows; narrow the date range or filters "
-                                    f"(at most {health.MAX_EXPORT_ROWS} rows per export)")
-    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=export.body, headers=headers)
+    if result.truncated:
+        headers["X-Export-Note"] = (f"stopped after {result.rows} rows; narrow the date range or filters "
+                                    f"(at most {export.MAX_EXPORT_ROWS} rows per export)")
+    return Response(status_code=200, content_type="text/csv; charset=utf-8", body=result.body, headers=headers)
 
 
 @router.get("/api/admin/sessions/<id>", summary="One session with its messages and corrections")
 def session_detail(id: SessionId):  # noqa: A002 - the path parameter's name
     _refuse_unknown_params(frozenset())
-    return ok(health.session_detail(health_store(), id))
+    return ok(detail.session_detail(health_store(), id))

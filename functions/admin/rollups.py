@@ -3,10 +3,14 @@
 Triggered by a DynamoDB stream event source mapping (NEW_AND_OLD_IMAGES, with
 ReportBatchItemFailures). Each record is applied on its own (Powertools BatchProcessor);
 a failed record is reported in `batchItemFailures` so only it and the records after it
-come back, and the ledger (see admin.health) makes every redelivery count once.
+come back, and the ledger (admin.health.ledger) makes every redelivery count once.
+
+Imports only the rollup cells, the ledger and the rollup store: none of the admin API's
+models, listing, stats or export code.
 
 Metrics (namespace SpeakPho, dimension service=rollups): RollupRecordsApplied,
-RollupRecordsSkipped (replays and superseded records), RollupRecordFailures.
+RollupRecordsSkipped (replays and superseded records), RollupRecordsUnchanged,
+RollupRecordFailures.
 """
 from __future__ import annotations
 
@@ -16,16 +20,19 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from speakpho import ddb
+from speakpho.config import require_tables
 
-from admin import health
-from admin.health_store import health_store
+from admin.health import ledger
+from admin.rollup_store import rollup_store
+
+require_tables("session_rollups")
 
 logger = Logger(service="rollups")
 metrics = Metrics(namespace="SpeakPho", service="rollups")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
-METRIC_BY_OUTCOME = {"applied": "RollupRecordsApplied", "skipped": "RollupRecordsSkipped",
-                     "unchanged": "RollupRecordsUnchanged"}
+METRIC_BY_OUTCOME = {ledger.APPLIED: "RollupRecordsApplied", ledger.SKIPPED: "RollupRecordsSkipped",
+                     ledger.UNCHANGED: "RollupRecordsUnchanged"}
 
 
 def apply_record(record: dict, store=None) -> str:
@@ -39,7 +46,7 @@ def apply_record(record: dict, store=None) -> str:
         raise ValueError("stream record without a sessionId key")
     if new_image is None and old_image is None:
         raise ValueError("stream record without images (the stream must be NEW_AND_OLD_IMAGES)")
-    return health.apply_session_change(store or health_store(), str(session_id), new_image, old_image)
+    return ledger.apply_session_change(store or rollup_store(), str(session_id), new_image, old_image)
 
 
 def record_handler(record: DynamoDBRecord) -> str:
@@ -59,25 +66,3 @@ def record_handler(record: DynamoDBRecord) -> str:
 def lambda_handler(event: dict, context) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
-
-
-def stream_record(*, old_image: dict | None, new_image: dict | None, sequence_number: str | int,
-                  event_source_arn: str = "arn:aws:dynamodb:local:000000000000:table/sessions/stream/local") -> dict:
-    """A stream record as the event source mapping delivers it, from plain session dicts
-    (tests and tools; the local runner forwards the stream's own records)."""
-    image = new_image or old_image or {}
-    event_name = "INSERT" if old_image is None else ("REMOVE" if new_image is None else "MODIFY")
-    change = {
-        "ApproximateCreationDateTime": 0,
-        "Keys": ddb.serialize({"sessionId": image.get("sessionId")}),
-        "SequenceNumber": str(sequence_number),
-        "SizeBytes": 1,
-        "StreamViewType": "NEW_AND_OLD_IMAGES",
-    }
-    if new_image is not None:
-        change["NewImage"] = ddb.serialize(new_image)
-    if old_image is not None:
-        change["OldImage"] = ddb.serialize(old_image)
-    return {"eventID": f"local-{sequence_number}", "eventName": event_name, "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb", "awsRegion": "local", "dynamodb": change,
-            "eventSourceARN": event_source_arn}

@@ -1,13 +1,13 @@
-"""Shared pieces of the admin tests: a known dataset of sessions created through the real
-API over several days, the stream pump that feeds the rollups, and a request counter."""
+"""Plain helpers of the admin tests: a known dataset of sessions created through the real
+API over several days, and stream records as the event source mapping delivers them.
+Fixtures are in conftest.py; the session helpers and the request counter are apitest's."""
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timezone
 
 import pytest
 
-from apitest import data
+from apitest import data, end_session, start_session, switch_provider
 
 
 def at(day: str, hour: int, minute: int = 0) -> int:
@@ -16,51 +16,8 @@ def at(day: str, hour: int, minute: int = 0) -> int:
     return int(datetime(y, m, d, hour, minute, tzinfo=timezone.utc).timestamp() * 1000)
 
 
-@pytest.fixture
-def pump(api, dynamodb):
-    from local.streams import StreamPump
-
-    return StreamPump(api.gateway, dynamodb)
-
-
-@pytest.fixture
-def admin(api):
-    return api.as_user("root", admin=True, email="root@example.com")
-
-
-@contextlib.contextmanager
-def count_requests(client):
-    """Counts the DynamoDB API calls made on `client` (the handlers' shared client)."""
-    calls: list[str] = []
-
-    def record(event_name, **_):
-        calls.append(event_name.rsplit(".", 1)[-1])
-
-    client.meta.events.register("before-call.dynamodb.*", record)
-    try:
-        yield calls
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.*", record)
-
-
 def user(api, name: str):
     return api.as_user(name, email=f"{name}@example.com")
-
-
-def start(client, mode: str, provider: str) -> str:
-    return data(client.post("/api/session/start", {"mode": mode, "provider": provider, "topic": "market"}),
-                201)["sessionId"]
-
-
-def switch(client, session_id: str, provider: str, code: int | None = None) -> None:
-    body = {"sessionId": session_id, "provider": provider}
-    if code is not None:
-        body["disconnectCode"] = code
-    data(client.post("/api/session/switch-provider", body))
-
-
-def end(client, session_id: str, **fields) -> dict:
-    return data(client.post("/api/session/end", {"sessionId": session_id, **fields}))
 
 
 def build_dataset(api, clock, pump) -> dict[str, str]:
@@ -73,59 +30,59 @@ def build_dataset(api, clock, pump) -> dict[str, str]:
     ids: dict[str, str] = {}
 
     clock.set(at("2026-10-31", 10))
-    ids["s1"] = start(alice, "coach", "gemini")
+    ids["s1"] = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
     clock.advance(120)
-    end(alice, ids["s1"], disconnectCode=1000, disconnectReason="Normal closure")
+    end_session(alice, ids["s1"], disconnectCode=1000, disconnectReason="Normal closure")
 
     clock.set(at("2026-11-05", 9))
-    ids["s2"] = start(bob, "free", "gemini")
+    ids["s2"] = start_session(bob, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(100)
-    switch(bob, ids["s2"], "openai", 1011)
+    switch_provider(bob, ids["s2"], "openai", 1011)
     clock.advance(140)
-    end(bob, ids["s2"], provider="openai", disconnectCode=1006, disconnectReason="Abnormal closure")
+    end_session(bob, ids["s2"], provider="openai", disconnectCode=1006, disconnectReason="Abnormal closure")
 
     clock.set(at("2026-11-05", 15))
-    ids["s3"] = start(alice, "coach", "gemini")
+    ids["s3"] = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
     clock.advance(60)
-    end(alice, ids["s3"], messages=[
+    end_session(alice, ids["s3"], messages=[
         {"role": "user", "text": "Toi muon mua ca phe", "timestamp": at("2026-11-05", 15) + 10_000},
         {"role": "coach", "text": "Tôi muốn mua cà phê.", "timestamp": at("2026-11-05", 15) + 20_000},
     ], corrections=[{"original": "Toi", "correction": "Tôi", "explanation": "tone marks", "category": "tone"}])
 
     clock.set(at("2026-11-07", 8))
-    ids["s4"] = start(carol, "coach", "openai")
+    ids["s4"] = start_session(carol, {"mode": "coach", "provider": "openai"})["sessionId"]
     clock.advance(300)
-    end(carol, ids["s4"], disconnectCode=1006)
+    end_session(carol, ids["s4"], disconnectCode=1006)
 
     clock.set(at("2026-11-07", 20))
-    ids["s5"] = start(bob, "coach", "gemini")
+    ids["s5"] = start_session(bob, {"mode": "coach", "provider": "gemini"})["sessionId"]
     clock.advance(60)
-    switch(bob, ids["s5"], "openai", 1011)
+    switch_provider(bob, ids["s5"], "openai", 1011)
     clock.advance(60)
-    switch(bob, ids["s5"], "gemini")
+    switch_provider(bob, ids["s5"], "gemini")
     clock.advance(60)
-    end(bob, ids["s5"], provider="gemini", disconnectCode=1000)
+    end_session(bob, ids["s5"], provider="gemini", disconnectCode=1000)
 
     clock.set(at("2026-11-09", 10))
     data(root.put("/api/admin/users/dave/allowance", {"secondsLimit": 60, "reason": "test cap"}))
-    ids["s6"] = start(dave, "free", "gemini")
+    ids["s6"] = start_session(dave, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(120)
-    end(dave, ids["s6"], disconnectCode=1011, disconnectReason="Server error")
+    end_session(dave, ids["s6"], disconnectCode=1011, disconnectReason="Server error")
 
     clock.set(at("2026-11-09", 18))
-    ids["s7"] = start(carol, "free", "gemini")
+    ids["s7"] = start_session(carol, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(90)
     data(carol.post("/api/session/heartbeat", {"sessionId": ids["s7"]}))
     clock.advance(200)
     api.gateway.invoke(SWEEPER.handler, {"source": "test"}, name="sweeper")
 
     clock.set(at("2026-11-10", 10))
-    ids["s9"] = start(erin, "coach", "gemini")
+    ids["s9"] = start_session(erin, {"mode": "coach", "provider": "gemini"})["sessionId"]
     clock.advance(600)
-    end(erin, ids["s9"], disconnectCode=1001)
+    end_session(erin, ids["s9"], disconnectCode=1001)
 
     clock.set(at("2026-11-10", 11))
-    ids["s8"] = start(alice, "free", "gemini")   # still active
+    ids["s8"] = start_session(alice, {"mode": "free", "provider": "gemini"})["sessionId"]   # still active
 
     clock.set(at("2026-11-10", 12))              # = T0
     pump.drain()
@@ -158,3 +115,27 @@ def dataset_environment():
                 yield Dataset(api, build_dataset(api, clock, stream_pump), client, stream_pump)
             finally:
                 clock.set(None)
+
+
+def stream_record(*, old_image: dict | None, new_image: dict | None, sequence_number: str | int,
+                  event_source_arn: str = "arn:aws:dynamodb:local:000000000000:table/sessions/stream/local") -> dict:
+    """A stream record as the event source mapping delivers it, from plain session dicts
+    (the local runner forwards the stream's own records)."""
+    from speakpho import ddb
+
+    image = new_image or old_image or {}
+    event_name = "INSERT" if old_image is None else ("REMOVE" if new_image is None else "MODIFY")
+    change = {
+        "ApproximateCreationDateTime": 0,
+        "Keys": ddb.serialize({"sessionId": image.get("sessionId")}),
+        "SequenceNumber": str(sequence_number),
+        "SizeBytes": 1,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if new_image is not None:
+        change["NewImage"] = ddb.serialize(new_image)
+    if old_image is not None:
+        change["OldImage"] = ddb.serialize(old_image)
+    return {"eventID": f"local-{sequence_number}", "eventName": event_name, "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "local", "dynamodb": change,
+            "eventSourceARN": event_source_arn}

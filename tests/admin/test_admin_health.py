@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 
 from admin_helpers import dataset_environment
-from apitest import T0, data
+from apitest import T0, count_requests, data
 
 FULL = "from=2026-10-31&to=2026-11-10"
 NEWEST_FIRST = ["s8", "s9", "s7", "s6", "s5", "s4", "s3", "s2", "s1"]
@@ -169,14 +170,17 @@ def test_paging_with_a_filter(admin, ids):
     assert names(ids, rows) == ["s5", "s2"]
 
 
-def test_a_cursor_from_another_range_or_garbage_is_refused(admin, ids):
+def test_a_cursor_from_another_range_or_garbage_is_400_invalid_cursor(admin, ids):
     first = data(admin.get("/api/admin/sessions", query=f"{FULL}&limit=1"))
     cursor = first["nextCursor"]
     assert cursor
-    other = admin.get("/api/admin/sessions", query=f"from=2026-10-01&to=2026-10-31&cursor={cursor}")
-    assert other.status == 422 and other.json()["error"]["details"][0]["field"] == "query.cursor"
-    garbage = admin.get("/api/admin/sessions", query=f"{FULL}&cursor=%%%not-a-cursor")
-    assert garbage.status == 422 and garbage.json()["error"]["details"][0]["field"] == "query.cursor"
+    assert data(admin.get("/api/admin/sessions", query=f"{FULL}&limit=1&cursor={cursor}"))["sessions"]
+    for query in (f"from=2026-10-01&to=2026-10-31&cursor={cursor}",     # another range
+                  f"{FULL}&userId=bob&cursor={cursor}",                   # another filter's partitions
+                  f"{FULL}&cursor=%%%not-a-cursor"):
+        response = admin.get("/api/admin/sessions", query=query)
+        assert response.status == 400, (query, response.body)
+        assert response.json()["error"]["code"] == "invalid_cursor"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -202,15 +206,13 @@ def test_bad_query_parameters_are_refused_naming_the_field(admin, ids, query, fi
 
 
 def test_a_range_of_exactly_366_days_is_allowed_and_skips_empty_days(admin, ids, env):
-    from admin_helpers import count_requests
-
-    with count_requests(env.client) as calls:
+    with count_requests(env.client) as meter:
         page = data(admin.get("/api/admin/sessions", query="from=2025-11-10&to=2026-11-10"))
     assert page["stats"]["totalSessions"] == 9
     assert names(ids, page["sessions"]) == NEWEST_FIRST
     # 13 months of rollups + the 5 days that hold sessions (today and yesterday among them),
     # not 366 day queries.
-    assert calls == ["Query"] * (13 + 5)
+    assert meter.names() == ["Query"] * (13 + 5)
 
 
 # --------------------------------------------------------------------------- time series
@@ -278,32 +280,14 @@ def test_csv_export_applies_filters_and_caps_rows(admin, ids):
     rows = list(csv.DictReader(io.StringIO(response.body)))
     assert {r["id"] for r in rows} == {ids[n] for n in ("s2", "s6", "s7", "s8")}
 
-    from admin import health
+    from admin.health.export import export_sessions
+    from admin.health.filters import HealthFilter
     from admin.health_store import health_store
 
-    flt = health.resolve_filter(today_ms=0, day_from="2026-10-31", day_to="2026-11-10")
-    capped = health.export_sessions(health_store(), flt, max_rows=3)
+    flt = HealthFilter(day_from=date(2026, 10, 31), day_to=date(2026, 11, 10))
+    capped = export_sessions(health_store(), flt, max_rows=3)
     assert capped.truncated is True and capped.rows == 3
     assert len(list(csv.reader(io.StringIO(capped.body)))) == 4   # header + 3
-
-
-def test_export_route_is_matched_before_the_session_id_route(admin, ids):
-    response = admin.get("/api/admin/sessions/export.csv")
-    assert response.status == 200
-    assert response.headers.get("Content-Type", "").startswith("text/csv")
-    timeseries = admin.get("/api/admin/sessions/timeseries")
-    assert timeseries.status == 200 and "series" in timeseries.json()["data"]
-
-
-def test_deployed_routing_prefers_the_literal_resources():
-    """API Gateway picks a literal resource over {id}; the local gateway must agree."""
-    from infra import catalog
-
-    for path in ("/api/admin/sessions/export.csv", "/api/admin/sessions/timeseries"):
-        route, params = catalog.match("GET", path)
-        assert route.path == path and params == {}
-    route, params = catalog.match("GET", "/api/admin/sessions/abc.def")
-    assert route.path == "/api/admin/sessions/{id}" and params == {"id": "abc.def"}
 
 
 # --------------------------------------------------------------------------- detail
@@ -318,9 +302,3 @@ def test_detail_returns_the_session_its_messages_and_corrections(admin, ids):
     other = data(admin.get(f"/api/admin/sessions/{ids['s2']}"))
     assert other["messages"] == [] and other["corrections"] == []
     assert other["session"]["switchCount"] == 1
-
-
-def test_detail_of_an_unknown_session_is_404(admin, ids):
-    response = admin.get("/api/admin/sessions/no-such-session")
-    assert response.status == 404
-    assert response.json()["error"]["code"] == "not_found"

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from admin_helpers import admin, count_requests, end, pump, start, user  # noqa: F401 - fixtures
-from apitest import T0, data
+from admin_helpers import stream_record, user
+from apitest import T0, count_requests, data, end_session, start_session, switch_provider
 
 DAY = 86_400_000
 
@@ -23,10 +23,11 @@ def invoke_rollups(api, records: list[dict]) -> dict:
 def stored_cells(client) -> dict[tuple[str, str], dict]:
     """Every rollup cell (test-only full read of a small table)."""
     from speakpho import ddb
+    from speakpho.tables import ROLLUP_MONTH_PREFIX
 
     items = [ddb.deserialize(i) for i in client.scan(TableName="session_rollups")["Items"]]
     return {(i["pk"], i["sk"]): {k: v for k, v in i.items() if k not in ("pk", "sk")}
-            for i in items if i["pk"].startswith("month#")}
+            for i in items if i["pk"].startswith(ROLLUP_MONTH_PREFIX)}
 
 
 def nonzero(cells: dict) -> dict:
@@ -51,14 +52,14 @@ def test_replaying_the_whole_stream_counts_nothing_twice(api, admin, clock, pump
     from local.streams import StreamPump
 
     alice, bob = user(api, "alice"), user(api, "bob")
-    a = start(alice, "coach", "gemini")
+    a = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
     clock.advance(60)
-    data(alice.post("/api/session/switch-provider", {"sessionId": a, "provider": "openai"}))
+    switch_provider(alice, a, "openai")
     clock.advance(60)
-    end(alice, a, provider="openai", disconnectCode=1006)
-    b = start(bob, "free", "gemini")
+    end_session(alice, a, provider="openai", disconnectCode=1006)
+    b = start_session(bob, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(30)
-    end(bob, b)
+    end_session(bob, b)
     assert pump.drain() == 5                     # 2 starts, 1 switch, 2 ends
     first = stats(admin)
     assert first["totalSessions"] == 2 and first["disconnectBreakdown"] == {"1006": 1}
@@ -72,8 +73,6 @@ def test_replaying_the_whole_stream_counts_nothing_twice(api, admin, clock, pump
 
 
 def test_a_record_delivered_twice_in_one_batch_counts_once(api, admin, dynamodb):
-    from admin.rollups import stream_record
-
     v1 = session_image()
     v2 = session_image(status="ended", endedAt=T0 + 90_000, endReason="user_ended", disconnectCode=1000,
                        version=2)
@@ -89,7 +88,7 @@ def test_a_record_delivered_twice_in_one_batch_counts_once(api, admin, dynamodb)
 
 
 def test_outcomes_of_applying_records(dynamodb):
-    from admin.rollups import apply_record, stream_record
+    from admin.rollups import apply_record
 
     v1 = session_image()
     v2 = session_image(status="ended", endedAt=T0 + 60_000, endReason="user_ended", version=2)
@@ -104,8 +103,6 @@ def test_outcomes_of_applying_records(dynamodb):
 
 
 def test_records_out_of_order_converge_to_the_newest_image(api, admin):
-    from admin.rollups import stream_record
-
     v1 = session_image(provider="gemini")
     v2 = session_image(provider="openai", switchCount=1, version=2)
     v3 = session_image(provider="openai", switchCount=1, version=3, status="ended", endedAt=T0 + 120_000,
@@ -123,8 +120,6 @@ def test_records_out_of_order_converge_to_the_newest_image(api, admin):
 
 
 def test_a_removed_session_leaves_the_stats_and_stays_out_on_replay(api, admin):
-    from admin.rollups import stream_record
-
     v1 = session_image()
     v2 = session_image(status="ended", endedAt=T0 + 60_000, endReason="user_ended", version=2)
     insert = stream_record(old_image=None, new_image=v1, sequence_number=1)
@@ -140,24 +135,26 @@ def test_a_removed_session_leaves_the_stats_and_stays_out_on_replay(api, admin):
 
 
 def test_a_changed_ledger_is_read_again_not_overwritten(dynamodb):
-    from admin import health
-    from admin.health_store import health_store
+    from admin.health.cells import contribution, contribution_delta
+    from admin.rollup_store import rollup_store
+    from speakpho.errors import ConditionLost
 
-    store = health_store()
-    target = health.contribution(session_image())
-    deltas = health.contribution_delta(None, target)
-    assert store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target, deltas=deltas)
+    store = rollup_store()
+    target = contribution(session_image())
+    deltas = contribution_delta(None, target)
+    store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target, deltas=deltas)
     # A second writer that read "no ledger" loses, and nothing is added twice.
-    assert not store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target,
-                                   deltas=deltas)
-    assert not store.commit_rollup(session_id="sess-1", seen_version=7, version=8, target=target, deltas=deltas)
+    with pytest.raises(ConditionLost):
+        store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target, deltas=deltas)
+    with pytest.raises(ConditionLost):
+        store.commit_rollup(session_id="sess-1", seen_version=7, version=8, target=target, deltas=deltas)
     assert nonzero(stored_cells(dynamodb)) == {(target.pk, target.sk): {"sessions": 1}}
     assert store.get_ledger("sess-1")["appliedVersion"] == 1
 
 
 def test_todays_new_session_is_listed_before_its_rollup_arrives(api, admin, pump):
     alice = user(api, "alice")
-    sid = start(alice, "coach", "gemini")
+    sid = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
     page = data(admin.get("/api/admin/sessions"))
     assert [s["id"] for s in page["sessions"]] == [sid]     # today's rows are always read
     assert page["stats"]["totalSessions"] == 0               # the stream has not been fed yet
@@ -167,8 +164,6 @@ def test_todays_new_session_is_listed_before_its_rollup_arrives(api, admin, pump
 
 # --------------------------------------------------------------------------- partial failures
 def test_a_bad_record_is_reported_and_the_others_are_applied(api, admin):
-    from admin.rollups import stream_record
-
     good = stream_record(old_image=None, new_image=session_image("a"), sequence_number=101)
     no_key = stream_record(old_image=None, new_image=session_image("b"), sequence_number=102)
     no_key["dynamodb"]["Keys"] = {}
@@ -185,8 +180,6 @@ def test_a_bad_record_is_reported_and_the_others_are_applied(api, admin):
 def test_a_batch_where_every_record_fails_is_an_error_so_it_is_retried(api):
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-    from admin.rollups import stream_record
-
     bad = stream_record(old_image=None, new_image=session_image(), sequence_number=7)
     bad["dynamodb"]["Keys"] = {}
     with pytest.raises(BatchProcessingError):
@@ -200,12 +193,12 @@ def test_the_pump_redelivers_after_a_failure_then_moves_on(api, admin, dynamodb,
     from speakpho import ddb
 
     alice = user(api, "alice")
-    good = start(alice, "coach", "gemini")
-    end(alice, good)
+    good = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
+    end_session(alice, good)
     # A session row without startedAt cannot be rolled up: its records fail.
     dynamodb.put_item(TableName="sessions", Item=ddb.serialize({"sessionId": "poison", "version": 1}))
     bob = user(api, "bob")
-    later = start(bob, "free", "gemini")
+    later = start_session(bob, {"mode": "free", "provider": "gemini"})["sessionId"]
     pump = streams.StreamPump(api.gateway, dynamodb)
     for _ in range(streams.MAX_ATTEMPTS + 1):
         pump.drain()
@@ -217,7 +210,7 @@ def test_the_pump_redelivers_after_a_failure_then_moves_on(api, admin, dynamodb,
 
 # --------------------------------------------------------------------------- cost
 def test_seven_day_stats_make_the_same_requests_at_any_table_size(api, admin, dynamodb):
-    from admin.seeding import seed_sessions, synthetic_sessions
+    from bench.seeding import seed_sessions, synthetic_sessions
     from speakpho.config import get_settings
 
     def measure():
@@ -227,7 +220,7 @@ def test_seven_day_stats_make_the_same_requests_at_any_table_size(api, admin, dy
             data(admin.get("/api/admin/sessions/timeseries", query="from=2025-11-11&to=2026-11-10"))
         with count_requests(dynamodb) as list_calls:
             page = data(admin.get("/api/admin/sessions"))
-        return series_calls, year_calls, list_calls, page["stats"]["totalSessions"]
+        return series_calls.names(), year_calls.names(), list_calls.names(), page["stats"]["totalSessions"]
 
     seed_sessions(dynamodb, get_settings(), synthetic_sessions(150, end_ms=T0, seed=1), ledgers=False)
     small = measure()
@@ -244,7 +237,7 @@ def test_seven_day_stats_make_the_same_requests_at_any_table_size(api, admin, dy
 
 
 def test_seeded_cells_match_what_the_stream_processor_builds(api, admin, dynamodb, pump):
-    from admin.seeding import rollup_cells_for, seed_sessions, synthetic_sessions
+    from bench.seeding import rollup_cells_for, seed_sessions, synthetic_sessions
     from speakpho import ddb
     from speakpho.config import get_settings
 
@@ -266,9 +259,9 @@ def test_seeded_cells_match_what_the_stream_processor_builds(api, admin, dynamod
 # --------------------------------------------------------------------------- export edge
 def test_csv_cells_cannot_become_formulas(api, admin, clock, pump):
     mallory = api.as_user("mallory", email="=HYPERLINK(\"http://x\")@example.com")
-    sid = start(mallory, "free", "gemini")
+    sid = start_session(mallory, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(30)
-    end(mallory, sid, disconnectCode=1006, disconnectReason="=cmd|' /C calc'!A0")
+    end_session(mallory, sid, disconnectCode=1006, disconnectReason="=cmd|' /C calc'!A0")
     rows = list(csv.DictReader(io.StringIO(admin.get("/api/admin/sessions/export.csv").body)))
     assert rows[0]["id"] == sid
     assert rows[0]["userEmail"].startswith("'=") and rows[0]["disconnectReason"].startswith("'=")

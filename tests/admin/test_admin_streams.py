@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from admin_helpers import admin, end, start, user  # noqa: F401 - fixtures
-from apitest import data
+from admin_helpers import user
+from apitest import data, end_session, start_session
 
 
 def total_sessions(admin) -> int:
@@ -20,9 +20,9 @@ def test_the_background_pump_shows_fresh_stats_within_a_second(api, admin, dynam
     pump.start()
     try:
         alice = user(api, "alice")
-        sid = start(alice, "coach", "gemini")
+        sid = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
         clock.advance(45)
-        end(alice, sid, disconnectCode=1006)
+        end_session(alice, sid, disconnectCode=1006)
         ended = time.monotonic()
         seen = None
         while time.monotonic() - ended < 3:
@@ -38,7 +38,7 @@ def test_the_background_pump_shows_fresh_stats_within_a_second(api, admin, dynam
     assert pump._thread is None
     # Stopped: nothing is delivered any more until drained by hand.
     bob = user(api, "bob")
-    start(bob, "free", "gemini")
+    start_session(bob, {"mode": "free", "provider": "gemini"})
     time.sleep(0.6)
     assert total_sessions(admin) == 1
     assert pump.drain() == 1 and total_sessions(admin) == 2

@@ -2,6 +2,9 @@
 assets, schedule and log groups (the table grants: test_infra_grants.py)."""
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from infra import bytecode
@@ -73,15 +76,49 @@ def test_layer_asset_holds_our_package_compiled(synth):
     assert_ships_runtime_bytecode(synth, layer_dir)
 
 
+def _module_file(module: str) -> Path | None:
+    """functions/a/b.py or functions/a/b/__init__.py for "a.b"; None when not area code."""
+    base = FUNCTIONS_PATH.joinpath(*module.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def production_modules(area: str) -> set[Path]:
+    """The area's files its Lambdas' handlers import, directly or through each other (every
+    import statement, those inside functions included), with their packages' __init__.py."""
+    handlers = {a.handler.rsplit(".", 1)[0] for a in (*AREAS, SWEEPER, ROLLUPS) if a.name == area}
+    found: dict[str, Path] = {}
+    todo = list(handlers)
+    while todo:
+        module = todo.pop()
+        path = _module_file(module)
+        if module in found or path is None:
+            continue
+        found[module] = path
+        parts = module.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                todo.extend(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                todo.append(node.module)
+                todo.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return {p for m, p in found.items() if m.split(".")[0] == area}
+
+
 @pytest.mark.parametrize("key", KEYS)
 def test_code_asset_holds_only_its_area_compiled(synth, key):
+    """The asset is the area's production code: every module its handlers import, and
+    nothing else (no bench or test helpers)."""
     spec = next(s for s in function_specs() if s.key == key)
     code = synth.asset_dir(synth.logical_id(synth.stack.functions.functions[key]))
     module = spec.area.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
     assert (code / module).is_file()
     assert sorted(p.name for p in code.iterdir()) == [spec.area.name]
-    assert sorted(p.relative_to(code / spec.area.name) for p in (code / spec.area.name).glob("*.py")) == sorted(
-        p.relative_to(FUNCTIONS_PATH / spec.area.name) for p in (FUNCTIONS_PATH / spec.area.name).glob("*.py"))
+    shipped = sorted(p.relative_to(code) for p in (code / spec.area.name).rglob("*.py"))
+    assert shipped == sorted(p.relative_to(FUNCTIONS_PATH) for p in production_modules(spec.area.name))
     assert_ships_runtime_bytecode(synth, code)
 
 

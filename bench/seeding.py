@@ -1,11 +1,12 @@
-"""Bulk-load synthetic ended sessions with their rollup cells and ledger rows (bench, tests).
+"""Bulk-load synthetic ended sessions with their rollup cells and ledger rows (bench, tests;
+never shipped: the admin asset holds production code only).
 
 Writes straight to the tables in batches (no API calls, no stream processing), but with
 exactly what the stream processor would have produced: cells are built with the same
-admin.health.contribution and merged into any cells already there, and each session
+admin.health.cells.contribution and merged into any cells already there, and each session
 gets its ledger row, so a stream pump that later sees these inserts skips them.
 
-    from admin.seeding import seed_sessions, synthetic_sessions
+    from bench.seeding import seed_sessions, synthetic_sessions
     sessions = synthetic_sessions(50_000, end_ms=clock.now_ms(), days=365)
     seed_sessions(dynamodb_client(), get_settings(), sessions)
 """
@@ -14,22 +15,22 @@ from __future__ import annotations
 import random
 import uuid
 
-from speakpho import ddb
+from speakpho import close_codes, ddb
 from speakpho.clock import utc_day, utc_month
-from speakpho.close_codes import CLOSE_CODE_LABELS
+from speakpho.tables import rollup_ledger_key
 
-from admin import health
+from admin.health.cells import contribution
 
 DAY_MS = 86_400_000
 # (close code or None, weight): mostly clean, a few abnormal closes.
-CLOSE_CODES = ((1000, 60), (None, 20), (1006, 8), (1001, 6), (1011, 4), (1013, 2))
+CODE_WEIGHTS = ((1000, 60), (None, 20), (1006, 8), (1001, 6), (1011, 4), (1013, 2))
 
 
 def synthetic_sessions(count: int, *, end_ms: int, days: int = 365, seed: int = 7, users: int = 500,
                        id_prefix: str = "") -> list[dict]:
     """`count` ended sessions started uniformly over the `days` days before `end_ms`."""
     rng = random.Random(seed)
-    codes, weights = zip(*CLOSE_CODES)
+    codes, weights = zip(*CODE_WEIGHTS)
     sessions = []
     for _ in range(count):
         started = end_ms - rng.randrange(days * DAY_MS)
@@ -38,7 +39,7 @@ def synthetic_sessions(count: int, *, end_ms: int, days: int = 365, seed: int = 
         switches = 1 if rng.random() < 0.1 else 0
         final = ("openai" if initial == "gemini" else "gemini") if switches else initial
         code = rng.choices(codes, weights)[0]
-        reason = "limit_reached" if rng.random() < 0.03 else ("disconnect" if code not in (None, 1000)
+        reason = "limit_reached" if rng.random() < 0.03 else ("disconnect" if close_codes.is_disconnect(code)
                                                                 else "user_ended")
         user = f"user-{rng.randrange(users):05d}"
         session_id = id_prefix + str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -48,7 +49,7 @@ def synthetic_sessions(count: int, *, end_ms: int, days: int = 365, seed: int = 
             "endedAt": started + seconds * 1000, "topic": "general", "difficulty": "intermediate",
             "mode": rng.choice(("free", "coach")), "provider": final, "initialProvider": initial,
             "switchCount": switches, "disconnectCode": code,
-            "disconnectReason": CLOSE_CODE_LABELS.get(code) if code else None,
+            "disconnectReason": close_codes.label(code) or None,
             "endReason": reason, "messageCount": rng.randint(0, 40), "correctionCount": 0,
             "secondsUsed": seconds, "contentStoredAt": started + seconds * 1000, "version": 3 + switches,
         }
@@ -66,8 +67,8 @@ def seed_sessions(client, settings, sessions: list[dict], *, ledgers: bool = Tru
     ledger_rows = []
     if ledgers:
         for session in sessions:
-            part = health.contribution(session)
-            ledger_rows.append({**health.ledger_key(session["sessionId"]), "appliedVersion": session["version"],
+            part = contribution(session)
+            ledger_rows.append({**rollup_ledger_key(session["sessionId"]), "appliedVersion": session["version"],
                                 "cellPk": part.pk, "cellSk": part.sk, "values": part.values})
     requests = 0
     # Merge with the cells already stored (one query per month touched).
@@ -93,7 +94,7 @@ def rollup_cells_for(sessions: list[dict]) -> dict[tuple[str, str], dict]:
     """The rollup cells these sessions add up to: (pk, sk) -> counters."""
     totals: dict[tuple[str, str], dict] = {}
     for session in sessions:
-        part = health.contribution(session)
+        part = contribution(session)
         cell = totals.setdefault((part.pk, part.sk), {})
         for name, value in part.values.items():
             cell[name] = cell.get(name, 0) + value

@@ -1,0 +1,42 @@
+"""The admin health filter: a range of UTC start days and optional equality filters.
+
+A plain value type; parsing it from a request belongs to the routes (admin.health_routes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+
+@dataclass(frozen=True)
+class HealthFilter:
+    day_from: date
+    day_to: date
+    provider: str | None = None
+    mode: str | None = None
+    has_disconnect: bool | None = None
+    user_id: str | None = None
+    today: date | None = None
+
+    @property
+    def filters_rows(self) -> bool:
+        """True when a day's (or user's) query must drop some of the rows it reads."""
+        return self.provider is not None or self.mode is not None or self.has_disconnect is not None
+
+    def days(self) -> list[str]:
+        """Every UTC day in range, oldest first."""
+        count = (self.day_to - self.day_from).days + 1
+        return [(self.day_from + timedelta(days=i)).isoformat() for i in range(count)]
+
+    @property
+    def start_ms(self) -> int:
+        return day_start_ms(self.day_from)
+
+    @property
+    def end_ms(self) -> int:
+        """Last millisecond of day_to."""
+        return day_start_ms(self.day_to + timedelta(days=1)) - 1
+
+
+def day_start_ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
