@@ -5,7 +5,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho.api import create_app, gate
-from speakpho.config import require_tables
+from speakpho.table_env import require_tables
 
 from admin import allowance, health_routes
 

@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from speakpho import ddb
-from speakpho.config import require_tables
+from speakpho.table_env import require_tables
 
 from admin.health import ledger
 from admin.rollup_store import rollup_store

@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from speakpho import idempotency
 from speakpho.api import create_app, gate
-from speakpho.config import require_tables
+from speakpho.table_env import require_tables
 
 from learning import routes
 

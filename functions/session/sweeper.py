@@ -5,7 +5,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from speakpho.clock import clock
-from speakpho.config import get_settings, require_tables
+from speakpho.config import get_settings
+from speakpho.table_env import require_tables
 from speakpho.deps import metering_store
 from speakpho.metering import close_stale_sessions
 

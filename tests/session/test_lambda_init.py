@@ -40,7 +40,7 @@ def test_init_fails_naming_a_missing_table_variable(module, missing):
     result = _run(f"import {module}", set(USES[module]) - {missing})
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("speakpho.config.MissingTableVariable") and ENV_NAMES[missing] in last, last
+    assert last.startswith("speakpho.table_env.MissingTableVariable") and ENV_NAMES[missing] in last, last
 
 
 @pytest.mark.parametrize("module", sorted(USES))

@@ -1,10 +1,7 @@
 """Settings, read from the environment when first needed (never at import).
 
-Table names come from the environment variables that speakpho.tables names (TableSpec.env_name),
-which the stack sets to the deployed names. Outside Lambda (tests, `make dev`, the bench) a
-missing variable means the local table of the logical name. In Lambda it never does: a
-function names the tables it uses with `require_tables` at init, and a missing variable
-fails the init with a message naming it.
+Table names come from speakpho.table_env (the variables speakpho.tables names); the rest
+from the variables in ENV_NAMES.
 """
 from __future__ import annotations
 
@@ -13,13 +10,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
-from speakpho.tables import TABLES
-
-LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
-
-
-class MissingTableVariable(RuntimeError):
-    """A table this code needs has no environment variable in this Lambda."""
+from speakpho.table_env import missing_table, table_names_from_env
 
 
 class Settings(BaseModel):
@@ -37,7 +28,7 @@ class Settings(BaseModel):
         try:
             return self.table_names[logical_name]
         except KeyError:
-            raise _missing(logical_name) from None
+            raise missing_table(logical_name) from None
 
 
 ENV_NAMES = {
@@ -46,38 +37,6 @@ ENV_NAMES = {
     "stale_after_seconds": "STALE_AFTER_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
 }
-
-
-def in_lambda() -> bool:
-    return bool(os.environ.get(LAMBDA_MARKER))
-
-
-def _missing(logical_name: str) -> MissingTableVariable:
-    env = next((s.env_name for s in TABLES if s.logical_name == logical_name), None)
-    if env is None:
-        return MissingTableVariable(f"no table called {logical_name!r} in speakpho.tables")
-    return MissingTableVariable(f"{env} is not set: this function has no {logical_name} table configured")
-
-
-def table_names_from_env() -> dict[str, str]:
-    names = {}
-    for spec in TABLES:
-        value = os.environ.get(spec.env_name)
-        if value:
-            names[spec.logical_name] = value
-        elif not in_lambda():
-            names[spec.logical_name] = spec.logical_name
-    return names
-
-
-def require_tables(*logical_names: str) -> None:
-    """Fails a Lambda's init when one of the tables it uses has no variable (no-op elsewhere)."""
-    if not in_lambda():
-        return
-    names = table_names_from_env()
-    for logical_name in logical_names:
-        if logical_name not in names:
-            raise _missing(logical_name)
 
 
 def _plan_minutes_from_env(raw: str) -> dict[str, int]:

@@ -40,9 +40,9 @@ class TableStore:
         try:
             return self.table_names[logical_name]
         except KeyError:
-            from speakpho.config import _missing
+            from speakpho.table_env import missing_table
 
-            raise _missing(logical_name) from None
+            raise missing_table(logical_name) from None
 
     @property
     def periods(self) -> str:
