@@ -78,7 +78,7 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
     assert len(sessions) == 1 + len(started)
     # Every session but the active one was closed as stale, and the period holds exactly their charges.
     closed = [s for s in sessions if s["status"] == "ended"]
-    assert all(s["endReason"] == "stale" for s in closed)
+    assert all(s["endReason"] == "stale" and s["endedBy"] == "superseded" for s in closed)
     assert row["secondsUsed"] == sum(s["secondsUsed"] for s in closed) == 90
     # History numbers are unique: no two starts took the same slot.
     seqs = [s["historySeq"] for s in sessions]
@@ -137,8 +137,8 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     session = store.get_session(s["sessionId"], consistent=True)
     row = period_row(real_dynamodb, user.user_id)
     # Exactly one transition charged: either the sweeper (to the last heartbeat) or the end (to now).
-    assert session["endReason"] in ("stale", "user_ended")
-    expected = 60 if session["endReason"] == "stale" else 190
+    assert session["endReason"] in ("timeout", "user_ended")
+    expected = 60 if session["endReason"] == "timeout" else 190
     assert session["secondsUsed"] == expected == row["secondsUsed"]
     assert ends[0]["totalSecondsUsed"] == expected
     assert session["messageCount"] == 40 and session.get("contentStoredAt")

@@ -53,7 +53,7 @@ def test_heartbeat_across_midnight_and_sweep(api, clock, dynamodb):
     clock.set(NOV_30_2359)
     alice = api.as_user("alice")
     sid = start_session(alice)["sessionId"]
-    clock.advance(120)  # December: the session's meter is November's row
+    clock.advance(60)  # December (00:00:00): the session's meter is November's row; no gap (2 x 30 s)
     cost = _cost(dynamodb, lambda: data(alice.post("/api/session/heartbeat", {"sessionId": sid})))
     assert cost == {"UpdateItem": 2, "GetItem": 1}
 
