@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from apitest import count_requests
+from apitest import client_event, count_requests
 from speakpho import ddb, metering
 from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.errors import AppError
-from speakpho.models import EndSessionRequest, StartSessionRequest
+from speakpho.models import EndSessionRequest, SessionEventsRequest, StartSessionRequest
 from speakpho.tables import STATS_SK, stats_key
 
 pytestmark = pytest.mark.race
@@ -159,3 +159,51 @@ def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
         out, _ = metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200))
     assert out["session"]["messageCount"] == 2000
     assert meter.ops == {"BatchWriteItem": (2000 // 25) + (200 // 25), "TransactWriteItems": 1, "GetItem": 1}
+
+
+@pytest.mark.parametrize("round_", range(4))
+def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_no_event(real_dynamodb, clock, round_):
+    """An end (with events) racing two events calls, a repeat of the end and the sweeper: one
+    charge, at most one credit, and every eventId of a call that answered is in the story once.
+    The sweeper reads more before it writes and tends to lose, so in odd rounds it has
+    closed the session just before (the late end's path, racing the events calls)."""
+    store, settings = metering_store(), get_settings()
+    user = metering.UserRef(f"story-{uuid.uuid4().hex[:8]}")
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    sid, t0 = s["sessionId"], clock.now_ms()
+    outage = [client_event("provider_disconnected", t0 + 10_000, code=1011),
+              client_event("provider_connected", t0 + 40_000)]      # 30 s the provider failed
+    clock.advance(60)
+    metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=outage))
+    metering.heartbeat(store, settings, clock, user, s["sessionId"])
+    clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
+    calls = [[client_event("reconnect_attempt", t0 + 50_000 + 100 * k + i) for i in range(20)] for k in range(2)]
+    end_events = [client_event("provider_disconnected", t0 + 185_000, code=1000)] + calls[0][:5] + outage[:1]
+    end = EndSessionRequest(sessionId=sid, disconnectCode=1000, events=end_events)
+    if round_ % 2:
+        assert metering.close_stale_sessions(store, settings, clock) == [sid]
+
+    def racer(i):
+        if i in (0, 1):
+            return metering.end_session(store, settings, clock, user, end)[0]
+        if i in (2, 3):
+            return metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=calls[i - 2]))
+        return metering.close_stale_sessions(store, settings, clock)
+
+    results = run_together(5, racer)
+    assert all(not isinstance(r, AppError) for r in results), results
+    assert results[0] == results[1]
+    session = store.get_session(sid, consistent=True)
+    row = period_row(real_dynamodb, user.user_id)
+    # One charge: the sweeper's (to the last heartbeat, no credit) or the end's (to now, less 30 s).
+    if session["endedBy"] == "client_vanished":
+        assert (session["secondsUsed"], session["creditedSeconds"]) == (60, 0)
+    else:
+        assert session["endedBy"] == "learner" and (session["secondsUsed"], session["creditedSeconds"]) == (160, 30)
+    assert row["secondsUsed"] == session["secondsUsed"] == results[0]["totalSecondsUsed"]
+    assert sum(1 for e in session["story"] if e["type"] in ("ended", "timed_out")) == 1
+    # No event lost, none twice.
+    recorded = [e["eventId"] for e in session["story"] if e["source"] == "client"]
+    answered = {e["eventId"] for e in outage + end_events + calls[0] + calls[1]}
+    assert sorted(recorded) == sorted(answered)
+    assert session["eventIds"] == answered and session["eventCount"] == len(answered)
