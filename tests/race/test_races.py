@@ -207,3 +207,50 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     answered = {e["eventId"] for e in outage + end_events + calls[0] + calls[1]}
     assert sorted(recorded) == sorted(answered)
     assert session["eventIds"] == answered and session["eventCount"] == len(answered)
+
+
+def test_the_largest_story_fits_in_the_session_item(real_dynamodb, clock):
+    """The worst case of speakpho.story's size note, on an engine that enforces 400 KB: 600
+    story entries of switches with the longest reasons (4-byte characters), then 500 client
+    disconnects with such reasons, then the end. Every write succeeds; later optional
+    entries are left out, the switches themselves still count."""
+    store, settings = metering_store(), get_settings()
+    user = metering.UserRef(f"big-story-{uuid.uuid4().hex[:8]}")
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    sid, t0 = s["sessionId"], clock.now_ms()
+    longest = "🍜" * 500
+    for i in range(601):
+        clock.advance(0.01)
+        metering.switch_provider(store, clock, user, sid, ("openai", "gemini")[i % 2], 4999, longest)
+    clock.advance(100)
+    metering.heartbeat(store, settings, clock, user, sid)          # a gap, but the story is full
+    for k in range(10):
+        events = [client_event("provider_disconnected", t0 + k * 1000 + i, code=1011, reason=longest)
+                  for i in range(50)]
+        assert metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=events))[
+            "accepted"] == 50
+    out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(
+        sessionId=sid, disconnectCode=1011, disconnectReason=longest, provider="openai", providerSwitched=True))
+    session = store.get_session(sid, consistent=True)
+    assert out["session"]["endedBy"] == "provider" and session["switchCount"] == 601
+    types = [e["type"] for e in session["story"]]
+    assert types.count("provider_switched") == 599 and "heartbeat_gap" not in types
+    assert session["eventCount"] == 500 and types[-1] == "ended"
+    item = real_dynamodb.get_item(TableName="sessions", Key={"sessionId": {"S": sid}})["Item"]
+    assert 300_000 < sum(len(k.encode()) + attribute_size(v) for k, v in item.items()) < 400 * 1024
+
+
+def attribute_size(value: dict) -> int:
+    """DynamoDB's item-size rules for one AttributeValue (close enough for a margin)."""
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return (len(inner.lstrip("-").replace(".", "")) + 1) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(v.encode()) for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + attribute_size(v) for v in inner)
+    return 3 + sum(1 + len(k.encode()) + attribute_size(v) for k, v in inner.items())  # M
