@@ -9,7 +9,8 @@ Beyond the table:
   codes there (e.g. quota or session errors), so a code in it points at the provider:
   side "provider", label "Provider code NNNN".
 - any other code (e.g. 1002, 3000) has no known side: side "unknown", label
-  "Application code NNNN". Session health treats it as the network (speakpho.story).
+  "Application code NNNN". A session ended with one counts as ended by the network
+  (speakpho.story.ended_by_code), but a disconnect with one earns no credit.
 """
 from __future__ import annotations
 

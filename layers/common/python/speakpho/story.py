@@ -4,7 +4,7 @@ who ended the session, and the seconds a provider's failure cost the learner.
 Pure functions over plain dicts (no I/O). The session item keeps its story:
 
     story        list of timeline entries (below), in the order they were recorded
-    eventIds     string set of the client eventIds already recorded (a repeat is ignored)
+    eventIds     string set of the client eventIds already recorded, in lower case (a repeat is ignored)
     eventCount   how many client events the session holds (at most MAX_EVENTS_PER_SESSION)
     endedBy      learner | provider | network | limit | client_vanished | superseded
     creditedSeconds  seconds not charged because a provider or the network failed
