@@ -132,7 +132,7 @@ def main() -> int:
         clock.set(1_794_312_000_000)  # 2026-11-10T12:00Z
         print(f"DynamoDB requests and consumed capacity per call (dynoxide at {endpoint})")
         bench_session(gateway, meter, clock)
-        for extra in ("bench.learning_bench", "bench.admin_bench"):
+        for extra in ("bench.story_bench", "bench.learning_bench", "bench.admin_bench"):
             try:
                 module = __import__(extra, fromlist=["run"])
             except ImportError:

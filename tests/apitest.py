@@ -107,6 +107,27 @@ def switch_provider(user: ApiClient, session_id: str, provider: str, code: int |
     return data(user.post("/api/session/switch-provider", body))
 
 
+def client_event(kind: str, at: int, provider: str = "gemini", event_id: str | None = None, **fields) -> dict:
+    """One client event of POST /api/session/events (speakpho.story), with a fresh UUID
+    unless `event_id` is given; `fields`: code, reason, connectMs."""
+    import uuid
+
+    return {"eventId": event_id or str(uuid.uuid4()), "type": kind, "at": at, "provider": provider, **fields}
+
+
+def send_events(user: ApiClient, session_id: str, events: list[dict], *, status: int | None = 200):
+    """POST /api/session/events; the answer's data, or the raw response with status=None."""
+    response = user.post("/api/session/events", {"sessionId": session_id, "events": events})
+    return response if status is None else data(response, status)
+
+
+def stored_session(session_id: str) -> dict | None:
+    """The session item as stored (a consistent read through the handlers' store)."""
+    from speakpho.deps import metering_store
+
+    return metering_store().get_session(session_id, consistent=True)
+
+
 def count_requests(client, *, capacity: bool = False):
     """The one DynamoDB request counter (local.ddb_meter.RequestMeter), as a context manager:
     `with count_requests(client) as meter: ...`, then meter.total, meter.ops, meter.names()."""

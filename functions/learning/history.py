@@ -20,7 +20,7 @@ from speakpho.views import correction_view, message_view, session_view
 from learning.learning_store import LearningStore
 
 HISTORY_FIELDS = ("id", "startedAt", "endedAt", "topic", "difficulty", "mode", "provider",
-                  "messageCount", "correctionCount", "minutesUsed")
+                  "messageCount", "correctionCount", "minutesUsed", "creditedSeconds")
 
 
 def history_entry(item: dict) -> dict:

@@ -24,10 +24,12 @@ def warm_before_snapshot() -> None:
     """SnapStart (see infra/constructs/functions.py): do before the snapshot what the first
     request would otherwise pay for: settings, the DynamoDB client, the request validators."""
     from speakpho.deps import metering_store
-    from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
+    from speakpho.models import (ClientEvent, EndSessionRequest, SessionEventsRequest, SessionRef,
+                                 StartSessionRequest, SwitchProviderRequest)
 
     metering_store()
-    for model in (StartSessionRequest, SessionRef, SwitchProviderRequest, EndSessionRequest):
+    for model in (StartSessionRequest, SessionRef, SwitchProviderRequest, ClientEvent, SessionEventsRequest,
+                  EndSessionRequest):
         model.model_rebuild(force=True)
 
 

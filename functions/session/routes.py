@@ -1,4 +1,4 @@
-"""Session area routes: start, heartbeat, switch provider, end, usage."""
+"""Session area routes: start, heartbeat, switch provider, events, end, usage."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -11,7 +11,8 @@ from speakpho.api import IdempotencyKey, caller, ok
 from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.deps import metering_store
-from speakpho.models import EndSessionRequest, SessionRef, StartSessionRequest, SwitchProviderRequest
+from speakpho.models import (EndSessionRequest, SessionEventsRequest, SessionRef, StartSessionRequest,
+                             SwitchProviderRequest)
 
 from session import telemetry
 
@@ -55,11 +56,16 @@ def switch_provider(body: Annotated[SwitchProviderRequest, Body()]):
     return ok(data)
 
 
+@router.post("/api/session/events", summary="Record the client's connection events (each eventId once)")
+def events(body: Annotated[SessionEventsRequest, Body()]):
+    return ok(metering.record_events(metering_store(), clock, _user(), body))
+
+
 @router.post("/api/session/end", summary="End a session, charge it once and store its transcript")
 def end(body: Annotated[EndSessionRequest, Body()]):
-    data, recorded_now = metering.end_session(metering_store(), get_settings(), clock, _user(), body)
-    if recorded_now:
-        telemetry.session_ended(data)
+    data, recorded = metering.end_session(metering_store(), get_settings(), clock, _user(), body)
+    if recorded:
+        telemetry.session_ended(data, recorded)
     return ok(data)
 
 

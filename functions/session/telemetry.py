@@ -1,32 +1,65 @@
-"""Business metrics of the session area (Powertools Metrics, CloudWatch EMF)."""
+"""Business metrics of the session area (Powertools Metrics, CloudWatch EMF).
+
+Every metric name and dimension value comes from a fixed set: close codes only from the
+table (speakpho.story.code_key: anything else is `other`), providers only gemini|openai.
+A learner sends close codes and events, and must not be able to create metrics.
+"""
 from __future__ import annotations
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from speakpho import close_codes
+from speakpho import close_codes, story
+from speakpho.models import PROVIDERS
 
 metrics = Metrics(namespace="SpeakPho", service="session")
 ABNORMAL_CODES = (1006, 1011)  # the AbnormalCloses alarm's codes
 
 
+def _emit(name: str, value: float, dimensions: dict[str, str] | None = None) -> None:
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        return
+    # A dimension of its own: one EMF record for this metric alone.
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace,
+                       default_dimensions={"service": metrics.service or "session", **dimensions}):
+        pass
+
+
 def session_started(data: dict) -> None:
-    metrics.add_metric(name="SessionsStarted", unit=MetricUnit.Count, value=1)
+    _emit("SessionsStarted", 1)
     if data.get("closedSessionId"):
-        metrics.add_metric(name="SessionsClosedByNewStart", unit=MetricUnit.Count, value=1)
+        _emit("SessionsClosedByNewStart", 1)
 
 
 def provider_switched(data: dict) -> None:
-    metrics.add_metric(name="ProviderSwitches", unit=MetricUnit.Count, value=1)
+    _emit("ProviderSwitches", 1)
 
 
-def session_ended(data: dict) -> None:
+def disconnect_metric(code: int | None) -> str:
+    """Disconnects1006 for a code of the table, DisconnectsOther for any other code."""
+    key = story.code_key(code)
+    return "DisconnectsOther" if key == "other" else f"Disconnects{key}"
+
+
+def end_datapoints(data: dict, facts: dict) -> list[tuple[str, float, dict[str, str] | None]]:
+    """(name, value, dimensions) of the end this call recorded (facts: metering.end_session)."""
     session = data["session"]
-    metrics.add_metric(name="SessionsEnded", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="MinutesUsed", unit=MetricUnit.Count, value=session.get("minutesUsed", 0))
+    points: list[tuple[str, float, dict[str, str] | None]] = [
+        ("SessionsEnded", 1, None), ("MinutesUsed", session.get("minutesUsed", 0), None)]
     code = session.get("disconnectCode")
     if close_codes.is_disconnect(code):
-        metrics.add_metric(name="Disconnects", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name=f"Disconnects{code}", unit=MetricUnit.Count, value=1)
+        points += [("Disconnects", 1, None), (disconnect_metric(code), 1, None)]
     if code in ABNORMAL_CODES:
-        metrics.add_metric(name="AbnormalCloses", unit=MetricUnit.Count, value=1)
+        points.append(("AbnormalCloses", 1, None))
+    if facts.get("switchReportedAtEnd"):
+        points.append(("ProviderSwitches", 1, None))   # a switch the server never saw mid-session
+    for provider, codes in sorted((facts.get("summary") or {}).get("failures", {}).items()):
+        if provider in PROVIDERS and sum(codes.values()):
+            points.append(("ProviderFailures", sum(codes.values()), {"provider": provider}))
+    return points
+
+
+def session_ended(data: dict, facts: dict) -> None:
+    for name, value, dimensions in end_datapoints(data, facts):
+        _emit(name, value, dimensions)

@@ -35,9 +35,9 @@ def test_history_pages_newest_first_by_number_and_by_cursor(alice, clock):
 
     first = pages[0]["sessions"][0]
     assert set(first) == {"id", "startedAt", "endedAt", "topic", "difficulty", "mode", "provider",
-                          "messageCount", "correctionCount", "minutesUsed"}
+                          "messageCount", "correctionCount", "minutesUsed", "creditedSeconds"}
     assert first["topic"] == "topic 22" and first["endedAt"] - first["startedAt"] == 30_000
-    assert first["minutesUsed"] == 0.5
+    assert first["minutesUsed"] == 0.5 and first["creditedSeconds"] == 0
 
 
 def test_cursor_is_stable_while_new_sessions_start(alice, clock):

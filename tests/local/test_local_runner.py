@@ -77,10 +77,10 @@ def test_auth_clock_sweep_and_stats_over_http(runner):
     assert _call(runner, "GET", "/api/usage", token=token + "x")[0] == 401
     assert _call(runner, "GET", "/api/usage", token=tokens.mint(user, ttl_seconds=-1))[0] == 401
 
-    def stale_count():
+    def stale_count():  # the sweeper ends a session as "timeout" (endedBy client_vanished)
         status, listed = _call(runner, "GET", "/api/admin/sessions", token=admin)
         assert status == 200
-        return listed["data"]["stats"]["endReasonBreakdown"].get("stale", 0)
+        return listed["data"]["stats"]["endReasonBreakdown"].get("timeout", 0)
 
     stale_before = stale_count()
     status, started = _call(runner, "POST", "/api/session/start", {"topic": "food"}, token=token)

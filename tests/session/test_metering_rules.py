@@ -3,26 +3,32 @@ from __future__ import annotations
 
 import pytest
 
-from speakpho import close_codes
+from speakpho import close_codes, story
 from speakpho.config import Settings
-from speakpho.metering.end import end_reason
 from speakpho.metering.usage import elapsed_seconds, heartbeat_charge, period_totals, stale_closing
 
 SETTINGS = Settings(default_plan="free", plan_minutes={"free": 30, "pro": 600})
 
 
-@pytest.mark.parametrize("code, limit_hit, reason", [
-    (None, False, "user_ended"),        # no close code reported
-    (1000, False, "user_ended"),        # normal closure
-    (1006, False, "disconnect"),
-    (1011, False, "disconnect"),
-    (4999, False, "disconnect"),        # a code outside the table still reports trouble
-    (1000, True, "limit_reached"),      # the limit wins over everything
-    (1006, True, "limit_reached"),
-    (None, True, "limit_reached"),
+@pytest.mark.parametrize("code, limit_hit, ended_by, reason", [
+    (None, False, "learner", "user_ended"),        # no close code reported
+    (1000, False, "learner", "user_ended"),        # normal closure
+    (1001, False, "network", "disconnect"),
+    (1006, False, "network", "disconnect"),
+    (1011, False, "provider", "error"),
+    (1012, False, "provider", "error"),
+    (1013, False, "provider", "error"),
+    (4000, False, "provider", "error"),            # the provider range
+    (4999, False, "provider", "error"),
+    (1002, False, "network", "disconnect"),        # a code of no known side
+    (3000, False, "network", "disconnect"),
+    (1000, True, "limit", "limit_reached"),        # the limit wins over everything
+    (1011, True, "limit", "limit_reached"),
+    (None, True, "limit", "limit_reached"),
 ])
-def test_end_reason(code, limit_hit, reason):
-    assert end_reason(code, limit_hit) == reason
+def test_who_ended_an_end_and_why(code, limit_hit, ended_by, reason):
+    assert story.ended_by_learner_end(code, limit_hit) == ended_by
+    assert story.end_reason(ended_by) == reason
 
 
 @pytest.mark.parametrize("row, totals", [
@@ -67,10 +73,14 @@ def test_stale_closing_charges_to_the_last_heartbeat_capped(heartbeat_after_ms, 
     started = 1_794_312_000_000
     row = _live_row(started, started + heartbeat_after_ms, remaining)
     assert heartbeat_charge(row) == charge
-    closing = stale_closing(row, plan_limit=1800, used_before=300)
-    assert closing == {"sessionId": "s-1", "endReason": "stale", "endedAt": started + heartbeat_after_ms,
-                       "secondsUsed": charge,
-                       "endResult": {"totalSecondsUsed": 300 + charge, "secondsLimit": 1800}}
+    now = started + 999_000
+    for ended_by, reason, entry in (("client_vanished", "timeout", "timed_out"), ("superseded", "stale", "superseded")):
+        closing = stale_closing(row, plan_limit=1800, used_before=300, ended_by=ended_by, now=now)
+        assert closing == {"sessionId": "s-1", "endReason": reason, "endedBy": ended_by,
+                           "endedAt": started + heartbeat_after_ms, "secondsUsed": charge, "creditedSeconds": 0,
+                           "endResult": {"totalSecondsUsed": 300 + charge, "secondsLimit": 1800},
+                           "storyEntry": {"type": entry, "source": "server", "at": now, "endReason": reason,
+                                          "endedBy": ended_by}}
 
 
 @pytest.mark.parametrize("code, normal, disconnect, side, label", [
@@ -80,7 +90,10 @@ def test_stale_closing_charges_to_the_last_heartbeat_capped(heartbeat_after_ms, 
     (1011, False, True, "provider", "Server error"),
     (1012, False, True, "provider", "Service restart"),
     (1013, False, True, "provider", "Try again later"),
-    (4000, False, True, "unknown", ""),   # outside the table: a disconnect, side unknown, no label
+    (4000, False, True, "provider", "Provider code 4000"),   # the range left to applications: the provider's
+    (4999, False, True, "provider", "Provider code 4999"),
+    (1002, False, True, "unknown", "Application code 1002"),  # outside the table and that range
+    (3999, False, True, "unknown", "Application code 3999"),
     (None, False, False, "unknown", ""),  # no code at all
 ])
 def test_close_code_classification(code, normal, disconnect, side, label):

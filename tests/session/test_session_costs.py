@@ -2,7 +2,7 @@
 counted on the client the handlers share. A refactoring must leave every figure as it is."""
 from __future__ import annotations
 
-from apitest import T0, count_requests, data, end_session, start_session, switch_provider
+from apitest import T0, client_event, count_requests, data, end_session, send_events, start_session, switch_provider
 
 NOV_30_2359 = 1_796_083_140_000  # 2026-11-30T23:59:00Z
 
@@ -47,13 +47,43 @@ def test_requests_per_call(api, clock, dynamodb):
     assert refused == {"UpdateItem": 1, "GetItem": 1}
 
 
+def test_requests_of_the_story(api, clock, dynamodb):
+    """Events: 1 request up to 50 new (budget 1 + ceil(new / 25)), 1 for a repeat, 2 when the
+    client's clock is behind the start. An end with events costs what one without does; a
+    heartbeat after a gap one more UpdateItem; a switch still one."""
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(120)
+    burst = lambda n, at: [client_event("reconnect_attempt", at + i) for i in range(n)]  # noqa: E731
+    for n in (1, 25, 50):
+        events = burst(n, T0 + 1_000)
+        assert _cost(dynamodb, lambda: send_events(alice, sid, events)) == {"UpdateItem": 1}, n
+    assert _cost(dynamodb, lambda: send_events(alice, sid, events)) == {"UpdateItem": 1}  # all repeats
+    behind = burst(25, T0 - 5_000)
+    assert _cost(dynamodb, lambda: send_events(alice, sid, behind)) == {"UpdateItem": 2}
+    hb = lambda: data(alice.post("/api/session/heartbeat", {"sessionId": sid}))  # noqa: E731
+    assert _cost(dynamodb, hb) == {"UpdateItem": 2}      # 120 s of silence: the gap recorded
+    clock.advance(30)
+    assert _cost(dynamodb, hb) == {"UpdateItem": 1}
+    assert _cost(dynamodb, lambda: switch_provider(alice, sid, "openai", 1011)) == {"UpdateItem": 1}
+
+    messages = [{"role": "user", "text": f"câu {n}", "timestamp": T0 + n} for n in range(30)]
+    plain = start_session(alice)["sessionId"]
+    clock.advance(60)
+    without = _cost(dynamodb, lambda: end_session(alice, plain, messages=messages))
+    sid = start_session(alice)["sessionId"]
+    clock.advance(60)
+    with_events = _cost(dynamodb, lambda: end_session(alice, sid, messages=messages, events=burst(50, T0)))
+    assert with_events == without == {"GetItem": 1, "BatchWriteItem": 2, "TransactWriteItems": 1}
+
+
 def test_heartbeat_across_midnight_and_sweep(api, clock, dynamodb):
     from infra.catalog import SWEEPER
 
     clock.set(NOV_30_2359)
     alice = api.as_user("alice")
     sid = start_session(alice)["sessionId"]
-    clock.advance(120)  # December: the session's meter is November's row
+    clock.advance(60)  # December (00:00:00): the session's meter is November's row; no gap (2 x 30 s)
     cost = _cost(dynamodb, lambda: data(alice.post("/api/session/heartbeat", {"sessionId": sid})))
     assert cost == {"UpdateItem": 2, "GetItem": 1}
 

@@ -7,6 +7,7 @@ import pytest
 from apitest import T0, start_session
 from speakpho.config import get_settings
 from speakpho.errors import ConditionLost
+from speakpho.metering.usage import stale_closing
 from speakpho.metering_store import MeteringStore
 
 
@@ -25,11 +26,11 @@ def test_a_refused_switch_carries_the_session_as_it_was(api, store):
     sid = start_session(api.as_user("alice"))["sessionId"]
     before = store.get_session(sid, consistent=True)
     with pytest.raises(ConditionLost) as lost:
-        store.switch_provider(user_id="alice", session_id=sid, provider="gemini", now=T0,
+        store.switch_provider(user_id="alice", session_id=sid, provider="gemini", from_provider="openai", now=T0,
                               disconnect_code=None, disconnect_reason=None)
     assert lost.value.current == before and before["provider"] == "gemini"
     with pytest.raises(ConditionLost) as lost:
-        store.switch_provider(user_id="bob", session_id=sid, provider="openai", now=T0,
+        store.switch_provider(user_id="bob", session_id=sid, provider="openai", from_provider="gemini", now=T0,
                               disconnect_code=None, disconnect_reason=None)
     assert lost.value.current == before  # the caller decides it is not bob's (404)
     assert store.get_session(sid, consistent=True) == before
@@ -38,8 +39,7 @@ def test_a_refused_switch_carries_the_session_as_it_was(api, store):
 def test_a_lost_transaction_names_its_reasons(api, store):
     sid = start_session(api.as_user("alice"))["sessionId"]
     row = store.get_period("alice", "2026-11")
-    closing = {"sessionId": sid, "endReason": "stale", "endedAt": T0, "secondsUsed": 0,
-               "endResult": {"totalSecondsUsed": 0, "secondsLimit": 1800}}
+    closing = stale_closing(row, 1800, 0, ended_by="client_vanished", now=T0)
     with pytest.raises(ConditionLost) as lost:
         store.commit_close(user_id="alice", period_row={**row, "version": row["version"] - 1}, closing=closing)
     assert lost.value.reasons[0] == "ConditionalCheckFailed"

@@ -105,8 +105,56 @@ def test_summary_charges_a_rescued_failure_to_the_provider_that_failed():
 def test_summary_counts_each_reconnect_as_a_new_segment_of_the_same_provider():
     entries = [c("provider_disconnected", 10_000, code=1006), c("provider_connected", 12_000),
                c("provider_disconnected", 20_000, code=1006), c("provider_connected", 22_000),
-               c("provider_disconnected", 30_000, code=9999 - 5000)]
+               c("provider_disconnected", 30_000, code=1002)]
     got = story.summary(entries, "gemini")
     assert got["connections"] == {"gemini": 3}
-    assert got["failures"] == {"gemini": {"1006": 2}}  # 4999 has no known side: not a failure
+    assert got["failures"] == {"gemini": {"1006": 2}}  # 1002 has no known side: not a failure
     assert story.switch_cause(entries) is None
+
+
+def test_a_provider_range_code_is_a_failure_of_that_provider_keyed_other():
+    entries = [c("provider_disconnected", 10_000, code=4999), c("provider_connected", 40_000),
+               c("provider_disconnected", 50_000, code=3999)]   # outside the range: no known side
+    assert story.summary(entries, "gemini")["failures"] == {"gemini": {"other": 1}}
+    assert story.credited_seconds(entries, S + 100_000, 600) == 30
+    assert story.ended_by_code(4321) == "provider" and story.ended_by_code(3999) == "network"
+
+
+@pytest.mark.parametrize("code, limit_hit, ended_by", [
+    (None, False, "learner"), (1000, False, "learner"), (1011, False, "provider"), (4000, False, "provider"),
+    (1006, False, "network"), (1011, True, "limit"), (None, True, "limit")])
+def test_who_ended_an_end_the_client_sent(code, limit_hit, ended_by):
+    assert story.ended_by_learner_end(code, limit_hit) == ended_by
+
+
+@pytest.mark.parametrize("reason, stored", [
+    (None, None), ("short", "short"), ("x" * 500, "x" * 200),
+    ("ệ" * 100, "ệ" * 66),            # 3 bytes each: cut at a character, never inside one
+])
+def test_a_stored_reason_is_bounded_in_bytes(reason, stored):
+    assert story.short_reason(reason) == stored
+    event = {"eventId": "e", "type": "provider_disconnected", "at": S, "provider": "gemini", "code": 1011,
+             "reason": reason}
+    entry = story.client_entry(event, received_at=S, span_start=S, span_end=S)
+    assert entry.get("reason") == stored
+    assert story.server_entry("provider_switched", S, reason=reason).get("reason") == stored
+
+
+def test_fresh_events_drop_recorded_ids_and_repeats_within_the_call():
+    events = [{"eventId": i} for i in ("a", "b", "a", "c", "b")]
+    fresh, repeats = story.fresh_events(events, {"c"})
+    assert [e["eventId"] for e in fresh] == ["a", "b"] and repeats == 3
+    assert story.fresh_events(events, None)[1] == 2
+
+
+@pytest.mark.parametrize("last, now, gap", [
+    (None, 100_000, False),       # no heartbeat before
+    (0, 60_000, False),           # exactly twice the 30 s interval: no gap
+    (0, 60_001, True),
+    (0, 300_000, True),
+])
+def test_heartbeat_gap_after_more_than_twice_the_interval(last, now, gap):
+    got = story.heartbeat_gap(last, now, 30)
+    assert (got is not None) is gap
+    if gap:
+        assert got == {"type": "heartbeat_gap", "source": "server", "at": now, "from": last, "to": now}

@@ -3,6 +3,14 @@
 The seed's reference table (code, label, common cause), plus the side each code points
 to: the learner ended it, the network dropped it, or the voice provider failed. Every
 area reads codes through here, so "1000 is a normal closure" is decided once.
+
+Beyond the table:
+- 4000-4999 is the range WebSocket leaves to applications; the voice providers close with
+  codes there (e.g. quota or session errors), so a code in it points at the provider:
+  side "provider", label "Provider code NNNN".
+- any other code (e.g. 1002, 3000) has no known side: side "unknown", label
+  "Application code NNNN". A session ended with one counts as ended by the network
+  (speakpho.story.ended_by_code), but a disconnect with one earns no credit.
 """
 from __future__ import annotations
 
@@ -30,6 +38,8 @@ CLOSE_CODES: dict[int, CloseCode] = {c.code: c for c in (
     CloseCode(1013, "Try again later", "Provider rate limiting", PROVIDER),
 )}
 
+PROVIDER_RANGE = range(4000, 5000)
+
 # {code: label} for the codes of the table (admin stats carry it).
 CLOSE_CODE_LABELS: dict[int, str] = {c.code: c.label for c in CLOSE_CODES.values()}
 
@@ -45,12 +55,21 @@ def is_disconnect(code: int | None) -> bool:
 
 
 def label(code: int | None) -> str:
-    """The table's label; "" for no code or a code outside the table."""
-    known = CLOSE_CODES.get(code) if code is not None else None
-    return known.label if known else ""
+    """The table's label; "Provider code NNNN" in 4000-4999, "Application code NNNN" for
+    any other code outside the table; "" for no code."""
+    if code is None:
+        return ""
+    known = CLOSE_CODES.get(code)
+    if known:
+        return known.label
+    return f"Provider code {code}" if code in PROVIDER_RANGE else f"Application code {code}"
 
 
 def side(code: int | None) -> str:
-    """learner, network, provider, or unknown for a code outside the table."""
-    known = CLOSE_CODES.get(code) if code is not None else None
-    return known.side if known else UNKNOWN
+    """learner, network or provider by the table; provider in 4000-4999; else unknown."""
+    if code is None:
+        return UNKNOWN
+    known = CLOSE_CODES.get(code)
+    if known:
+        return known.side
+    return PROVIDER if code in PROVIDER_RANGE else UNKNOWN

@@ -22,6 +22,8 @@ class Settings(BaseModel):
     default_plan: str = "free"
     plan_minutes: dict[str, int] = Field(default_factory=lambda: {"free": 30, "pro": 600})
     stale_after_seconds: int = 120
+    # How often clients send heartbeats: more than twice this with none is a heartbeat_gap.
+    heartbeat_interval_seconds: int = 30
     idempotency_ttl_seconds: int = 3600
 
     def table(self, logical_name: str) -> str:
@@ -35,6 +37,7 @@ ENV_NAMES = {
     "dynamodb_endpoint": "DYNAMODB_ENDPOINT",
     "default_plan": "DEFAULT_PLAN",
     "stale_after_seconds": "STALE_AFTER_SECONDS",
+    "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
 }
 

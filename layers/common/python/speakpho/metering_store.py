@@ -4,23 +4,27 @@ Every state change of a session is a conditional write, so concurrent starts, en
 heartbeats and the stale sweeper can only ever apply one transition each. A write that
 loses its condition raises speakpho.errors.ConditionLost (speakpho.store.conditional);
 sessions are read with TableStore.get_session(..., consistent=True).
+
+    metering_store.py  periods, start, heartbeat, switch, sweep, allowance
+    end_store.py       the end: transcript batches and the ending transaction
+    story_store.py     the story's expression parts, the events call and a heartbeat gap
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from speakpho import ddb
-from speakpho.corrections import stats_increment
-from speakpho.store import TableStore, conditional
+from speakpho.end_store import ACTIVE_FIELDS, EndStore
+from speakpho.store import conditional
+from speakpho.story_store import StoryAppend, update_expression
 from speakpho.tables import (ACTIVE_SHARDS, active_shard, active_shard_value, allowance_sk_prefix, period_key,
-                             profile_key, stats_key)
-
-ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeRemainingAtStart",
-                 "activeShard")
+                             profile_key)
 
 
 @dataclass
-class MeteringStore(TableStore):
+class MeteringStore(EndStore):
+    """Periods, starts, heartbeats, switches, sweeps and allowances; the end's writes come
+    from EndStore and the story's from StoryStore (one object: deps.metering_store)."""
     # reads -----------------------------------------------------------------
     def get_period(self, user_id: str, period: str) -> dict | None:
         resp = self.client.get_item(TableName=self.periods, ConsistentRead=True,
@@ -93,27 +97,33 @@ class MeteringStore(TableStore):
         conditional(self.client.transact_write_items, TransactItems=items)
 
     def _close_session_update(self, closing: dict) -> dict:
-        """Session transition active -> ended (by the sweeper or a newer start)."""
+        """Session transition active -> ended (by the sweeper or a newer start), with its
+        story entry (timed_out or superseded) and no credit."""
+        sets, adds, _, values = StoryAppend([closing["storyEntry"]]).parts()
+        values.update({
+            ":ended": "ended", ":active": "active", ":reason": closing["endReason"], ":by": closing["endedBy"],
+            ":endedAt": closing["endedAt"], ":charge": closing["secondsUsed"],
+            ":credit": closing["creditedSeconds"], ":result": closing["endResult"], ":one": 1,
+        })
         return {
             "Update": {
                 "TableName": self.sessions,
                 "Key": ddb.serialize({"sessionId": closing["sessionId"]}),
-                "UpdateExpression": ("SET #status = :ended, endReason = :reason, endedAt = :endedAt, "
-                                     "secondsUsed = :charge, endResult = :result ADD version :one"),
+                "UpdateExpression": update_expression(
+                    ["#status = :ended", "endReason = :reason", "endedBy = :by", "endedAt = :endedAt",
+                     "secondsUsed = :charge", "creditedSeconds = :credit", "endResult = :result", *sets],
+                    adds + ["version :one"]),
                 "ConditionExpression": "#status = :active",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": ddb.values({
-                    ":ended": "ended", ":active": "active", ":reason": closing["endReason"],
-                    ":endedAt": closing["endedAt"], ":charge": closing["secondsUsed"],
-                    ":result": closing["endResult"], ":one": 1,
-                }),
+                "ExpressionAttributeValues": ddb.values(values),
             }
         }
 
     # heartbeat -------------------------------------------------------------
-    def touch_heartbeat(self, user_id: str, period: str, session_id: str, now: int) -> dict:
-        """Records a heartbeat on the live meter and returns the period row after it;
-        ConditionLost when that session is not the period's active one."""
+    def touch_heartbeat(self, user_id: str, period: str, session_id: str, now: int) -> tuple[dict, int | None]:
+        """Records a heartbeat on the live meter. Returns the period row after it and the
+        heartbeat time it replaced (one request: the row as it was, with the new values
+        derived); ConditionLost when that session is not the period's active one."""
         resp = conditional(
             self.client.update_item,
             TableName=self.periods,
@@ -121,108 +131,45 @@ class MeteringStore(TableStore):
             UpdateExpression="SET activeLastHeartbeatAt = :now ADD version :one",
             ConditionExpression="activeSessionId = :sid",
             ExpressionAttributeValues=ddb.values({":now": now, ":sid": session_id, ":one": 1}),
-            ReturnValues="ALL_NEW",
+            ReturnValues="ALL_OLD",
         )
-        return ddb.deserialize(resp["Attributes"])
+        before = ddb.deserialize(resp["Attributes"])
+        after = {**before, "activeLastHeartbeatAt": now, "version": int(before.get("version", 0)) + 1}
+        return after, before.get("activeLastHeartbeatAt")
 
     # switch provider -------------------------------------------------------
-    def switch_provider(self, *, user_id: str, session_id: str, provider: str, now: int,
-                        disconnect_code: int | None, disconnect_reason: str | None) -> dict:
-        """Returns the updated session. Refused (not this user's, not active, or already on
-        `provider`): ConditionLost with `current` = the session as it was (None if absent)."""
+    def switch_provider(self, *, user_id: str, session_id: str, from_provider: str, provider: str, now: int,
+                        disconnect_code: int | None, disconnect_reason: str | None,
+                        story_entry: dict | None = None) -> dict:
+        """Returns the updated session. `story_entry` (optional: the provider_switched entry)
+        is recorded while the story has room. Refused (not this user's, not active, not on
+        `from_provider`, or an entry given and the story full): ConditionLost with `current`
+        = the session as it was (None if absent)."""
         sets = ["provider = :provider", "providerSwitchedAt = :now"]
-        vals = {":provider": provider, ":now": now, ":uid": user_id, ":active": "active", ":one": 1}
+        vals = {":provider": provider, ":from": from_provider, ":now": now, ":uid": user_id, ":active": "active",
+                ":one": 1}
         if disconnect_code is not None:
             sets.append("lastSwitchDisconnectCode = :code")
             vals[":code"] = disconnect_code
         if disconnect_reason is not None:
             sets.append("lastSwitchDisconnectReason = :reason")
             vals[":reason"] = disconnect_reason
+        appended = StoryAppend([story_entry] if story_entry else [], capped=True)
+        story_sets, story_adds, story_conditions, story_values = appended.parts()
+        vals.update(story_values)
         resp = conditional(
             self.client.update_item,
             TableName=self.sessions,
             Key=ddb.serialize({"sessionId": session_id}),
-            UpdateExpression="SET " + ", ".join(sets) + " ADD switchCount :one, version :one",
-            ConditionExpression="userId = :uid AND #status = :active AND provider <> :provider",
+            UpdateExpression=update_expression(sets + story_sets, story_adds + ["switchCount :one", "version :one"]),
+            ConditionExpression=" AND ".join(["userId = :uid", "#status = :active", "provider = :from",
+                                              *story_conditions]),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(vals),
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
         return ddb.deserialize(resp["Attributes"])
-
-    # end -------------------------------------------------------------------
-    def store_content(self, messages: list[dict], corrections: list[dict]) -> int:
-        """Writes transcript and corrections with deterministic keys (a repeat overwrites,
-        never duplicates). Returns the number of batch requests sent."""
-        batches = 0
-        if messages:
-            batches += ddb.batch_write(self.client, self.messages, puts=messages)
-        if corrections:
-            batches += ddb.batch_write(self.client, self.corrections, puts=corrections)
-        return batches
-
-    def commit_end(self, *, session: dict, ended: dict, content: dict, corrections: list[dict],
-                   charge_period: bool, period_used: int = 0, period_limit: int = 0) -> None:
-        """Ends an active session (charging its period once) and/or marks its content stored.
-
-        `ended` holds the end fields (only applied while the session is still active);
-        `content` holds the fields recorded with the transcript (applied once).
-        ConditionLost when the session or the period row is not as read.
-        """
-        user_id = session["userId"]
-        sets, vals, names = [], {":one": 1}, {"#status": "status"}
-        for i, (k, v) in enumerate({**ended, **content}.items()):
-            if v is None:
-                continue
-            names[f"#f{i}"] = k
-            vals[f":f{i}"] = v
-            sets.append(f"#f{i} = :f{i}")
-        if charge_period:
-            condition = "#status = :active AND attribute_not_exists(contentStoredAt)"
-            vals[":active"] = "active"
-        else:
-            condition = "#status = :ended AND attribute_not_exists(contentStoredAt)"
-            vals[":ended"] = "ended"
-        items = [{
-            "Update": {
-                "TableName": self.sessions,
-                "Key": ddb.serialize({"sessionId": session["sessionId"]}),
-                "UpdateExpression": "SET " + ", ".join(sets) + " ADD version :one",
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": ddb.values(vals),
-            }
-        }]
-        if charge_period:
-            items.append({
-                "Update": {
-                    "TableName": self.periods,
-                    "Key": ddb.serialize(period_key(user_id, session["period"])),
-                    "UpdateExpression": "SET secondsUsed = secondsUsed + :charge REMOVE "
-                                        + ", ".join(ACTIVE_FIELDS) + " ADD version :one",
-                    # The exact totals make the stored end answer exact; if an admin changed
-                    # the allowance meanwhile this fails and the caller retries with fresh totals.
-                    "ConditionExpression": "activeSessionId = :sid AND secondsUsed = :usedAtStart "
-                                           "AND secondsLimit = :limit",
-                    "ExpressionAttributeValues": ddb.values({
-                        ":charge": ended["secondsUsed"], ":sid": session["sessionId"],
-                        ":usedAtStart": period_used, ":limit": period_limit, ":one": 1,
-                    }),
-                }
-            })
-        if corrections:
-            expr, stat_names, stat_vals = stats_increment(corrections)
-            items.append({
-                "Update": {
-                    "TableName": self.corrections,
-                    "Key": ddb.serialize(stats_key(user_id)),
-                    "UpdateExpression": expr,
-                    "ExpressionAttributeNames": stat_names,
-                    "ExpressionAttributeValues": ddb.values(stat_vals),
-                }
-            })
-        conditional(self.client.transact_write_items, TransactItems=items)
 
     # stale sweep -----------------------------------------------------------
     def stale_candidates(self, cutoff: int, limit: int = 100) -> list[dict]:
@@ -238,7 +185,7 @@ class MeteringStore(TableStore):
         return found
 
     def commit_close(self, *, user_id: str, period_row: dict, closing: dict) -> None:
-        """Close the period's active session as stale, charging it to its last heartbeat.
+        """Close the period's active session (timed out), charging it to its last heartbeat.
         ConditionLost when the period row changed since it was read."""
         conditional(self.client.transact_write_items, TransactItems=[
             {"Update": {

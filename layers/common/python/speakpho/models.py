@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Provider = Literal["gemini", "openai"]
 Mode = Literal["free", "coach"]
@@ -21,6 +21,11 @@ MAX_MESSAGES = 2000
 MAX_CORRECTIONS = 200
 MAX_ID = 128
 MAX_REASON = 500
+# Parse bound of an events list: longer lists are refused by validation (422); up to here the
+# domain refuses more than story.MAX_EVENTS_PER_CALL with 413, as it counts what it stores.
+MAX_EVENTS_PARSED = 1000
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+ClientEventType = Literal["provider_connected", "provider_disconnected", "reconnect_attempt"]
 
 
 class StrictModel(BaseModel):
@@ -60,6 +65,34 @@ class CorrectionIn(StrictModel):
     category: Category | None = None
 
 
+class ClientEvent(StrictModel):
+    """One event of the client's connection to the voice provider (speakpho.story)."""
+    eventId: str = Field(pattern=UUID_PATTERN, description="a UUID made by the client; a repeat is ignored")
+    type: ClientEventType
+    at: int = Field(ge=0, le=10**15, description="epoch ms on the client's clock")
+    provider: Provider
+    code: int | None = Field(default=None, ge=1000, le=4999, description="provider_disconnected only")
+    reason: str | None = Field(default=None, max_length=MAX_REASON, description="provider_disconnected only")
+    connectMs: int | None = Field(default=None, ge=0, le=10**7, description="provider_connected only")
+
+    @model_validator(mode="after")
+    def _fields_of_its_type(self):
+        if self.type != "provider_disconnected" and (self.code is not None or self.reason is not None):
+            raise ValueError("code and reason belong to provider_disconnected only")
+        if self.type != "provider_connected" and self.connectMs is not None:
+            raise ValueError("connectMs belongs to provider_connected only")
+        return self
+
+    def entry_fields(self) -> dict:
+        """As speakpho.story takes it (the eventId in lower case: one id, one spelling)."""
+        return {**self.model_dump(exclude_none=True), "eventId": self.eventId.lower()}
+
+
+class SessionEventsRequest(StrictModel):
+    sessionId: str = Field(min_length=1, max_length=MAX_ID)
+    events: list[ClientEvent] = Field(min_length=1, max_length=MAX_EVENTS_PARSED)
+
+
 class EndSessionRequest(StrictModel):
     sessionId: str = Field(min_length=1, max_length=MAX_ID)
     conversationId: str | None = Field(default=None, max_length=MAX_ID)
@@ -70,6 +103,7 @@ class EndSessionRequest(StrictModel):
     providerSwitched: bool | None = None
     messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
     corrections: list[CorrectionIn] = Field(default_factory=list, max_length=MAX_CORRECTIONS)
+    events: list[ClientEvent] = Field(default_factory=list, max_length=MAX_EVENTS_PARSED)
 
 
 class AllowanceRequest(StrictModel):

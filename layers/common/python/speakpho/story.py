@@ -4,15 +4,29 @@ who ended the session, and the seconds a provider's failure cost the learner.
 Pure functions over plain dicts (no I/O). The session item keeps its story:
 
     story        list of timeline entries (below), in the order they were recorded
-    eventIds     string set of the client eventIds already recorded (a repeat is ignored)
+    eventIds     string set of the client eventIds already recorded, in lower case (a repeat is ignored)
     eventCount   how many client events the session holds (at most MAX_EVENTS_PER_SESSION)
     endedBy      learner | provider | network | limit | client_vanished | superseded
     creditedSeconds  seconds not charged because a provider or the network failed
 
-A timeline entry: {"type", "at", "source": "client"|"server", "provider"?, "code"?,
-"reason"?, "connectMs"?, "receivedAt"?, "from"?, "to"?, "endReason"?, "endedBy"?}.
+A timeline entry: {"type", "at", "source": "client"|"server", "eventId"? (client),
+"provider"?, "code"?, "reason"?, "connectMs"?, "receivedAt"?, "from"?, "to"?,
+"endReason"?, "endedBy"?}.
 Server entries use the server clock. Client entries keep the client's time clamped into
 the session's span as `at`, and the server's time of arrival as `receivedAt`.
+
+Server entries, each written by the request that already changes the session:
+    started            {provider}                      the start's Put
+    provider_switched  {from, to, code?, reason?}      a switch (or an end reporting one)
+    heartbeat_gap      {from, to}                      a heartbeat after > 2 intervals of silence
+    ended              {endReason, endedBy, code?}     the learner's end
+    timed_out          {endReason, endedBy}            the sweeper's close
+    superseded         {endReason, endedBy}            a newer start's close
+
+Size: a session item must stay under DynamoDB's 400 KB. A stored `reason` keeps at most
+MAX_REASON_BYTES of UTF-8 (cut at a character); client events are capped by
+MAX_EVENTS_PER_SESSION, and the optional server entries (provider_switched,
+heartbeat_gap) are recorded only while the story holds fewer than MAX_STORY_ENTRIES.
 """
 from __future__ import annotations
 
@@ -27,6 +41,8 @@ MAX_EVENTS_PER_SESSION = 500
 EVENTS_AFTER_END_MS = 5 * 60 * 1000       # events may still arrive this long after the end
 OUTAGE_CREDIT_CAP_SECONDS = 120           # client events can lie: each outage credits at most this
 SESSION_CREDIT_CAP_SECONDS = 300          # and a session at most this
+MAX_REASON_BYTES = 200                    # a stored reason, in UTF-8 bytes
+MAX_STORY_ENTRIES = 600                   # optional server entries stop here (see the size note)
 
 ENDED_BY = ("learner", "provider", "network", "limit", "client_vanished", "superseded")
 # endedBy -> the seed's end_reason. `provider_switch` is never written: a switch does not
@@ -47,6 +63,13 @@ def clamp(at: int, low: int, high: int) -> int:
     return max(low, min(int(at), max(low, high)))
 
 
+def short_reason(reason: str | None) -> str | None:
+    """A reason as stored in the story: at most MAX_REASON_BYTES of UTF-8, cut at a character."""
+    if reason is None:
+        return None
+    return reason.encode("utf-8")[:MAX_REASON_BYTES].decode("utf-8", errors="ignore")
+
+
 def client_entry(event: dict, *, received_at: int, span_start: int, span_end: int) -> dict:
     """A client event as stored: its time clamped into [span_start, span_end]."""
     entry = {"type": event["type"], "source": CLIENT, "eventId": event["eventId"],
@@ -54,13 +77,36 @@ def client_entry(event: dict, *, received_at: int, span_start: int, span_end: in
              "provider": event["provider"]}
     for name in ("code", "reason", "connectMs"):
         if event.get(name) is not None:
-            entry[name] = event[name]
+            entry[name] = short_reason(event[name]) if name == "reason" else event[name]
     return entry
 
 
 def server_entry(entry_type: str, at: int, **fields) -> dict:
+    if fields.get("reason") is not None:
+        fields["reason"] = short_reason(fields["reason"])
     return {"type": entry_type, "source": SERVER, "at": int(at),
             **{k: v for k, v in fields.items() if v is not None}}
+
+
+def fresh_events(events: list[dict], known_ids) -> tuple[list[dict], int]:
+    """The events not recorded yet (first of each eventId), and how many were repeats
+    (already recorded, or repeated within the list)."""
+    seen = set(known_ids or ())
+    fresh = []
+    for event in events:
+        if event["eventId"] in seen:
+            continue
+        seen.add(event["eventId"])
+        fresh.append(event)
+    return fresh, len(events) - len(fresh)
+
+
+def heartbeat_gap(last_heartbeat_at: int | None, now: int, interval_seconds: int) -> dict | None:
+    """The heartbeat_gap entry when no heartbeat came for more than twice the interval.
+    Seen by the one heartbeat that follows the silence, so one entry per gap."""
+    if last_heartbeat_at is None or now - int(last_heartbeat_at) <= 2 * interval_seconds * 1000:
+        return None
+    return server_entry("heartbeat_gap", now, **{"from": int(last_heartbeat_at), "to": int(now)})
 
 
 def ordered(entries: list[dict]) -> list[dict]:
@@ -76,6 +122,11 @@ def ended_by_code(code: int | None) -> str:
     if code is None or close_codes.is_normal(code):
         return "learner"
     return close_codes.PROVIDER if close_codes.side(code) == close_codes.PROVIDER else "network"
+
+
+def ended_by_learner_end(code: int | None, limit_hit: bool) -> str:
+    """Who ended a session the client ended (POST /session/end): the limit wins, then the code."""
+    return "limit" if limit_hit else ended_by_code(code)
 
 
 def end_reason(ended_by: str) -> str:

@@ -40,11 +40,15 @@ def session_view(item: dict, *, include_user: bool = False) -> dict:
         "disconnectCode": item.get("disconnectCode"),
         "disconnectReason": item.get("disconnectReason"),
         "endReason": item.get("endReason"),
+        "endedBy": item.get("endedBy"),
         "conversationId": item.get("conversationId"),
         "messageCount": item.get("messageCount", 0),
         "correctionCount": item.get("correctionCount", 0),
         "secondsUsed": item.get("secondsUsed", 0),
         "minutesUsed": minutes(item.get("secondsUsed", 0)),
+        # Seconds not charged because the provider or the network failed (speakpho.story);
+        # secondsUsed is already net of them.
+        "creditedSeconds": item.get("creditedSeconds", 0),
     }
     if include_user:
         view["userId"] = item.get("userId")

@@ -9,7 +9,8 @@ seconds. A session may use at most what remained of the period when it started
     usage.py      the period's totals, elapsed time, a live session's charge; GET /api/usage
     start.py      admit and reserve (closing the previous active session as stale)
     live.py       heartbeat and provider switch of a live session
-    end.py        end: charge once, store the transcript once, the end reason
+    end.py        end: charge once (net of the credit), store the transcript once, the end reason
+    events.py     the client's connection events (POST /api/session/events, and those of the end)
     sweep.py      close sessions whose heartbeats stopped
     allowance.py  admins set a learner's allowance (with its audit trail)
 
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 from speakpho.metering.allowance import allowance_history, set_allowance
 from speakpho.metering.end import end_session
+from speakpho.metering.events import record_events
 from speakpho.metering.live import heartbeat, switch_provider
 from speakpho.metering.start import start_session
 from speakpho.metering.sweep import close_stale_sessions
 from speakpho.metering.usage import UserRef, get_usage
 
-__all__ = ["UserRef", "get_usage", "start_session", "heartbeat", "switch_provider", "end_session",
+__all__ = ["UserRef", "get_usage", "start_session", "heartbeat", "switch_provider", "end_session", "record_events",
            "close_stale_sessions", "set_allowance", "allowance_history"]

@@ -1,14 +1,16 @@
-"""End: charge once, store the transcript once, answer the same on every repeat."""
+"""End: charge once (net of the credit for a provider's failure), store the transcript
+once, record the end's story, answer the same on every repeat."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from speakpho import close_codes
+from speakpho import story
 from speakpho.clock import Clock
 from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id
 from speakpho.errors import ConditionLost, Conflict
-from speakpho.metering.live import owned_session
+from speakpho.metering import events as client_events
+from speakpho.metering.live import other_provider, owned_session
 from speakpho.metering.usage import UserRef, elapsed_seconds, period_totals
 from speakpho.models import EndSessionRequest
 from speakpho.views import minutes, session_view
@@ -17,17 +19,6 @@ if TYPE_CHECKING:
     from speakpho.metering_store import MeteringStore
 
 END_ATTEMPTS = 4
-
-
-def end_reason(disconnect_code: int | None, limit_hit: bool) -> str:
-    """Why a session the learner ended ended (docs/metering.md, end_reason): the limit wins,
-    then a close code reporting trouble, else the learner ended it. The sweeper and a newer
-    start close sessions as "stale" themselves."""
-    if limit_hit:
-        return "limit_reached"
-    if close_codes.is_disconnect(disconnect_code):
-        return "disconnect"
-    return "user_ended"
 
 
 def end_answer(session: dict) -> dict:
@@ -40,14 +31,20 @@ def end_answer(session: dict) -> dict:
         "minutesRemaining": minutes(remaining),
         "totalSecondsUsed": total,
         "secondsRemaining": remaining,
+        "creditedSeconds": int(session.get("creditedSeconds") or 0),
         "session": session_view(session),
     }
 
 
-def content_fields(session: dict, request: EndSessionRequest, now: int) -> dict:
-    """What the end payload records about the session, whoever closed it."""
+def switch_reported_at_end(session: dict, request: EndSessionRequest) -> bool:
+    """The end reports a switch the server never saw mid-session."""
     switched = request.providerSwitched or (request.provider is not None
                                             and request.provider != session.get("initialProvider"))
+    return bool(switched) and not session.get("switchCount")
+
+
+def content_fields(session: dict, request: EndSessionRequest, now: int) -> dict:
+    """What the end payload records about the session, whoever closed it."""
     fields = {
         "conversationId": request.conversationId,
         "disconnectCode": request.disconnectCode,
@@ -57,7 +54,7 @@ def content_fields(session: dict, request: EndSessionRequest, now: int) -> dict:
         "correctionCount": len(request.corrections),
         "contentStoredAt": now,
     }
-    if switched and not session.get("switchCount"):
+    if switch_reported_at_end(session, request):
         # The client switched without telling us mid-session: record one switch.
         fields["switchCount"] = 1
         fields["providerSwitchedAt"] = now
@@ -77,59 +74,102 @@ def _content_items(session: dict, user: UserRef, request: EndSessionRequest, now
     return messages, corrections
 
 
-def _end_fields(session: dict, request: EndSessionRequest, now: int, period_used: int, period_limit: int) -> dict:
-    """The fields an end by the learner sets on a still active session (charged once)."""
+def _end_story(session: dict, request: EndSessionRequest, events: list[dict], now: int) -> tuple[list, list]:
+    """(entries, eventIds) the end appends before its `ended` entry: its client events not
+    recorded yet, clamped into the session's span, and a switch reported only now. The
+    events of an end more than EVENTS_AFTER_END_MS after the session was closed (by the
+    sweeper or a newer start) are not recorded; its transcript still is."""
+    entries, ids = [], []
+    if events and not client_events.ended_too_long_ago(session, now):
+        fresh, _ = story.fresh_events(events, session.get("eventIds"))
+        client_events.check_session_room(session, len(fresh))
+        low, high = client_events.span(session, now)
+        entries = client_events.client_entries(fresh, now=now, low=low, high=high)
+        ids = [e["eventId"] for e in fresh]
+    if switch_reported_at_end(session, request):
+        initial = session.get("initialProvider") or "gemini"
+        to = request.provider if request.provider not in (None, initial) else other_provider(initial)
+        entries.append(story.server_entry("provider_switched", now, **{"from": initial, "to": to}))
+    return entries, ids
+
+
+def _end_fields(session: dict, request: EndSessionRequest, timeline: list[dict], now: int, period_used: int,
+                period_limit: int) -> dict:
+    """The fields an end by the learner sets on a still active session (charged once, net
+    of the credit for outages the timeline shows: speakpho.story.credited_seconds)."""
     elapsed = elapsed_seconds(session["startedAt"], now)
     cap = int(session["remainingAtStart"])
     charge = min(elapsed, cap)
+    ended_by = story.ended_by_learner_end(request.disconnectCode, elapsed >= cap)
+    credit = story.credited_seconds(timeline, now, charge)
     return {
         "status": "ended",
         "endedAt": now,
-        "endReason": end_reason(request.disconnectCode, elapsed >= cap),
-        "secondsUsed": charge,
-        "endResult": {"totalSecondsUsed": period_used + charge, "secondsLimit": period_limit},
+        "endReason": story.end_reason(ended_by),
+        "endedBy": ended_by,
+        "secondsUsed": charge - credit,
+        "creditedSeconds": credit,
+        "endResult": {"totalSecondsUsed": period_used + charge - credit, "secondsLimit": period_limit},
     }
 
 
+def _facts(session: dict, request: EndSessionRequest, appended: list[dict]) -> dict:
+    """What the metrics count of the end this call recorded (speakpho.story.summary)."""
+    return {"switchReportedAtEnd": switch_reported_at_end(session, request),
+            "summary": story.summary((session.get("story") or []) + appended,
+                                     session.get("initialProvider") or "gemini")}
+
+
 def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
-                request: EndSessionRequest) -> tuple[dict, bool]:
+                request: EndSessionRequest) -> tuple[dict, dict | None]:
     """Charge once, store the transcript once, answer the same on every repeat.
 
-    Returns the answer and whether this call is the one that recorded the end (so that
-    metrics count each session once, however often the client repeats).
+    Returns the answer and, when this call is the one that recorded the end, what metrics
+    count of it (None for a repeat, so that each session is counted once however often
+    the client repeats).
 
     Transcript items use deterministic keys and are written before the state change, so
     a crash in between loses nothing and a retry rewrites the same items. The state
-    change is conditional (active -> ended, content not yet stored): of racing ends and
-    sweeps exactly one charges, and exactly one records the content.
+    change is conditional (active -> ended, content not yet stored, the end's eventIds not
+    recorded yet): of racing ends and sweeps exactly one charges, and exactly one records
+    the content. A repeat answers from the session and records none of its events.
     """
+    client_events.check_call_size(request.events)
     session = owned_session(store, user, request.sessionId)
     if session.get("contentStoredAt"):
-        return end_answer(session), False
+        return end_answer(session), None
     now = clock.now_ms()
+    events = [e.entry_fields() for e in request.events]
+    _end_story(session, request, events, now)   # too many events: 413 before anything is written
     messages, corrections = _content_items(session, user, request, now)
     store.store_content(messages, corrections)
 
     period_used = period_limit = None
     for _ in range(END_ATTEMPTS):
         content = content_fields(session, request, now)
+        entries, event_ids = _end_story(session, request, events, now)
         if session.get("status") == "active":
             if period_used is None:
                 period_used, period_limit = session["usedAtStart"], session["limitAtStart"]
-            ended = _end_fields(session, request, now, period_used, period_limit)
+            ended = _end_fields(session, request, (session.get("story") or []) + entries, now,
+                                period_used, period_limit)
+            entries.append(story.server_entry("ended", now, endReason=ended["endReason"],
+                                              endedBy=ended["endedBy"], code=request.disconnectCode))
         else:
             ended = {}
         try:
             store.commit_end(session=session, ended=ended, content=content, corrections=corrections,
                              charge_period=bool(ended), period_used=period_used or 0,
-                             period_limit=period_limit or 0)
-            return end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}}), True
+                             period_limit=period_limit or 0, story_entries=entries, event_ids=event_ids)
+            answer = end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}})
+            return answer, _facts(session, request, entries)
         except ConditionLost:
             pass
-        # Lost a race (a repeat, the sweeper, a newer start) or the allowance changed: re-read.
+        # Lost a race (a repeat, the sweeper, a newer start, an events call) or the allowance
+        # changed: re-read.
         session = owned_session(store, user, request.sessionId)
         if session.get("contentStoredAt"):
-            return end_answer(session), False
+            return end_answer(session), None
         if session.get("status") == "active":
             row = store.get_period(user.user_id, session["period"])
             if row and row.get("activeSessionId") == session["sessionId"]:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from speakpho import story
 from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, NotFound
 from speakpho.metering.usage import UserRef, elapsed_seconds, period_totals
+from speakpho.models import PROVIDERS
 from speakpho.views import usage_view
 
 if TYPE_CHECKING:
@@ -21,8 +23,11 @@ def owned_session(store: MeteringStore, user: UserRef, session_id: str) -> dict:
     return session
 
 
-def _touch(store: MeteringStore, user: UserRef, session_id: str, now: int) -> dict:
-    """The period row after recording the heartbeat."""
+SWITCH_ATTEMPTS = 3
+
+
+def _touch(store: MeteringStore, user: UserRef, session_id: str, now: int) -> tuple[dict, int | None]:
+    """The period row after recording the heartbeat, and the heartbeat time it replaced."""
     try:
         return store.touch_heartbeat(user.user_id, utc_month(now), session_id, now)
     except ConditionLost:
@@ -39,9 +44,23 @@ def _touch(store: MeteringStore, user: UserRef, session_id: str, now: int) -> di
         raise Conflict("session is not active", code="session_not_active") from None
 
 
+def _record_gap(store: MeteringStore, user: UserRef, session_id: str, gap: dict) -> None:
+    """Best effort: the heartbeat is recorded already and answers whatever happens here. A
+    lost condition (the session ended meanwhile, or its story is full) records nothing."""
+    try:
+        store.append_to_live_story(user_id=user.user_id, session_id=session_id, entry=gap)
+    except ConditionLost:
+        pass
+
+
 def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef, session_id: str) -> dict:
+    """One UpdateItem on the period row; after a silence of more than twice the heartbeat
+    interval (seen from the heartbeat time it replaced), one more to record the gap."""
     now = clock.now_ms()
-    row = _touch(store, user, session_id, now)
+    row, previous = _touch(store, user, session_id, now)
+    gap = story.heartbeat_gap(previous, now, settings.heartbeat_interval_seconds)
+    if gap:
+        _record_gap(store, user, session_id, gap)
     plan, limit, used = period_totals(settings, row)
     session_seconds = elapsed_seconds(row["activeStartedAt"], now)
     cap = int(row.get("activeRemainingAtStart", 0))
@@ -53,18 +72,39 @@ def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: User
     }
 
 
+def other_provider(provider: str) -> str:
+    return next(p for p in PROVIDERS if p != provider)
+
+
 def switch_provider(store: MeteringStore, clock: Clock, user: UserRef, session_id: str, provider: str,
                     disconnect_code: int | None, disconnect_reason: str | None) -> dict:
-    try:
-        updated = store.switch_provider(user_id=user.user_id, session_id=session_id, provider=provider,
-                                        now=clock.now_ms(), disconnect_code=disconnect_code,
-                                        disconnect_reason=disconnect_reason)
-    except ConditionLost as lost:
-        refused = lost.current or {}  # the session as it was when the switch was refused
+    """One UpdateItem: the switch and its provider_switched story entry (recorded while the
+    story has room; a full story costs one more request and records the switch alone)."""
+    now = clock.now_ms()
+    from_provider = other_provider(provider)
+    record_entry = True
+    for _ in range(SWITCH_ATTEMPTS):
+        entry = story.server_entry("provider_switched", now, **{
+            "from": from_provider, "to": provider, "code": disconnect_code, "reason": disconnect_reason,
+        }) if record_entry else None
+        try:
+            updated = store.switch_provider(user_id=user.user_id, session_id=session_id, provider=provider,
+                                            from_provider=from_provider, now=now, disconnect_code=disconnect_code,
+                                            disconnect_reason=disconnect_reason, story_entry=entry)
+            break
+        except ConditionLost as lost:
+            refused = lost.current or {}  # the session as it was when the switch was refused
         if refused.get("userId") != user.user_id:
             raise NotFound("session not found") from None
         if refused.get("status") != "active":
             raise Conflict("session is not active", code="session_not_active") from None
-        raise Conflict(f"session already uses {provider}", code="provider_unchanged") from None
+        if refused.get("provider") == provider:
+            raise Conflict(f"session already uses {provider}", code="provider_unchanged") from None
+        if refused.get("provider") != from_provider:
+            from_provider = refused["provider"]
+        elif len(refused.get("story") or ()) >= story.MAX_STORY_ENTRIES:
+            record_entry = False
+    else:
+        raise Conflict("provider switch is contended; retry", code="switch_contended")
     return {"sessionId": session_id, "provider": updated["provider"],
             "providerSwitchedAt": updated["providerSwitchedAt"], "switchCount": updated["switchCount"]}

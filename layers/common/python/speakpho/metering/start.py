@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from speakpho import story
 from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, LimitReached
@@ -20,7 +21,7 @@ START_ATTEMPTS = 6
 def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period: str, seq: int,
                 remaining: int, used: int, limit: int) -> dict:
     """The session item a start creates; remainingAtStart/usedAtStart/limitAtStart fix its
-    cap and its end answer."""
+    cap and its end answer; its story opens with `started` (speakpho.story)."""
     return {
         "sessionId": str(uuid.uuid4()),
         "userId": user.user_id,
@@ -43,6 +44,8 @@ def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period
         "limitAtStart": limit,
         "historyUser": user.user_id,
         "historySeq": seq,
+        "story": [story.server_entry("started", now, provider=request.provider)],
+        "eventCount": 0,
         "version": 1,
     }
 
@@ -62,7 +65,7 @@ def start_session(store: MeteringStore, settings: Settings, clock: Clock, user: 
         plan, limit, used = period_totals(settings, row)
         stale = None
         if row and row.get("activeSessionId"):
-            stale = stale_closing(row, limit, used)
+            stale = stale_closing(row, limit, used, ended_by="superseded", now=now)
             used += stale["secondsUsed"]
         remaining = limit - used
         if remaining <= 0:

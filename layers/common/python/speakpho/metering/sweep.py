@@ -13,16 +13,18 @@ if TYPE_CHECKING:
 
 
 def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock) -> list[str]:
-    """Close sessions with no heartbeat for STALE_AFTER_SECONDS, charged to the last heartbeat.
+    """Close sessions with no heartbeat for STALE_AFTER_SECONDS, charged to the last heartbeat
+    (endReason timeout, endedBy client_vanished, a timed_out story entry).
     Returns the ids of the sessions this run closed."""
-    cutoff = clock.now_ms() - settings.stale_after_seconds * 1000
+    now = clock.now_ms()
+    cutoff = now - settings.stale_after_seconds * 1000
     closed = []
     for candidate in store.stale_candidates(cutoff):
         row = store.get_period(candidate["userId"], candidate["period"])
         if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
             continue  # ended or heartbeat arrived since the index was read
         _, limit, used = period_totals(settings, row)
-        closing = stale_closing(row, limit, used)
+        closing = stale_closing(row, limit, used, ended_by="client_vanished", now=now)
         try:
             store.commit_close(user_id=candidate["userId"], period_row=row, closing=closing)
         except ConditionLost:

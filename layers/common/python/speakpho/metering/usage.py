@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from speakpho import story
 from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
 from speakpho.views import usage_view
@@ -50,15 +51,27 @@ def heartbeat_charge(row: dict) -> int:
                int(row.get("activeRemainingAtStart", 0)))
 
 
-def stale_closing(row: dict, plan_limit: int, used_before: int) -> dict:
-    """The end fields of the period's active session, charged up to its last heartbeat."""
+# The story entry of each server-side close (speakpho.story).
+CLOSE_ENTRY_TYPE = {"client_vanished": "timed_out", "superseded": "superseded"}
+
+
+def stale_closing(row: dict, plan_limit: int, used_before: int, *, ended_by: str, now: int) -> dict:
+    """The end fields of the period's active session when the sweeper (ended_by
+    client_vanished) or a newer start (superseded) closes it at `now`: charged up to its
+    last heartbeat, with no credit. Its timeline is incomplete (the client never sent the
+    end with its last events), so an outage could not be told from the client vanishing:
+    charging to the last heartbeat already leaves the silent time out."""
     charge = heartbeat_charge(row)
+    reason = story.end_reason(ended_by)
     return {
         "sessionId": row["activeSessionId"],
-        "endReason": "stale",
+        "endReason": reason,
+        "endedBy": ended_by,
         "endedAt": row["activeLastHeartbeatAt"],
         "secondsUsed": charge,
+        "creditedSeconds": 0,
         "endResult": {"totalSecondsUsed": used_before + charge, "secondsLimit": plan_limit},
+        "storyEntry": story.server_entry(CLOSE_ENTRY_TYPE[ended_by], now, endReason=reason, endedBy=ended_by),
     }
 
 

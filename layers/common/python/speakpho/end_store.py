@@ -1,0 +1,97 @@
+"""The end's writes: the transcript and corrections in batches, then the one transaction
+that ends the session (charging its period once, net of any credit), records its content
+and appends the end's story entries (speakpho.metering.end decides what goes in it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from speakpho import ddb
+from speakpho.corrections import stats_increment
+from speakpho.store import conditional
+from speakpho.story_store import StoryAppend, StoryStore, update_expression
+from speakpho.tables import period_key, stats_key
+
+ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeRemainingAtStart",
+                 "activeShard")
+
+
+@dataclass
+class EndStore(StoryStore):
+    def store_content(self, messages: list[dict], corrections: list[dict]) -> int:
+        """Writes transcript and corrections with deterministic keys (a repeat overwrites,
+        never duplicates). Returns the number of batch requests sent."""
+        batches = 0
+        if messages:
+            batches += ddb.batch_write(self.client, self.messages, puts=messages)
+        if corrections:
+            batches += ddb.batch_write(self.client, self.corrections, puts=corrections)
+        return batches
+
+    def commit_end(self, *, session: dict, ended: dict, content: dict, corrections: list[dict],
+                   charge_period: bool, period_used: int = 0, period_limit: int = 0,
+                   story_entries: list[dict] = (), event_ids: list[str] = ()) -> None:
+        """Ends an active session (charging its period once) and/or marks its content stored.
+
+        `ended` holds the end fields (only applied while the session is still active), its
+        `secondsUsed` the net charge; `content` holds the fields recorded with the transcript
+        (applied once); `story_entries` what the end appends to the story, `event_ids` the
+        eventIds of its client events (each new).
+        ConditionLost when the session or the period row is not as read, or an eventId is
+        already recorded.
+        """
+        user_id = session["userId"]
+        sets, vals, names = [], {":one": 1}, {"#status": "status"}
+        for i, (k, v) in enumerate({**ended, **content}.items()):
+            if v is None:
+                continue
+            names[f"#f{i}"] = k
+            vals[f":f{i}"] = v
+            sets.append(f"#f{i} = :f{i}")
+        appended = StoryAppend(list(story_entries), list(event_ids))
+        story_sets, story_adds, story_conditions, story_values = appended.parts()
+        vals.update(story_values)
+        if charge_period:
+            condition = "#status = :active AND attribute_not_exists(contentStoredAt)"
+            vals[":active"] = "active"
+        else:
+            condition = "#status = :ended AND attribute_not_exists(contentStoredAt)"
+            vals[":ended"] = "ended"
+        items = [{
+            "Update": {
+                "TableName": self.sessions,
+                "Key": ddb.serialize({"sessionId": session["sessionId"]}),
+                "UpdateExpression": update_expression(sets + story_sets, story_adds + ["version :one"]),
+                "ConditionExpression": " AND ".join([condition, *story_conditions]),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": ddb.values(vals),
+            }
+        }]
+        if charge_period:
+            items.append({
+                "Update": {
+                    "TableName": self.periods,
+                    "Key": ddb.serialize(period_key(user_id, session["period"])),
+                    "UpdateExpression": "SET secondsUsed = secondsUsed + :charge REMOVE "
+                                        + ", ".join(ACTIVE_FIELDS) + " ADD version :one",
+                    # The exact totals make the stored end answer exact; if an admin changed
+                    # the allowance meanwhile this fails and the caller retries with fresh totals.
+                    "ConditionExpression": "activeSessionId = :sid AND secondsUsed = :usedAtStart "
+                                           "AND secondsLimit = :limit",
+                    "ExpressionAttributeValues": ddb.values({
+                        ":charge": ended["secondsUsed"], ":sid": session["sessionId"],
+                        ":usedAtStart": period_used, ":limit": period_limit, ":one": 1,
+                    }),
+                }
+            })
+        if corrections:
+            expr, stat_names, stat_vals = stats_increment(corrections)
+            items.append({
+                "Update": {
+                    "TableName": self.corrections,
+                    "Key": ddb.serialize(stats_key(user_id)),
+                    "UpdateExpression": expr,
+                    "ExpressionAttributeNames": stat_names,
+                    "ExpressionAttributeValues": ddb.values(stat_vals),
+                }
+            })
+        conditional(self.client.transact_write_items, TransactItems=items)

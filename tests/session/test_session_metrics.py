@@ -1,0 +1,83 @@
+"""The session area's metrics: names and dimension values only from fixed sets (a learner's
+made-up close code creates nothing new), provider failures by provider, end-reported
+switches, each session counted once."""
+from __future__ import annotations
+
+import pytest
+
+from apitest import T0, client_event, end_session, send_events, start_session, switch_provider
+from speakpho.close_codes import CLOSE_CODES
+
+FIXED_NAMES = {"SessionsStarted", "SessionsClosedByNewStart", "ProviderSwitches", "SessionsEnded", "MinutesUsed",
+               "Disconnects", "DisconnectsOther", "AbnormalCloses", "ProviderFailures"} | \
+              {f"Disconnects{code}" for code in CLOSE_CODES}
+
+
+@pytest.fixture
+def emitted(monkeypatch):
+    from session import telemetry
+
+    seen: list[tuple[str, float, dict]] = []
+    monkeypatch.setattr(telemetry, "_emit", lambda name, value, dimensions=None: seen.append(
+        (name, value, dict(dimensions or {}))))
+    return seen
+
+
+def _count(emitted, name: str, **dimensions) -> float:
+    return sum(v for n, v, d in emitted if n == name and all(d.get(k) == x for k, x in dimensions.items()))
+
+
+def test_made_up_close_codes_create_no_metric_name_or_dimension_value(api, clock, emitted):
+    alice = api.as_user("alice")
+    for end_code in (4999, 1234, 3001):
+        sid = start_session(alice)["sessionId"]
+        clock.advance(30)
+        send_events(alice, sid, [client_event("provider_disconnected", T0, code=code) for code in (4999, 1234, 4321)])
+        end_session(alice, sid, disconnectCode=end_code,
+                    events=[client_event("provider_disconnected", T0, provider="openai", code=4998)])
+    names = {n for n, _, _ in emitted}
+    assert names <= FIXED_NAMES, names - FIXED_NAMES
+    assert {v for _, _, d in emitted for v in d.values()} <= {"gemini", "openai"}
+    assert {k for _, _, d in emitted for k in d} <= {"provider"}
+    assert _count(emitted, "DisconnectsOther") == 3 and _count(emitted, "Disconnects") == 3
+    # 4999 and 4321 (gemini's) and 4998 (openai's) are in the provider range; 1234 has no known side.
+    assert _count(emitted, "ProviderFailures", provider="gemini") == 2 * 3
+    assert _count(emitted, "ProviderFailures", provider="openai") == 1 * 3
+
+
+def test_provider_failures_are_charged_to_the_provider_that_was_running(api, clock, emitted):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(20)
+    send_events(alice, sid, [client_event("provider_disconnected", T0 + 10_000, code=1011)])
+    switch_provider(alice, sid, "openai", 1011)
+    clock.advance(20)
+    end_session(alice, sid, provider="openai", disconnectCode=1006, events=[
+        client_event("provider_connected", T0 + 21_000, provider="openai"),
+        client_event("provider_disconnected", T0 + 39_000, provider="openai", code=1006)])
+    assert _count(emitted, "ProviderFailures", provider="gemini") == 1
+    assert _count(emitted, "ProviderFailures", provider="openai") == 1
+    assert _count(emitted, "ProviderSwitches") == 1          # the mid-session one, not again at the end
+    assert _count(emitted, "Disconnects1006") == 1 and _count(emitted, "AbnormalCloses") == 1
+
+
+def test_a_switch_reported_only_at_the_end_counts_once(api, clock, emitted):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(20)
+    for _ in range(3):
+        end_session(alice, sid, provider="openai", providerSwitched=True)
+    assert _count(emitted, "ProviderSwitches") == 1 and _count(emitted, "SessionsEnded") == 1
+
+
+@pytest.mark.parametrize("code, name", [(1006, "Disconnects1006"), (1011, "Disconnects1011"),
+                                        (4000, "DisconnectsOther"), (1002, "DisconnectsOther"),
+                                        (None, None), (1000, None)])
+def test_disconnect_metric_names(code, name):
+    from session import telemetry
+
+    points = telemetry.end_datapoints({"session": {"disconnectCode": code, "minutesUsed": 1}},
+                                      {"summary": {"failures": {"gemini": {"other": 2}, "claude": {"1011": 1}}}})
+    names = [n for n, _, _ in points]
+    assert (name in names) if name else not any(n.startswith("Disconnects") for n in names)
+    assert [(v, d) for n, v, d in points if n == "ProviderFailures"] == [(2, {"provider": "gemini"})]
