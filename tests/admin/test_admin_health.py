@@ -7,7 +7,7 @@
     s4  2026-11-07 08:00   carol  coach  openai                           300   1006   disconnect
     s5  2026-11-07 20:00   bob    coach  gemini -> openai -> gemini (2)   180   1000   user_ended
     s6  2026-11-09 10:00   dave   free   gemini (60 s allowance)          120   1011   limit_reached
-    s7  2026-11-09 18:00   carol  free   gemini (swept, last beat +90s)    90   -      stale
+    s7  2026-11-09 18:00   carol  free   gemini (swept, last beat +90s)    90   -      timeout
     s9  2026-11-10 10:00   erin   coach  gemini                           600   1001   disconnect
     s8  2026-11-10 11:00   alice  free   gemini                          active
 Days 11-04, 11-06 and 11-08 have no sessions. The clock is at T0 = 2026-11-10 12:00.
@@ -81,7 +81,7 @@ def test_stats_over_the_full_range_are_exact(admin, ids):
         "disconnectBreakdown": {"1000": 2, "1001": 1, "1006": 2, "1011": 1},
         "providerSwitchRate": 0.2222,   # s2 and s5 of 9
         "totalSwitches": 3,
-        "endReasonBreakdown": {"disconnect": 3, "limit_reached": 1, "stale": 1, "user_ended": 3},
+        "endReasonBreakdown": {"disconnect": 3, "limit_reached": 1, "timeout": 1, "user_ended": 3},
         "closeCodeLabels": LABELS,
     }
 
@@ -127,12 +127,12 @@ def test_list_rows_carry_the_admin_fields(admin, ids):
      {"avgDuration": 5.25, "disconnectBreakdown": {"1001": 1, "1006": 2, "1011": 1}}),
     ("hasDisconnect=false", {"s1", "s3", "s5", "s7", "s8"}, {"disconnectBreakdown": {"1000": 2}}),
     ("mode=free", {"s2", "s6", "s7", "s8"}, {"endReasonBreakdown": {"disconnect": 1, "limit_reached": 1,
-                                                                    "stale": 1}}),
+                                                                    "timeout": 1}}),
     ("mode=coach", {"s1", "s3", "s4", "s5", "s9"}, {}),
     ("userId=bob", {"s2", "s5"}, {"providerSwitchRate": 1.0, "totalSwitches": 3, "avgDuration": 3.5}),
     ("userId=alice&mode=coach", {"s1", "s3"}, {}),
     ("provider=gemini&hasDisconnect=true&mode=coach", {"s9"}, {"avgDuration": 10.0}),
-    ("userId=carol&hasDisconnect=false", {"s7"}, {"endReasonBreakdown": {"stale": 1}}),
+    ("userId=carol&hasDisconnect=false", {"s7"}, {"endReasonBreakdown": {"timeout": 1}}),
     ("userId=nobody", set(), {"totalSessions": 0, "avgDuration": 0, "providerSwitchRate": 0}),
 ])
 def test_each_filter_selects_rows_and_stats_alike(admin, ids, query, expected, total_extra):
