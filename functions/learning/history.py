@@ -12,12 +12,15 @@ whatever the size of the history.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from speakpho import cursors
 from speakpho.clock import Clock
 from speakpho.errors import NotFound
 from speakpho.views import correction_view, message_view, session_view
 
-from learning.learning_store import LearningStore
+if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore through it
+    from learning.learning_store import LearningStore
 
 HISTORY_FIELDS = ("id", "startedAt", "endedAt", "topic", "difficulty", "mode", "provider",
                   "messageCount", "correctionCount", "minutesUsed", "creditedSeconds")

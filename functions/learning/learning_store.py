@@ -23,20 +23,6 @@ TRANSACT_LIMIT = 100            # DynamoDB's ceiling on actions per transaction
 IMPORT_CHUNK = TRANSACT_LIMIT - 1  # puts per transaction, plus the counters update
 BATCH_GET_LIMIT = 100
 
-# Which GSI answers a corrections list, by (reviewed filter given, category filter given).
-CORRECTION_LISTS = {
-    (False, False): ("corrections_by_created", "userId"),
-    (True, False): ("corrections_by_reviewed", "listReviewed"),
-    (False, True): ("corrections_by_category", "listCategory"),
-    (True, True): ("corrections_by_category_reviewed", "listCategoryReviewed"),
-}
-
-
-def list_key_attributes(partition_attribute: str) -> tuple[str, ...]:
-    """The attributes of a LastEvaluatedKey on a corrections list index."""
-    return tuple(dict.fromkeys(("userId", "correctionId", partition_attribute, "createdAt")))
-
-
 @dataclass
 class LearningStore(TableStore):
     # --------------------------------------------------------------- history

@@ -32,16 +32,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from speakpho import cursors
 from speakpho.clock import Clock
-from speakpho.corrections import imported_correction_id, index_keys, new_correction_item
+from speakpho.corrections import (CORRECTION_LISTS, imported_correction_id, index_keys, list_key_attributes,
+                                  new_correction_item)
 from speakpho.errors import ConditionLost, Conflict, NotFound, Unprocessable
 from speakpho.tables import STATS_SK
 from speakpho.views import correction_stats_view, correction_view
 
-from learning.learning_store import CORRECTION_LISTS, LearningStore, list_key_attributes
 from learning.requests import CorrectionReview, CorrectionsImport
+
+if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore through it
+    from learning.learning_store import LearningStore
 
 FSRS_SCHEMA = 1
 RATING_BY_CONFIDENCE = {0: "Again", 1: "Again", 2: "Again", 3: "Hard", 4: "Good", 5: "Easy"}

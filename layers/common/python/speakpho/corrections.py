@@ -62,3 +62,17 @@ def stats_increment(corrections: list[dict]) -> tuple[str, dict, dict]:
     vals = {f":c{i}": v for i, v in enumerate(counts.values())}
     expr = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
     return expr, names, vals
+
+
+# Which GSI answers a corrections list, by (reviewed filter given, category filter given).
+CORRECTION_LISTS = {
+    (False, False): ("corrections_by_created", "userId"),
+    (True, False): ("corrections_by_reviewed", "listReviewed"),
+    (False, True): ("corrections_by_category", "listCategory"),
+    (True, True): ("corrections_by_category_reviewed", "listCategoryReviewed"),
+}
+
+
+def list_key_attributes(partition_attribute: str) -> tuple[str, ...]:
+    """The attributes of a LastEvaluatedKey on a corrections list index."""
+    return tuple(dict.fromkeys(("userId", "correctionId", partition_attribute, "createdAt")))
