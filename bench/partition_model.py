@@ -4,11 +4,12 @@ for 1,000,000 learners with 100,000 in sessions at the evening peak.
     python -m bench.partition_model              the table
     python -m bench.partition_model --markdown   the block of docs/scale.md (a test compares them)
 
-A sample of learners runs real sessions through the domain code (bench/partition_sim.py);
-each write lands in a partition by the keys of speakpho.tables. A partition written by two or
-more learners of the sample is *shared* (a day, a month, a shard: every learner maps into a
-few values) and takes its share of the whole population's session rate; a partition written
-by one learner (a user, a session, a request) takes that learner's own worst second.
+A sample of learners runs real sessions through the domain code and the real stores on moto
+(tables from speakpho.tables); every write request they send is recorded and costed per
+partition (bench/partition_sim.py). A partition written by two or more learners of the sample
+is *shared* (a day, a month, a shard: every learner maps into a few values) and takes its
+share of the whole population's session rate; a partition written by one learner (a user, a
+session, a request) takes that learner's own worst second.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bench.partition_sim import Learning, Metering, Rollups, Sim, idempotent
+from bench.partition_sim import Sim, sample_tables
 
 LEARNERS = 1_000_000
 CONCURRENT = 100_000            # in a session at the evening peak
@@ -26,7 +27,7 @@ HEARTBEAT_SECONDS = 30          # the client's interval (the sweeper closes afte
 MESSAGES, CORRECTIONS = 40, 5   # stored at the end of a session
 SWITCH_EVERY = 4                # one session in four switches provider once
 DISCONNECT_EVERY = 10           # one in ten ends with close code 1006
-SAMPLE_LEARNERS = 300           # each runs two sessions on the same UTC day
+SAMPLE_LEARNERS = 16            # each runs two sessions on the same UTC day; 2 per active shard
 LIMIT_WCU, LIMIT_RCU = 1000, 3000
 TARGET = 0.5                    # design target: a partition at most at half its limit at the peak
 T0_MS = 1_794_333_600_000       # 2026-11-10T18:00Z
@@ -58,63 +59,93 @@ SHARED = {
 SKEW_NOISE = 1.25   # a hottest value within 25 % of the mean is sampling noise: the key spreads evenly
 
 
+def learner_ids(count: int) -> list[str]:
+    """`count` learner ids, as evenly spread over the active shards as a million learners are
+    (125,000 +- 0.3 % in each of 8): a few dozen ids taken in order would not be, and the model
+    would read the sample's noise as a hot shard."""
+    from speakpho.tables import ACTIVE_SHARDS, active_shard
+
+    per_shard, ids, n = Counter(), [], 0
+    while len(ids) < count:
+        user_id, n = f"learner-{n:07d}", n + 1
+        if per_shard[active_shard(user_id)] < -(-count // ACTIVE_SHARDS):
+            per_shard[active_shard(user_id)] += 1
+            ids.append(user_id)
+    return ids
+
+
 def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
-    """Runs `learners` x 2 sessions through the real code; returns the Sim and the sessions run."""
-    from admin import health
+    """Runs `learners` x 2 sessions through the real code and stores on moto (tables from
+    `specs`, speakpho.tables' by default); returns the Sim and the sessions run."""
+    from botocore.exceptions import ClientError
+
+    from admin.health.ledger import apply_session_change
+    from admin.rollup_store import rollup_store
     from learning import review
+    from learning.learning_store import learning_store
     from learning.requests import CorrectionReview
-    from speakpho import metering
-    from speakpho.clock import Clock
-    from speakpho.config import Settings
+    from speakpho import deps, idempotency, metering
+    from speakpho.clock import clock
+    from speakpho.config import get_settings
     from speakpho.corrections import session_correction_id
+    from speakpho.errors import AppError
     from speakpho.models import EndSessionRequest, StartSessionRequest
 
     sim = Sim(specs) if specs else Sim()
-    store, learning, rollups, clock = Metering(sim, Settings()), Learning(sim), Rollups(sim), Clock()
-
-    def at(second: int) -> None:
-        sim.second = second
-        clock.set(T0_MS + second * 1000)
-        for old, new in sim.stream[:]:          # the stream processor, as the record arrives
-            sim.stream.remove((old, new))
-            image = new or old
-            health.apply_session_change(rollups, image["sessionId"], new, old)
-
     sessions = 0
-    for n in range(learners):
-        user = metering.UserRef(f"learner-{n:07d}", f"learner-{n:07d}@example.com")
-        sim.learner = user.user_id
-        for round_ in range(2):
-            sessions += 1
-            base = n % SESSION_SECONDS + round_ * 2 * SESSION_SECONDS   # starts spread over the peak
+    with sample_tables(sim):
+        store, settings = deps.metering_store(), get_settings()
+
+        def at(second: int) -> None:
+            sim.second = second
+            clock.set(T0_MS + second * 1000)
+            for old, new in sim.take_stream():     # the stream processor, as the record arrives
+                apply_session_change(rollup_store(), (new or old)["sessionId"], new, old)
+
+        def session(n: int, user: metering.UserRef, number: int, base: int) -> None:
+            """The learner's `number`th session of the sample, starting at second `base`."""
             at(base)
             provider = ("gemini", "openai")[n % 2]
-            started = metering.start_session(store, clock, user, StartSessionRequest(
-                topic="food", mode=("coach", "free")[n % 3 == 0], provider=provider))
+            start = StartSessionRequest(topic="food", mode=("coach", "free")[n % 3 == 0], provider=provider)
+            started = idempotency.run_once(  # as the route runs it, with an Idempotency-Key
+                scope=f"start#{user.user_id}", key=f"start-{number}", payload=start.model_dump(),
+                action=lambda: metering.start_session(store, settings, clock, user, start))
             sim.session = started["sessionId"]
-            idempotent(sim, "speakpho-session.start", f"{user.user_id}#{sessions}", started, clock.now_ms())
             at(base)
             for beat in range(1, SESSION_SECONDS // HEARTBEAT_SECONDS + 1):
                 at(base + beat * HEARTBEAT_SECONDS)
-                metering.heartbeat(store, clock, user, sim.session)
-                if beat == 5 and sessions % SWITCH_EVERY == 1:
+                metering.heartbeat(store, settings, clock, user, sim.session)
+                if beat == 5 and number % SWITCH_EVERY == 1:
                     provider = "openai" if provider == "gemini" else "gemini"
                     metering.switch_provider(store, clock, user, sim.session, provider, 1006, None)
                 at(base + beat * HEARTBEAT_SECONDS)
             end = EndSessionRequest(
-                sessionId=sim.session, disconnectCode=1006 if sessions % DISCONNECT_EVERY == 0 else 1000,
+                sessionId=sim.session, disconnectCode=1006 if number % DISCONNECT_EVERY == 0 else 1000,
                 provider=provider,
                 messages=[{"role": "user" if i % 2 else "coach", "text": f"Tôi muốn ăn phở {i}",
                            "timestamp": clock.now_ms()} for i in range(MESSAGES)],
                 corrections=[{"original": f"sai {i}", "correction": f"đúng {i}", "category": c}
                              for i, c in enumerate(("grammar", "tone", "vocabulary", "word_order",
                                                     "pronunciation")[:CORRECTIONS])])
-            metering.end_session(store, clock, user, end)
+            metering.end_session(store, settings, clock, user, end)
             at(base + SESSION_SECONDS)
-            first = session_correction_id(sim.session, 0)
-            answer = review.review_correction(learning, clock, user.user_id, first, CorrectionReview(confidenceLevel=4))
-            idempotent(sim, "speakpho-learning.review", f"{user.user_id}#{sessions}#review", answer, clock.now_ms())
+            first, rating = session_correction_id(sim.session, 0), CorrectionReview(confidenceLevel=4)
+            idempotency.run_once(
+                scope=f"review#{user.user_id}#{first}", key=f"review-{number}", payload=rating.model_dump(),
+                action=lambda: review.review_correction(learning_store(), clock, user.user_id, first, rating))
             at(base + SESSION_SECONDS)
+
+        try:
+            for n, user_id in enumerate(learner_ids(learners)):
+                sim.learner = user_id
+                for round_ in range(2):
+                    sessions += 1   # starts spread over the peak
+                    session(n, metering.UserRef(user_id, f"{user_id}@example.com"), sessions,
+                            n % SESSION_SECONDS + round_ * 2 * SESSION_SECONDS)
+        except (ClientError, AppError) as exc:   # the code cannot run on these tables (a test's variant)
+            sim.refused.append(f"the sample stopped at {sim.learner}: {type(exc).__name__}: {exc}")
+        finally:
+            clock.set(None)
     return sim, sessions
 
 
@@ -163,9 +194,10 @@ def analyse(sim: Sim, sessions: int) -> list[Row]:
 
 
 def collisions(sim: Sim) -> list[str]:
-    """Items of different sessions that were created under the same primary key (an overwrite)."""
-    return [f"{table}: {len(who)} sessions created items under the key {key}"
-            for (table, key), who in sim.creators.items() if len(who) > 1]
+    """Items of different sessions that were created under the same primary key (an overwrite),
+    and the requests DynamoDB refused (keys that do not fit the code)."""
+    return sim.refused + [f"{table}: {len(who)} sessions created items under the key {key}"
+                          for (table, key), who in sim.creators.items() if len(who) > 1]
 
 
 def violations(rows: list[Row], clashes: list[str]) -> list[str]:

@@ -1,51 +1,35 @@
-"""The writes of simulated learners' sessions, per table/index partition, from the real code.
+"""The writes of sample learners' sessions, per table/index partition, as the real stores send them.
 
-The domain code runs as deployed (speakpho.metering start/heartbeat/switch/end,
-learning.review.review_correction, admin.health.apply_session_change for the stream) on
-stand-in stores that apply each write to an in-memory image of the item. Keys come from the
-table specs and key builders of speakpho.tables; every write is then costed on the table and
-on each index whose key attributes the item carries, as DynamoDB does: write units by item
-size (1 KB), x2 in a transaction, the larger of the images before and after an update; on
-an index, a put, an in-place update (when a projected attribute changed) or, when the index
-key changed, a delete plus a put.
+`sample_tables(sim)` puts moto behind the shared client (speakpho.aws.dynamodb_client(), which
+every store and Powertools Idempotency use) with a table for each spec of `sim.specs` (the specs
+of speakpho.tables, or a test's variant of them), and records every item the client's writes
+change (local.ddb_meter.WriteLog: the item's images before and after each request, read from
+moto's backend by MotoImages). Sim.record then costs each item write as DynamoDB does, on the
+table and on each index whose key attributes the item carries: write units by item size (1 KB,
+bench/item_size.py), x2 in a transaction, the larger of the images before and after; on an
+index, a put, an in-place update (when a projected attribute changed) or, when the index key
+changed, a delete plus a put. A write that loses its condition changes nothing and is not costed
+(DynamoDB charges it; one learner's sessions in sequence lose none). Changes of a streamed table
+queue in Sim.stream as the stream carries them (NEW_AND_OLD_IMAGES), for the driver to hand to
+the stream processor's code.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import math
+import os
+import warnings
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from unittest import mock
 
 from infra.catalog import ensure_import_paths
 
+from bench.item_size import item_size, units
+
 ensure_import_paths()
+from local.ddb_meter import ItemWrite, WriteLog  # noqa: E402
+from speakpho import ddb  # noqa: E402
 from speakpho import tables as T  # noqa: E402
-
-
-def value_size(value) -> int:
-    """DynamoDB's item-size rules, closely enough for write units."""
-    if value is None or isinstance(value, bool):
-        return 1
-    if isinstance(value, str):
-        return len(value) if value.isascii() else len(value.encode())
-    if isinstance(value, (int, float)):
-        return len(str(value).lstrip("-").replace(".", "")) // 2 + 2
-    if isinstance(value, dict):
-        return 3 + sum(len(str(k).encode()) + value_size(v) + 1 for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return 3 + sum(value_size(v) + 1 for v in value)
-    return len(str(value))
-
-
-def item_size(item: dict, names=None) -> int:
-    if names is not None:
-        return sum(len(k.encode()) + value_size(item[k]) for k in names if k in item)
-    return sum(len(k.encode()) + value_size(v) for k, v in item.items())
-
-
-def units(size: int) -> int:
-    return max(1, math.ceil(size / 1024))
 
 
 def key_names(pk: T.Key, sk: T.Key | None) -> tuple[str, ...]:
@@ -53,7 +37,13 @@ def key_names(pk: T.Key, sk: T.Key | None) -> tuple[str, ...]:
 
 
 def has_keys(item: dict | None, names: tuple[str, ...]) -> bool:
-    return bool(item) and all(item.get(n) is not None for n in names)
+    return bool(item) and all(n in item for n in names)
+
+
+def scalar(value: dict) -> str:
+    """The value of a key attribute ({"S": "x"} -> "x")."""
+    (_, v), = value.items()
+    return str(v)
 
 
 @dataclass
@@ -67,192 +57,106 @@ class Write:
 
 @dataclass
 class Sim:
-    """Applies writes to item images and records what each costs where."""
+    """What the sample's writes cost where; the driver sets second, learner and session."""
     specs: tuple = T.TABLES
     writes: list = field(default_factory=list)
-    images: dict = field(default_factory=dict)
-    sizes: dict = field(default_factory=dict)
     creators: dict = field(default_factory=lambda: defaultdict(set))   # (table, key) -> sessions that put it
-    stream: list = field(default_factory=list)
+    stream: list = field(default_factory=list)                         # (old, new) images, plain dicts
+    refused: list = field(default_factory=list)                        # requests DynamoDB refused
+    by_table: dict = field(default_factory=dict)                       # deployed table name -> spec
     second: int = 0
     learner: str = ""
     session: str = ""
 
-    def spec(self, logical: str) -> T.TableSpec:
-        if not hasattr(self, "_by_name"):
-            self._by_name = {s.logical_name: s for s in self.specs}
-        return self._by_name[logical]
-
-    def key_of(self, spec: T.TableSpec, item: dict) -> tuple:
-        return tuple(str(item.get(n)) for n in key_names(spec.partition_key, spec.sort_key))
-
-    def put(self, logical: str, item: dict, tx: bool = False) -> None:
-        spec = self.spec(logical)
-        key = self.key_of(spec, item)
-        self.creators[(logical, key)].add(self.session)
-        self._apply(spec, key, dict(item), tx, item_size(item))
-
-    def update(self, logical: str, key_item: dict, sets: dict | None = None, add: dict | None = None,
-               remove: tuple = (), tx: bool = False) -> dict:
-        spec = self.spec(logical)
-        key = self.key_of(spec, key_item)
-        before = self.images.get((logical, key))
-        after = {**(before or key_item), **(sets or {})}
-        for name, amount in (add or {}).items():
-            after[name] = (after.get(name) or 0) + amount
-        for name in remove:
-            after.pop(name, None)
-        if before is None:
-            size = item_size(after)
-        else:   # only the attributes this update touched change the size
-            touched = set(sets or ()) | set(add or ()) | set(remove)
-            size = self.sizes[(logical, key)] - item_size(before, touched) + item_size(after, touched)
-        self._apply(spec, key, after, tx, size)
-        return after
-
-    def _apply(self, spec: T.TableSpec, key: tuple, after: dict, tx: bool, after_size: int) -> None:
-        where = (spec.logical_name, key)
-        before, before_size = self.images.get(where), self.sizes.get(where, 0)
-        self.images[where], self.sizes[where] = after, after_size
-        self._record(spec.logical_name, str(after.get(spec.partition_key.name)),
-                     units(max(before_size, after_size)) * (2 if tx else 1))
+    def record(self, w: ItemWrite) -> None:
+        spec = self.by_table[w.table]
+        if w.after is not None and (w.action == "put" or w.before is None):
+            key = tuple(scalar(w.key[n]) for n in key_names(spec.partition_key, spec.sort_key))
+            self.creators[(spec.logical_name, key)].add(self.session)
+        sizes = (item_size(w.before), item_size(w.after))
+        self._add(spec.logical_name, scalar(w.key[spec.partition_key.name]),
+                  units(max(sizes)) * (2 if w.transactional else 1))
         table_keys = key_names(spec.partition_key, spec.sort_key)
         for index in spec.indexes:
-            self._index_write(spec, index, table_keys, before, after, (before_size, after_size))
+            self._index_write(spec, index, table_keys, w.before, w.after, sizes)
         if spec.stream:
-            self.stream.append((before, after))
+            self.stream.append((ddb.deserialize(w.before), ddb.deserialize(w.after)))
 
-    def _index_write(self, spec, index: T.Index, table_keys, before: dict | None, after: dict, sizes) -> None:
+    def _index_write(self, spec, index: T.Index, table_keys, before: dict | None, after: dict | None,
+                     sizes) -> None:
         names = key_names(index.partition_key, index.sort_key)
         shown = None if index.projected is None else set(index.projected) | set(names) | set(table_keys)
         target = f"{spec.logical_name}/{index.name}"
         was, now = has_keys(before, names), has_keys(after, names)
-        old_key = tuple(before.get(n) for n in names) if was else None
-        new_key = tuple(after.get(n) for n in names) if now else None
+        old_key = tuple(before[n] for n in names) if was else None
+        new_key = tuple(after[n] for n in names) if now else None
         if was and old_key != new_key:   # the entry leaves its old place (a delete)
-            self._record(target, str(old_key[0]), units(sizes[0] if shown is None else item_size(before, shown)))
+            self._add(target, scalar(old_key[0]), units(sizes[0] if shown is None else item_size(before, shown)))
         if now:
             if shown is None:
                 changed = old_key != new_key or before != after
             else:
                 changed = old_key != new_key or any((before or {}).get(k) != after.get(k) for k in shown)
             if changed:
-                self._record(target, str(new_key[0]), units(sizes[1] if shown is None else item_size(after, shown)))
+                self._add(target, scalar(new_key[0]), units(sizes[1] if shown is None else item_size(after, shown)))
 
-    def _record(self, target: str, partition: str, cost: int) -> None:
+    def _add(self, target: str, partition: str, cost: int) -> None:
         self.writes.append(Write(target, partition, cost, self.second, self.learner))
 
-
-# --------------------------------------------------------------------------- stand-in stores
-class Metering:
-    """speakpho.metering_store.MeteringStore's writes, applied to the Sim with tables' keys."""
-
-    def __init__(self, sim: Sim, settings) -> None:
-        self.sim, self.settings, self.sessions = sim, settings, {}
-
-    def _row(self, key: dict) -> dict | None:
-        return self.sim.images.get(("usage_periods", self.sim.key_of(self.sim.spec("usage_periods"), key)))
-
-    def get_period_and_profile(self, user_id, period):
-        return self._row(T.period_key(user_id, period)), self._row(T.profile_key(user_id))
-
-    def get_session(self, session_id):
-        return self.sessions.get(session_id)
-
-    def get_period(self, user_id, period):
-        return self.get_period_and_profile(user_id, period)[0]
-
-    def commit_start(self, *, user_id, period, period_row, profile, plan, seconds_limit, seconds_used_after,
-                     session, stale_session):
-        now = session["startedAt"]
-        self.sim.update("usage_periods", T.period_key(user_id, period), sets={
-            "plan": (period_row or {}).get("plan", plan), "secondsLimit": seconds_limit,
-            "secondsUsed": seconds_used_after, "activeSessionId": session["sessionId"], "activeStartedAt": now,
-            "activeLastHeartbeatAt": now, "activeRemainingAtStart": session["remainingAtStart"],
-            "activeShard": T.active_shard(user_id)}, add={"version": 1}, tx=True)
-        self.sim.put("sessions", session, tx=True)
-        self.sim.update("usage_periods", T.profile_key(user_id), sets={"sessionCount": session["historySeq"]}, tx=True)
-        self.sessions[session["sessionId"]] = dict(session)
-
-    def touch_heartbeat(self, user_id, period, session_id, now):
-        return self.sim.update("usage_periods", T.period_key(user_id, period),
-                               sets={"activeLastHeartbeatAt": now}, add={"version": 1})
-
-    def switch_provider(self, *, user_id, session_id, provider, now, disconnect_code, disconnect_reason):
-        sets = {"provider": provider, "providerSwitchedAt": now, "lastSwitchDisconnectCode": disconnect_code}
-        session = self.sim.update("sessions", self.sessions[session_id], sets=sets,
-                                  add={"switchCount": 1, "version": 1})
-        self.sessions[session_id] = session
-        return session, None
-
-    def store_content(self, messages, corrections) -> int:
-        for item in messages:
-            self.sim.put("session_messages", item)
-        for item in corrections:
-            self.sim.put("corrections", item)
-        return 0
-
-    def commit_end(self, *, session, ended, content, corrections, charge_period, period_used=0, period_limit=0):
-        user_id = session["userId"]
-        sets = {k: v for k, v in {**ended, **content}.items() if v is not None}
-        self.sessions[session["sessionId"]] = self.sim.update("sessions", session, sets=sets, add={"version": 1},
-                                                              tx=True)
-        if charge_period:
-            self.sim.update("usage_periods", T.period_key(user_id, session["period"]),
-                            add={"secondsUsed": ended["secondsUsed"], "version": 1},
-                            remove=("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt",
-                                    "activeRemainingAtStart", "activeShard"), tx=True)
-        if corrections:
-            counts = {"total": len(corrections)}
-            for c in corrections:
-                if c.get("category"):
-                    counts[f"cat_{c['category']}"] = counts.get(f"cat_{c['category']}", 0) + 1
-            self.sim.update("corrections", T.stats_key(user_id), add=counts, tx=True)
+    def take_stream(self) -> list[tuple[dict | None, dict | None]]:
+        records, self.stream = self.stream, []
+        return records
 
 
-class Learning:
-    """learning.learning_store.LearningStore's review write, applied to the Sim."""
+@contextmanager
+def sample_tables(sim: Sim):
+    """moto with a table per spec of sim.specs, the shared client's writes recorded into `sim`;
+    cached settings, clients and stores are forgotten before and after."""
+    from moto import mock_aws
 
-    def __init__(self, sim: Sim) -> None:
-        self.sim = sim
+    from speakpho import deps, idempotency
+    from speakpho.aws import dynamodb_client
+    from speakpho.config import get_settings
 
-    def get_correction(self, user_id, correction_id):
-        spec = self.sim.spec("corrections")
-        return self.sim.images.get(("corrections", self.sim.key_of(spec, {"userId": user_id,
-                                                                          "correctionId": correction_id})))
-
-    def save_review(self, *, user_id, correction_id, version, sets, removes, reviewed_delta):
-        tx = bool(reviewed_delta)
-        self.sim.update("corrections", {"userId": user_id, "correctionId": correction_id}, sets=sets,
-                        add={"version": 1}, remove=tuple(removes), tx=tx)
-        if tx:
-            self.sim.update("corrections", T.stats_key(user_id), add={"reviewed": reviewed_delta}, tx=True)
-
-
-class Rollups:
-    """admin.health_store's ledger and cells, applied to the Sim."""
-
-    def __init__(self, sim: Sim) -> None:
-        self.sim = sim
-
-    def get_ledger(self, session_id):
-        spec = self.sim.spec("session_rollups")
-        return self.sim.images.get(("session_rollups", self.sim.key_of(spec, T.rollup_ledger_key(session_id))))
-
-    def commit_rollup(self, *, session_id, seen_version, version, target, deltas) -> bool:
-        for (pk, sk), values in sorted(deltas.items()):
-            self.sim.update("session_rollups", {"pk": pk, "sk": sk}, add=values, tx=True)
-        ledger = {**T.rollup_ledger_key(session_id), "appliedVersion": version}
-        if target is not None:
-            ledger.update({"cellPk": target.pk, "cellSk": target.sk, "values": target.values})
-        self.sim.put("session_rollups", ledger, tx=True)
-        return True
+    region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}), mock_aws(), warnings.catch_warnings():
+        # Powertools Idempotency outside Lambda has no remaining time to bound its in-progress record
+        warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
+        os.environ.pop("DYNAMODB_ENDPOINT", None)   # moto, whatever the shell points at (restored after)
+        deps.reset()
+        idempotency.reset()
+        try:
+            client, names = dynamodb_client(), get_settings().table_names
+            for spec in sim.specs:                   # a test's variant of a table first, then the others
+                if spec not in T.TABLES:
+                    client.create_table(**T.create_table_request(spec, names[spec.logical_name]))
+            T.create_missing_tables(client)
+            sim.by_table = {names[s.logical_name]: s for s in sim.specs}
+            with WriteLog(client, MotoImages(region), sim.record) as log:
+                sim.refused = log.refused
+                yield client
+        finally:
+            deps.reset()
+            idempotency.reset()
 
 
-def idempotent(sim: Sim, function: str, key: str, answer: dict, now_ms: int) -> None:
-    """Powertools Idempotency's two writes: the in-progress record, then the stored answer."""
-    record = {"id": f"{function}#{hashlib.md5(key.encode()).hexdigest()}", "expiration": now_ms // 1000 + 3600,
-              "in_progress_expiration": now_ms + 20_000, "status": "INPROGRESS",
-              "validation": hashlib.md5(json.dumps(answer, default=str).encode()).hexdigest()}
-    sim.put("idempotency", record)
-    sim.update("idempotency", record, sets={"status": "COMPLETED", "data": json.dumps(answer, default=str)})
+class MotoImages:
+    """Items as moto holds them, read from its backend (no request): local.ddb_meter.WriteLog's images."""
+
+    def __init__(self, region: str) -> None:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        self.backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
+
+    def key_names(self, table: str) -> tuple[str, ...]:
+        found = self.backend.tables.get(table)
+        return () if found is None else tuple(n for n in (found.hash_key_attr, found.range_key_attr) if n)
+
+    def get(self, table: str, key: dict) -> dict | None:
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        found = self.backend.tables[table]
+        hash_key, *range_key = (DynamoType(key[n]) for n in self.key_names(table))
+        item = found.get_item(hash_key, range_key[0] if range_key else None)
+        return None if item is None else item.to_json()["Attributes"]   # built anew: later writes leave it
