@@ -6,8 +6,9 @@
     the stream itself is read through the proxy (the streams API always passes through);
     the invariants read dynoxide directly.
 
-Time is real time (a shared frozen clock cannot span processes); STALE_AFTER_SECONDS is 2,
-so a learner whose heartbeats are held up by retries may be closed by the sweeper meanwhile.
+Time is real time (a shared frozen clock cannot span processes); STALE_AFTER_SECONDS is 1,
+so a learner whose heartbeats are held up by retries, or who goes quiet (faults_learner.SILENT),
+may be closed by the sweeper meanwhile.
 """
 from __future__ import annotations
 
