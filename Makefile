@@ -11,6 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (in-memory DynamoDB)"
+	@echo "FAULTS=0.3 make dev - the same, DynamoDB behind a fault proxy (docs/reliability.md)"
 	@echo "make test   - run every test"
 	@echo "make token SUB=alice [ADMIN=1] [UNVERIFIED=1] - print a local bearer token"
 	@echo "make bench  - DynamoDB requests, capacity and cold-start per route"

@@ -5,6 +5,9 @@
   POST /local/token {"sub", "admin"?, "email"?, "emailVerified"?}
                                                    mints a local token (the pages' dev sign-in); an
                                                    admin token carries the admin pool's issuer
+  GET  /local/faults                               with FAULTS set: what the fault proxy injected
+  POST /local/faults {"rate"?, "seed"?}            changes the rate; a seed restarts the sequence
+                                                   (and the counts); answers the counts
 
 `handle` answers (status, body) in the API's envelope; the HTTP layer only sends it.
 """
@@ -33,6 +36,8 @@ def parse_object(raw: bytes) -> dict | None:
 
 
 def handle(backend: DevBackend, method: str, path: str, raw_body: bytes) -> tuple[int, dict]:
+    if method == "GET" and path in READABLE:
+        return ROUTES[path](backend, {})
     if method != "POST":
         return 405, error_body("method_not_allowed", "use POST")
     body = parse_object(raw_body)
@@ -69,4 +74,21 @@ def _token(backend: DevBackend, body: dict) -> tuple[int, dict]:
     return 200, ok_body({"token": token, "sub": sub, "groups": groups})
 
 
-ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token}
+def _faults(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    proxy = getattr(backend, "faults", None)
+    if proxy is None:
+        return 404, error_body("not_found", "faults are off: start with FAULTS=0.3 make dev")
+    rate, seed = body.get("rate"), body.get("seed")
+    if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate <= 1):
+        return 400, error_body("validation_error", "rate must be a number from 0 to 1", [{"field": "rate"}])
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        return 400, error_body("validation_error", "seed must be an integer", [{"field": "seed"}])
+    if seed is not None:
+        proxy.reseed(seed, rate)
+    elif rate is not None:
+        proxy.set_rate(rate)
+    return 200, ok_body(proxy.counts())
+
+
+ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token, "/local/faults": _faults}
+READABLE = {"/local/faults"}   # also answers GET

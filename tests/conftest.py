@@ -63,3 +63,28 @@ def dynoxide_endpoint():
     yield endpoint
     proc.terminate()
     proc.wait(timeout=5)
+
+
+# --------------------------------------------------------------------------- fault suite figures
+# tests/faults writes its figures to bench/results/faults.json; shown here (this conftest is the
+# one the xdist controller loads) when the suite ran in this session.
+_SESSION_STARTED = [0.0]
+
+
+def pytest_sessionstart(session):
+    import time
+
+    _SESSION_STARTED[0] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    import json
+
+    results = ROOT / "bench" / "results" / "faults.json"
+    if not results.exists() or results.stat().st_mtime < _SESSION_STARTED[0]:
+        return
+    for row in json.loads(results.read_text()).get("seeds", []):
+        terminalreporter.write_line(
+            f"faults seed {row['seed']}: {row['lockedOut']}/{row['learners']} learners locked out, "
+            f"{row['client']['conflictsInProgress']} x 409 request_in_progress, {row['client']['retries']} client "
+            f"retries, {row['faults']['injected']} faults in {row['faults']['faultableRequests']} requests")

@@ -1,0 +1,113 @@
+"""`FAULTS=0.3 make dev`: the settings, the /local/faults route, and the runner itself started
+as `make dev` starts it (dynoxide behind the proxy, the seed printed, stopped cleanly)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from local import dev_routes, dynoxide, tokens
+from local.backend import fault_settings
+from local.fault_proxy import FaultProxy
+
+pytestmark = pytest.mark.faults
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_fault_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("FAULTS", raising=False)
+    monkeypatch.delenv("FAULT_SEED", raising=False)
+    assert fault_settings() is None
+    monkeypatch.setenv("FAULTS", "0.3")
+    rate, seed = fault_settings()
+    assert rate == 0.3 and isinstance(seed, int)
+    monkeypatch.setenv("FAULT_SEED", "7")
+    assert fault_settings() == (0.3, 7)
+    for bad_rate, bad_seed in (("lots", "7"), ("1.5", "7"), ("0.3", "seven")):
+        monkeypatch.setenv("FAULTS", bad_rate)
+        monkeypatch.setenv("FAULT_SEED", bad_seed)
+        with pytest.raises(ValueError):
+            fault_settings()
+
+
+class Backend:
+    def __init__(self, faults=None) -> None:
+        self.faults = faults
+
+
+def test_the_faults_route_answers_the_counts_and_changes_rate_and_seed():
+    status, body = dev_routes.handle(Backend(), "GET", "/local/faults", b"")
+    assert status == 404 and "FAULTS=0.3" in body["error"]["message"]
+    proxy = FaultProxy("http://127.0.0.1:9", rate=0.3, seed=5)
+    proxy.decide("GetItem")
+    status, body = dev_routes.handle(Backend(proxy), "GET", "/local/faults", b"")
+    assert status == 200 and body["data"]["seed"] == 5 and body["data"]["faultableRequests"] == 1
+    status, body = dev_routes.handle(Backend(proxy), "POST", "/local/faults", b'{"rate": 0.5}')
+    assert body["data"]["rate"] == 0.5 and body["data"]["faultableRequests"] == 1
+    status, body = dev_routes.handle(Backend(proxy), "POST", "/local/faults", b'{"seed": 9}')
+    assert body["data"]["seed"] == 9 and body["data"]["rate"] == 0.5 and body["data"]["faultableRequests"] == 0
+    for raw in (b'{"rate": 2}', b'{"rate": true}', b'{"seed": "x"}'):
+        assert dev_routes.handle(Backend(proxy), "POST", "/local/faults", raw)[0] == 400
+    assert dev_routes.handle(Backend(proxy), "GET", "/local/clock", b"")[0] == 405
+
+
+def _call(base, method, path, body=None, token=None):
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
+                                     method=method, headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def _listening(url: str) -> bool:
+    host, port = url.rsplit("//", 1)[1].split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_make_dev_with_faults_runs_on_dynoxide_behind_the_proxy_and_stops_it():
+    port = dynoxide.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_") and k != "DYNAMODB_ENDPOINT"}
+    env.update({"PORT": str(port), "FAULTS": "0.3", "FAULT_SEED": "1234", "LOCAL_QUIET": "1",
+                "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/common/python"), str(ROOT / "functions")])})
+    proc = subprocess.Popen([sys.executable, "-m", "local.server"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = [proc.stdout.readline() for _ in range(2)]
+        assert "through the fault proxy" in banner[0], banner
+        assert "seed 1234" in banner[1] and f"http://127.0.0.1:{port}/local/faults" in banner[1], banner
+        engine = re.search(r"DynamoDB: (http://\S+) through", banner[0]).group(1)
+        base = f"http://127.0.0.1:{port}"
+        token = tokens.mint("faulty")
+        deadline = time.monotonic() + 30
+        while not _listening(base) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        answers = [_call(base, "GET", "/api/usage", token=token)[0] for _ in range(6)]
+        assert set(answers) <= {200, 500}, answers     # botocore's retries absorb nearly every fault
+        status, counts = _call(base, "GET", "/local/faults")
+        assert status == 200 and counts["data"]["seed"] == 1234 and counts["data"]["faultableRequests"] >= 6
+        assert counts["data"]["upstream"] == engine
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    deadline = time.monotonic() + 5
+    while _listening(engine) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _listening(engine), "the dynoxide started for the proxy outlived the runner"
