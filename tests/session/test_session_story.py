@@ -34,6 +34,14 @@ def test_the_end_says_who_ended_it(api, clock, code, ended_by, reason):
                                  "endedBy": ended_by, **({"code": code} if code else {})}
 
 
+def test_a_closing_page_ends_it_as_the_learner_leaving_with_its_code(api, clock):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(30)
+    session = end_session(alice, sid, disconnectCode=1001, pageClosing=True)["session"]
+    assert (session["endedBy"], session["endReason"], session["disconnectCode"]) == ("learner", "user_ended", 1001)
+
+
 def test_the_limit_ends_it_whatever_the_code(api, clock):
     alice = api.as_user("alice")
     data(api.as_user("root", admin=True).put("/api/admin/users/alice/allowance",

@@ -127,6 +127,12 @@ def test_who_ended_an_end_the_client_sent(code, limit_hit, ended_by):
     assert story.ended_by_learner_end(code, limit_hit) == ended_by
 
 
+@pytest.mark.parametrize("code, limit_hit, ended_by", [
+    (1001, False, "learner"), (1006, False, "learner"), (None, False, "learner"), (1001, True, "limit")])
+def test_a_closing_page_is_the_learner_leaving(code, limit_hit, ended_by):
+    assert story.ended_by_learner_end(code, limit_hit, page_closing=True) == ended_by
+
+
 @pytest.mark.parametrize("reason, stored", [
     (None, None), ("short", "short"), ("x" * 500, "x" * 200),
     ("ệ" * 100, "ệ" * 66),            # 3 bytes each: cut at a character, never inside one

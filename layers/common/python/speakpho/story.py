@@ -124,9 +124,12 @@ def ended_by_code(code: int | None) -> str:
     return close_codes.PROVIDER if close_codes.side(code) == close_codes.PROVIDER else "network"
 
 
-def ended_by_learner_end(code: int | None, limit_hit: bool) -> str:
-    """Who ended a session the client ended (POST /session/end): the limit wins, then the code."""
-    return "limit" if limit_hit else ended_by_code(code)
+def ended_by_learner_end(code: int | None, limit_hit: bool, page_closing: bool = False) -> str:
+    """Who ended a session the client ended (POST /session/end): the limit wins; a page that
+    is closing (the tab, a navigation) is the learner leaving whatever its code; then the code."""
+    if limit_hit:
+        return "limit"
+    return "learner" if page_closing else ended_by_code(code)
 
 
 def end_reason(ended_by: str) -> str:
