@@ -48,10 +48,11 @@ HANDLERS = {
 REFERENCES = {
     # Everything an HTTP handler must load before any code of ours runs: the client as our
     # handlers build it, and the Powertools pieces every handler uses (the guide's stack).
-    "ref: framework alone (our client, Logger, Metrics, Tracer, validated REST resolver)":
+    "ref: framework alone (our client, pydantic, Logger, Metrics, validated REST resolver)":
         "from speakpho.aws import dynamodb_client\ndynamodb_client()\n"
-        "from aws_lambda_powertools import Logger, Metrics, Tracer\n"
-        "Logger(service='ref'); Metrics(namespace='ref'); Tracer(service='ref', patch_modules=['botocore'])\n"
+        "from pydantic import BaseModel\n"
+        "from aws_lambda_powertools import Logger, Metrics\n"
+        "Logger(service='ref'); Metrics(namespace='ref')\n"
         "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
         "APIGatewayRestResolver(enable_validation=True)",
     "ref: client + Powertools REST resolver (validation on)":

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from speakpho import ddb
+from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
 
 from admin.health import ledger
@@ -63,6 +64,7 @@ def record_handler(record: DynamoDBRecord) -> str:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
+@log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)

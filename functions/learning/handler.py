@@ -1,11 +1,12 @@
 """Lambda entry point of the learning area."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from speakpho import idempotency
+from speakpho import idempotency, snapstart
 from speakpho.api import create_app, gate
+from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
 
 from learning import routes
@@ -14,13 +15,26 @@ from learning import routes
 require_tables("corrections", "session_messages", "sessions", "idempotency", "usage_periods")
 
 logger = Logger(service="learning")
-tracer = Tracer(service="learning", patch_modules=["botocore"])  # patching everything would import requests at cold start
 app = create_app()
 app.include_router(routes.router)
 
 
+def warm_before_snapshot() -> None:
+    """SnapStart: the settings, the DynamoDB client, the request validators and the FSRS
+    scheduler (imported by the first review otherwise), before the snapshot."""
+    from learning import review
+    from learning.learning_store import learning_store
+    from learning.requests import CorrectionReview, CorrectionsImport, ImportedCorrection
+
+    snapstart.warm(stores=[learning_store], models=[CorrectionReview, ImportedCorrection, CorrectionsImport],
+                   extra=[review.scheduler])
+
+
+snapstart.before_snapshot(warm_before_snapshot)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
+@log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
     idempotency.register_context(context)
     return gate(app, event, context)

@@ -1,11 +1,12 @@
 """Lambda entry point of the session area."""
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from speakpho import idempotency
+from speakpho import idempotency, snapstart
 from speakpho.api import create_app, gate
+from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
 
 from session import routes
@@ -15,34 +16,25 @@ from session.telemetry import metrics
 require_tables("usage_periods", "sessions", "session_messages", "corrections", "idempotency")
 
 logger = Logger(service="session")
-tracer = Tracer(service="session", patch_modules=["botocore"])  # auto-patching all would import requests and s3transfer at cold start
 app = create_app()
 app.include_router(routes.router)
 
 
 def warm_before_snapshot() -> None:
-    """SnapStart (see infra/constructs/functions.py): do before the snapshot what the first
-    request would otherwise pay for: settings, the DynamoDB client, the request validators."""
+    """SnapStart: the settings, the DynamoDB client and the request validators, before the snapshot."""
     from speakpho.deps import metering_store
     from speakpho.models import (ClientEvent, EndSessionRequest, SessionEventsRequest, SessionRef,
                                  StartSessionRequest, SwitchProviderRequest)
 
-    metering_store()
-    for model in (StartSessionRequest, SessionRef, SwitchProviderRequest, ClientEvent, SessionEventsRequest,
-                  EndSessionRequest):
-        model.model_rebuild(force=True)
+    snapstart.warm(stores=[metering_store], models=[StartSessionRequest, SessionRef, SwitchProviderRequest,
+                                                   ClientEvent, SessionEventsRequest, EndSessionRequest])
 
 
-try:  # Lambda's Python runtime provides this module; it runs the hook only when taking a snapshot.
-    from snapshot_restore_py import register_before_snapshot
-except ImportError:
-    register_before_snapshot = None
-if register_before_snapshot is not None:
-    register_before_snapshot(warm_before_snapshot)
+snapstart.before_snapshot(warm_before_snapshot)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
+@log_dynamodb_calls(logger)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
     idempotency.register_context(context)

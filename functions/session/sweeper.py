@@ -6,6 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from speakpho.clock import clock
 from speakpho.config import get_settings
+from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
 from speakpho.deps import metering_store
 from speakpho.metering import close_stale_sessions
@@ -19,6 +20,7 @@ metrics = Metrics(namespace="SpeakPho", service="sweeper")
 
 @logger.inject_lambda_context
 @metrics.log_metrics
+@log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
     closed = close_stale_sessions(metering_store(), get_settings(), clock)
     metrics.add_metric(name="StaleSessionsClosed", unit=MetricUnit.Count, value=len(closed))

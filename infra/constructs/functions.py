@@ -24,7 +24,7 @@ from infra.nag import acknowledge
 from infra.settings import StackSettings
 
 METRICS_NAMESPACE = "SpeakPho"
-SNAP_START = frozenset({"session"})
+SNAP_START = frozenset({"session", "learning"})  # the functions a learner waits on
 
 
 # Log retention by function; the others keep one month. The admin function's structured
@@ -74,16 +74,19 @@ class Functions(Construct):
         self.log_groups: dict[str, logs.LogGroup] = {}
         for spec in function_specs():
             self.functions[spec.key] = self._function(spec, tables, layer, settings, web_origin)
-        # The learner waits for /api/session/start: the session function runs with SnapStart, so a
-        # new container resumes from a snapshot taken after its imports and client set-up
-        # (session.handler warms them before the snapshot). SnapStart serves published versions
-        # only, so API Gateway calls the `live` alias of the current version.
-        self.session_alias = lambda_.Alias(self, "SessionLive", alias_name="live",
-                                           version=self.functions["session"].current_version)
-        Annotations.of(self.functions["session"]).acknowledge_warning(
-            "@aws-cdk/aws-lambda:snapStartRequirePublish", "published as a version behind the `live` alias")
-        self.by_area: dict[str, lambda_.IFunction] = {
-            a.name: self.session_alias if a.name == "session" else self.functions[a.name] for a in AREAS}
+        # Learners wait on the session and learning functions: they run with SnapStart, so a new
+        # container resumes from a snapshot taken after its imports and client set-up (each
+        # handler warms them before the snapshot, speakpho.snapstart). SnapStart serves published
+        # versions only, so API Gateway calls the `live` alias of the current version.
+        self.aliases: dict[str, lambda_.Alias] = {}
+        for key in sorted(SNAP_START):
+            self.aliases[key] = lambda_.Alias(self, f"{key.capitalize()}Live", alias_name="live",
+                                              version=self.functions[key].current_version)
+            Annotations.of(self.functions[key]).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish", "published as a version behind the `live` alias")
+        self.session_alias = self.aliases["session"]
+        self.by_area: dict[str, lambda_.IFunction] = {a.name: self.aliases.get(a.name, self.functions[a.name])
+                                                      for a in AREAS}
         self.sweeper = self.functions["sweeper"]
         self.rollups = self.functions["rollups"]
 

@@ -181,14 +181,18 @@ def test_background_handlers_come_from_the_catalog(synth):
     assert function_props(synth, "rollups")["Handler"] == ROLLUPS.handler
 
 
-def test_session_function_uses_snapstart_behind_an_alias(synth):
-    """The learner waits for /api/session/start: that function resumes from a SnapStart snapshot,
-    and API Gateway calls its `live` alias (SnapStart serves published versions only)."""
+def test_the_functions_learners_wait_on_use_snapstart_behind_an_alias(synth):
+    """Learners wait on /api/session/* and /api/learning/*: those functions resume from a SnapStart
+    snapshot, and API Gateway calls their `live` alias (SnapStart serves published versions only).
+    Admin and the background functions stay without it."""
     functions = synth.of_type("AWS::Lambda::Function")
-    session_fn = synth.logical_id(synth.stack.functions.functions["session"])
-    assert functions[session_fn]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
-    others = [lid for lid in functions if lid != session_fn and "SnapStart" in functions[lid]["Properties"]]
-    assert others == []
+    snap = {synth.logical_id(synth.stack.functions.functions[k]) for k in ("session", "learning")}
+    with_snapstart = {lid for lid, f in functions.items() if "SnapStart" in f["Properties"]}
+    assert with_snapstart == snap
+    assert all(functions[lid]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"} for lid in snap)
     aliases = synth.of_type("AWS::Lambda::Alias")
-    assert [a["Properties"]["Name"] for a in aliases.values()] == ["live"]
-    assert synth.stack.functions.by_area["session"] is synth.stack.functions.session_alias
+    assert sorted(a["Properties"]["Name"] for a in aliases.values()) == ["live", "live"]
+    for key in ("session", "learning"):
+        alias = synth.stack.functions.by_area[key]
+        assert alias is synth.stack.functions.aliases[key]
+        assert synth.logical_id(alias.version.lambda_) == synth.logical_id(synth.stack.functions.functions[key])

@@ -70,3 +70,24 @@ assert dynamodb_client.cache_info().currsize == metering_store.cache_info().curr
 """
     result = _run(code, set(USES["session.handler"]))
     assert result.returncode == 0, result.stderr
+
+
+def test_the_learning_warm_up_builds_its_client_validators_and_scheduler():
+    code = """
+import sys
+from speakpho.aws import dynamodb_client
+from learning.learning_store import learning_store
+from learning.requests import CorrectionReview, CorrectionsImport
+import learning.handler
+
+models = (CorrectionReview, CorrectionsImport)
+assert not any(m.__pydantic_complete__ for m in models)
+assert dynamodb_client.cache_info().currsize == learning_store.cache_info().currsize == 0
+assert "fsrs" not in sys.modules
+learning.handler.warm_before_snapshot()
+assert all(m.__pydantic_complete__ for m in models)
+assert dynamodb_client.cache_info().currsize == learning_store.cache_info().currsize == 1
+assert "fsrs" in sys.modules
+"""
+    result = _run(code, set(USES["learning.handler"]))
+    assert result.returncode == 0, result.stderr

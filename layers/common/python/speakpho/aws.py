@@ -16,13 +16,17 @@ def dynamodb_client():
 
     from speakpho.config import get_settings
 
+    from speakpho.ddb_calls import instrument
+
     settings = get_settings()
-    return botocore.session.get_session().create_client(
+    client = botocore.session.get_session().create_client(
         "dynamodb",
         endpoint_url=settings.dynamodb_endpoint or None,
         config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=2, read_timeout=5,
                       tcp_keepalive=True),
     )
+    instrument(client)  # each call's latency and capacity, logged per invocation (speakpho.ddb_calls)
+    return client
 
 
 def reset_clients() -> None:
