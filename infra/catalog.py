@@ -84,6 +84,3 @@ def match(method: str, path: str) -> tuple[RouteSpec, dict[str, str]] | None:
                 return route, m.groupdict()
     return None
 
-
-def path_exists(path: str) -> bool:
-    return any(r.pattern.match(path) for r in routes())

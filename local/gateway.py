@@ -105,8 +105,9 @@ class Gateway:
         headers = {k: v for k, v in (headers or {}).items()}
         found = catalog.match(method, path)
         if found is None:
-            if catalog.path_exists(path):
-                return _envelope(405, "method_not_allowed", f"{method} not allowed on {path}")
+            # As API Gateway: a method it does not route, on a known path or not (TRACE, a GET on
+            # a POST route, a made-up method), is its MISSING_AUTHENTICATION_TOKEN response, which
+            # the stack maps to 404 in our envelope (infra/constructs/api.py).
             return _envelope(404, "not_found", "no such route")
         route, path_params = found
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")

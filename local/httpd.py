@@ -95,4 +95,13 @@ def make_handler(backend: DevBackend) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self):
             self._dispatch()
 
+        def __getattr__(self, name: str):
+            # Any other method (TRACE, OPTIONS, CONNECT, made-up ones) goes where API Gateway
+            # would send it: an /api path answers what the gateway answers a method it does not
+            # route (404 in our envelope, as its MISSING_AUTHENTICATION_TOKEN response is mapped),
+            # never the standard library's bare 501 page.
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
+
     return Handler

@@ -112,3 +112,13 @@ def test_dev_token_route_and_json_errors(runner):
     assert _call(runner, "POST", "/local/token", {})[0] == 400
     status, body = _call(runner, "POST", "/api/session/start", raw=b"{oops", token=tokens.mint("lan"))
     assert status == 422 and body["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("TRACE", "/api/usage"), ("OPTIONS", "/api/session/start"), ("GET", "/api/session/start"),
+    ("FOO", "/api/learning/history"), ("TRACE", "/api/nothing-here")])
+def test_a_method_the_gateway_does_not_route_answers_as_the_gateway_does(runner, method, path):
+    """Deployed, API Gateway answers its MISSING_AUTHENTICATION_TOKEN response, which the stack
+    maps to 404 in our envelope; locally the same, never the standard library's 501 page."""
+    status, body = _call(runner, method, path, token=tokens.mint("alice"))
+    assert (status, body) == (404, {"success": False, "error": {"code": "not_found", "message": "no such route"}})

@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 from speakpho.auth import Caller, caller_from_event, require_admin
 from speakpho.envelope import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CORS_MAX_AGE_SECONDS, error_body, ok_body
 from speakpho.errors import AppError, PayloadTooLarge
+from speakpho.json_guard import check_body
 
 # The optional header that makes a retried write return its first answer (speakpho.idempotency).
 IdempotencyKey = Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=128)]
@@ -119,6 +120,7 @@ def gate(app: APIGatewayRestResolver, event: dict, context: Any) -> dict:
         who = caller_from_event(event)
         if getattr(app, "admin_only", False):
             require_admin(who)
+        check_body(body)
     except AppError as exc:
         return {
             "statusCode": exc.status,

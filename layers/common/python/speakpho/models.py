@@ -55,7 +55,7 @@ class SwitchProviderRequest(StrictModel):
 class MessageIn(StrictModel):
     role: Role
     text: str = Field(max_length=MAX_TEXT)
-    timestamp: int = Field(ge=0)
+    timestamp: int = Field(ge=0, le=10**15)  # epoch ms; bounded to what DynamoDB stores
 
 
 class CorrectionIn(StrictModel):
