@@ -41,7 +41,7 @@ def history_page(store: LearningStore, user_id: str, *, page: int, limit: int, c
     count, erased = _history_bounds(store.get_profile(user_id))
     if cursor:
         before = cursors.decode(cursor).get("before")
-        if not isinstance(before, int) or isinstance(before, bool) or before < 0:
+        if not cursors.is_int(before):
             raise cursors.invalid()
         high = min(before, count)
         page = (count - high) // limit + 1

@@ -103,8 +103,8 @@ def _start_key(cursor: str, user_id: str, attribute: str, value: str) -> dict:
     key = cursors.decode(cursor).get("k")
     expected = list_key_attributes(attribute)
     if (not isinstance(key, dict) or sorted(key) != sorted(expected) or key.get("userId") != user_id
-            or key.get(attribute) != value or not isinstance(key.get("createdAt"), int)
-            or not isinstance(key.get("correctionId"), str)):
+            or key.get(attribute) != value or not cursors.is_int(key.get("createdAt"))
+            or not cursors.is_str(key.get("correctionId"), max_length=128)):
         raise cursors.invalid()  # malformed, someone else's, or made for other filters
     return key
 
