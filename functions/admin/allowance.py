@@ -14,7 +14,9 @@ from speakpho.deps import metering_store
 from speakpho.models import AllowanceRequest
 
 router = Router()
-UserId = Annotated[str, Path(min_length=1, max_length=128)]
+# A learner's id as the API hands it out (a Cognito sub): URL-unreserved characters only, so a
+# percent-encoded path is refused instead of becoming a user of its own.
+UserId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._~-]+$")]
 
 
 @router.put("/api/admin/users/<userId>/allowance", summary="Set a user's allowance for the current period")

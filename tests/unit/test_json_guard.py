@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from speakpho.errors import BadRequest
+from speakpho.errors import BadRequest, Unprocessable
 from speakpho.json_guard import check_body
 
 
@@ -26,8 +26,16 @@ def test_refused(raw, field):
 
 @pytest.mark.parametrize("raw", [
     None, "", '{"topic": "phở 🍜"}', '{"t": 12345678901234567890123456789012345678}',  # 38 digits
-    '{"t": 1e125, "u": 0, "v": -0.0, "w": 1.5e-130}', "[[[[1]]]]",
+    '{"t": 1e125, "u": 0, "v": -0.0, "w": 1.5e-130}', '{"a": [[[1]]]}',
     "{not json",   # malformed: left to the validator's 422
 ])
 def test_accepted(raw):
     check_body(raw)
+
+
+@pytest.mark.parametrize("raw", ["[]", "[null]", '[{"topic": "food"}]'])
+def test_a_top_level_array_is_the_validators_422(raw):
+    """Powertools would validate an array's first element as the body."""
+    with pytest.raises(Unprocessable) as refused:
+        check_body(raw)
+    assert refused.value.details == [{"field": "body", "message": "Input should be an object", "type": "model_type"}]

@@ -8,14 +8,16 @@
 - every number is one DynamoDB can store: at most 38 significant digits, magnitude between
   1e-130 and 1e126 (the service refuses the rest, after a transcript may be half written).
 
-Malformed JSON is left to the validator (422 naming the body), as before.
+Malformed JSON is left to the validator (422 naming the body), as before. A top-level array
+is refused here with the validator's own answer to any other body that is not an object (422
+naming the body): Powertools would validate its first element as the body.
 """
 from __future__ import annotations
 
 import json
 from decimal import Context, Decimal, InvalidOperation
 
-from speakpho.errors import BadRequest
+from speakpho.errors import BadRequest, Unprocessable
 
 MAX_DEPTH = 64                 # our payloads nest 3 deep; anything deeper is not ours
 MAX_SIGNIFICANT_DIGITS = 38    # DynamoDB numbers
@@ -68,7 +70,8 @@ def _walk(value, path: str, depth: int) -> None:
 
 
 def check_body(raw: str | bytes | None) -> None:
-    """Raises BadRequest (400 invalid_body) for a body no handler should ever see."""
+    """Raises BadRequest (400 invalid_body) for a body no handler should ever see, Unprocessable
+    (422) for a top-level array."""
     if not raw:
         return
     try:
@@ -78,3 +81,6 @@ def check_body(raw: str | bytes | None) -> None:
     except (ValueError, RecursionError):
         raise _refuse("body", "holds a number too long or nesting too deep to read") from None
     _walk(parsed, "", 0)
+    if isinstance(parsed, list):
+        raise Unprocessable("invalid input: body", [{"field": "body", "message": "Input should be an object",
+                                                     "type": "model_type"}])

@@ -1,9 +1,10 @@
 """Pydantic models at the API boundary, and the enums every area shares."""
 from __future__ import annotations
 
-from typing import Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Provider = Literal["gemini", "openai"]
 Mode = Literal["free", "coach"]
@@ -28,10 +29,39 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 ClientEventType = Literal["provider_connected", "provider_disconnected", "reconnect_attempt"]
 
 
+def _json_kinds(annotation: Any) -> set:
+    """The Python types a field admits at its top level (a Literal: its values' types)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _json_kinds(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return set().union(*(_json_kinds(a) for a in get_args(annotation)))
+    if origin is Literal:
+        return {type(v) for v in get_args(annotation)}
+    return {origin or annotation}
+
+
 class StrictModel(BaseModel):
     # Unknown fields are refused: a typo must not be silently dropped. Validators are built on
     # first use, not at import: a cold start builds only the models its first request needs.
     model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_types(cls, value: Any, info: ValidationInfo) -> Any:
+        """A value of the JSON type the document states: pydantic's lax mode would take true or
+        "5" for a number and 1 or "yes" for a boolean. 5.0 is the integer 5, as JSON Schema
+        reads it (a strict integer field would refuse it)."""
+        kinds = _json_kinds(cls.model_fields[info.field_name].annotation)
+        if isinstance(value, float) and value.is_integer() and int in kinds and float not in kinds:
+            return int(value)
+        if isinstance(value, bool) and bool not in kinds:
+            raise ValueError("must not be a boolean")
+        if isinstance(value, str) and str not in kinds:
+            raise ValueError("must not be a string")
+        if bool in kinds and value is not None and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
 
 
 class StartSessionRequest(StrictModel):
