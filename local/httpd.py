@@ -1,5 +1,6 @@
 """The local runner's HTTP plumbing: one request handler class that sends /api/* to the local
-API Gateway, /local/* to the dev routes and any other GET to the web app's files.
+API Gateway, /local/* to the dev routes, GET /api/docs* to the API's documentation page
+(local/api_docs.py, dev only) and any other GET to the web app's files.
 
 (Named httpd, not http, so that it can never shadow the standard library's `http`.)
 """
@@ -12,7 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import SplitResult, urlsplit
 
 from infra.catalog import ensure_import_paths
-from local import dev_routes, static
+from local import api_docs, dev_routes, static
 from local.backend import DevBackend
 
 ensure_import_paths()
@@ -25,6 +26,9 @@ def make_handler(backend: DevBackend) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "speakpho-local"
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle's algorithm the body waited for the
+        # client's delayed ACK of the headers (about 40 ms on every keep-alive request).
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *args):  # one line per request on stderr
             if os.environ.get("LOCAL_QUIET") != "1":
@@ -51,6 +55,8 @@ def make_handler(backend: DevBackend) -> type[BaseHTTPRequestHandler]:
 
         def _dispatch(self) -> None:
             url = urlsplit(self.path)
+            if self.command in ("GET", "HEAD") and api_docs.is_docs_path(url.path):
+                return self._docs(url.path)
             if url.path.startswith("/api/"):
                 return self._api(url)
             if url.path.startswith(dev_routes.PREFIX):
@@ -69,6 +75,11 @@ def make_handler(backend: DevBackend) -> type[BaseHTTPRequestHandler]:
             content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"),
                                 "application/json")
             self._send(response.status, response.body.encode(), content_type, response.headers)
+
+        def _docs(self, path: str) -> None:
+            with backend.gateway.lock:   # generating the document reads the handlers' routers
+                status, body, content_type, headers = api_docs.response(path)
+            self._send(status, body, content_type, headers)
 
         def _dev_route(self, path: str) -> None:
             raw = b""

@@ -1,0 +1,333 @@
+"""The API contract: what each route answers, as docs/openapi.json states it.
+
+Powertools generates the document from the routes (paths, parameters, request bodies);
+local/openapi.py completes it from here, so the route files stay as they are:
+  ROUTES         (method, path) -> Route: the success status and the model of its `data`, every
+                 error status it can answer (and its codes), the Idempotency-Key, links
+  the models     each success's `data`, derived from speakpho/views.py and the domain's answers
+                 (tests/contract/test_contract_views.py holds them against the views)
+  ErrorResponse  the one error envelope {success: false, error: {code, message, details?}}
+  REQUEST_RULES  what the request models' validators check beyond their generated schemas
+The models allow properties they do not list (a new field does not break a generated client),
+but the view tests fail until it is documented here. A route listed here and missing from the
+generated document (not written yet) is left out of it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, Field, create_model
+
+from infra import catalog
+
+catalog.ensure_import_paths()
+from speakpho import story  # noqa: E402
+from speakpho.models import Category, Difficulty, EndReason, Mode, Provider, Role  # noqa: E402
+
+Epoch = Annotated[int, Field(ge=0, description="epoch milliseconds")]
+Count = Annotated[int, Field(ge=0)]
+Minutes = Annotated[float, Field(ge=0, description="seconds / 60, rounded to 2 decimals")]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC day YYYY-MM-DD")]
+Cursor = Annotated[str, Field(min_length=1, description="opaque: send it back unchanged as `cursor`")]
+Confidence = Annotated[int, Field(ge=0, le=5)]
+Rate = Annotated[float, Field(ge=0, le=1)]
+CloseCode = Annotated[int, Field(ge=1000, le=4999, description="WebSocket close code")]
+EndedBy = Literal[story.ENDED_BY]
+SessionStatus = Literal["active", "ended"]
+
+
+# --------------------------------------------------------------------------- shared shapes
+class Usage(BaseModel):
+    # speakpho.views.usage_view: the period's voice allowance.
+    plan: str
+    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="UTC month YYYY-MM")
+    secondsLimit: Count
+    secondsUsed: Count
+    secondsRemaining: Count
+    minutesUsed: Minutes
+    minutesRemaining: Minutes
+    activeSessionId: Optional[str]
+
+
+class HistoryEntry(BaseModel):
+    # learning.history.history_entry: a session in the learner's history.
+    id: str
+    startedAt: Epoch
+    endedAt: Optional[Epoch]
+    topic: str
+    difficulty: Difficulty
+    mode: Mode
+    provider: Provider = Field(description="the provider it runs on, or ended on")
+    messageCount: Count
+    correctionCount: Count
+    minutesUsed: Minutes
+    creditedSeconds: Count = Field(description="seconds not charged: the provider or the network failed")
+
+
+class Session(HistoryEntry):
+    # speakpho.views.session_view.
+    status: SessionStatus
+    initialProvider: Optional[Provider]
+    providerSwitched: bool
+    providerSwitchedAt: Optional[Epoch]
+    switchCount: Count
+    disconnectCode: Optional[CloseCode]
+    disconnectReason: Optional[str]
+    endReason: Optional[EndReason]
+    endedBy: Optional[EndedBy]
+    conversationId: Optional[str]
+    secondsUsed: Count
+
+
+class AdminSession(Session):
+    # speakpho.views.session_view(include_user=True).
+    userId: str
+    userEmail: Optional[str]
+
+
+class Message(BaseModel):
+    role: Role
+    text: str
+    timestamp: Epoch
+
+
+class Correction(BaseModel):
+    # speakpho.views.correction_view.
+    id: str
+    sessionId: Optional[str] = Field(description="null for a correction imported from the browser")
+    original: str
+    correction: str
+    explanation: Optional[str]
+    category: Optional[Category]
+    reviewed: bool
+    confidenceLevel: Confidence
+    reviewedAt: Optional[Epoch]
+    nextReviewAt: Optional[Epoch]
+    createdAt: Epoch
+    disputed: bool = Field(default=False, description="the learner disputes this correction")
+
+
+class CorrectionStats(BaseModel):
+    total: Count
+    reviewed: Count
+    byCategory: dict[Category, Count]
+
+
+# --------------------------------------------------------------------------- the areas' answers
+class StartedSession(BaseModel):
+    sessionId: str
+    startedAt: Epoch
+    provider: Provider
+    mode: Mode
+    topic: str
+    difficulty: Difficulty
+    closedSessionId: Optional[str] = Field(description="the previous active session, closed as superseded")
+    usage: Usage
+
+
+class EndedSession(BaseModel):
+    # speakpho.metering.end.end_answer (the same on every repeat).
+    totalMinutesUsed: Minutes
+    minutesRemaining: Minutes
+    totalSecondsUsed: Count
+    secondsRemaining: Count
+    creditedSeconds: Count
+    session: Session
+
+
+class HealthStats(BaseModel):
+    # admin.health.stats.stats_view.
+    totalSessions: Count
+    endedSessions: Count
+    avgDuration: Minutes
+    providerBreakdown: dict[str, Count]
+    disconnectBreakdown: dict[str, Count] = Field(description="close code -> sessions")
+    providerSwitchRate: Rate
+    totalSwitches: Count
+    endReasonBreakdown: dict[str, Count]
+    closeCodeLabels: dict[str, str]
+
+
+class AdminSessionsPage(BaseModel):
+    sessions: list[AdminSession]
+    stats: HealthStats
+    nextCursor: Optional[Cursor] = Field(description="null on the last page")
+    from_: Day = Field(alias="from")
+    to: Day
+
+
+class Timeseries(BaseModel):
+    from_: Day = Field(alias="from")
+    to: Day
+    series: list[create_model("DayHealth", date=Day, sessions=Count, endedSessions=Count, avgDuration=Minutes,
+                              switches=Count, switchRate=Rate, disconnects=dict[str, Count])]
+
+
+def answer(name: str, **fields) -> type[BaseModel]:
+    """A small answer: each field a type, or (type, its description or Field)."""
+    return create_model(name, **{k: (v[0], Field(description=v[1]) if isinstance(v[1], str) else v[1])
+                                 if isinstance(v, tuple) else v for k, v in fields.items()})
+
+
+LAST_PAGE = Field(default=None, description="absent on the last page")
+Heartbeat = answer("Heartbeat", sessionSeconds=Count, usage=Usage, limitReached=bool)
+ProviderSwitched = answer("ProviderSwitched", sessionId=str, provider=Provider, providerSwitchedAt=Epoch,
+                          switchCount=Count)
+EventsRecorded = answer("EventsRecorded", sessionId=str, accepted=(Count, "events recorded by this call"),
+                        duplicates=(Count, "events whose eventId was already recorded"),
+                        eventCount=(Count, "events the session holds"))
+HistoryPage = answer("HistoryPage", sessions=list[HistoryEntry], pagination=answer(
+    "Pagination", total=Count, page=Annotated[int, Field(ge=1)], limit=Annotated[int, Field(ge=1)]),
+    nextCursor=(Optional[Cursor], LAST_PAGE))
+HistoryErased = answer("HistoryErased", sessionsErased=Count, messagesDeleted=Count, correctionsDeleted=Count,
+                       sessionsKept=(Count, "a session in progress, and those after it, stay"))
+SessionDetail = answer("SessionDetail", session=Session, messages=list[Message], corrections=list[Correction])
+SessionDeleted = answer("SessionDeleted", sessionId=str, messagesDeleted=Count, correctionsDeleted=Count)
+CorrectionsPage = answer("CorrectionsPage", corrections=list[Correction], stats=CorrectionStats,
+                         nextCursor=(Optional[Cursor], LAST_PAGE))
+ReviewResult = answer("ReviewResult", id=str, reviewed=bool, reviewedAt=Optional[Epoch], confidenceLevel=Confidence,
+                      nextReviewAt=Optional[Epoch])
+ReviewQueue = answer("ReviewQueue", corrections=list[Correction], dueCount=Count)
+ImportResult = answer("ImportResult", imported=Count, skipped=(Count, "already present, or repeated in the list"))
+AllowanceChange = answer("AllowanceChange", secondsLimit=Count, reason=str, changedBy=str, changedAt=Epoch)
+AllowanceSet = answer("AllowanceSet", userId=str, usage=Usage, change=AllowanceChange)
+Allowance = answer("Allowance", userId=str, usage=Usage, changes=list[AllowanceChange])
+AdminSessionDetail = answer("AdminSessionDetail", session=AdminSession, messages=list[Message],
+                            corrections=list[Correction])
+
+
+# --------------------------------------------------------------------------- errors
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable, machine-readable: not_found, session_not_active, ...")
+    message: str
+    details: Any = Field(default=None, description="what the code needs, e.g. the fields refused")
+
+
+class ErrorResponse(BaseModel):
+    """Every error: the handlers', and API Gateway's own answers (401, 403, 404, 413, 429)."""
+    success: Literal[False]
+    error: ErrorBody
+
+
+# --------------------------------------------------------------------------- request rules
+# What JSON Schema can say of the request models' own validators (merged into the generated
+# components; tests/contract/test_contract_requests.py holds each against the API's verdicts).
+NULL = {"type": "null"}
+REQUEST_RULES: dict[str, dict] = {
+    # learning.review.review_correction: something to do; a confidenceLevel is a review.
+    "CorrectionReview": {
+        "anyOf": [{"required": [name], "properties": {name: {"not": NULL}}}
+                  for name in ("reviewed", "confidenceLevel", "disputed")],
+        "not": {"required": ["reviewed", "confidenceLevel"],
+                "properties": {"reviewed": {"const": False}, "confidenceLevel": {"type": "integer"}}}},
+    # speakpho.models.ClientEvent: code and reason belong to provider_disconnected, connectMs to
+    # provider_connected.
+    "ClientEvent": {"allOf": [
+        {"if": {"required": ["type"], "properties": {"type": {"const": "provider_disconnected"}}},
+         "else": {"properties": {"code": NULL, "reason": NULL}}},
+        {"if": {"required": ["type"], "properties": {"type": {"const": "provider_connected"}}},
+         "else": {"properties": {"connectMs": NULL}}}]},
+    # learning.review.import_corrections: a createdAt more than a day ahead is refused (422).
+    "ImportedCorrection": {"properties": {"createdAt": {
+        "description": "epoch ms; at most 24 hours ahead of the server's clock"}}},
+    # speakpho.metering.events.check_call_size: more events in a call is 413 payload_too_large.
+    **{name: {"properties": {"events": {"maxItems": story.MAX_EVENTS_PER_CALL}}}
+       for name in ("SessionEventsRequest", "EndSessionRequest")},
+}
+
+
+# --------------------------------------------------------------------------- routes
+ERRORS = {
+    400: "invalid_body: a body no handler may see (a number DynamoDB cannot store, nesting deeper than "
+         "64, a lone surrogate), naming the field",
+    401: "unauthorized: no bearer token, or an expired or badly signed one",
+    402: "limit_reached: no voice minutes left in this period (details.usage)",
+    403: "forbidden: needs the admin group and a token of the admin user pool",
+    404: "not_found: none of the caller's (another learner's is not found either)",
+    409: "conflict",
+    413: "payload_too_large: a body over 1 MB",
+    422: "validation_error: a field of the body, query or path (details: field, message, type each)",
+    429: "too_many_requests: a WAF rate rule or the stage's throttling (deployed only)",
+}
+AUTH = (401, 429)        # every route: the authorizer; WAF and throttling
+BODY = (400, 413, 422)   # a JSON body: json_guard, the 1 MB limit, validation
+KEYED_409 = "request_in_progress: a request with this Idempotency-Key is still running; retry"
+KEYED_422 = "validation_error; idempotency_key_reused: this Idempotency-Key came with another body"
+RANGE_422 = ("validation_error: an unknown parameter, a day that is not YYYY-MM-DD, from after to, "
+             "or more than 366 days")
+CURSOR_400 = "invalid_cursor: a cursor this route did not make (for these filters)"
+# Every id in a path: what the API hands out (UUIDs, Cognito subs) is made of URL-unreserved
+# characters, the same sent encoded or not (API Gateway passes a path on percent-encoded).
+PATH_ID = {"pattern": "^[A-Za-z0-9._~-]+$"}
+# admin.health_routes.resolve_filter: a UTC day from 2000-01-01 to 2999-12-31, or empty (the default).
+DAYS = {name: {"anyOf": [{"format": "date", "pattern": "^2[0-9]{3}-"}, {"maxLength": 0}], "description":
+               f"UTC day YYYY-MM-DD (2000-01-01 to 2999-12-31), inclusive; absent or empty: {default}"}
+        for name, default in (("from", "to - 6 days"), ("to", "today"))}
+
+
+@dataclass(frozen=True)
+class Route:
+    data: type[BaseModel] | None          # the success's `data`; None: not a JSON answer (media)
+    statuses: tuple[int, ...]             # every error status it can answer
+    codes: dict[int, str] = field(default_factory=dict)   # status -> its error codes, when not ERRORS'
+    success: int = 200
+    idempotency_key: bool = False         # takes an Idempotency-Key header
+    media: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)  # success response headers
+    params: dict[str, dict] = field(default_factory=dict)  # parameter -> what its schema adds
+    links: dict[str, tuple[str, dict]] = field(default_factory=dict)  # name -> ("METHOD /path", values)
+
+    def describe(self, status: int) -> str:
+        return self.codes.get(status) or ERRORS[status]
+
+
+SESSION_ID = "$response.body#/data/sessionId"
+LIVE_SESSION = {name: (f"POST /api/session/{name}", {"body": {"sessionId": SESSION_ID}})
+                for name in ("heartbeat", "switch-provider", "events", "end")}
+REVIEW = {"review": ("PATCH /api/learning/corrections/{id}", {"id": "$response.body#/data/corrections/0/id"})}
+CSV_HEADERS = {"Content-Disposition": "attachment; filename=\"sessions_<from>_<to>.csv\"",
+               "X-Export-Rows": "rows in the file", "X-Export-Truncated": "true when the export stopped early"}
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/session/start"): Route(
+        StartedSession, (*AUTH, *BODY, 402, 403, 409), success=201, idempotency_key=True, codes={
+            403: "email_unverified: the learner's email address is not verified",
+            409: "start_contended: too many starts at once; " + KEYED_409, 422: KEYED_422}, links={
+            **LIVE_SESSION, "detail": ("GET /api/learning/session/{id}", {"id": SESSION_ID})}),
+    ("POST", "/api/session/heartbeat"): Route(Heartbeat, (*AUTH, *BODY, 404, 409), codes={
+        409: "session_not_active: the session has ended (details.endReason)"}),
+    ("POST", "/api/session/switch-provider"): Route(ProviderSwitched, (*AUTH, *BODY, 404, 409), codes={
+        409: "session_not_active; provider_unchanged: it already uses this provider; switch_contended: retry"}),
+    ("POST", "/api/session/events"): Route(EventsRecorded, (*AUTH, *BODY, 404, 409), codes={
+        409: "session_ended: it ended more than 5 minutes ago; events_contended: retry",
+        413: "payload_too_large: a body over 1 MB, over 50 events in a call or 500 in a session"}),
+    ("POST", "/api/session/end"): Route(EndedSession, (*AUTH, *BODY, 404, 409), codes={
+        409: "end_contended: retry", 413: "payload_too_large: a body over 1 MB, or too many events"}),
+    ("GET", "/api/usage"): Route(Usage, AUTH),
+    ("GET", "/api/learning/history"): Route(HistoryPage, (*AUTH, 400, 422), codes={400: CURSOR_400}, links={
+        "detail": ("GET /api/learning/session/{id}", {"id": "$response.body#/data/sessions/0/id"}),
+        "next": ("GET /api/learning/history", {"cursor": "$response.body#/data/nextCursor"})}),
+    ("DELETE", "/api/learning/history"): Route(HistoryErased, AUTH),
+    ("GET", "/api/learning/session/{id}"): Route(SessionDetail, (*AUTH, 404, 422)),
+    ("DELETE", "/api/learning/session/{id}"): Route(SessionDeleted, (*AUTH, 404, 409, 422), codes={
+        409: "session_active: the session is still in progress"}),
+    ("GET", "/api/learning/corrections"): Route(CorrectionsPage, (*AUTH, 400, 422), codes={400: CURSOR_400},
+                                                links=REVIEW),
+    ("PATCH", "/api/learning/corrections/{id}"): Route(
+        ReviewResult, (*AUTH, *BODY, 404, 409), idempotency_key=True, codes={
+            409: "review_contended: retry; card_schema_unknown: retry; " + KEYED_409, 422: KEYED_422}),
+    ("GET", "/api/learning/review"): Route(ReviewQueue, (*AUTH, 422), links=REVIEW),
+    ("POST", "/api/learning/corrections/import"): Route(ImportResult, (*AUTH, *BODY)),
+    ("PUT", "/api/admin/users/{userId}/allowance"): Route(AllowanceSet, (*AUTH, *BODY, 403)),
+    ("GET", "/api/admin/users/{userId}/allowance"): Route(Allowance, (*AUTH, 403, 422)),
+    ("GET", "/api/admin/sessions"): Route(AdminSessionsPage, (*AUTH, 400, 403, 422), codes={
+        400: CURSOR_400, 422: RANGE_422}, params=DAYS, links={
+            "detail": ("GET /api/admin/sessions/{id}", {"id": "$response.body#/data/sessions/0/id"})}),
+    ("GET", "/api/admin/sessions/timeseries"): Route(Timeseries, (*AUTH, 403, 422), codes={422: RANGE_422},
+                                                     params=DAYS),
+    ("GET", "/api/admin/sessions/export.csv"): Route(
+        None, (*AUTH, 403, 422), codes={422: RANGE_422}, media="text/csv", headers=CSV_HEADERS, params=DAYS),
+    ("GET", "/api/admin/sessions/{id}"): Route(AdminSessionDetail, (*AUTH, 403, 404, 422)),
+}
+MODELS: tuple[type[BaseModel], ...] = (ErrorResponse, *dict.fromkeys(r.data for r in ROUTES.values() if r.data))

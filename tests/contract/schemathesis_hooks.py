@@ -1,0 +1,78 @@
+"""Schemathesis hooks of test_schemathesis.py (loaded through SCHEMATHESIS_HOOKS).
+
+A positive case must be a request the API accepts. Where the document states a rule that JSON
+Schema cannot express, a positive case is made to follow it just before it is sent, as a client
+would; negative cases are sent as generated:
+- a cursor is opaque and valid only when the API made it: a positive case keeps only one that
+  reads as the API's (the stateful phase carries real ones from nextCursor);
+- the admin ranges: from <= to (to defaults to today), at most 366 days;
+- an imported createdAt is at most 24 hours ahead of the server's clock.
+And every case: an Idempotency-Key names one request, so each request sent gets a fresh one
+(two bodies under one key is 422 idempotency_key_reused, documented); an over-long one is kept.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import MutableMapping
+from datetime import date, datetime, timezone
+
+import schemathesis
+
+from speakpho import cursors
+from speakpho.errors import BadRequest
+
+KEYS = itertools.count(1)
+MAX_RANGE_DAYS = 366
+MAX_KEY = 128
+
+
+def _api_cursor(value: object) -> bool:
+    try:
+        cursors.decode(str(value))
+    except BadRequest:
+        return False
+    return True
+
+
+def _day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _fit_range(query: MutableMapping) -> None:
+    """A range the API takes: when from is after to or the range covers more than 366 days,
+    to becomes from (one day). A to alone always fits (from = to - 6 days)."""
+    start, end = _day(query.get("from")), _day(query.get("to"))
+    if start is None:
+        return
+    last = end or datetime.now(timezone.utc).date()
+    if start > last or (last - start).days + 1 > MAX_RANGE_DAYS:
+        query["to"] = start.isoformat()
+
+
+def _fit_created(body: object) -> None:
+    now_ms = int(time.time() * 1000)
+    for item in (body.get("corrections") or []) if isinstance(body, dict) else []:
+        if isinstance(item, dict) and isinstance(item.get("createdAt"), (int, float)) and item["createdAt"] > now_ms:
+            item["createdAt"] = now_ms
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    headers = case.headers if isinstance(case.headers, MutableMapping) else {}
+    for name in [n for n in headers if n.lower() == "idempotency-key"]:
+        if isinstance(headers[name], str) and 0 < len(headers[name]) <= MAX_KEY:
+            headers[name] = f"contract-{next(KEYS)}"
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    if isinstance(case.query, MutableMapping):
+        if "cursor" in case.query and not _api_cursor(case.query["cursor"]):
+            del case.query["cursor"]
+        if case.path.startswith("/api/admin/sessions"):
+            _fit_range(case.query)
+    if case.path == "/api/learning/corrections/import":
+        _fit_created(case.body)
