@@ -106,7 +106,7 @@ class EndSessionRequest(StrictModel):
     events: list[ClientEvent] = Field(default_factory=list, max_length=MAX_EVENTS_PARSED)
     # The learner's own page is closing (tab closed, navigation): the session ends because the
     # learner left, whatever the close code (the client sends 1001, "Going away").
-    pageClosing: bool | None = Field(default=None, strict=True)
+    pageClosed: bool | None = Field(default=None, strict=True)
 
 
 class AllowanceRequest(StrictModel):
