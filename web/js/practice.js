@@ -106,7 +106,7 @@ async function tryOtherProvider() {
 
 async function start(event) {
   event.preventDefault();
-  if (state.client && (state.client.state === 'active' || state.client.state === 'ending')) return;
+  if (state.client.state === 'active') return;
   state.setup = {
     topic: $('#topic').value.trim() || 'general', difficulty: $('#difficulty').value,
     mode: $('#mode').value, provider: $('#provider').value,

@@ -58,6 +58,7 @@ export class SessionClient {
     this.provider = null;
     this.initialProvider = null;
     this.pendingEnd = null;
+    this.ending = null;
     this.heartbeatFailures = 0;
   }
 
@@ -85,7 +86,8 @@ export class SessionClient {
    * @param {import('./session-types.js').StartOptions} options
    */
   async start(options = {}) {
-    if (this.state === 'active' || this.state === 'ending') throw new Error('a session is already running');
+    // An end still waiting for its answer may stay behind: it is queued, and its retries go on.
+    if (this.state === 'active') throw new Error('a session is already running');
     this.reset();
     const body = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined && v !== ''));
     let data;
@@ -265,10 +267,13 @@ export class SessionClient {
     return this.pendingEnd;
   }
 
+  /** Sends a queued end until answered. Once a newer session has started, it goes on quietly (queue only). */
   async deliver(entry) {
     for (let attempt = 0; ; attempt += 1) {
       const { outcome, data, reply } = await deliverEnd(this.transport, entry, this.storage);
+      const current = entry === this.pendingEnd;
       if (outcome === 'delivered') {
+        if (!current) return data;
         this.state = 'ended';
         this.unwatchPageClose();
         if (data) this.setUsage(usageOfEnd(data));
@@ -276,10 +281,10 @@ export class SessionClient {
         return data;
       }
       if (outcome !== 'retry') {
-        this.emit('endPending', { reason: outcome, error: new SessionApiError(reply) });
+        if (current) this.emit('endPending', { reason: outcome, error: new SessionApiError(reply) });
         throw new SessionApiError(reply);
       }
-      if (attempt === 0) this.emit('endPending', { reason: 'network', error: new SessionApiError(reply) });
+      if (attempt === 0 && current) this.emit('endPending', { reason: 'network', error: new SessionApiError(reply) });
       await (this.transport.sleep || sleep)(Math.max(reply.retryAfterMs || 0,
         backoffMs(attempt, { baseMs: 1000, maxMs: 30_000, random: this.transport.random })));
     }
