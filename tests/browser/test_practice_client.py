@@ -259,3 +259,26 @@ def test_legacy_corrections_become_import_items(page, runner):
         {"original": "a", "correction": "b", "createdAt": 1700000000000},
         {"original": "a", "correction": "b", "createdAt": 1793613600000},
         None, None, None, None]
+
+
+def test_a_new_session_can_start_while_the_last_end_still_waits_for_its_answer(page, runner):
+    out = run(page, runner, """
+      let release;
+      const gate = new Promise((resolve) => { release = resolve; });
+      const { fetch, calls } = scripted([{ status: 201, data: started }, 'network',
+        { status: 201, data: { ...started, sessionId: 's-2' } }, { status: 200, data: { totalSecondsUsed: 1 } }]);
+      const c = new client.SessionClient({ getToken, fetch, sleep: () => gate, window: null, heartbeatMs: 60000 });
+      await c.start({});
+      const first = c.end();
+      await new Promise((r) => setTimeout(r, 20));   // the first try failed; the retry waits
+      await c.start({});
+      release();
+      const answer = await first;
+      c.dispose();
+      return { answer, state: c.state, sessionId: c.sessionId, queue: localStorage.getItem('speakpho.pendingEnds'),
+               order: calls.map((x) => `${x.url} ${x.body && JSON.parse(x.body).sessionId}`) };
+    """)
+    assert out["answer"] == {"totalSecondsUsed": 1}
+    assert (out["state"], out["sessionId"], out["queue"]) == ("active", "s-2", None)
+    assert out["order"] == ["/api/session/start undefined", "/api/session/end s-1", "/api/session/start undefined",
+                            "/api/session/end s-1"]
