@@ -54,7 +54,7 @@ def main() -> None:
               f"  counts: curl http://127.0.0.1:{port}/local/faults", flush=True)
     if backend.created_tables:
         print("tables created: " + ", ".join(backend.created_tables), flush=True)
-    print("token: make token SUB=alice [ADMIN=1]   pages: /learning /admin", flush=True)
+    print("token: make token SUB=alice [ADMIN=1]   pages: /practice /learning /admin", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

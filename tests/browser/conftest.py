@@ -121,3 +121,15 @@ def page(browser_context):
     yield tab
     tab.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def fresh_month(runner):
+    """The runner's clock moved forward to the 10th of a month no test has used (ahead of this
+    machine's clock too): the test's periods start empty, none of its sessions crosses a month,
+    and the browser's times are never ahead of the server's. (The seed moves the clock back to
+    its fixed dates; sessions made here are then in the future, outside the admin's default range.)"""
+    from browser_helpers import fresh_month_ms, move_clock_to
+
+    http = Http(runner.base)
+    return move_clock_to(http, fresh_month_ms(http.advance(0)))
