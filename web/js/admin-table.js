@@ -12,7 +12,7 @@ function durationCell(session) {
     return h('td', {}, h('span', { class: 'badge live', title: 'Still running: minutes are counted when it ends' }, 'Live'));
   }
   const credited = Number(session.creditedSeconds || 0);
-  return h('td', {}, minutes(session.minutesUsed),
+  return h('td', { class: 'wrap' }, minutes(session.minutesUsed),
     credited ? h('span', { class: 'credit', title: 'Not charged: a provider or the network failed' },
       ` · ${duration(credited * 1000)} credited`) : null);
 }
@@ -20,7 +20,7 @@ function durationCell(session) {
 function providerCell(session) {
   const provider = session.provider || 'unknown';
   const reconnects = Number(session.reconnects || 0);
-  return h('td', {},
+  return h('td', { class: 'wrap' },
     h('span', { class: `chip provider-${provider}` }, providerName(provider)),
     session.providerSwitched
       ? h('span', { class: 'switched', title: `Started on ${providerName(session.initialProvider || '?')}` },
@@ -50,6 +50,6 @@ export function sessionRow(session, open) {
     durationCell(session),
     providerCell(session),
     disconnectCell(session),
-    h('td', {}, isLive(session) ? '—' : (endedByText(session.endedBy) || '—')),
+    h('td', { class: 'wrap' }, isLive(session) ? '—' : (endedByText(session.endedBy) || '—')),
     h('td', {}, String(session.messageCount ?? 0)));
 }
