@@ -114,7 +114,8 @@ export function summarize(model, session) {
   parts.push(runs.length ? `connected to ${runs.join(', then ')}` : 'never connected');
   const disconnects = model.entries.filter((e) => e.type === 'provider_disconnected');
   if (disconnects.length) {
-    parts.push(`${plural(disconnects.length, 'disconnect')} (${disconnects.map((e) => codeText(e.code ?? '')).join(', ')})`);
+    const codes = disconnects.map((e) => (e.code !== undefined && e.code !== null ? codeText(e.code) : 'no code'));
+    parts.push(`${plural(disconnects.length, 'disconnect')} (${codes.join(', ')})`);
   }
   if (count('reconnect_attempt')) parts.push(plural(count('reconnect_attempt'), 'reconnect attempt'));
   const switches = model.entries.filter((e) => e.type === 'provider_switched');
