@@ -54,7 +54,13 @@ def end_datapoints(data: dict, facts: dict) -> list[tuple[str, float, dict[str, 
         points.append(("AbnormalCloses", 1, None))
     if facts.get("switchReportedAtEnd"):
         points.append(("ProviderSwitches", 1, None))   # a switch the server never saw mid-session
-    for provider, codes in sorted((facts.get("summary") or {}).get("failures", {}).items()):
+    summary = facts.get("summary") or {}
+    # Connection segments and the failures among them, per provider: the failure-rate alarms
+    # divide the one by the other (infra/constructs/monitoring.py).
+    for provider, count in sorted(summary.get("connections", {}).items()):
+        if provider in PROVIDERS and count:
+            points.append(("ProviderConnections", count, {"provider": provider}))
+    for provider, codes in sorted(summary.get("failures", {}).items()):
         if provider in PROVIDERS and sum(codes.values()):
             points.append(("ProviderFailures", sum(codes.values()), {"provider": provider}))
     return points
