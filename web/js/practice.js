@@ -144,7 +144,7 @@ async function finish({ disconnectCode = NORMAL_CLOSURE, disconnectReason, note 
   if (client.usage) view.setUsage(client.usage, false); // the meter stops with the session
   view.setTalking(false, { canEnd: false });
   view.setConnection('Ending the session and saving your conversation…');
-  const summary = { sessionId: client.sessionId, corrections: [...client.corrections], note };
+  const summary = { sessionId: client.sessionId, corrections: [...client.transcript.corrections], note };
   let answer;
   try {
     answer = await client.end({ disconnectCode, disconnectReason });
@@ -166,12 +166,12 @@ function wireClient(client) {
     note: 'The server had already closed this session; your conversation was saved with it.' }));
   client.on('endPending', ({ reason }) => {
     if (reason !== 'network') return;
-    view.showSummary({ sessionId: client.sessionId, corrections: [...client.corrections],
+    view.showSummary({ sessionId: client.sessionId, corrections: [...client.transcript.corrections],
       pending: 'The server cannot be reached. Your conversation is saved on this device and is sent as soon as it can be (on this page, or on your next visit).' });
   });
   client.on('ended', (answer) => {
     if ($('#summary').dataset.state === 'pending' && answer) {
-      view.showSummary({ sessionId: client.sessionId, corrections: [...client.corrections], answer,
+      view.showSummary({ sessionId: client.sessionId, corrections: [...client.transcript.corrections], answer,
         note: 'Your conversation reached the server and is saved to your learning history.' });
     }
   });

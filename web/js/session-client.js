@@ -7,27 +7,30 @@
 import {
   PENDING_ENDS_KEY, deliverEnd, flushPendingEnds, queueEnd, sendOnPageClose, tokenSubject,
 } from './end-queue.js';
+import { Emitter } from './emitter.js';
 import { onPageClose } from './page-close.js';
 import { EventBatcher, MAX_EVENTS_PER_CALL } from './session-events.js';
 import {
   LimitReachedError, SessionApiError, backoffMs, isRetryable, request, send, sleep, usageOfEnd,
 } from './session-http.js';
+import { LIMITS, Transcript, clip } from './session-transcript.js';
 
 export { LimitReachedError, MAX_EVENTS_PER_CALL, PENDING_ENDS_KEY, SessionApiError, flushPendingEnds, usageOfEnd };
 
 // Types (JSDoc): session-types.js.
-
 export const NORMAL_CLOSURE = 1000;
 export const GOING_AWAY = 1001;
 export const THRESHOLDS = [80, 100];
-const CATEGORIES = ['grammar', 'tone', 'vocabulary', 'word_order', 'pronunciation'];
-const LIMITS = { messages: 2000, corrections: 200, text: 4000, reason: 500 };
-
-const clip = (text, max) => String(text ?? '').slice(0, max);
 const startRetryable = (reply) => isRetryable(reply)
   || (reply.status === 409 && reply.error && reply.error.code === 'start_contended');
 
-export class SessionClient {
+/**
+ * Events (`on(name, callback)`, from emitter.js): usage(usage), threshold(80 | 100, usage),
+ * limit(usage) (stop: nothing left), ended(answer), endPending({reason}) (not delivered yet,
+ * kept on this device), heartbeatFailed(reply), sessionLost(error) (the server no longer has it
+ * active), pageClosing() (the page is going away; the client already sent the end).
+ */
+export class SessionClient extends Emitter {
   /**
    * @param {object} options
    * @param {() => (string | null)} options.getToken  the learner's bearer token
@@ -38,11 +41,11 @@ export class SessionClient {
    * @param {Window} [options.window]      whose closing ends the session (global window by default)
    */
   constructor({ getToken, apiBase = '', heartbeatMs = 30_000, fetch, storage, window: win, random, sleep: wait } = {}) {
+    super();
     this.transport = { apiBase, getToken, fetch, random, sleep: wait };
     this.heartbeatMs = heartbeatMs;
     this.storage = storage || globalThis.localStorage;
     this.window = win === undefined ? globalThis.window : win;
-    this.listeners = new Map();
     this.usage = null;
     this.reset();
   }
@@ -51,8 +54,7 @@ export class SessionClient {
     this.sessionId = null;
     /** idle → active → ending → ended */
     this.state = 'idle';
-    this.messages = [];
-    this.corrections = [];
+    this.transcript = new Transcript();
     this.events = new EventBatcher(this.transport, () => (this.state === 'active' ? this.sessionId : null));
     this.raised = new Set();
     this.provider = null;
@@ -60,23 +62,6 @@ export class SessionClient {
     this.pendingEnd = null;
     this.ending = null;
     this.heartbeatFailures = 0;
-  }
-
-  /**
-   * Subscribes to: usage(usage), threshold(80 | 100, usage), limit(usage) (stop: nothing left),
-   * ended(answer), endPending({reason}) (not delivered yet, kept on this device),
-   * heartbeatFailed(reply), sessionLost(error) (the server no longer has it active),
-   * pageClosing() (the page is going away; the client already sent the end).
-   * @returns {() => void} unsubscribe
-   */
-  on(name, callback) {
-    if (!this.listeners.has(name)) this.listeners.set(name, new Set());
-    this.listeners.get(name).add(callback);
-    return () => this.listeners.get(name).delete(callback);
-  }
-
-  emit(name, ...args) {
-    for (const callback of this.listeners.get(name) || []) callback(...args);
   }
 
   // ------------------------------------------------------------------ start
@@ -184,19 +169,10 @@ export class SessionClient {
   // ------------------------------------------------------------------ transcript and events
 
   /** @param {import('./session-types.js').Message} message */
-  addMessage({ role, text, timestamp = Date.now() }) {
-    if (this.messages.length >= LIMITS.messages) return;
-    this.messages.push({ role, text: clip(text, LIMITS.text), timestamp });
-  }
+  addMessage(message) { this.transcript.addMessage(message); }
 
   /** @param {import('./session-types.js').Correction} correction */
-  addCorrection({ original, correction, explanation, category }) {
-    if (!original || !correction || this.corrections.length >= LIMITS.corrections) return;
-    const item = { original: clip(original, LIMITS.text), correction: clip(correction, LIMITS.text) };
-    if (explanation) item.explanation = clip(explanation, LIMITS.text);
-    if (CATEGORIES.includes(category)) item.category = category;
-    this.corrections.push(item);
-  }
+  addCorrection(correction) { this.transcript.addCorrection(correction); }
 
   /**
    * Records a connection event (a new eventId, `at` = now) and sends it soon, batched.
@@ -232,8 +208,8 @@ export class SessionClient {
       sessionId: this.sessionId,
       provider: this.provider,
       providerSwitched: this.provider !== this.initialProvider,
-      messages: [...this.messages],
-      corrections: [...this.corrections],
+      messages: [...this.transcript.messages],
+      corrections: [...this.transcript.corrections],
       events: this.events.forEnd(),
     };
     if (disconnectCode !== undefined && disconnectCode !== null) body.disconnectCode = disconnectCode;
