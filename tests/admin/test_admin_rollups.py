@@ -148,7 +148,7 @@ def test_a_changed_ledger_is_read_again_not_overwritten(dynamodb):
         store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target, deltas=deltas)
     with pytest.raises(ConditionLost):
         store.commit_rollup(session_id="sess-1", seen_version=7, version=8, target=target, deltas=deltas)
-    assert nonzero(stored_cells(dynamodb)) == {(target.pk, target.sk): {"sessions": 1}}
+    assert nonzero(stored_cells(dynamodb)) == {(target.pk, target.sk): {"sessions": 1, "conn_gemini": 1}}
     assert store.get_ledger("sess-1")["appliedVersion"] == 1
 
 
