@@ -104,6 +104,22 @@ def test_an_image_without_start_cannot_be_counted():
         contribution(image(startedAt=None))
 
 
+@pytest.mark.parametrize("entry, counted", [
+    (server("heartbeat_gap", 5_000, **{"from": T, "to": T + 5_000}), False),
+    (client("provider_connected", 5_000, connectMs=300), False),                # the provider already in use
+    (client("provider_connected", 5_000, "openai"), True),                      # a connection elsewhere
+    (client("reconnect_attempt", 5_000), True),
+    (client("provider_disconnected", 5_000, code=1000), False),                 # a normal closure: no failure
+    (client("provider_disconnected", 5_000, code=1002), False),                 # no known side: no failure
+    (client("provider_disconnected", 5_000, code=1006), True),
+])
+def test_which_story_entries_change_the_cell(entry, counted):
+    """A stream record that changes nothing counted writes nothing (the ledger's "unchanged")."""
+    base = [server("started", 0, provider="gemini"), client("provider_connected", 1_000)]
+    before, after = contribution(image(story=base)), contribution(image(story=base + [entry]))
+    assert bool(contribution_delta(before, after)) is counted
+
+
 # --------------------------------------------------------------------------- bounded keys and names
 @pytest.mark.parametrize("made_up", [1234, 4999, 3000, 1002])
 def test_a_made_up_close_code_makes_no_new_cell_key_nor_counter(made_up):
