@@ -5,16 +5,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Provider = Literal["gemini", "openai"]
-Mode = Literal["free", "coach"]
+from speakpho.enums import MODES, PROVIDERS  # re-exported; their home has no pydantic
+
+Provider = Literal[PROVIDERS]            # Literal["gemini", "openai"]
+Mode = Literal[MODES]                    # Literal["free", "coach"]
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 Category = Literal["grammar", "tone", "vocabulary", "word_order", "pronunciation"]
 Role = Literal["user", "coach"]
 EndReason = Literal["user_ended", "limit_reached", "timeout", "error", "stale", "disconnect", "provider_switch"]
 
 CATEGORIES: tuple[str, ...] = ("grammar", "tone", "vocabulary", "word_order", "pronunciation")
-PROVIDERS: tuple[str, ...] = ("gemini", "openai")
-MODES: tuple[str, ...] = ("free", "coach")
 
 MAX_TEXT = 4000
 MAX_MESSAGES = 2000
