@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from speakpho import close_codes, story
 from speakpho.errors import NotFound
-from speakpho.views import correction_view, message_view, session_view
+from speakpho.views import correction_view, message_view
+
+from admin.health.listing import admin_session_row
 
 if TYPE_CHECKING:
     from admin.health.ports import SessionDetails
@@ -33,7 +35,7 @@ def session_detail(store: SessionDetails, session_id: str) -> dict:
     if not session:
         raise NotFound("session not found")
     return {
-        "session": session_view(session, include_user=True),
+        "session": admin_session_row(session),   # as its list row: switchCause and reconnects too
         "timeline": timeline_view(session.get("story")),
         "messages": [message_view(m) for m in store.session_messages(session_id)],
         "corrections": [correction_view(c) for c in store.session_corrections(session_id)],
