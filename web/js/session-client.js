@@ -2,11 +2,10 @@
 // (the practice page here, the real practice app later): start (Idempotency-Key, safe
 // retries), heartbeats, connection events, provider switch, end with the transcript (never
 // lost: see end-queue.js), the latest usage and the 80 % / 100 % notices. It knows nothing
-// of the DOM beyond the window's page-closing events. docs/web.md explains the rules.
+// of the DOM beyond the window's page-closing events. docs/web.md explains the rules; the
+// JSDoc types are in session-types.js.
 
-import {
-  PENDING_ENDS_KEY, deliverEnd, flushPendingEnds, queueEnd, sendOnPageClose, tokenSubject,
-} from './end-queue.js';
+import { PENDING_ENDS_KEY, deliverEnd, flushPendingEnds, queueEnd, sendOnPageClose, tokenSubject } from './end-queue.js';
 import { Emitter } from './emitter.js';
 import { onPageClose } from './page-close.js';
 import { EventBatcher, MAX_EVENTS_PER_CALL } from './session-events.js';
@@ -16,8 +15,6 @@ import {
 import { LIMITS, Transcript, clip } from './session-transcript.js';
 
 export { LimitReachedError, MAX_EVENTS_PER_CALL, PENDING_ENDS_KEY, SessionApiError, flushPendingEnds, usageOfEnd };
-
-// Types (JSDoc): session-types.js.
 export const NORMAL_CLOSURE = 1000;
 export const GOING_AWAY = 1001;
 export const THRESHOLDS = [80, 100];
