@@ -76,19 +76,21 @@ ACCESS: dict[str, Access] = {
     "learning": Access({
         "usage_periods": Grant(
             ("GetItem", "UpdateItem"),
-            why="reads the profile row (history numbering); erasure moves its historyErasedThrough forward"),
+            why="reads the profile row (history numbering); erasure moves its historyErasedThrough forward, "
+                "deleting a session adds its number to historyDeleted"),
         "sessions": Grant(
             ("GetItem", "UpdateItem"), indexes=("learning_history",),
-            why="history pages and session detail; erasure takes sessions out of the history index "
-                "(update: the session items stay, they are usage records)"),
+            why="history pages and session detail; erasure and a session's deletion take sessions out of "
+                "the history index (update: the session items stay, they are usage records)"),
         "session_messages": Grant(("Query", "BatchWriteItem"),
-                                  why="reads a transcript; erasure deletes it in batches"),
+                                  why="reads a transcript; erasure and a session's deletion delete it in batches"),
         "corrections": Grant(
-            ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "BatchWriteItem"),
+            ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
             indexes=("corrections_by_session", "corrections_by_created", "corrections_by_category",
                      "corrections_by_reviewed", "corrections_by_category_reviewed", "corrections_due"),
-            why="lists, review queue, reviews (update), import (existence check, conditional puts), "
-                "erasure (query the learner's partition, delete in batches)"),
+            why="lists, review queue, reviews and disputes (update), import (existence check, conditional "
+                "puts), erasure (query the learner's partition, delete in batches), a session's deletion "
+                "(conditional deletes with the #stats update in transactions)"),
         "idempotency": Grant(IDEMPOTENCY_ACTIONS, why="an Idempotency-Key on a review (Powertools)"),
     }),
     "admin": Access({

@@ -1,5 +1,5 @@
-"""Learning area routes: history, session detail, corrections review, review queue,
-import and erasure. Every route acts on the caller's own data only."""
+"""Learning area routes: history, session detail and deletion, corrections review (and
+disputes), review queue, import and erasure. Every route acts on the caller's own data only."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -12,7 +12,7 @@ from speakpho.api import IdempotencyKey, caller, ok
 from speakpho.clock import clock
 from speakpho.models import Category
 
-from learning import history, review
+from learning import deletion, history, review
 from learning.learning_store import learning_store
 from learning.requests import MAX_PAGE, CorrectionReview, CorrectionsImport
 
@@ -36,12 +36,17 @@ def get_history(page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 
 @router.delete("/api/learning/history", summary="Erase the caller's transcripts and corrections")
 def delete_history():
-    return ok(history.erase_history(learning_store(), clock, _user_id()))
+    return ok(deletion.erase_history(learning_store(), clock, _user_id()))
 
 
 @router.get("/api/learning/session/<id>", summary="One session with its transcript and corrections")
 def get_session(id: Id):  # noqa: A002 - the route's own parameter name
     return ok(history.session_detail(learning_store(), _user_id(), id))
+
+
+@router.delete("/api/learning/session/<id>", summary="Delete one ended session's transcript and corrections")
+def delete_session(id: Id):  # noqa: A002
+    return ok(deletion.delete_session(learning_store(), clock, _user_id(), id))
 
 
 @router.get("/api/learning/corrections", summary="The caller's corrections, newest first, with counters")
