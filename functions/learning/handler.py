@@ -4,7 +4,6 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from speakpho import idempotency
 from speakpho.api import create_app, gate
 from speakpho.table_env import require_tables
 
@@ -22,5 +21,4 @@ app.include_router(routes.router)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict, context) -> dict:
-    idempotency.register_context(context)
     return gate(app, event, context)

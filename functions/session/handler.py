@@ -4,7 +4,6 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from speakpho import idempotency
 from speakpho.api import create_app, gate
 from speakpho.table_env import require_tables
 
@@ -12,6 +11,7 @@ from session import routes
 from session.telemetry import metrics
 
 # In Lambda, a missing table variable fails the init here, naming it (not the first request).
+# idempotency: the Idempotency-Key records a keyed start writes (speakpho.idempotency).
 require_tables("usage_periods", "sessions", "session_messages", "corrections", "idempotency")
 
 logger = Logger(service="session")
@@ -45,5 +45,4 @@ if register_before_snapshot is not None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
-    idempotency.register_context(context)
     return gate(app, event, context)

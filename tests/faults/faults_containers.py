@@ -83,10 +83,8 @@ def main(count: int) -> None:
 def _warm() -> None:
     from learning import review
     from session.handler import warm_before_snapshot
-    from speakpho import idempotency
 
     warm_before_snapshot()       # settings, the DynamoDB client, the session models (as SnapStart does)
-    idempotency._runner()        # Powertools Idempotency and boto3, else imported by the first keyed request
     review.scheduler()           # fsrs, else imported by the first review
 
 

@@ -38,6 +38,7 @@ RATE = 0.3
 STALE_AFTER_SECONDS = 1
 SWEEP_EVERY = 0.3
 IDEMPOTENCY_TABLE = "idempotency"
+LOST_RETRIES = ("refuse",) * 4     # the handlers' client makes 5 attempts (speakpho/aws.py)
 
 
 class HttpGateway:
@@ -152,9 +153,12 @@ def run_seed(world: World, seed: int, learners: int = 8) -> SeedRun:
     then faults off, the stream drained and one last sweep, as production would get to."""
     proxy = world.proxy
     proxy.reseed(seed, RATE)
-    # One scripted ambiguous failure on top of the seeded ones: the first idempotency record
-    # written (a start's) is applied but answered 500, so every seed meets the known lock-out.
-    proxy.force_next("apply_500", "PutItem", IDEMPOTENCY_TABLE)
+    # Two scripted lost answers on top of the seeded faults, so every seed meets them: the first
+    # keyed start's transaction and the first keyed review's are applied, then every retry of
+    # the handler's client is refused, so the handler fails (500) after its write took effect
+    # and the app's retry, with the same key, must get the first answer and no second effect.
+    for effect in ("sessions", "corrections"):
+        proxy.force_next("apply_500", "TransactWriteItems", (effect, IDEMPOTENCY_TABLE), then=LOST_RETRIES)
     sweeper = Sweeper(world)
     sweeper.start()
     world.pump.start()
