@@ -104,6 +104,7 @@ class FaultProxy:
             self._by_operation: dict[str, Counter] = {}
             self._passed: Counter = Counter()
             self._upstream_errors = 0
+            self._slowest_upstream = 0.0     # the engine's slowest answer, seconds (a stall shows here)
             self._forced: list[tuple[str, frozenset[str], str, tuple[str, ...]]] = []
             self._resends: dict[bytes, list[str]] = {}   # body of a forced request -> kinds for its resends
             self._forced_count = 0
@@ -140,6 +141,7 @@ class FaultProxy:
                 "byOperation": {op: dict(c) for op, c in sorted(self._by_operation.items())},
                 "passedThrough": dict(self._passed),
                 "upstreamErrors": self._upstream_errors,
+                "slowestUpstreamSeconds": round(self._slowest_upstream, 3),
                 "forced": self._forced_count,
             }
 
@@ -183,12 +185,16 @@ class FaultProxy:
     # forwarding ---------------------------------------------------------------
     def forward(self, headers: dict, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection(self._upstream_host, self._upstream_port, timeout=30)
+        began = time.monotonic()
         try:
             conn.request("POST", "/", body=body, headers=headers)
             response = conn.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:
             conn.close()
+            took = time.monotonic() - began
+            with self._lock:
+                self._slowest_upstream = max(self._slowest_upstream, took)
 
     def upstream_failed(self) -> None:
         with self._lock:

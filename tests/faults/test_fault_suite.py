@@ -66,7 +66,8 @@ def figures(run: SeedRun) -> dict:
         "importAnswersUndercounting": sum(sum((a or {}).get("imported", 0) for a in r.import_answers) != IMPORTED
                                           for r in run.learners),
         "client": {**stats.as_dict(), "slowest": list(stats.slowest)},
-        "faults": {k: run.faults[k] for k in ("faultableRequests", "injected", "byKind", "forced", "byOperation")},
+        "faults": {k: run.faults[k] for k in ("faultableRequests", "injected", "byKind", "forced", "byOperation",
+                                               "slowestUpstreamSeconds")},
         "sweeper": run.sweeper,
         **run.extra,
     }
