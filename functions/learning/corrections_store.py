@@ -85,11 +85,21 @@ class CorrectionStore(TableStore):
                 return min(total, at_most)
             kwargs.update(ExclusiveStartKey=resp["LastEvaluatedKey"], Limit=at_most - total)
 
+    def get_correction_and_key(self, user_id: str, correction_id: str,
+                               key_record_id: str) -> tuple[dict | None, dict | None]:
+        """The correction and an Idempotency-Key's record, in one TransactGetItems."""
+        resp = self.client.transact_get_items(TransactItems=[
+            {"Get": {"TableName": self.corrections, "Key": _key(user_id, correction_id)}},
+            self.key_record_get(key_record_id)])
+        item, record = (ddb.deserialize(r.get("Item")) for r in resp["Responses"])
+        return item, record
+
     def save_review(self, *, user_id: str, correction_id: str, version: int, sets: dict,
-                    removes: tuple[str, ...], reviewed_delta: int) -> None:
-        """One write: the correction (only if still at `version`) and, when the reviewed
-        flag flips, the learner's reviewed counter in the same transaction. ConditionLost
-        when the correction is no longer at `version` (or no longer exists)."""
+                    removes: tuple[str, ...], reviewed_delta: int, key_record: dict | None = None) -> None:
+        """One write: the correction (only if still at `version`) and, in the same transaction,
+        the learner's reviewed counter when the flag flips and an Idempotency-Key's record when
+        given. ConditionLost when the correction is no longer at `version` (or no longer
+        exists), or a live record of that key exists."""
         names, vals, clauses = {}, {":version": version, ":one": 1}, []
         for i, (name, value) in enumerate(sets.items()):
             names[f"#s{i}"] = name
@@ -109,11 +119,15 @@ class CorrectionStore(TableStore):
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": ddb.values(vals),
         }
-        if not reviewed_delta:
+        if not reviewed_delta and not key_record:
             conditional(self.client.update_item, **update)
             return
-        conditional(self.client.transact_write_items, TransactItems=[
-            {"Update": update}, {"Update": self._counters_update(user_id, {"reviewed": reviewed_delta})}])
+        actions = [{"Update": update}]
+        if reviewed_delta:
+            actions.append({"Update": self._counters_update(user_id, {"reviewed": reviewed_delta})})
+        if key_record:
+            actions.append(self.key_record_put(key_record))
+        conditional(self.client.transact_write_items, TransactItems=actions)
 
     def existing_correction_ids(self, user_id: str, correction_ids: list[str]) -> set[str]:
         """Which of these ids the learner already has (BatchGetItem, 100 keys a request):

@@ -39,6 +39,7 @@ from speakpho.clock import Clock
 from speakpho.corrections import (CORRECTION_LISTS, imported_correction_id, index_keys, list_key_attributes,
                                   new_correction_item)
 from speakpho.errors import ConditionLost, Conflict, NotFound, Unprocessable
+from speakpho.idempotency import KeyedCall
 from speakpho.tables import STATS_SK
 from speakpho.views import correction_stats_view, correction_view
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore t
 FSRS_SCHEMA = 1
 RATING_BY_CONFIDENCE = {0: "Again", 1: "Again", 2: "Again", 3: "Hard", 4: "Good", 5: "Easy"}
 REVIEW_ATTEMPTS = 3
+CONTENDED_RETRY_AFTER_SECONDS = 1
 DUE_COUNT_CAP = 99   # the review queue counts due corrections up to here ("99+" past it)
 MAX_FUTURE_CREATED_MS = 24 * 3600 * 1000  # imported createdAt may run ahead of us by a clock skew, not more
 
@@ -178,7 +180,7 @@ def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: in
 
 
 def review_correction(store: LearningStore, clock: Clock, user_id: str, correction_id: str,
-                      request: CorrectionReview) -> dict:
+                      request: CorrectionReview, *, once: KeyedCall | None = None) -> dict:
     """Marks reviewed/unreviewed, flags disputed or not and, with a confidenceLevel,
     records an FSRS review.
 
@@ -188,12 +190,22 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
     review queue and the due count); unflagging gives it back dueAt = nextReviewAt, or
     its creation for a never-rated one. The write is conditioned on the version read, so
     concurrent reviews each apply once (the loser re-reads and retries).
+
+    With `once` (an Idempotency-Key), the read also reads the key's record and the write puts
+    it (speakpho.idempotency): a repeat answers the first answer and reviews nothing, however
+    the first call ended; a write lost to this key's own earlier call re-reads and finds it.
     """
     _check_review(request)
     if correction_id == STATS_SK:
         raise NotFound("correction not found")
     for _ in range(REVIEW_ATTEMPTS):
-        item = store.get_correction(user_id, correction_id)
+        if once:
+            item, record = store.get_correction_and_key(user_id, correction_id, once.record_id)
+            replayed = once.replay(record, clock.now_ms())
+            if replayed is not None:
+                return replayed
+        else:
+            item = store.get_correction(user_id, correction_id)
         if not item:
             raise NotFound("correction not found")
         if request.confidenceLevel is not None and item.get("disputed"):
@@ -201,17 +213,10 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
                            code="correction_disputed")
         now = clock.now_ms()
         sets, removes = _review_changes(item, user_id, request, now)
-        if sets or removes:
-            delta = int(sets.get("reviewed", bool(item.get("reviewed")))) - int(bool(item.get("reviewed")))
-            try:
-                store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
-                                  sets=sets, removes=removes, reviewed_delta=delta)
-            except ConditionLost:
-                continue  # reviewed meanwhile (another device, a retry): re-read and apply on top
         updated = {**item, **sets}
         for name in removes:
             updated.pop(name, None)
-        return {
+        answer = {
             "id": correction_id,
             "reviewed": bool(updated.get("reviewed")),
             "reviewedAt": updated.get("reviewedAt"),
@@ -219,7 +224,17 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
             "nextReviewAt": updated.get("nextReviewAt"),
             "disputed": bool(updated.get("disputed")),
         }
-    raise Conflict("this correction is being reviewed elsewhere; retry", code="review_contended")
+        if sets or removes:   # nothing to change (e.g. flagging a flagged one) writes nothing
+            delta = int(sets.get("reviewed", bool(item.get("reviewed")))) - int(bool(item.get("reviewed")))
+            try:
+                store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
+                                  sets=sets, removes=removes, reviewed_delta=delta,
+                                  key_record=once.record(answer, now) if once else None)
+            except ConditionLost:
+                continue  # reviewed meanwhile (another device, this key's own earlier call): re-read
+        return answer
+    raise Conflict("this correction is being reviewed elsewhere; retry", code="review_contended",
+                   retry_after=CONTENDED_RETRY_AFTER_SECONDS)
 
 
 # --------------------------------------------------------------------------- import

@@ -43,6 +43,15 @@ def test_requests_per_call_are_within_budget(alice, clock, ddb_requests):
                                                                 {"confidenceLevel": 5})))
     assert calls == {"GetItem": 1, "UpdateItem": 1} and again <= 2
 
+    # With an Idempotency-Key: the key's record rides in the same two requests; a repeat is one read.
+    key = {"Idempotency-Key": "cost-1"}
+    calls, keyed = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                                {"confidenceLevel": 3}, headers=key)))
+    assert calls == {"TransactGetItems": 1, "TransactWriteItems": 1} and keyed <= 2
+    calls, _ = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                            {"confidenceLevel": 3}, headers=key)))
+    assert calls == {"TransactGetItems": 1}
+
     for query in ("", "reviewed=false", "category=tone", "category=tone&reviewed=true", "limit=5"):
         calls, listing = _cost(ddb_requests, lambda: data(alice.get("/api/learning/corrections", query=query)))
         assert calls == {"Query": 1, "GetItem": 1}, (query, calls)
