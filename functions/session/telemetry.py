@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from speakpho import close_codes, story
 from speakpho.models import PROVIDERS
@@ -20,7 +21,10 @@ def _emit(name: str, value: float, dimensions: dict[str, str] | None = None) -> 
     if not dimensions:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         return
-    # A dimension of its own: one EMF record for this metric alone.
+    # A dimension of its own: one EMF record for this metric alone (single_metric prints even
+    # where metrics are switched off, as in the local runner, so the switch is honoured here).
+    if is_metrics_disabled():
+        return
     with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace,
                        default_dimensions={"service": metrics.service or "session", **dimensions}):
         pass
