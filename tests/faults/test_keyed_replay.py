@@ -105,7 +105,7 @@ def test_a_review_applied_but_unanswered_is_reviewed_once(proxy, direct, learner
         clock.advance(60)   # the app's retry, a minute later
         answer = alice.patch(path, {"confidenceLevel": 4}, headers=headers)
         assert data(answer) == {"id": card, "reviewed": True, "reviewedAt": stored["reviewedAt"],
-                                "confidenceLevel": 4, "nextReviewAt": stored["nextReviewAt"]}
+                                "confidenceLevel": 4, "nextReviewAt": stored["nextReviewAt"], "disputed": False}
         assert alice.patch(path, {"confidenceLevel": 4}, headers=headers).json() == answer.json()
         assert row(direct, "corrections", {"userId": user_id, "correctionId": card}) == stored   # once
     assert row(direct, "corrections", {"userId": user_id, "correctionId": "#stats"})["reviewed"] == 2
