@@ -66,13 +66,20 @@ def _refuse_unknown_params(allowed: frozenset[str]) -> None:
         raise Unprocessable("invalid input: " + ", ".join(d["field"] for d in details), details)
 
 
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def parse_day(raw: str, field_name: str) -> date:
     if not _DAY_PATTERN.match(raw):
         raise _invalid(field_name, "must be a UTC date YYYY-MM-DD")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise _invalid(field_name, "is not a calendar date") from None
+    # Year 1 or 9999 would overflow the range arithmetic (a 500) or query month after month.
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise _invalid(field_name, f"must be from {EARLIEST_DAY} to {LATEST_DAY}")
+    return day
 
 
 def resolve_filter(*, today_ms: int, day_from: str | None, day_to: str | None, provider: str | None = None,
