@@ -8,16 +8,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from apitest import http_call, listening
 from local import dynoxide, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,25 +23,8 @@ MESSAGES = [{"role": "user", "text": "Xin chào, tôi là Lan", "timestamp": 1},
             {"role": "coach", "text": "Chào Lan! Hôm nay bạn muốn nói về gì?", "timestamp": 2}]
 
 
-def _call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
 
 
-def _listening(url: str) -> bool:
-    host, port = url.rsplit("//", 1)[1].split(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 class Server:
@@ -86,7 +67,7 @@ class Server:
 
 
 def _total_sessions(base: str, admin: str) -> int:
-    status, answer = _call(base, "GET", "/api/admin/sessions", token=admin)
+    status, answer = http_call(base, "GET", "/api/admin/sessions", token=admin)
     assert status == 200, answer
     return answer["data"]["stats"]["totalSessions"]
 
@@ -99,11 +80,11 @@ def test_data_outlive_a_restart_of_make_dev(tmp_path):
     try:
         assert f"(dynoxide on {db_path})" in first.output() and "tables created:" in first.output()
         assert f"data kept in {db_path}" in first.output()
-        status, started = _call(first.base, "POST", "/api/session/start", {"topic": "food"}, token=learner)
+        status, started = http_call(first.base, "POST", "/api/session/start", {"topic": "food"}, token=learner)
         assert status == 201, started
         session_id = started["data"]["sessionId"]
-        _call(first.base, "POST", "/local/clock", {"advanceSeconds": 45})
-        status, ended = _call(first.base, "POST", "/api/session/end",
+        http_call(first.base, "POST", "/local/clock", {"advanceSeconds": 45})
+        status, ended = http_call(first.base, "POST", "/api/session/end",
                               {"sessionId": session_id, "messages": MESSAGES,
                                "corrections": [{"original": "tôi là", "correction": "em là", "category": "grammar"}]},
                               token=learner)
@@ -117,33 +98,33 @@ def test_data_outlive_a_restart_of_make_dev(tmp_path):
         second = Server(db_path, tmp_path / "second.log")
         assert second.proc.wait(timeout=60) != 0
         assert "another make dev is using" in second.output()
-        assert _call(first.base, "GET", "/api/usage", token=learner)[0] == 200
+        assert http_call(first.base, "GET", "/api/usage", token=learner)[0] == 200
     finally:
         first.stop()
     deadline = time.monotonic() + 5
-    while _listening(first.engine) and time.monotonic() < deadline:
+    while listening(first.engine) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _listening(first.engine), "the dynoxide outlived the runner"
+    assert not listening(first.engine), "the dynoxide outlived the runner"
     positions = json.loads(db_path.with_name("dynamodb.db.streams.json").read_text())
     assert len(positions) == 1 and all(positions.values())    # one stream, its shards' last records
 
     again = Server(db_path, tmp_path / "again.log").wait_ready()
     try:
         assert "tables created:" not in again.output()
-        status, detail = _call(again.base, "GET", f"/api/learning/session/{session_id}", token=learner)
+        status, detail = http_call(again.base, "GET", f"/api/learning/session/{session_id}", token=learner)
         assert status == 200, detail
         assert detail["data"]["messages"] == MESSAGES and detail["data"]["session"]["secondsUsed"] == 45
         assert detail["data"]["corrections"][0]["correction"] == "em là"
-        status, usage = _call(again.base, "GET", "/api/usage", token=learner)
+        status, usage = http_call(again.base, "GET", "/api/usage", token=learner)
         assert usage["data"]["secondsUsed"] == 45 and usage["data"]["activeSessionId"] is None
         assert _total_sessions(again.base, admin) == 1
         # Deleting the conversation works on the file too; its usage stays.
-        status, deleted = _call(again.base, "DELETE", f"/api/learning/session/{session_id}", token=learner)
+        status, deleted = http_call(again.base, "DELETE", f"/api/learning/session/{session_id}", token=learner)
         assert (status, deleted["data"]) == (200, {"sessionId": session_id, "messagesDeleted": 2,
                                                    "correctionsDeleted": 1})
-        status, listed = _call(again.base, "GET", "/api/learning/history", token=learner)
+        status, listed = http_call(again.base, "GET", "/api/learning/history", token=learner)
         assert listed["data"]["pagination"]["total"] == 0
-        assert _call(again.base, "GET", "/api/usage", token=learner)[1]["data"]["secondsUsed"] == 45
+        assert http_call(again.base, "GET", "/api/usage", token=learner)[1]["data"]["secondsUsed"] == 45
     finally:
         again.stop()
 
