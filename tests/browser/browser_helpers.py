@@ -70,14 +70,35 @@ def wait_until(check, timeout: float = 15.0, interval: float = 0.2, message: str
         time.sleep(interval)
 
 
+def conversation(page) -> list[tuple[str, str]]:
+    """(role, text) of every bubble on the page, in order."""
+    return [(role, text.split(": ", 1)[1]) for role, text in page.eval_on_selector_all(
+        "#bubbles .bubble", "bs => bs.map(b => [b.dataset.role, b.textContent])")]
+
+
 def say(page, text: str) -> None:
-    """The learner types a line; waits for the coach's answer to arrive."""
-    bubbles = page.locator("#bubbles .bubble")
-    before = bubbles.count()
+    """The learner types a line; waits for the line as heard and then the coach's answer to it.
+    Counting bubbles is not enough: a greeting or an earlier answer still on its way would be
+    counted as this line's answer."""
+    said_before = conversation(page).count(("user", text))
     page.fill("#say", text)
     page.click("#say-send")
-    expect(bubbles).to_have_count(before + 2)   # the line as heard, then the coach
+
+    def answered():
+        bubbles = conversation(page)
+        said = [i for i, bubble in enumerate(bubbles) if bubble == ("user", text)]
+        return len(said) > said_before and any(role == "coach" for role, _ in bubbles[said[-1] + 1:])
+
+    wait_until(answered, message=f"the coach's answer to {text!r}")
 
 
 def bubble_texts(page) -> list[str]:
-    return [t.split(": ", 1)[1] for t in page.locator("#bubbles .bubble").all_text_contents()]
+    return [text for _, text in conversation(page)]
+
+
+def greeted(page, times: int) -> None:
+    """Waits for the coach's greeting number `times` (one per connection): a line said before
+    a new connection's greeting would have the greeting shown as its answer."""
+    wait_until(lambda: sum(role == "coach" and text.startswith("Chào bạn!")
+                           for role, text in conversation(page)) == times,
+               message=f"greeting number {times}")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from browser_env import SCREENSHOTS
-from browser_helpers import Requests, bubble_texts, expect, say, sign_in, wait_until
+from browser_helpers import Requests, bubble_texts, expect, greeted, say, sign_in, wait_until
 from browser_seed import ADMIN, Http
 
 pytestmark = pytest.mark.browser
@@ -94,6 +94,7 @@ def test_a_whole_session_switching_provider_after_a_1011(page, runner, fresh_mon
     expect(dialog).to_be_hidden()
     expect(page.locator("#live-provider")).to_have_text("OpenAI")
     expect(page.locator("#connection-status")).to_have_text("Connected to OpenAI.")
+    greeted(page, 2)
     say(page, "Cam on, tôi đi chợ hôm qua")
     say(page, "Tạm biệt!")
     expect(page.locator("#live-corrections .correction")).to_have_count(3)
@@ -293,6 +294,7 @@ def test_practice_fits_a_phone_screen_and_reconnects(page, runner, fresh_month):
     page.click("#reconnect")
     expect(page.locator("#disconnect-dialog")).to_be_hidden()
     expect(page.locator("#connection-status")).to_have_text("Connected to OpenAI.")
+    greeted(page, 2)
     say(page, "Vâng")
     page.click("#end")
     expect(page.locator("#summary")).to_have_attribute("data-state", "saved")
