@@ -4,13 +4,17 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
+# Where `make dev` keeps its data (a dynoxide SQLite file); MEMORY=1 keeps nothing (moto).
+DEV_DB_PATH ?= .data/dynamodb.db
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python:$(CURDIR)/functions
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev test token bench load synth openapi screenshots seed browser-deps clean help
+.PHONY: dev dev-reset test token bench load synth openapi screenshots seed browser-deps clean help
 
 help:
-	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (in-memory DynamoDB)"
+	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (data kept in .data/ across restarts)"
+	@echo "make dev-reset - the same, starting from empty (deletes .data/)"
+	@echo "make dev MEMORY=1 - the same on an in-memory DynamoDB (moto) that keeps nothing"
 	@echo "FAULTS=0.3 make dev - the same, DynamoDB behind a fault proxy (docs/reliability.md)"
 	@echo "make test   - run every test"
 	@echo "make token SUB=alice [ADMIN=1] [UNVERIFIED=1] - print a local bearer token"
@@ -37,7 +41,11 @@ browser-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 dev: $(VENV)/.ready node_modules/.ready
-	PORT=$(PORT) $(PY) -m local.server
+	PORT=$(PORT) DEV_DB_PATH="$(if $(filter-out 0,$(MEMORY)),,$(DEV_DB_PATH))" $(PY) -m local.server
+
+dev-reset:
+	rm -rf "$(CURDIR)/.data"
+	$(MAKE) dev
 
 test: $(VENV)/.ready node_modules/.ready browser-deps
 	$(PY) -m pytest -n 2 --dist loadfile -q

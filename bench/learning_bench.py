@@ -35,7 +35,11 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     _, r = lan.call("PATCH", f"/api/learning/corrections/{first}", {"confidenceLevel": 5})
     record("learning", "PATCH /api/learning/corrections/{id} (again)", r, 2)
     _, r = lan.call("GET", "/api/learning/review", query="limit=20")
-    record("learning", "GET /api/learning/review", r)
+    record("learning", "GET /api/learning/review", r, 2)
+    _, r = lan.call("PATCH", f"/api/learning/corrections/{listed['corrections'][1]['id']}", {"disputed": True})
+    record("learning", "PATCH /api/learning/corrections/{id} (disputed)", r, 2)
+    _, r = lan.call("DELETE", f"/api/learning/session/{newest}")
+    record("learning", "DELETE /api/learning/session/{id} (40 msgs, 1 correction)", r, 6)
     items = [{"original": f"cũ {i}", "correction": f"mới {i}", "category": "vocabulary",
               "createdAt": 1_790_000_000_000 + i} for i in range(150)]
     _, r = lan.call("POST", "/api/learning/corrections/import", {"corrections": items})
@@ -43,4 +47,4 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     _, r = lan.call("POST", "/api/learning/corrections/import", {"corrections": items})
     record("learning", "POST /api/learning/corrections/import (same again)", r)
     _, r = lan.call("DELETE", "/api/learning/history")
-    record("learning", "DELETE /api/learning/history (23 sessions)", r, note="grows with what is erased")
+    record("learning", "DELETE /api/learning/history (22 sessions)", r, note="grows with what is erased")

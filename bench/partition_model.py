@@ -107,9 +107,10 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
             at(base)
             provider = ("gemini", "openai")[n % 2]
             start = StartSessionRequest(topic="food", mode=("coach", "free")[n % 3 == 0], provider=provider)
-            started = idempotency.run_once(  # as the route runs it, with an Idempotency-Key
-                scope=f"start#{user.user_id}", key=f"start-{number}", payload=start.model_dump(),
-                action=lambda: metering.start_session(store, settings, clock, user, start))
+            started = metering.start_session(  # as the route runs it, with an Idempotency-Key
+                store, settings, clock, user, start,
+                once=idempotency.keyed(("start", user.user_id), f"start-{number}", start.model_dump(),
+                                       ttl_seconds=settings.idempotency_ttl_seconds))
             sim.session = started["sessionId"]
             at(base)
             for beat in range(1, SESSION_SECONDS // HEARTBEAT_SECONDS + 1):
@@ -130,9 +131,10 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
             metering.end_session(store, settings, clock, user, end)
             at(base + SESSION_SECONDS)
             first, rating = session_correction_id(sim.session, 0), CorrectionReview(confidenceLevel=4)
-            idempotency.run_once(
-                scope=f"review#{user.user_id}#{first}", key=f"review-{number}", payload=rating.model_dump(),
-                action=lambda: review.review_correction(learning_store(), clock, user.user_id, first, rating))
+            review.review_correction(
+                learning_store(), clock, user.user_id, first, rating,
+                once=idempotency.keyed(("review", user.user_id, first), f"review-{number}", rating.model_dump(),
+                                       ttl_seconds=settings.idempotency_ttl_seconds))
             at(base + SESSION_SECONDS)
 
         try:

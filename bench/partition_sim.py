@@ -1,7 +1,7 @@
 """The writes of sample learners' sessions, per table/index partition, as the real stores send them.
 
 `sample_tables(sim)` puts moto behind the shared client (speakpho.aws.dynamodb_client(), which
-every store and Powertools Idempotency use) with a table for each spec of `sim.specs` (the specs
+every store uses) with a table for each spec of `sim.specs` (the specs
 of speakpho.tables, or a test's variant of them), and records every item the client's writes
 change (local.ddb_meter.WriteLog: the item's images before and after each request, read from
 moto's backend by MotoImages). Sim.record then costs each item write as DynamoDB does, on the
@@ -16,7 +16,6 @@ the stream processor's code.
 from __future__ import annotations
 
 import os
-import warnings
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,9 +118,7 @@ def sample_tables(sim: Sim):
     from speakpho.config import get_settings
 
     region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}), mock_aws(), warnings.catch_warnings():
-        # Powertools Idempotency outside Lambda has no remaining time to bound its in-progress record
-        warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
+    with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}), mock_aws():
         os.environ.pop("DYNAMODB_ENDPOINT", None)   # moto, whatever the shell points at (restored after)
         deps.reset()
         idempotency.reset()

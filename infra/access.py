@@ -9,8 +9,8 @@ How a call maps to an IAM action (DynamoDB's IAM reference):
 - BatchWriteItem is its own action and covers both its puts and its deletes.
 - A Query on a GSI is authorized on the index ARN (`<table>/index/<name>`), a Query on the
   table on the table ARN. Indexes are granted by name, never `index/*`.
-- Powertools Idempotency (DynamoDBPersistenceLayer) calls GetItem, PutItem, UpdateItem and
-  DeleteItem on its table.
+- An Idempotency-Key's record (speakpho.idempotency) is read in the call's TransactGetItems
+  (GetItem) and put in its TransactWriteItems (PutItem); it is never updated or deleted (TTL).
 
 Nothing here grants Scan, DescribeTable or any wildcard. On the billing tables (usage_periods,
 sessions) PutItem appears only where an item is created whole (the session at start, the
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-IDEMPOTENCY_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+IDEMPOTENCY_ACTIONS = ("GetItem", "PutItem")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ ACCESS: dict[str, Access] = {
         "corrections": Grant(
             ("BatchWriteItem", "UpdateItem"),
             why="end writes the session's corrections in batches and adds them to the learner's #stats row"),
-        "idempotency": Grant(IDEMPOTENCY_ACTIONS, why="an Idempotency-Key on start (Powertools)"),
+        "idempotency": Grant(IDEMPOTENCY_ACTIONS,
+                             why="an Idempotency-Key on start: its record, read and put by the start's transactions"),
     }),
     "sweeper": Access({
         "usage_periods": Grant(
@@ -76,20 +77,23 @@ ACCESS: dict[str, Access] = {
     "learning": Access({
         "usage_periods": Grant(
             ("GetItem", "UpdateItem"),
-            why="reads the profile row (history numbering); erasure moves its historyErasedThrough forward"),
+            why="reads the profile row (history numbering); erasure moves its historyErasedThrough forward, "
+                "deleting a session adds its number to historyDeleted"),
         "sessions": Grant(
             ("GetItem", "UpdateItem"), indexes=("learning_history",),
-            why="history pages and session detail; erasure takes sessions out of the history index "
-                "(update: the session items stay, they are usage records)"),
+            why="history pages and session detail; erasure and a session's deletion take sessions out of "
+                "the history index (update: the session items stay, they are usage records)"),
         "session_messages": Grant(("Query", "BatchWriteItem"),
-                                  why="reads a transcript; erasure deletes it in batches"),
+                                  why="reads a transcript; erasure and a session's deletion delete it in batches"),
         "corrections": Grant(
-            ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "BatchWriteItem"),
+            ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
             indexes=("corrections_by_session", "corrections_by_created", "corrections_by_category",
                      "corrections_by_reviewed", "corrections_by_category_reviewed", "corrections_due"),
-            why="lists, review queue, reviews (update), import (existence check, conditional puts), "
-                "erasure (query the learner's partition, delete in batches)"),
-        "idempotency": Grant(IDEMPOTENCY_ACTIONS, why="an Idempotency-Key on a review (Powertools)"),
+            why="lists, review queue, reviews and disputes (update), import (existence check, conditional "
+                "puts), erasure (query the learner's partition, delete in batches), a session's deletion "
+                "(conditional deletes with the #stats update in transactions)"),
+        "idempotency": Grant(IDEMPOTENCY_ACTIONS,
+                             why="an Idempotency-Key on a review: its record, read and put by the review's transactions"),
     }),
     "admin": Access({
         "usage_periods": Grant(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,8 +65,19 @@ def area_app(area: Area):
     return importlib.import_module(area.handler.rpartition(".")[0]).app
 
 
-@lru_cache(maxsize=1)
+_ROUTES_LOCK = threading.Lock()
+
+
 def routes() -> tuple[RouteSpec, ...]:
+    """Every route, read back from the areas' generated OpenAPI (built once; the lock because
+    Powertools' schema generation is not safe to run twice at once, as the threaded local
+    runner's first concurrent requests would)."""
+    with _ROUTES_LOCK:
+        return _routes()
+
+
+@lru_cache(maxsize=1)
+def _routes() -> tuple[RouteSpec, ...]:
     found = []
     for area in AREAS:
         schema = area_app(area).get_openapi_schema()

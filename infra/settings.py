@@ -23,6 +23,8 @@ CONTEXT_KEYS = {
     "alarmMinSessions": "alarm_min_sessions",
     "abnormalCloseSharePercent": "abnormal_close_share_percent",
     "providerSwitchRatePercent": "provider_switch_rate_percent",
+    "alarmMinConnections": "alarm_min_connections",
+    "providerFailureRatePercent": "provider_failure_rate_percent",
     "iteratorAgeMs": "iterator_age_ms",
     "apiThrottleRate": "api_throttle_rate",
     "apiThrottleBurst": "api_throttle_burst",
@@ -53,6 +55,10 @@ class StackSettings:
     alarm_min_sessions: int = 5                  # below this many sessions in a period, ratios do not alarm
     abnormal_close_share_percent: float = 10.0   # AbnormalCloses / SessionsEnded
     provider_switch_rate_percent: float = 20.0   # ProviderSwitches / SessionsStarted
+    # Per provider: ProviderFailures / ProviderConnections (connection segments of ended sessions);
+    # below alarm_min_connections connections to that provider in a period, it does not alarm.
+    alarm_min_connections: int = 20
+    provider_failure_rate_percent: float = 10.0
     iterator_age_ms: int = 60_000                # rollups stream processor lag
     api_throttle_rate: int = 50
     api_throttle_burst: int = 100

@@ -1,15 +1,25 @@
-"""The dev backend behind `make dev`: DynamoDB (embedded moto, or DYNAMODB_ENDPOINT with any
-missing tables created there), the local API Gateway calling the deployed handlers, and the
-background jobs the stack runs in AWS (the sessions stream feeding the rollups).
+"""The dev backend behind `make dev`: DynamoDB, the local API Gateway calling the deployed
+handlers, and the background jobs the stack runs in AWS (the sessions stream feeding the
+rollups).
 
-With FAULTS=<rate> (and optionally FAULT_SEED=<n>) the handlers reach DynamoDB through
-local/fault_proxy.py, on DYNAMODB_ENDPOINT or else on a dynoxide started here (moto runs
-in-process, so there is nothing to put a proxy in front of). See docs/reliability.md.
+Which DynamoDB, first match wins:
+  DYNAMODB_ENDPOINT=<url>  that endpoint, with any missing tables created there;
+  DEV_DB_PATH=<file>       a dynoxide started here on that SQLite file, so the data outlive a
+                           restart (`make dev` sets .data/dynamodb.db; MEMORY=1 leaves it unset).
+                           The stream pump keeps its positions next to it (<file>.streams.json)
+                           and a lock (<file>.lock) keeps a second server off the same file;
+  FAULTS=<rate>            an in-memory dynoxide (the fault proxy needs an endpoint);
+  otherwise                embedded moto, in memory (what the tests' `python -m local.server` get).
+
+With FAULTS=<rate> (and optionally FAULT_SEED=<n>) the handlers reach that DynamoDB through
+local/fault_proxy.py (moto runs in-process, so there is nothing to put a proxy in front
+of: FAULTS then uses an in-memory dynoxide). See docs/reliability.md.
 """
 from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 LOCAL_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
@@ -45,15 +55,46 @@ def fault_settings() -> tuple[float, int] | None:
     return rate, int(seed) if seed else random.SystemRandom().randrange(1_000_000)
 
 
+def dev_db_path() -> Path | None:
+    """DEV_DB_PATH as an absolute path; None when unset (or DYNAMODB_ENDPOINT wins)."""
+    raw = os.environ.get("DEV_DB_PATH", "").strip()
+    if not raw or os.environ.get("DYNAMODB_ENDPOINT"):
+        return None
+    return Path(raw).expanduser().resolve()
+
+
+class DataInUse(RuntimeError):
+    pass
+
+
+def _lock(db_path: Path):
+    """Holds <file>.lock for the server's lifetime: two engines on one SQLite file would each
+    cache their own view of it. Raises DataInUse when another server holds it."""
+    import fcntl
+
+    handle = open(db_path.with_name(db_path.name + ".lock"), "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise DataInUse(f"another make dev is using {db_path} (stop it, or set DEV_DB_PATH or MEMORY=1)") from None
+    return handle
+
+
 class DevBackend:
-    """The embedded backend: DynamoDB (moto or an endpoint), the gateway, background jobs."""
+    """The embedded backend: DynamoDB (moto, a dynoxide, or an endpoint), the gateway, background jobs."""
 
     def __init__(self) -> None:
         prepare_environment()
         self._mock = None
-        self._engine = None     # a dynoxide started for the fault proxy
+        self._engine = None     # a dynoxide started here (data file, or for the fault proxy)
+        self._lock = None
         self.faults = None      # the FaultProxy, when FAULTS is set
+        self.db_path = dev_db_path()
+        self.upstream = os.environ.get("DYNAMODB_ENDPOINT") or None   # what the handlers reach, proxy aside
         faults = fault_settings()
+        if self.db_path or (faults and not self.upstream):
+            self._start_engine()
         if faults:
             self._start_fault_proxy(*faults)
         if not os.environ.get("DYNAMODB_ENDPOINT"):
@@ -74,19 +115,34 @@ class DevBackend:
         self.gateway = Gateway()
         # The sessions table's stream feeds the rollup processor, as the deployed event source
         # mapping does.
-        self.stream_pump = StreamPump(self.gateway, self.client)
+        positions = self.db_path.with_name(self.db_path.name + ".streams.json") if self.db_path else None
+        self.stream_pump = StreamPump(self.gateway, self.client, positions_file=positions)
         self.jobs = [self.stream_pump]
         self.stream_pump.start()
 
-    def _start_fault_proxy(self, rate: float, seed: int) -> None:
+    def _start_engine(self) -> None:
         from local import dynoxide
+
+        if self.db_path:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _lock(self.db_path)
+        try:
+            self._engine, self.upstream = dynoxide.start(db_path=self.db_path, owned=True)
+        except Exception:
+            self._release_lock()
+            raise
+        os.environ["DYNAMODB_ENDPOINT"] = self.upstream
+
+    def _start_fault_proxy(self, rate: float, seed: int) -> None:
         from local.fault_proxy import FaultProxy
 
-        upstream = os.environ.get("DYNAMODB_ENDPOINT")
-        if not upstream:
-            self._engine, upstream = dynoxide.start()
-        self.faults = FaultProxy(upstream, rate=rate, seed=seed).start()
+        self.faults = FaultProxy(self.upstream, rate=rate, seed=seed).start()
         os.environ["DYNAMODB_ENDPOINT"] = self.faults.url   # what the handlers' settings read
+
+    def _release_lock(self) -> None:
+        if self._lock:
+            self._lock.close()
+            self._lock = None
 
     def sweep(self) -> dict:
         """Runs the stale-session sweeper now, as its schedule does when deployed."""
@@ -105,3 +161,4 @@ class DevBackend:
         if self._engine:
             self._engine.terminate()
             self._engine.wait(timeout=5)
+        self._release_lock()

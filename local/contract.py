@@ -15,7 +15,7 @@ generated document (not written yet) is left out of it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, Field, create_model
 
@@ -80,10 +80,33 @@ class Session(HistoryEntry):
     secondsUsed: Count
 
 
+CodeKey = Annotated[str, Field(description='a close code ("1011"), or "none", "other", "unknown"')]
+
+
 class AdminSession(Session):
-    # speakpho.views.session_view(include_user=True).
+    # admin.health.listing.admin_session_row: session_view(include_user=True) and its story's summary.
     userId: str
     userEmail: Optional[str]
+    switchCause: Optional[CodeKey] = Field(description="the first switch's cause; null without a switch")
+    reconnects: Count = Field(description="reconnect attempts the client reported")
+
+
+class TimelineEntry(BaseModel):
+    # admin.health.detail.timeline_entry: one entry of the session's story (speakpho.story).
+    at: Epoch
+    type: Literal[story.CLIENT_TYPES + story.SERVER_TYPES]
+    source: Literal[story.CLIENT, story.SERVER]
+    provider: Optional[str] = None
+    code: Optional[CloseCode] = None
+    label: Optional[str] = Field(default=None, description="the close code's label")
+    reason: Optional[str] = None
+    connectMs: Optional[Count] = None
+    from_: Optional[Union[Epoch, str]] = Field(default=None, alias="from",
+                                              description="a provider, or epoch ms (heartbeat_gap)")
+    to: Optional[Union[Epoch, str]] = Field(default=None, description="a provider, or epoch ms (heartbeat_gap)")
+    endReason: Optional[EndReason] = None
+    endedBy: Optional[EndedBy] = None
+    receivedAt: Optional[Epoch] = Field(default=None, description="when the server received a client event")
 
 
 class Message(BaseModel):
@@ -146,6 +169,15 @@ class HealthStats(BaseModel):
     providerSwitchRate: Rate
     totalSwitches: Count
     endReasonBreakdown: dict[str, Count]
+    endedByBreakdown: dict[str, Count] = Field(description="ended sessions by who ended them")
+    creditedSeconds: Count = Field(description="seconds not charged: the provider or the network failed")
+    byInitialProvider: dict[str, create_model("InitialProviderHealth", sessions=Count, switchedAway=Count,
+                                              failedSessions=Count)]
+    providerReliability: dict[str, create_model("ProviderReliability", connections=Count, failures=Count,
+                                                failuresByCode=dict[str, Count], failureRate=Rate)]
+    switchCauses: dict[str, Count] = Field(description="code key -> switches (they add up to totalSwitches)")
+    closeCodes: dict[str, create_model("CloseCodeInfo", label=str, cause=str, side=str)] = Field(
+        description="every code key a breakdown can show")
     closeCodeLabels: dict[str, str]
 
 
@@ -161,7 +193,8 @@ class Timeseries(BaseModel):
     from_: Day = Field(alias="from")
     to: Day
     series: list[create_model("DayHealth", date=Day, sessions=Count, endedSessions=Count, avgDuration=Minutes,
-                              switches=Count, switchRate=Rate, disconnects=dict[str, Count])]
+                              switches=Count, switchedSessions=Count, switchRate=Rate,
+                              disconnects=dict[str, Count], failuresByProvider=dict[str, Count])]
 
 
 def answer(name: str, **fields) -> type[BaseModel]:
@@ -193,8 +226,8 @@ ImportResult = answer("ImportResult", imported=Count, skipped=(Count, "already p
 AllowanceChange = answer("AllowanceChange", secondsLimit=Count, reason=str, changedBy=str, changedAt=Epoch)
 AllowanceSet = answer("AllowanceSet", userId=str, usage=Usage, change=AllowanceChange)
 Allowance = answer("Allowance", userId=str, usage=Usage, changes=list[AllowanceChange])
-AdminSessionDetail = answer("AdminSessionDetail", session=AdminSession, messages=list[Message],
-                            corrections=list[Correction])
+AdminSessionDetail = answer("AdminSessionDetail", session=AdminSession, timeline=list[TimelineEntry],
+                            messages=list[Message], corrections=list[Correction])
 
 
 # --------------------------------------------------------------------------- errors
@@ -215,12 +248,16 @@ class ErrorResponse(BaseModel):
 # components; tests/contract/test_contract_requests.py holds each against the API's verdicts).
 NULL = {"type": "null"}
 REQUEST_RULES: dict[str, dict] = {
-    # learning.review.review_correction: something to do; a confidenceLevel is a review.
+    # learning.review._check_review: something to do; a confidenceLevel is a review (not with
+    # reviewed=false), and a dispute is not a review (not with a confidenceLevel).
     "CorrectionReview": {
         "anyOf": [{"required": [name], "properties": {name: {"not": NULL}}}
                   for name in ("reviewed", "confidenceLevel", "disputed")],
-        "not": {"required": ["reviewed", "confidenceLevel"],
-                "properties": {"reviewed": {"const": False}, "confidenceLevel": {"type": "integer"}}}},
+        "allOf": [
+            {"not": {"required": ["reviewed", "confidenceLevel"],
+                     "properties": {"reviewed": {"const": False}, "confidenceLevel": {"type": "integer"}}}},
+            {"not": {"required": ["disputed", "confidenceLevel"],
+                     "properties": {"disputed": {"type": "boolean"}, "confidenceLevel": {"type": "integer"}}}}]},
     # speakpho.models.ClientEvent: code and reason belong to provider_disconnected, connectMs to
     # provider_connected.
     "ClientEvent": {"allOf": [

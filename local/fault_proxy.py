@@ -61,11 +61,18 @@ def operation_of(target: str | None) -> str | None:
     return f"streams:{name}" if service.startswith("DynamoDBStreams") else target
 
 
-def _table_of(body: bytes) -> str | None:
+def tables_of(body: bytes) -> frozenset[str]:
+    """The tables a request names: its TableName, each action's of a transaction, a batch's."""
     try:
-        return json.loads(body or b"{}").get("TableName")
-    except (ValueError, AttributeError):
-        return None
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return frozenset()
+    if not isinstance(request, dict):
+        return frozenset()
+    names = {request.get("TableName"), *(request.get("RequestItems") or {})}
+    for action in request.get("TransactItems") or []:
+        names.update(part.get("TableName") for part in (action or {}).values() if isinstance(part, dict))
+    return frozenset(n for n in names if isinstance(n, str))
 
 
 class FaultProxy:
@@ -97,7 +104,9 @@ class FaultProxy:
             self._by_operation: dict[str, Counter] = {}
             self._passed: Counter = Counter()
             self._upstream_errors = 0
-            self._forced: list[tuple[str, str | None, str]] = []
+            self._slowest_upstream = 0.0     # the engine's slowest answer, seconds (a stall shows here)
+            self._forced: list[tuple[str, frozenset[str], str, tuple[str, ...]]] = []
+            self._resends: dict[bytes, list[str]] = {}   # body of a forced request -> kinds for its resends
             self._forced_count = 0
             self.history: list[tuple[int, str, str | None]] = []   # (n, operation, kind) per faultable request
 
@@ -107,14 +116,20 @@ class FaultProxy:
         with self._lock:
             self.rate = rate
 
-    def force_next(self, kind: str, operation: str, table: str | None = None) -> None:
-        """The next `operation` request (on `table`, when given) gets `kind` whatever the rate:
-        a scripted fault on top of the seeded ones (tests). The generator still makes its
-        draws for that request, so the seeded sequence is not shifted."""
-        if kind not in KINDS or operation not in FAULTABLE:
-            raise ValueError(f"cannot force {kind!r} on {operation!r}")
+    def force_next(self, kind: str, operation: str, table: str | tuple[str, ...] | None = None, *,
+                   then: tuple[str, ...] = ()) -> None:
+        """The next `operation` request naming `table` (each of them, for a tuple; the tables of
+        a transaction's actions and of a batch count) gets `kind` whatever the rate: a scripted
+        fault on top of the seeded ones (tests). Its resends, the identical body as botocore's
+        retries send it (a transaction keeps its ClientRequestToken), then get the kinds of
+        `then`, one each: ("apply_500", then=("refuse",) * 4) is a write applied whose caller
+        never learns it, through all five attempts of the handlers' client. The generator still
+        makes its draws for each such request, so the seeded sequence is not shifted."""
+        if kind not in KINDS or operation not in FAULTABLE or any(k not in KINDS for k in then):
+            raise ValueError(f"cannot force {kind!r} (then {then!r}) on {operation!r}")
+        tables = frozenset((table,) if isinstance(table, str) else table or ())
         with self._lock:
-            self._forced.append((operation, table, kind))
+            self._forced.append((operation, tables, kind, tuple(then)))
 
     def counts(self) -> dict:
         with self._lock:
@@ -126,6 +141,7 @@ class FaultProxy:
                 "byOperation": {op: dict(c) for op, c in sorted(self._by_operation.items())},
                 "passedThrough": dict(self._passed),
                 "upstreamErrors": self._upstream_errors,
+                "slowestUpstreamSeconds": round(self._slowest_upstream, 3),
                 "forced": self._forced_count,
             }
 
@@ -155,21 +171,30 @@ class FaultProxy:
             return kind, delay
 
     def _take_forced(self, operation: str, body: bytes) -> str | None:
-        for i, (op, table, kind) in enumerate(self._forced):
-            if op == operation and (table is None or table == _table_of(body)):
+        resend = self._resends.get(body)
+        if resend:
+            return resend.pop(0)
+        for i, (op, tables, kind, then) in enumerate(self._forced):
+            if op == operation and tables <= tables_of(body):
                 del self._forced[i]
+                if then:
+                    self._resends[body] = list(then)
                 return kind
         return None
 
     # forwarding ---------------------------------------------------------------
     def forward(self, headers: dict, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         conn = http.client.HTTPConnection(self._upstream_host, self._upstream_port, timeout=30)
+        began = time.monotonic()
         try:
             conn.request("POST", "/", body=body, headers=headers)
             response = conn.getresponse()
             return response.status, response.getheaders(), response.read()
         finally:
             conn.close()
+            took = time.monotonic() - began
+            with self._lock:
+                self._slowest_upstream = max(self._slowest_upstream, took)
 
     def upstream_failed(self) -> None:
         with self._lock:

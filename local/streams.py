@@ -12,12 +12,19 @@ batching, batchItemFailures and retry rules.
 
 With DYNAMODB_ENDPOINT pointing at an engine without streams, the pump logs once and
 the server keeps working (admin stats then stay empty).
+
+With `positions_file` (make dev on its data file) the pump keeps each shard's position
+there, per stream ARN, so a restart goes on after the last record handed over instead of
+feeding the whole stream to the rollups again.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 
 from infra import catalog
 from local.stream_mapping import BATCH_SIZE, MAX_ATTEMPTS, EventSourceMapping
@@ -32,7 +39,8 @@ UNAVAILABLE_RETRY_SECONDS = 10.0
 
 
 class StreamPump:
-    def __init__(self, gateway, client, *, poll_seconds: float = POLL_SECONDS, table: str | None = None) -> None:
+    def __init__(self, gateway, client, *, poll_seconds: float = POLL_SECONDS, table: str | None = None,
+                 positions_file: str | Path | None = None) -> None:
         from speakpho.tables import SESSIONS, table_name
 
         self.gateway = gateway
@@ -48,6 +56,8 @@ class StreamPump:
         self._thread: threading.Thread | None = None
         self._unavailable_logged = False
         self._retry_at = 0.0
+        self.positions_file = Path(positions_file) if positions_file else None
+        self._restored_for: str | None = None    # the stream whose saved positions were loaded
 
     @property
     def records_delivered(self) -> int:
@@ -64,11 +74,41 @@ class StreamPump:
         self._thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        """Whether the background thread is polling."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout)
             self._thread = None
+        self._save_positions()
+
+    # positions kept across restarts -------------------------------------------
+    def _restore_positions(self) -> None:
+        arn = self.reader.stream_arn
+        if not self.positions_file or not arn or self._restored_for == arn:
+            return
+        self._restored_for = arn
+        try:
+            saved = json.loads(self.positions_file.read_text())
+        except (OSError, ValueError):
+            saved = {}
+        mine = saved.get(arn) if isinstance(saved, dict) else None
+        for shard_id, position in (mine if isinstance(mine, dict) else {}).items():
+            self.mapping.positions.setdefault(shard_id, position)
+
+    def _save_positions(self) -> None:
+        arn = self._restored_for
+        if not self.positions_file or not arn:
+            return
+        # Only this stream's positions: a table created again (make dev-reset) has a new ARN.
+        content = json.dumps({arn: {k: v for k, v in self.mapping.positions.items() if v}}, indent=1)
+        temporary = self.positions_file.with_name(self.positions_file.name + ".tmp")
+        temporary.write_text(content)
+        os.replace(temporary, self.positions_file)
 
     def _run(self) -> None:
         last_error = None
@@ -95,6 +135,8 @@ class StreamPump:
             if batch_count == 0:
                 break
         self.reader.prune_moto_iterators(self.lock)
+        if delivered:
+            self._save_positions()
         return delivered
 
     def _poll_once(self) -> int:
@@ -103,6 +145,7 @@ class StreamPump:
         except Exception as exc:  # noqa: BLE001 - no streams on this endpoint, table missing...
             self._unavailable(exc)
             return 0
+        self._restore_positions()
         delivered = 0
         for shard in shards:
             shard_id = shard["ShardId"]

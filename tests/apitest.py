@@ -134,3 +134,34 @@ def count_requests(client, *, capacity: bool = False):
     from local.ddb_meter import RequestMeter
 
     return RequestMeter(client, capacity=capacity)
+
+
+# --------------------------------------------------------------------------- a real HTTP server
+def http_call(base: str, method: str, path: str, body=None, token: str | None = None, raw: bytes | None = None,
+              timeout: float = 30):
+    """(status, parsed JSON) of one request to a server a test started (urllib: no session state)."""
+    import urllib.error
+    import urllib.request
+
+    data_bytes = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(base + path, data=data_bytes, method=method,
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+
+
+def listening(url: str) -> bool:
+    """Whether something accepts connections at http://host:port."""
+    import socket
+
+    host, port = url.rsplit("//", 1)[1].split(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+        return True
+    except OSError:
+        return False

@@ -86,5 +86,5 @@ def pytest_terminal_summary(terminalreporter):
     for row in json.loads(results.read_text()).get("seeds", []):
         terminalreporter.write_line(
             f"faults seed {row['seed']}: {row['lockedOut']}/{row['learners']} learners locked out, "
-            f"{row['client']['conflictsInProgress']} x 409 request_in_progress, {row['client']['retries']} client "
-            f"retries, {row['faults']['injected']} faults in {row['faults']['faultableRequests']} requests")
+            f"{row['client']['conflicts409']} x 409 {row['client']['conflictsByCode']}, {row['client']['retries']} "
+            f"client retries, {row['faults']['injected']} faults in {row['faults']['faultableRequests']} requests")

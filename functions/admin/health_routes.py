@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from speakpho import story
 from speakpho.api import ok
 from speakpho.clock import clock
+from speakpho.enums import SESSION_STATUSES
 from speakpho.errors import Unprocessable
 from speakpho.models import MAX_ID, Mode, Provider
 
@@ -37,9 +39,14 @@ ModeFilter = Annotated[Optional[Mode], Query()]
 DisconnectFilter = Annotated[Optional[bool], Query(
     description="true: ended with a close code other than 1000; false: every other session")]
 UserFilter = Annotated[Optional[str], Query(min_length=1, max_length=MAX_ID)]
+EndedByFilter = Annotated[Optional[Literal[story.ENDED_BY]], Query(description="who ended the session")]
+InitialProviderFilter = Annotated[Optional[Provider], Query(description="the provider the session started on")]
+StatusFilter = Annotated[Optional[Literal[SESSION_STATUSES]], Query(
+    description="active: live sessions; ended: the others")]
 SessionId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 
-FILTER_PARAMS = frozenset({"from", "to", "provider", "mode", "hasDisconnect", "userId"})
+FILTER_PARAMS = frozenset({"from", "to", "provider", "mode", "hasDisconnect", "userId", "endedBy",
+                           "initialProvider", "status"})
 
 
 # --------------------------------------------------------------------------- query parameters
@@ -59,18 +66,26 @@ def _refuse_unknown_params(allowed: frozenset[str]) -> None:
         raise Unprocessable("invalid input: " + ", ".join(d["field"] for d in details), details)
 
 
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def parse_day(raw: str, field_name: str) -> date:
     if not _DAY_PATTERN.match(raw):
         raise _invalid(field_name, "must be a UTC date YYYY-MM-DD")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise _invalid(field_name, "is not a calendar date") from None
+    # Year 1 or 9999 would overflow the range arithmetic (a 500) or query month after month.
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise _invalid(field_name, f"must be from {EARLIEST_DAY} to {LATEST_DAY}")
+    return day
 
 
 def resolve_filter(*, today_ms: int, day_from: str | None, day_to: str | None, provider: str | None = None,
-                   mode: str | None = None, has_disconnect: bool | None = None,
-                   user_id: str | None = None) -> HealthFilter:
+                   mode: str | None = None, has_disconnect: bool | None = None, user_id: str | None = None,
+                   initial_provider: str | None = None, ended_by: str | None = None,
+                   status: str | None = None) -> HealthFilter:
     """from/to are inclusive UTC days by session start; defaults: to = today, from = to - 6 days."""
     today = datetime.fromtimestamp(today_ms / 1000, tz=timezone.utc).date()
     end = parse_day(day_to, "to") if day_to else today
@@ -80,30 +95,38 @@ def resolve_filter(*, today_ms: int, day_from: str | None, day_to: str | None, p
     if (end - start).days + 1 > MAX_RANGE_DAYS:
         raise _invalid("to", f"the range covers more than {MAX_RANGE_DAYS} days")
     return HealthFilter(day_from=start, day_to=end, provider=provider or None, mode=mode or None,
-                        has_disconnect=has_disconnect, user_id=user_id or None, today=today)
+                        has_disconnect=has_disconnect, user_id=user_id or None, today=today,
+                        initial_provider=initial_provider or None, ended_by=ended_by or None,
+                        status=status or None)
 
 
-def _filter(day_from, day_to, provider, mode, has_disconnect, user_id) -> HealthFilter:
+def _filter(day_from, day_to, provider, mode, has_disconnect, user_id, ended_by, initial_provider,
+            status) -> HealthFilter:
     return resolve_filter(today_ms=clock.now_ms(), day_from=day_from, day_to=day_to, provider=provider,
-                          mode=mode, has_disconnect=has_disconnect, user_id=user_id)
+                          mode=mode, has_disconnect=has_disconnect, user_id=user_id, ended_by=ended_by,
+                          initial_provider=initial_provider, status=status)
 
 
 # --------------------------------------------------------------------------- routes
 @router.get("/api/admin/sessions", summary="Sessions in a date range with health stats for the whole range")
 def list_sessions(from_: DayFrom = None, to: Day = None, provider: ProviderFilter = None,
                   hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None,
+                  endedBy: EndedByFilter = None, initialProvider: InitialProviderFilter = None,
+                  status: StatusFilter = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50,
                   cursor: Annotated[Optional[str], Query(max_length=2048)] = None):
     _refuse_unknown_params(FILTER_PARAMS | {"limit", "cursor"})
-    flt = _filter(from_, to, provider, mode, hasDisconnect, userId)
+    flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
     return ok(listing.list_sessions(health_store(), flt, limit, cursor))
 
 
 @router.get("/api/admin/sessions/timeseries", summary="Per-day session health in a date range")
 def timeseries(from_: DayFrom = None, to: Day = None, provider: ProviderFilter = None,
-               hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None):
+               hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None,
+               endedBy: EndedByFilter = None, initialProvider: InitialProviderFilter = None,
+               status: StatusFilter = None):
     _refuse_unknown_params(FILTER_PARAMS)
-    flt = _filter(from_, to, provider, mode, hasDisconnect, userId)
+    flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
     return ok(stats.session_series(health_store(), flt))
 
 
@@ -111,9 +134,11 @@ def timeseries(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
             responses={200: {"description": "text/csv, one row per session",
                              "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def export_csv(from_: DayFrom = None, to: Day = None, provider: ProviderFilter = None,
-               hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None):
+               hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None,
+               endedBy: EndedByFilter = None, initialProvider: InitialProviderFilter = None,
+               status: StatusFilter = None):
     _refuse_unknown_params(FILTER_PARAMS)
-    flt = _filter(from_, to, provider, mode, hasDisconnect, userId)
+    flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
     result = export.export_sessions(health_store(), flt)
     headers = {
         "Content-Disposition": f'attachment; filename="{result.filename}"',
@@ -126,7 +151,7 @@ def export_csv(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=result.body, headers=headers)
 
 
-@router.get("/api/admin/sessions/<id>", summary="One session with its messages and corrections")
+@router.get("/api/admin/sessions/<id>", summary="One session with its timeline, messages and corrections")
 def session_detail(id: SessionId):  # noqa: A002 - the path parameter's name
     _refuse_unknown_params(frozenset())
     return ok(detail.session_detail(health_store(), id))

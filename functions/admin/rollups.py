@@ -5,8 +5,8 @@ ReportBatchItemFailures). Each record is applied on its own (Powertools BatchPro
 a failed record is reported in `batchItemFailures` so only it and the records after it
 come back, and the ledger (admin.health.ledger) makes every redelivery count once.
 
-Imports only the rollup cells, the ledger and the rollup store: none of the admin API's
-models, listing, stats or export code.
+Imports only the rollup cells (with the story's counters, admin.health.reliability), the
+ledger and the rollup store: none of the admin API's models, listing, stats or export code.
 
 Metrics (namespace SpeakPho, dimension service=rollups): RollupRecordsApplied,
 RollupRecordsSkipped (replays and superseded records), RollupRecordsUnchanged,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from speakpho import idempotency, snapstart
+from speakpho import snapstart
 from speakpho.api import create_app, gate
 from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
@@ -36,5 +36,4 @@ snapstart.before_snapshot(warm_before_snapshot)
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
-    idempotency.register_context(context)
     return gate(app, event, context)

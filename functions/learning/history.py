@@ -1,21 +1,27 @@
-"""Learning history: the learner's sessions page by page, one session with its transcript
-and corrections, and erasure of transcripts and corrections.
+"""Learning history: the learner's sessions page by page, and one session with its
+transcript and corrections (erasure and deleting one session: learning/deletion.py).
 
-Domain logic only (plain data, a LearningStore, the clock); no HTTP here.
+Domain logic only (plain data, a LearningStore); no HTTP here.
 
 History numbering: every session gets historySeq = 1..n per learner when it starts, and
-the profile row keeps n (sessionCount). Erasure removes sessions 1..k from the sparse
-learning_history index and records historyErasedThrough = k, so the history is exactly
-the sequence numbers k+1..n: total = n - k, and page p is the key range
-[n - p*limit + 1, n - (p-1)*limit] clipped at k+1, i.e. one GetItem and one Query
-whatever the size of the history.
+the profile row keeps n (sessionCount). Two things take numbers out of the sparse
+learning_history index: erasure removes sessions 1..k and records historyErasedThrough =
+k; deleting one session removes it and adds its number to the profile's historyDeleted
+(a number set; an erasure later drops the numbers it covers). So the history is exactly
+the numbers k+1..n minus the deleted ones D, known from the profile row alone:
+total = n - k - |D|, and page p (newest first) holds the `limit` numbers that remain
+after skipping (p-1)*limit of them from n down. The page's key range [low, high] is
+computed from k, n and D so that it holds exactly those numbers (every page is full but
+the last, whatever was deleted): one GetItem and one Query whatever the size of the
+history. A cursor {"before": b} is the range just below the previous page's low end.
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from speakpho import cursors
-from speakpho.clock import Clock
 from speakpho.errors import NotFound
 from speakpho.views import correction_view, message_view, session_view
 
@@ -31,29 +37,63 @@ def history_entry(item: dict) -> dict:
     return {k: view[k] for k in HISTORY_FIELDS}
 
 
-def _history_bounds(profile: dict) -> tuple[int, int]:
-    return int(profile.get("sessionCount", 0)), int(profile.get("historyErasedThrough", 0))
+@dataclass(frozen=True)
+class HistoryBounds:
+    count: int                  # n: the last number given
+    erased: int                 # k: numbers 1..k were erased
+    deleted: tuple[int, ...]    # D: numbers above k deleted one by one, ascending
+
+    def gone_between(self, low: int, high: int) -> int:
+        """How many numbers in low..high were deleted one by one."""
+        return max(0, bisect_right(self.deleted, high) - bisect_left(self.deleted, low))
+
+    def remaining_between(self, low: int, high: int) -> int:
+        """How many numbers in low..high are in the history."""
+        low = max(low, self.erased + 1)
+        return max(0, high - low + 1 - self.gone_between(low, high))
+
+    @property
+    def total(self) -> int:
+        return self.remaining_between(1, self.count)
+
+    def low_end(self, high: int, wanted: int) -> int:
+        """The lowest number of the shortest range low..high holding `wanted` numbers of the
+        history (k+1 when fewer remain). O(|D| log |D|) at worst, no request."""
+        low, floor = high + 1, self.erased + 1
+        while wanted > 0 and low > floor:
+            step = max(floor, low - wanted)
+            wanted -= (low - step) - self.gone_between(step, low - 1)
+            low = step
+        return low
+
+
+def history_bounds(profile: dict) -> HistoryBounds:
+    erased = int(profile.get("historyErasedThrough", 0))
+    deleted = tuple(sorted(int(d) for d in profile.get("historyDeleted") or () if int(d) > erased))
+    return HistoryBounds(int(profile.get("sessionCount", 0)), erased, deleted)
 
 
 def history_page(store: LearningStore, user_id: str, *, page: int, limit: int, cursor: str | None) -> dict:
     """Newest first. `cursor` (from nextCursor) wins over `page` and stays stable while new
-    sessions are started; `page` numbers shift by one with each new session."""
-    count, erased = _history_bounds(store.get_profile(user_id))
+    sessions are started or sessions deleted; `page` numbers shift with each of those."""
+    bounds = history_bounds(store.get_profile(user_id))
+    count = bounds.count
     if cursor:
         before = cursors.decode(cursor).get("before")
         if not cursors.is_int(before):
             raise cursors.invalid()
         high = min(before, count)
-        page = (count - high) // limit + 1
+        page = bounds.remaining_between(high + 1, count) // limit + 1
     else:
-        high = count - (page - 1) * limit
-    low = max(erased + 1, high - limit + 1)
+        skipped = (page - 1) * limit
+        high = bounds.low_end(count, skipped) - 1 if skipped else count
+    low = bounds.low_end(high, limit)
     items = store.history_range(user_id, low, high) if high >= low else []
     result = {
         "sessions": [history_entry(i) for i in items],
-        "pagination": {"total": max(0, count - erased), "page": page, "limit": limit},
+        "pagination": {"total": bounds.total, "page": page, "limit": limit},
     }
-    if high >= low > erased + 1:
+    if high >= low and bounds.remaining_between(1, low - 1):
         result["nextCursor"] = cursors.encode({"before": low - 1})
     return result
 
@@ -74,48 +114,4 @@ def session_detail(store: LearningStore, user_id: str, session_id: str) -> dict:
         "session": session_view(session),
         "messages": [message_view(m) for m in messages],
         "corrections": [correction_view(c) for c in corrections],
-    }
-
-
-def erase_history(store: LearningStore, clock: Clock, user_id: str) -> dict:
-    """Erases the learner's transcripts and corrections and empties their history.
-
-    Session items stay (they are usage and billing records) but leave the history index
-    with their content counts zeroed. A session still in progress is kept in the history
-    (its transcript does not exist yet), and so is anything numbered after it; a later
-    erasure takes them. Re-running after a failure resumes where it stopped.
-    """
-    now = clock.now_ms()
-    count, erased = _history_bounds(store.get_profile(user_id))
-    sessions = store.history_range(user_id, erased + 1, count, newest_first=False)
-    in_progress = [s["historySeq"] for s in sessions if s.get("status") == "active"]
-    through = min(in_progress) - 1 if in_progress else count
-    to_erase = [s for s in sessions if s["historySeq"] <= through]
-
-    messages_deleted = 0
-    for session in to_erase:
-        if not session.get("messageCount"):
-            continue  # nothing was stored for it (messages given => messageCount = their number)
-        seqs = store.message_seqs(session["sessionId"])
-        store.delete_messages(session["sessionId"], seqs)
-        messages_deleted += len(seqs)
-    store.remove_from_history(user_id, [s["sessionId"] for s in to_erase], now)
-    if through > erased:
-        store.mark_history_erased(user_id, through)
-
-    corrections = store.all_corrections(user_id)
-    store.delete_corrections(user_id, [c["correctionId"] for c in corrections])
-    deleted_counts = {"total": len(corrections),
-                      "reviewed": sum(1 for c in corrections if c.get("reviewed"))}
-    for c in corrections:
-        if c.get("category"):
-            key = f"cat_{c['category']}"
-            deleted_counts[key] = deleted_counts.get(key, 0) + 1
-    store.subtract_stats(user_id, deleted_counts)
-
-    return {
-        "sessionsErased": len(to_erase),
-        "messagesDeleted": messages_deleted,
-        "correctionsDeleted": len(corrections),
-        "sessionsKept": max(0, count - max(through, erased)),
     }

@@ -1,37 +1,40 @@
-"""Data access for the learning area: history pages, corrections and the per-user
-counters (a session and its content are read with TableStore's shared readers). Every
-read is a key lookup or a key-range query on a table or GSI (no Scan); plain dicts in
-and out. A write that loses its condition raises speakpho.errors.ConditionLost, except
-where losing is not an error (insert_new_corrections, mark_history_erased: see there).
+"""Data access for the learning area: the history (pages, erasure, one session's deletion)
+on top of CorrectionStore (corrections_store.py: corrections and their counters); a
+session and its content are read with TableStore's shared readers. Every read is a key
+lookup or a key-range query on a table or GSI (no Scan); plain dicts in and out. A write
+that loses its condition raises speakpho.errors.ConditionLost, except where losing is
+not an error (insert_new_corrections, mark_history_erased: see there).
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import lru_cache
 
 from speakpho import ddb
 from speakpho.aws import dynamodb_client
 from speakpho.config import get_settings
-from speakpho.corrections import stats_increment
 from speakpho.deps import resettable
 from speakpho.errors import ConditionLost
-from speakpho.store import TableStore, conditional
-from speakpho.tables import STATS_SK, profile_key, stats_key
+from speakpho.store import conditional
+from speakpho.tables import profile_key
 
-TRANSACT_LIMIT = 100            # DynamoDB's ceiling on actions per transaction
-IMPORT_CHUNK = TRANSACT_LIMIT - 1  # puts per transaction, plus the counters update
-BATCH_GET_LIMIT = 100
+from learning.corrections_store import TRANSACT_LIMIT, CorrectionStore
+
 
 @dataclass
-class LearningStore(TableStore):
+class LearningStore(CorrectionStore):
+    # The corrections deleted with the session's own transaction (commit_session_deletion):
+    # their deletes, the counters, the session and the profile fill one transaction.
+    CORRECTIONS_WITH_SESSION = TRANSACT_LIMIT - 3
+
     # --------------------------------------------------------------- history
     def get_profile(self, user_id: str) -> dict:
-        """sessionCount (last historySeq) and historyErasedThrough; {} for a new learner."""
+        """sessionCount (last historySeq), historyErasedThrough and historyDeleted (the
+        numbers of sessions deleted one by one, a number set); {} for a new learner."""
         resp = self.client.get_item(
             TableName=self.periods, ConsistentRead=True,
             Key=ddb.serialize(profile_key(user_id)),
-            ProjectionExpression="sessionCount, historyErasedThrough")
+            ProjectionExpression="sessionCount, historyErasedThrough, historyDeleted")
         return ddb.deserialize(resp.get("Item")) or {}
 
     def history_range(self, user_id: str, low: int, high: int, *, newest_first: bool = True) -> list[dict]:
@@ -44,158 +47,6 @@ class LearningStore(TableStore):
             KeyConditionExpression="historyUser = :u AND historySeq BETWEEN :lo AND :hi",
             ExpressionAttributeValues=ddb.values({":u": user_id, ":lo": low, ":hi": high}),
             ScanIndexForward=not newest_first)
-
-    # --------------------------------------------------------------- corrections
-    def get_correction(self, user_id: str, correction_id: str) -> dict | None:
-        resp = self.client.get_item(TableName=self.corrections, ConsistentRead=True,
-                                    Key=ddb.serialize({"userId": user_id, "correctionId": correction_id}))
-        return ddb.deserialize(resp.get("Item"))
-
-    def get_stats(self, user_id: str) -> dict | None:
-        resp = self.client.get_item(TableName=self.corrections,
-                                    Key=ddb.serialize(stats_key(user_id)))
-        return ddb.deserialize(resp.get("Item"))
-
-    def list_corrections(self, *, index: str, partition_attribute: str, partition_value: str, limit: int,
-                         start_key: dict | None) -> tuple[list[dict], bool]:
-        """Up to `limit` corrections newest first, and whether more follow (reads one extra)."""
-        kwargs = dict(TableName=self.corrections, IndexName=index,
-                      KeyConditionExpression="#pk = :pk",
-                      ExpressionAttributeNames={"#pk": partition_attribute},
-                      ExpressionAttributeValues=ddb.values({":pk": partition_value}),
-                      ScanIndexForward=False, Limit=limit + 1)
-        if start_key:
-            kwargs["ExclusiveStartKey"] = ddb.serialize(start_key)
-        items: list[dict] = []
-        while len(items) <= limit:
-            page = self.client.query(**kwargs)
-            items.extend(ddb.deserialize(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return items[:limit], len(items) > limit
-
-    def due_corrections(self, user_id: str, now: int, limit: int) -> list[dict]:
-        """Corrections whose dueAt has passed, the most overdue first."""
-        resp = self.client.query(
-            TableName=self.corrections, IndexName="corrections_due",
-            KeyConditionExpression="userId = :u AND dueAt <= :now",
-            ExpressionAttributeValues=ddb.values({":u": user_id, ":now": now}),
-            ScanIndexForward=True, Limit=limit)
-        return [ddb.deserialize(i) for i in resp.get("Items", [])]
-
-    def count_due(self, user_id: str, now: int) -> int:
-        """COUNT query over the same range (pages only past 1 MB of index data)."""
-        kwargs = dict(TableName=self.corrections, IndexName="corrections_due", Select="COUNT",
-                      KeyConditionExpression="userId = :u AND dueAt <= :now",
-                      ExpressionAttributeValues=ddb.values({":u": user_id, ":now": now}))
-        total = 0
-        while True:
-            resp = self.client.query(**kwargs)
-            total += resp.get("Count", 0)
-            if "LastEvaluatedKey" not in resp:
-                return total
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-    def save_review(self, *, user_id: str, correction_id: str, version: int, sets: dict,
-                    removes: tuple[str, ...], reviewed_delta: int) -> None:
-        """One write: the correction (only if still at `version`) and, when the reviewed
-        flag flips, the learner's reviewed counter in the same transaction. ConditionLost
-        when the correction is no longer at `version` (or no longer exists)."""
-        names, vals, clauses = {}, {":version": version, ":one": 1}, []
-        for i, (name, value) in enumerate(sets.items()):
-            names[f"#s{i}"] = name
-            vals[f":s{i}"] = value
-            clauses.append(f"#s{i} = :s{i}")
-        expr = "SET " + ", ".join(clauses)
-        if removes:
-            for i, name in enumerate(removes):
-                names[f"#r{i}"] = name
-            expr += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes)))
-        expr += " ADD version :one"
-        update = {
-            "TableName": self.corrections,
-            "Key": ddb.serialize({"userId": user_id, "correctionId": correction_id}),
-            "UpdateExpression": expr,
-            "ConditionExpression": "version = :version",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": ddb.values(vals),
-        }
-        if not reviewed_delta:
-            conditional(self.client.update_item, **update)
-            return
-        conditional(self.client.transact_write_items, TransactItems=[
-            {"Update": update},
-            {"Update": {
-                "TableName": self.corrections,
-                "Key": ddb.serialize(stats_key(user_id)),
-                "UpdateExpression": "ADD reviewed :d",
-                "ExpressionAttributeValues": ddb.values({":d": reviewed_delta}),
-            }},
-        ])
-
-    def existing_correction_ids(self, user_id: str, correction_ids: list[str]) -> set[str]:
-        """Which of these ids the learner already has (BatchGetItem, 100 keys a request):
-        a repeated import then costs reads only, not failed transactional writes."""
-        found: set[str] = set()
-        for start in range(0, len(correction_ids), BATCH_GET_LIMIT):
-            pending = {self.corrections: {
-                "Keys": [ddb.serialize({"userId": user_id, "correctionId": cid})
-                         for cid in correction_ids[start:start + BATCH_GET_LIMIT]],
-                "ProjectionExpression": "correctionId"}}
-            for attempt in range(8):
-                resp = self.client.batch_get_item(RequestItems=pending)
-                found.update(ddb.deserialize(i)["correctionId"]
-                             for i in resp.get("Responses", {}).get(self.corrections, []))
-                pending = resp.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept keys unprocessed after retries")
-        return found
-
-    def insert_new_corrections(self, user_id: str, items: list[dict]) -> int:
-        """Puts the items that do not exist yet and counts exactly those in the learner's
-        counters (each transaction: <= 99 conditional puts + the counters update).
-        Returns how many were inserted.
-
-        A lost condition is handled here, not raised: an item created meanwhile (by a
-        concurrent import of the same list) fails its condition and is dropped from the
-        retry, since "already there" is what an import wants; a transaction conflict is
-        retried a few times. Anything else is re-raised (ConditionLost if it was one)."""
-        existing = self.existing_correction_ids(user_id, [i["correctionId"] for i in items])
-        items = [i for i in items if i["correctionId"] not in existing]
-        inserted = 0
-        for start in range(0, len(items), IMPORT_CHUNK):
-            pending = items[start:start + IMPORT_CHUNK]
-            conflicts = 0
-            while pending:
-                expr, names, vals = stats_increment(pending)
-                actions = [{"Put": {"TableName": self.corrections, "Item": ddb.serialize(item),
-                                    "ConditionExpression": "attribute_not_exists(correctionId)"}}
-                           for item in pending]
-                actions.append({"Update": {
-                    "TableName": self.corrections,
-                    "Key": ddb.serialize(stats_key(user_id)),
-                    "UpdateExpression": expr, "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": ddb.values(vals)}})
-                try:
-                    conditional(self.client.transact_write_items, TransactItems=actions)
-                except ConditionLost as lost:
-                    reasons = lost.reasons
-                    existing = {i for i, code in enumerate(reasons[:len(pending)]) if code == "ConditionalCheckFailed"}
-                    if existing:
-                        pending = [item for i, item in enumerate(pending) if i not in existing]
-                        continue
-                    if "TransactionConflict" in reasons and conflicts < 5:
-                        conflicts += 1
-                        time.sleep(0.05 * 2 ** conflicts)
-                        continue
-                    raise
-                inserted += len(pending)
-                break
-        return inserted
 
     # --------------------------------------------------------------- erasure
     def message_seqs(self, session_id: str) -> list[int]:
@@ -229,47 +80,61 @@ class LearningStore(TableStore):
                 "ExpressionAttributeValues": ddb.values({":zero": 0, ":now": now, ":one": 1, ":u": user_id}),
             }} for sid in session_ids[start:start + TRANSACT_LIMIT]])
 
-    def mark_history_erased(self, user_id: str, through: int) -> None:
-        """historyErasedThrough only moves forward (a slower concurrent erasure cannot undo).
+    def mark_history_erased(self, user_id: str, through: int, forget: set[int] = frozenset()) -> None:
+        """historyErasedThrough only moves forward (a slower concurrent erasure cannot undo);
+        `forget`: numbers of deleted sessions the mark now covers, dropped from historyDeleted.
 
         A lost condition is handled here, not raised: it means the mark is already at
         `through` or beyond (a concurrent erasure went further), which is what the caller
         wanted, or there is no profile row (no history to erase)."""
+        expr, vals = "SET historyErasedThrough = :t", {":t": through}
+        if forget:
+            expr += " DELETE historyDeleted :gone"
+            vals[":gone"] = set(forget)
         try:
             conditional(
                 self.client.update_item,
                 TableName=self.periods, Key=ddb.serialize(profile_key(user_id)),
-                UpdateExpression="SET historyErasedThrough = :t",
+                UpdateExpression=expr,
                 ConditionExpression="attribute_exists(userId) AND "
                                     "(attribute_not_exists(historyErasedThrough) OR historyErasedThrough < :t)",
-                ExpressionAttributeValues=ddb.values({":t": through}))
+                ExpressionAttributeValues=ddb.values(vals))
         except ConditionLost:
             pass
 
-    def all_corrections(self, user_id: str) -> list[dict]:
-        """Every correction of the learner (the partition), with what the counters need."""
-        items = ddb.query_all(self.client, TableName=self.corrections, KeyConditionExpression="userId = :u",
-                              ExpressionAttributeNames={"#r": "reviewed", "#c": "category"},
-                              ExpressionAttributeValues=ddb.values({":u": user_id}),
-                              ProjectionExpression="correctionId, #r, #c")
-        return [i for i in items if i["correctionId"] != STATS_SK]
+    # --------------------------------------------------------------- one session
+    def commit_session_deletion(self, *, user_id: str, session_id: str, seq: int, now: int,
+                                corrections: list[dict]) -> None:
+        """One transaction: deletes these corrections of the session (<= CORRECTIONS_WITH_SESSION,
+        each at the version read) and takes them off the counters, takes the session out of
+        the history (zeroing its content counts; its usage fields stay) and adds its number
+        to the profile's historyDeleted, so that history pages skip it and the total drops.
 
-    def delete_corrections(self, user_id: str, correction_ids: list[str]) -> None:
-        ddb.batch_write(self.client, self.corrections,
-                        delete_keys=[{"userId": user_id, "correctionId": cid} for cid in correction_ids])
-
-    def subtract_stats(self, user_id: str, counts: dict[str, int]) -> None:
-        """Takes what was deleted off the counters (ADD is exact even if a session end adds
-        corrections meanwhile; with nothing concurrent the row returns to zero)."""
-        counts = {k: v for k, v in counts.items() if v}
-        if not counts:
-            return
-        names = {f"#c{i}": k for i, k in enumerate(counts)}
-        vals = {f":c{i}": -v for i, v in enumerate(counts.values())}
-        self.client.update_item(
-            TableName=self.corrections, Key=ddb.serialize(stats_key(user_id)),
-            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
-            ExpressionAttributeNames=names, ExpressionAttributeValues=ddb.values(vals))
+        contentStoredAt is set where it was missing (a session closed by the sweeper), so a
+        late /session/end cannot add a transcript afterwards. ConditionLost when the session
+        is no longer in the learner's history or is active, or a correction changed.
+        """
+        conditional(self.client.transact_write_items, TransactItems=[
+            *self.counted_deletes(user_id, corrections),
+            {"Update": {
+                "TableName": self.sessions,
+                "Key": ddb.serialize({"sessionId": session_id}),
+                "UpdateExpression": ("SET messageCount = :zero, correctionCount = :zero, historyDeletedAt = :now, "
+                                     "contentStoredAt = if_not_exists(contentStoredAt, :now) "
+                                     "REMOVE historyUser ADD version :one"),
+                "ConditionExpression": "userId = :u AND historyUser = :u AND historySeq = :seq "
+                                       "AND #status <> :active",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": ddb.values({":zero": 0, ":now": now, ":one": 1, ":u": user_id,
+                                                         ":seq": seq, ":active": "active"}),
+            }},
+            {"Update": {
+                "TableName": self.periods,
+                "Key": ddb.serialize(profile_key(user_id)),
+                "UpdateExpression": "ADD historyDeleted :seq",
+                "ExpressionAttributeValues": ddb.values({":seq": {seq}}),
+            }},
+        ])
 
 
 @resettable

@@ -9,9 +9,11 @@ MAX_PAGE = 100_000
 
 
 class CorrectionReview(StrictModel):
-    """PATCH /api/learning/corrections/{id}. A confidenceLevel is an FSRS review."""
+    """PATCH /api/learning/corrections/{id}. A confidenceLevel is an FSRS review; disputed
+    flags the correction as wrong (out of the review queue) or, false, unflags it."""
     reviewed: bool | None = Field(default=None, strict=True)
     confidenceLevel: int | None = Field(default=None, ge=0, le=5, strict=True)
+    disputed: bool | None = Field(default=None, strict=True)
 
 
 class ImportedCorrection(StrictModel):

@@ -39,6 +39,7 @@ from speakpho.clock import Clock
 from speakpho.corrections import (CORRECTION_LISTS, imported_correction_id, index_keys, list_key_attributes,
                                   new_correction_item)
 from speakpho.errors import ConditionLost, Conflict, NotFound, Unprocessable
+from speakpho.idempotency import KeyedCall
 from speakpho.tables import STATS_SK
 from speakpho.views import correction_stats_view, correction_view
 
@@ -50,6 +51,8 @@ if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore t
 FSRS_SCHEMA = 1
 RATING_BY_CONFIDENCE = {0: "Again", 1: "Again", 2: "Again", 3: "Hard", 4: "Good", 5: "Easy"}
 REVIEW_ATTEMPTS = 3
+CONTENDED_RETRY_AFTER_SECONDS = 1
+DUE_COUNT_CAP = 99   # the review queue counts due corrections up to here ("99+" past it)
 MAX_FUTURE_CREATED_MS = 24 * 3600 * 1000  # imported createdAt may run ahead of us by a clock skew, not more
 
 
@@ -127,60 +130,111 @@ def list_corrections(store: LearningStore, user_id: str, *, reviewed: bool | Non
 
 
 def review_queue(store: LearningStore, clock: Clock, user_id: str, *, limit: int) -> dict:
+    """The `limit` most overdue corrections and how many are due, counted up to
+    DUE_COUNT_CAP: past it, dueCount = DUE_COUNT_CAP and dueCountCapped (the page shows
+    "99+"), so the count costs the same however large the backlog. When the page holds
+    every due correction, its length is the count (no second query)."""
     now = clock.now_ms()
-    items = store.due_corrections(user_id, now, limit)
-    return {"corrections": [correction_view(i) for i in items], "dueCount": store.count_due(user_id, now)}
+    items, complete = store.due_corrections(user_id, now, limit)
+    counted = len(items) if complete and len(items) < limit else \
+        store.count_due(user_id, now, at_most=DUE_COUNT_CAP + 1)
+    return {"corrections": [correction_view(i) for i in items], "dueCount": min(counted, DUE_COUNT_CAP),
+            "dueCountCapped": counted > DUE_COUNT_CAP}
 
 
 # --------------------------------------------------------------------------- review
-def review_correction(store: LearningStore, clock: Clock, user_id: str, correction_id: str,
-                      request: CorrectionReview) -> dict:
-    """Marks reviewed/unreviewed and, with a confidenceLevel, records an FSRS review.
-
-    A confidenceLevel implies reviewed=true (reviewed=false with one is refused). Without
-    a confidenceLevel the schedule is left as it is. The write is conditioned on the
-    version read, so concurrent reviews each apply once (the loser re-reads and retries).
-    """
-    if request.reviewed is None and request.confidenceLevel is None:
-        raise Unprocessable("give reviewed and/or confidenceLevel", {"field": "body"})
+def _check_review(request: CorrectionReview) -> None:
+    if request.reviewed is None and request.confidenceLevel is None and request.disputed is None:
+        raise Unprocessable("give reviewed, confidenceLevel and/or disputed", {"field": "body"})
     if request.reviewed is False and request.confidenceLevel is not None:
         raise Unprocessable("a confidenceLevel is a review: it cannot come with reviewed=false",
                             {"field": "reviewed"})
-    if correction_id == STATS_SK:
-        raise NotFound("correction not found")
-    for _ in range(REVIEW_ATTEMPTS):
-        item = store.get_correction(user_id, correction_id)
-        if not item:
-            raise NotFound("correction not found")
-        now = clock.now_ms()
+    if request.disputed is not None and request.confidenceLevel is not None:
+        raise Unprocessable("disputed comes alone or with reviewed, not with a confidenceLevel",
+                            {"field": "disputed"})
+
+
+def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: int) -> tuple[dict, tuple[str, ...]]:
+    """(attributes to set, attributes to remove) for this request on this item."""
+    sets: dict = {}
+    removes: list[str] = []
+    if request.reviewed is not None or request.confidenceLevel is not None:
         reviewed = True if request.confidenceLevel is not None else bool(request.reviewed)
-        sets: dict = {"reviewed": reviewed, **index_keys(user_id, item.get("category"), reviewed)}
-        removes: tuple[str, ...] = ()
+        sets.update({"reviewed": reviewed, **index_keys(user_id, item.get("category"), reviewed)})
         if reviewed:
             sets["reviewedAt"] = now
         else:
-            removes = ("reviewedAt",)
-        if request.confidenceLevel is not None:
-            sets["confidenceLevel"] = request.confidenceLevel
-            # the same clock reading as reviewedAt (clock.now_datetime() of that instant)
-            sets.update(schedule_review(item, request.confidenceLevel, _utc(now)))
-        delta = int(reviewed) - int(bool(item.get("reviewed")))
-        try:
-            store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
-                              sets=sets, removes=removes, reviewed_delta=delta)
-        except ConditionLost:
-            continue  # reviewed meanwhile (another device, a retry): re-read and apply on top
+            removes.append("reviewedAt")
+    if request.confidenceLevel is not None:
+        sets["confidenceLevel"] = request.confidenceLevel
+        # the same clock reading as reviewedAt (clock.now_datetime() of that instant)
+        sets.update(schedule_review(item, request.confidenceLevel, _utc(now)))
+    if request.disputed is not None and request.disputed != bool(item.get("disputed")):
+        if request.disputed:   # out of the sparse corrections_due index: no longer in the queue
+            sets["disputed"] = True
+            removes.append("dueAt")
+        else:                  # back in the queue when its review is due (never rated: now)
+            removes.append("disputed")
+            sets["dueAt"] = item.get("nextReviewAt") or min(item["createdAt"], now)
+    return sets, tuple(removes)
+
+
+def review_correction(store: LearningStore, clock: Clock, user_id: str, correction_id: str,
+                      request: CorrectionReview, *, once: KeyedCall | None = None) -> dict:
+    """Marks reviewed/unreviewed, flags disputed or not and, with a confidenceLevel,
+    records an FSRS review.
+
+    A confidenceLevel implies reviewed=true (reviewed=false with one is refused) and is
+    refused on a disputed correction (409 correction_disputed). Without a confidenceLevel
+    the schedule is left as it is. A disputed correction has no dueAt (it leaves the
+    review queue and the due count); unflagging gives it back dueAt = nextReviewAt, or
+    its creation for a never-rated one. The write is conditioned on the version read, so
+    concurrent reviews each apply once (the loser re-reads and retries).
+
+    With `once` (an Idempotency-Key), the read also reads the key's record and the write puts
+    it (speakpho.idempotency): a repeat answers the first answer and reviews nothing, however
+    the first call ended; a write lost to this key's own earlier call re-reads and finds it.
+    """
+    _check_review(request)
+    if correction_id == STATS_SK:
+        raise NotFound("correction not found")
+    for _ in range(REVIEW_ATTEMPTS):
+        if once:
+            item, record = store.get_correction_and_key(user_id, correction_id, once.record_id)
+            replayed = once.replay(record, clock.now_ms())
+            if replayed is not None:
+                return replayed
+        else:
+            item = store.get_correction(user_id, correction_id)
+        if not item:
+            raise NotFound("correction not found")
+        if request.confidenceLevel is not None and item.get("disputed"):
+            raise Conflict("this correction is flagged as wrong: unflag it (disputed: false) before rating it",
+                           code="correction_disputed")
+        now = clock.now_ms()
+        sets, removes = _review_changes(item, user_id, request, now)
         updated = {**item, **sets}
         for name in removes:
             updated.pop(name, None)
-        return {
+        answer = {
             "id": correction_id,
-            "reviewed": updated["reviewed"],
+            "reviewed": bool(updated.get("reviewed")),
             "reviewedAt": updated.get("reviewedAt"),
             "confidenceLevel": updated.get("confidenceLevel", 0),
             "nextReviewAt": updated.get("nextReviewAt"),
+            "disputed": bool(updated.get("disputed")),
         }
-    raise Conflict("this correction is being reviewed elsewhere; retry", code="review_contended")
+        if sets or removes:   # nothing to change (e.g. flagging a flagged one) writes nothing
+            delta = int(sets.get("reviewed", bool(item.get("reviewed")))) - int(bool(item.get("reviewed")))
+            try:
+                store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
+                                  sets=sets, removes=removes, reviewed_delta=delta,
+                                  key_record=once.record(answer, now) if once else None)
+            except ConditionLost:
+                continue  # reviewed meanwhile (another device, this key's own earlier call): re-read
+        return answer
+    raise Conflict("this correction is being reviewed elsewhere; retry", code="review_contended",
+                   retry_after=CONTENDED_RETRY_AFTER_SECONDS)
 
 
 # --------------------------------------------------------------------------- import

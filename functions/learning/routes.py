@@ -1,5 +1,5 @@
-"""Learning area routes: history, session detail, corrections review, review queue,
-import and erasure. Every route acts on the caller's own data only."""
+"""Learning area routes: history, session detail and deletion, corrections review (and
+disputes), review queue, import and erasure. Every route acts on the caller's own data only."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -8,11 +8,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from speakpho import idempotency
-from speakpho.api import IdempotencyKey, caller, ok
+from speakpho.api import IdempotencyKey, caller, keyed_responses, ok
 from speakpho.clock import clock
+from speakpho.config import get_settings
 from speakpho.models import Category
 
-from learning import history, review
+from learning import deletion, history, review
 from learning.learning_store import learning_store
 from learning.requests import MAX_PAGE, CorrectionReview, CorrectionsImport
 
@@ -36,12 +37,17 @@ def get_history(page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 
 @router.delete("/api/learning/history", summary="Erase the caller's transcripts and corrections")
 def delete_history():
-    return ok(history.erase_history(learning_store(), clock, _user_id()))
+    return ok(deletion.erase_history(learning_store(), clock, _user_id()))
 
 
 @router.get("/api/learning/session/<id>", summary="One session with its transcript and corrections")
 def get_session(id: Id):  # noqa: A002 - the route's own parameter name
     return ok(history.session_detail(learning_store(), _user_id(), id))
+
+
+@router.delete("/api/learning/session/<id>", summary="Delete one ended session's transcript and corrections")
+def delete_session(id: Id):  # noqa: A002
+    return ok(deletion.delete_session(learning_store(), clock, _user_id(), id))
 
 
 @router.get("/api/learning/corrections", summary="The caller's corrections, newest first, with counters")
@@ -53,20 +59,17 @@ def get_corrections(reviewed: Annotated[Optional[bool], Query()] = None,
                                       limit=limit, cursor=cursor))
 
 
-@router.patch("/api/learning/corrections/<id>", summary="Mark a correction reviewed and/or rate a review (FSRS)")
+@router.patch("/api/learning/corrections/<id>", summary="Mark a correction reviewed and/or rate a review (FSRS)",
+              responses=keyed_responses(200, "the review recorded",
+                                        "review_contended (the correction is being reviewed elsewhere)"))
 def patch_correction(id: Id, body: Annotated[CorrectionReview, Body()],  # noqa: A002
                      idempotency_key: IdempotencyKey = None):
     user_id = _user_id()
-
-    def action() -> dict:
-        return review.review_correction(learning_store(), clock, user_id, id, body)
-
     # A rating is not idempotent (each one is an FSRS review), so a client that may retry
-    # sends a key: a repeat returns the first answer instead of reviewing twice.
-    if idempotency_key:
-        return ok(idempotency.run_once(scope=f"review#{user_id}#{id}", key=idempotency_key,
-                                       payload=body.model_dump(), action=action))
-    return ok(action())
+    # sends a key: the review's own write records it, and a repeat gets the first answer.
+    once = idempotency.keyed(("review", user_id, id), idempotency_key, body.model_dump(),
+                             ttl_seconds=get_settings().idempotency_ttl_seconds)
+    return ok(review.review_correction(learning_store(), clock, user_id, id, body, once=once))
 
 
 @router.get("/api/learning/review", summary="Corrections due for review, most overdue first")

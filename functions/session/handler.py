@@ -4,7 +4,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
-from speakpho import idempotency, snapstart
+from speakpho import snapstart
 from speakpho.api import create_app, gate
 from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
@@ -13,6 +13,7 @@ from session import routes
 from session.telemetry import metrics
 
 # In Lambda, a missing table variable fails the init here, naming it (not the first request).
+# idempotency: the Idempotency-Key records a keyed start writes (speakpho.idempotency).
 require_tables("usage_periods", "sessions", "session_messages", "corrections", "idempotency")
 
 logger = Logger(service="session")
@@ -37,5 +38,4 @@ snapstart.before_snapshot(warm_before_snapshot)
 @log_dynamodb_calls(logger)
 @metrics.log_metrics
 def lambda_handler(event: dict, context) -> dict:
-    idempotency.register_context(context)
     return gate(app, event, context)

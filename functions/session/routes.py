@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from speakpho import idempotency, metering
-from speakpho.api import IdempotencyKey, caller, ok
+from speakpho.api import IdempotencyKey, caller, keyed_responses, ok
 from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.deps import metering_store
@@ -24,22 +24,20 @@ def _user() -> metering.UserRef:
     return metering.UserRef(user_id=who.user_id, email=who.email)
 
 
-@router.post("/api/session/start", summary="Admit and reserve a voice session")
+@router.post("/api/session/start", summary="Admit and reserve a voice session",
+             responses=keyed_responses(201, "the session started",
+                                       "start_contended (too many starts of the learner at once)"))
 def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
           idempotency_key: IdempotencyKey = None):
     request = body or StartSessionRequest()
     user = _user()
-
-    def action() -> dict:
-        started = metering.start_session(metering_store(), get_settings(), clock, user, request)
-        telemetry.session_started(started)  # here, so a replayed answer is not counted again
-        return started
-
-    if idempotency_key:
-        data = idempotency.run_once(scope=f"start#{user.user_id}", key=idempotency_key,
-                                    payload=request.model_dump(), action=action)
-    else:
-        data = action()
+    settings = get_settings()
+    # With a key, the start's own transaction records it: a retry gets the first answer.
+    once = idempotency.keyed(("start", user.user_id), idempotency_key, request.model_dump(),
+                             ttl_seconds=settings.idempotency_ttl_seconds)
+    data, replayed = metering.start_or_replay(metering_store(), settings, clock, user, request, once=once)
+    if not replayed:
+        telemetry.session_started(data)  # a replayed answer is not counted again
     return ok(data, 201)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from speakpho import close_codes, story
 from speakpho.models import PROVIDERS
@@ -20,7 +21,10 @@ def _emit(name: str, value: float, dimensions: dict[str, str] | None = None) -> 
     if not dimensions:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         return
-    # A dimension of its own: one EMF record for this metric alone.
+    # A dimension of its own: one EMF record for this metric alone (single_metric prints even
+    # where metrics are switched off, as in the local runner, so the switch is honoured here).
+    if is_metrics_disabled():
+        return
     with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace,
                        default_dimensions={"service": metrics.service or "session", **dimensions}):
         pass
@@ -54,7 +58,13 @@ def end_datapoints(data: dict, facts: dict) -> list[tuple[str, float, dict[str, 
         points.append(("AbnormalCloses", 1, None))
     if facts.get("switchReportedAtEnd"):
         points.append(("ProviderSwitches", 1, None))   # a switch the server never saw mid-session
-    for provider, codes in sorted((facts.get("summary") or {}).get("failures", {}).items()):
+    summary = facts.get("summary") or {}
+    # Connection segments and the failures among them, per provider: the failure-rate alarms
+    # divide the one by the other (infra/constructs/monitoring.py).
+    for provider, count in sorted(summary.get("connections", {}).items()):
+        if provider in PROVIDERS and count:
+            points.append(("ProviderConnections", count, {"provider": provider}))
+    for provider, codes in sorted(summary.get("failures", {}).items()):
         if provider in PROVIDERS and sum(codes.values()):
             points.append(("ProviderFailures", sum(codes.values()), {"provider": provider}))
     return points

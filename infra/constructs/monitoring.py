@@ -16,17 +16,30 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.catalog import ensure_import_paths
 from infra.constructs.functions import METRICS_NAMESPACE
 from infra.nag import acknowledge
 from infra.settings import StackSettings
 
+ensure_import_paths()
+from speakpho.models import PROVIDERS  # noqa: E402
+
 SESSION_SERVICE = "session"
 SWEEPER_SERVICE = "sweeper"
+PROVIDER_NAMES = {"gemini": "Gemini", "openai": "OpenAI"}
 
 
-def business_metric(name: str, service: str, period: Duration, label: str | None = None) -> cw.Metric:
-    return cw.Metric(namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": service},
+def business_metric(name: str, service: str, period: Duration, label: str | None = None,
+                    dimensions: dict[str, str] | None = None) -> cw.Metric:
+    """A Powertools metric: dimension `service`, plus e.g. `provider` for a metric emitted
+    with its own dimension (session.telemetry's single_metric: dimensions [service, provider])."""
+    return cw.Metric(namespace=METRICS_NAMESPACE, metric_name=name,
+                     dimensions_map={"service": service, **(dimensions or {})},
                      statistic="Sum", period=period, label=label or name)
+
+
+def alarm_name_part(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider.title())
 
 
 def ratio_percent(numerator: str, denominator: str, min_denominator: int) -> str:
@@ -45,8 +58,9 @@ class Monitoring(Construct):
         self.topic_arn = self._alarm_topic(settings)
         action = cw_actions.SnsAction(sns.Topic.from_topic_arn(self, "AlarmTarget", self.topic_arn))
 
-        def metric(name: str, service: str = SESSION_SERVICE, label: str | None = None) -> cw.Metric:
-            return business_metric(name, service, period, label)
+        def metric(name: str, service: str = SESSION_SERVICE, label: str | None = None,
+                   dimensions: dict[str, str] | None = None) -> cw.Metric:
+            return business_metric(name, service, period, label, dimensions)
 
         self.abnormal_close_share = cw.MathExpression(
             expression=ratio_percent("abnormal", "ended", settings.alarm_min_sessions),
@@ -56,6 +70,18 @@ class Monitoring(Construct):
             expression=ratio_percent("switches", "started", settings.alarm_min_sessions),
             using_metrics={"switches": metric("ProviderSwitches"), "started": metric("SessionsStarted")},
             period=period, label="Provider switches % of started sessions")
+        # Per provider: failed connection segments % of connection segments (both counted once per
+        # ended session by session.telemetry), quiet below alarm_min_connections in a period.
+        self.provider_failure_rates: dict[str, cw.MathExpression] = {
+            provider: cw.MathExpression(
+                # Ids are per provider: the dashboard graphs every provider's rate together.
+                expression=ratio_percent(f"failures_{provider}", f"connections_{provider}",
+                                         settings.alarm_min_connections),
+                using_metrics={
+                    f"failures_{provider}": metric("ProviderFailures", dimensions={"provider": provider}),
+                    f"connections_{provider}": metric("ProviderConnections", dimensions={"provider": provider})},
+                period=period, label=f"{alarm_name_part(provider)} failed connections %")
+            for provider in PROVIDERS}
 
         self.alarms: dict[str, cw.Alarm] = {}
         self._alarm("AbnormalCloseShare", self.abnormal_close_share, settings.abnormal_close_share_percent,
@@ -64,6 +90,12 @@ class Monitoring(Construct):
         self._alarm("ProviderSwitchRate", self.switch_rate, settings.provider_switch_rate_percent,
                     f"More than {settings.provider_switch_rate_percent:g}% of started sessions switched provider "
                     "(Gemini failing over to OpenAI).", evaluation_periods=3, datapoints=2)
+        for provider, rate in self.provider_failure_rates.items():
+            self._alarm(f"ProviderFailureRate{alarm_name_part(provider)}", rate, settings.provider_failure_rate_percent,
+                        f"More than {settings.provider_failure_rate_percent:g}% of {alarm_name_part(provider)} "
+                        f"connections failed (provider- or network-side close), with at least "
+                        f"{settings.alarm_min_connections} connections in the period.",
+                        evaluation_periods=3, datapoints=2)
         self._alarm("SweeperErrors", sweeper.metric_errors(period=period, statistic="Sum"), 1,
                     "The stale-session sweeper failed: stale sessions are not being closed.")
         self._alarm("SweeperNotRunning", sweeper.metric_invocations(period=Duration.minutes(10), statistic="Sum"), 1,
@@ -142,6 +174,20 @@ class Monitoring(Construct):
             cw.GraphWidget(title="Stale sessions closed (sweeper)", width=width,
                            left=[metric("StaleSessionsClosed", service=SWEEPER_SERVICE)],
                            right=[sweeper.metric_errors(statistic="Sum", label="sweeper errors")]),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(title="Provider connections and failures", width=width,
+                           left=[metric(name, label=f"{alarm_name_part(p)} {word}", dimensions={"provider": p})
+                                 for p in PROVIDERS
+                                 for name, word in (("ProviderConnections", "connections"),
+                                                    ("ProviderFailures", "failures"))]),
+            cw.GraphWidget(title="Provider failure rate (%)", width=width,
+                           left=list(self.provider_failure_rates.values()),
+                           left_annotations=[cw.HorizontalAnnotation(
+                               value=self.settings.provider_failure_rate_percent, label="alarm")]),
+            cw.GraphWidget(title="Provider failures", width=width, stacked=True,
+                           left=[metric("ProviderFailures", label=alarm_name_part(p), dimensions={"provider": p})
+                                 for p in PROVIDERS]),
         )
         dashboard.add_widgets(
             cw.GraphWidget(title="API requests and errors", width=width,

@@ -20,9 +20,35 @@ def user(api, name: str):
     return api.as_user(name, email=f"{name}@example.com")
 
 
+# build_dataset's sessions, newest first, and its whole range.
+NEWEST_FIRST = ["s8", "s9", "s7", "s6", "s5", "s4", "s3", "s2", "s1"]
+FULL = "from=2026-10-31&to=2026-11-10"
+
+
+def names(ids: dict, sessions: list[dict]) -> list[str]:
+    """The dataset's names of the rows' ids."""
+    by_id = {v: k for k, v in ids.items()}
+    return [by_id[s["id"]] for s in sessions]
+
+
 def build_dataset(api, clock, pump) -> dict[str, str]:
-    """Nine sessions over 2026-10-31 .. 2026-11-10 (11-04, 11-06 and 11-08 empty); see the
-    table in test_admin_health.py. Returns name -> session id; the clock ends at T0."""
+    """Nine sessions over 2026-10-31 .. 2026-11-10, created through the API. Returns name ->
+    session id.
+
+    id  start (UTC)        user   mode   provider (initial -> final)   seconds  close  endReason      endedBy
+    s1  2026-10-31 10:00   alice  coach  gemini                           120   1000   user_ended     learner
+    s2  2026-11-05 09:00   bob    free   gemini -> openai (1 switch)      240   1006   disconnect     network
+    s3  2026-11-05 15:00   alice  coach  gemini                            60   -      user_ended     learner
+    s4  2026-11-07 08:00   carol  coach  openai                           300   1006   disconnect     network
+    s5  2026-11-07 20:00   bob    coach  gemini -> openai -> gemini (2)   180   1000   user_ended     learner
+    s6  2026-11-09 10:00   dave   free   gemini (60 s allowance)          120   1011   limit_reached  limit
+    s7  2026-11-09 18:00   carol  free   gemini (swept, last beat +90s)    90   -      timeout        client_vanished
+    s9  2026-11-10 10:00   erin   coach  gemini                           600   1001   disconnect     network
+    s8  2026-11-10 11:00   alice  free   gemini                          active
+    Switch causes: s2 1011; s5 1011 then none. No client events: no failures, no credit (the
+    story's own scenario is in test_admin_story.py). Days 11-04, 11-06 and 11-08 have no
+    sessions. The clock ends at T0 = 2026-11-10 12:00.
+    """
     from infra.catalog import SWEEPER
 
     alice, bob, carol, dave, erin = (user(api, n) for n in ("alice", "bob", "carol", "dave", "erin"))
@@ -94,9 +120,9 @@ class Dataset:
         self.api, self.ids, self.client, self.pump = api, ids, client, pump
 
 
-def dataset_environment():
-    """A module-scoped moto stack holding build_dataset's sessions (same setup as the
-    `dynamodb` fixture), for tests that only read; yields a Dataset."""
+def dataset_environment(build=build_dataset):
+    """A module-scoped moto stack holding `build`'s sessions (build_dataset's by default; same
+    setup as the `dynamodb` fixture), for tests that only read; yields a Dataset."""
     from moto import mock_aws
 
     from apitest import T0, ApiClient, fresh_tables
@@ -112,7 +138,7 @@ def dataset_environment():
             clock.set(T0)
             stream_pump = StreamPump(gateway, client)
             try:
-                yield Dataset(api, build_dataset(api, clock, stream_pump), client, stream_pump)
+                yield Dataset(api, build(api, clock, stream_pump), client, stream_pump)
             finally:
                 clock.set(None)
 

@@ -1,32 +1,24 @@
-"""Admin session health over a known dataset created through the real API.
-
-    id  start (UTC)        user   mode   provider (initial -> final)   seconds  close  endReason
-    s1  2026-10-31 10:00   alice  coach  gemini                           120   1000   user_ended
-    s2  2026-11-05 09:00   bob    free   gemini -> openai (1 switch)      240   1006   disconnect
-    s3  2026-11-05 15:00   alice  coach  gemini                            60   -      user_ended
-    s4  2026-11-07 08:00   carol  coach  openai                           300   1006   disconnect
-    s5  2026-11-07 20:00   bob    coach  gemini -> openai -> gemini (2)   180   1000   user_ended
-    s6  2026-11-09 10:00   dave   free   gemini (60 s allowance)          120   1011   limit_reached
-    s7  2026-11-09 18:00   carol  free   gemini (swept, last beat +90s)    90   -      timeout
-    s9  2026-11-10 10:00   erin   coach  gemini                           600   1001   disconnect
-    s8  2026-11-10 11:00   alice  free   gemini                          active
-Days 11-04, 11-06 and 11-08 have no sessions. The clock is at T0 = 2026-11-10 12:00.
+"""Admin session health over build_dataset's known sessions (admin_helpers: the table of
+what each session is): stats, list rows, filters, paging, bad input.
 """
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
-
 import pytest
 
-from admin_helpers import dataset_environment
+from admin_helpers import FULL, NEWEST_FIRST, dataset_environment, names
 from apitest import T0, count_requests, data
 
-FULL = "from=2026-10-31&to=2026-11-10"
-NEWEST_FIRST = ["s8", "s9", "s7", "s6", "s5", "s4", "s3", "s2", "s1"]
+NO_ENDINGS = {e: 0 for e in ("learner", "provider", "network", "limit", "client_vanished", "superseded")}
 LABELS = {"1000": "Normal closure", "1001": "Going away", "1006": "Abnormal closure",
           "1011": "Server error", "1012": "Service restart", "1013": "Try again later"}
+CLOSE_CODES = {**{code: {"label": label, "cause": cause, "side": side} for code, label, cause, side in (
+    ("1000", "Normal closure", "User ended session properly", "learner"),
+    ("1001", "Going away", "Browser tab closed, navigation", "network"),
+    ("1006", "Abnormal closure", "Network issue, server timeout", "network"),
+    ("1011", "Server error", "API error on provider side", "provider"),
+    ("1012", "Service restart", "Provider redeploying", "provider"),
+    ("1013", "Try again later", "Provider rate limiting", "provider"))},
+    "other": {"label": "Other codes", "cause": "Codes outside the table", "side": "unknown"}}
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +38,6 @@ def admin(env):
 
     clock.set(T0)
     return env.api.as_user("root", admin=True, email="root@example.com")
-
-
-def names(ids: dict, sessions: list[dict]) -> list[str]:
-    by_id = {v: k for k, v in ids.items()}
-    return [by_id[s["id"]] for s in sessions]
 
 
 def all_pages(admin, query: str, limit: int) -> tuple[list[dict], list[dict]]:
@@ -82,6 +69,16 @@ def test_stats_over_the_full_range_are_exact(admin, ids):
         "providerSwitchRate": 0.2222,   # s2 and s5 of 9
         "totalSwitches": 3,
         "endReasonBreakdown": {"disconnect": 3, "limit_reached": 1, "timeout": 1, "user_ended": 3},
+        "endedByBreakdown": {"learner": 3, "provider": 0, "network": 3, "limit": 1, "client_vanished": 1,
+                             "superseded": 0},
+        "creditedSeconds": 0,
+        "byInitialProvider": {"gemini": {"sessions": 8, "switchedAway": 2, "failedSessions": 2},   # s2, s9
+                              "openai": {"sessions": 1, "switchedAway": 0, "failedSessions": 1}},  # s4
+        # Every session opens a connection on its initial provider, every switch one more.
+        "providerReliability": {"gemini": {"connections": 9, "failures": 0, "failuresByCode": {}, "failureRate": 0},
+                                "openai": {"connections": 3, "failures": 0, "failuresByCode": {}, "failureRate": 0}},
+        "switchCauses": {"1011": 2, "none": 1},
+        "closeCodes": CLOSE_CODES,
         "closeCodeLabels": LABELS,
     }
 
@@ -113,9 +110,17 @@ def test_list_rows_carry_the_admin_fields(admin, ids):
     assert rows["s3"]["messageCount"] == 2
     assert rows["s6"]["minutesUsed"] == 1.0              # charged up to the 60 s allowance
     assert rows["s8"]["endedAt"] is None and rows["s8"]["status"] == "active"
+    story_fields = ("status", "endedBy", "switchCause", "reconnects", "creditedSeconds")
+    assert {n: tuple(rows[n][k] for k in story_fields) for n in rows} == {
+        "s1": ("ended", "learner", None, 0, 0), "s2": ("ended", "network", "1011", 0, 0),
+        "s3": ("ended", "learner", None, 0, 0), "s4": ("ended", "network", None, 0, 0),
+        "s5": ("ended", "learner", "1011", 0, 0),          # the first switch's cause
+        "s6": ("ended", "limit", None, 0, 0), "s7": ("ended", "client_vanished", None, 0, 0),
+        "s8": ("active", None, None, 0, 0), "s9": ("ended", "network", None, 0, 0)}
+    assert rows["s7"]["endReason"] == "timeout"
     expected_keys = {"id", "userId", "userEmail", "startedAt", "endedAt", "provider", "initialProvider",
                      "providerSwitched", "switchCount", "disconnectCode", "disconnectReason", "endReason",
-                     "mode", "messageCount", "minutesUsed"}
+                     "mode", "messageCount", "minutesUsed", *story_fields}
     assert all(expected_keys <= set(r) for r in page["sessions"])
 
 
@@ -134,6 +139,21 @@ def test_list_rows_carry_the_admin_fields(admin, ids):
     ("provider=gemini&hasDisconnect=true&mode=coach", {"s9"}, {"avgDuration": 10.0}),
     ("userId=carol&hasDisconnect=false", {"s7"}, {"endReasonBreakdown": {"timeout": 1}}),
     ("userId=nobody", set(), {"totalSessions": 0, "avgDuration": 0, "providerSwitchRate": 0}),
+    ("endedBy=network", {"s2", "s4", "s9"}, {"endedByBreakdown": {**NO_ENDINGS, "network": 3}}),
+    ("endedBy=client_vanished", {"s7"}, {"endReasonBreakdown": {"timeout": 1}}),
+    ("endedBy=limit", {"s6"}, {"disconnectBreakdown": {"1011": 1}}),
+    ("endedBy=superseded", set(), {"totalSessions": 0}),
+    ("initialProvider=openai", {"s4"}, {"byInitialProvider": {
+        "gemini": {"sessions": 0, "switchedAway": 0, "failedSessions": 0},
+        "openai": {"sessions": 1, "switchedAway": 0, "failedSessions": 1}}}),
+    ("initialProvider=gemini", {"s1", "s2", "s3", "s5", "s6", "s7", "s8", "s9"}, {"switchCauses": {"1011": 2,
+                                                                                                   "none": 1}}),
+    ("initialProvider=gemini&provider=openai", {"s2"}, {"switchCauses": {"1011": 1}}),
+    ("status=active", {"s8"}, {"endedSessions": 0, "endedByBreakdown": NO_ENDINGS}),
+    ("status=ended", {"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s9"}, {"endedSessions": 8}),
+    ("status=ended&endedBy=learner&mode=coach", {"s1", "s3", "s5"}, {"totalSwitches": 2}),
+    ("userId=bob&endedBy=network", {"s2"}, {"switchCauses": {"1011": 1}}),
+    ("userId=alice&status=active", {"s8"}, {}),
 ])
 def test_each_filter_selects_rows_and_stats_alike(admin, ids, query, expected, total_extra):
     rows, stats = all_pages(admin, f"{FULL}&{query}", limit=200)
@@ -196,6 +216,11 @@ def test_a_cursor_from_another_range_or_garbage_is_400_invalid_cursor(admin, ids
     ("mode=exam", "query.mode"),
     ("hasDisconnect=maybe", "query.hasDisconnect"),
     ("proivder=gemini", "query.proivder"),
+    ("endedBy=teacher", "query.endedBy"),
+    ("endedBy=active", "query.endedBy"),
+    ("initialProvider=claude", "query.initialProvider"),
+    ("status=done", "query.status"),
+    ("endedby=learner", "query.endedby"),
 ])
 def test_bad_query_parameters_are_refused_naming_the_field(admin, ids, query, field):
     response = admin.get("/api/admin/sessions", query=query)
@@ -213,92 +238,3 @@ def test_a_range_of_exactly_366_days_is_allowed_and_skips_empty_days(admin, ids,
     # 13 months of rollups + the 5 days that hold sessions (today and yesterday among them),
     # not 366 day queries.
     assert meter.names() == ["Query"] * (13 + 5)
-
-
-# --------------------------------------------------------------------------- time series
-def test_time_series_has_every_day_with_zeros(admin, ids):
-    body = data(admin.get("/api/admin/sessions/timeseries", query="from=2026-11-03&to=2026-11-10"))
-    series = body["series"]
-    assert [d["date"] for d in series] == [f"2026-11-{d:02d}" for d in range(3, 11)]
-    by_day = {d["date"]: d for d in series}
-    for empty in ("2026-11-03", "2026-11-04", "2026-11-06", "2026-11-08"):
-        assert by_day[empty] == {"date": empty, "sessions": 0, "endedSessions": 0, "avgDuration": 0,
-                                 "switches": 0, "switchRate": 0, "disconnects": {}}
-    assert by_day["2026-11-05"] == {"date": "2026-11-05", "sessions": 2, "endedSessions": 2, "avgDuration": 2.5,
-                                    "switches": 1, "switchRate": 0.5, "disconnects": {"1006": 1}}
-    assert by_day["2026-11-07"]["disconnects"] == {"1000": 1, "1006": 1}
-    assert by_day["2026-11-07"]["avgDuration"] == 4.0
-    assert by_day["2026-11-09"]["avgDuration"] == 1.75          # (120 + 90) / 2 / 60
-    assert by_day["2026-11-10"] == {"date": "2026-11-10", "sessions": 2, "endedSessions": 1, "avgDuration": 10.0,
-                                    "switches": 0, "switchRate": 0, "disconnects": {"1001": 1}}
-
-
-def test_time_series_sums_to_the_stats_and_takes_filters(admin, ids):
-    stats = data(admin.get("/api/admin/sessions", query=FULL))["stats"]
-    series = data(admin.get("/api/admin/sessions/timeseries", query=FULL))["series"]
-    assert len(series) == 11
-    assert sum(d["sessions"] for d in series) == stats["totalSessions"]
-    totals: dict[str, int] = {}
-    for day in series:
-        for code, count in day["disconnects"].items():
-            totals[code] = totals.get(code, 0) + count
-    assert totals == stats["disconnectBreakdown"]
-    openai = data(admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&provider=openai"))["series"]
-    assert {d["date"]: d["sessions"] for d in openai if d["sessions"]} == {"2026-11-05": 1, "2026-11-07": 1}
-    bob = data(admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&userId=bob"))["series"]
-    assert {d["date"]: d["switches"] for d in bob if d["sessions"]} == {"2026-11-05": 1, "2026-11-07": 1}
-
-
-def test_time_series_default_range_and_bad_range(admin, ids):
-    series = data(admin.get("/api/admin/sessions/timeseries"))["series"]
-    assert [d["date"] for d in series][0] == "2026-11-04" and len(series) == 7
-    bad = admin.get("/api/admin/sessions/timeseries", query="from=2026-11-10&to=2026-11-09")
-    assert bad.status == 422
-
-
-# --------------------------------------------------------------------------- CSV
-def test_csv_export_has_a_header_and_one_row_per_session(admin, ids):
-    response = admin.get("/api/admin/sessions/export.csv", query=FULL)
-    assert response.status == 200, response.body
-    headers = {k.lower(): v for k, v in response.headers.items()}
-    assert headers["content-type"].startswith("text/csv")
-    assert headers["content-disposition"] == 'attachment; filename="sessions_2026-10-31_2026-11-10.csv"'
-    assert headers["x-export-truncated"] == "false" and headers["x-export-rows"] == "9"
-    rows = list(csv.DictReader(io.StringIO(response.body)))
-    assert [r["id"] for r in rows] == [ids[n] for n in NEWEST_FIRST]
-    s2 = next(r for r in rows if r["id"] == ids["s2"])
-    assert s2["userEmail"] == "bob@example.com"
-    assert s2["startedAt"] == "2026-11-05T09:00:00.000Z" and s2["endedAt"] == "2026-11-05T09:04:00.000Z"
-    assert (s2["provider"], s2["initialProvider"], s2["providerSwitched"]) == ("openai", "gemini", "true")
-    assert (s2["disconnectCode"], s2["disconnectLabel"], s2["durationMinutes"]) == ("1006", "Abnormal closure", "4.0")
-    s8 = next(r for r in rows if r["id"] == ids["s8"])
-    assert s8["endedAt"] == "" and s8["durationMinutes"] == ""
-
-
-def test_csv_export_applies_filters_and_caps_rows(admin, ids):
-    response = admin.get("/api/admin/sessions/export.csv", query=f"{FULL}&mode=free")
-    rows = list(csv.DictReader(io.StringIO(response.body)))
-    assert {r["id"] for r in rows} == {ids[n] for n in ("s2", "s6", "s7", "s8")}
-
-    from admin.health.export import export_sessions
-    from admin.health.filters import HealthFilter
-    from admin.health_store import health_store
-
-    flt = HealthFilter(day_from=date(2026, 10, 31), day_to=date(2026, 11, 10))
-    capped = export_sessions(health_store(), flt, max_rows=3)
-    assert capped.truncated is True and capped.rows == 3
-    assert len(list(csv.reader(io.StringIO(capped.body)))) == 4   # header + 3
-
-
-# --------------------------------------------------------------------------- detail
-def test_detail_returns_the_session_its_messages_and_corrections(admin, ids):
-    body = data(admin.get(f"/api/admin/sessions/{ids['s3']}"))
-    assert body["session"]["id"] == ids["s3"]
-    assert (body["session"]["userId"], body["session"]["userEmail"]) == ("alice", "alice@example.com")
-    assert [(m["role"], m["text"]) for m in body["messages"]] == [
-        ("user", "Toi muon mua ca phe"), ("coach", "Tôi muốn mua cà phê.")]
-    assert [(c["original"], c["correction"], c["category"]) for c in body["corrections"]] == [
-        ("Toi", "Tôi", "tone")]
-    other = data(admin.get(f"/api/admin/sessions/{ids['s2']}"))
-    assert other["messages"] == [] and other["corrections"] == []
-    assert other["session"]["switchCount"] == 1

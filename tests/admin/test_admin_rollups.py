@@ -148,7 +148,7 @@ def test_a_changed_ledger_is_read_again_not_overwritten(dynamodb):
         store.commit_rollup(session_id="sess-1", seen_version=None, version=1, target=target, deltas=deltas)
     with pytest.raises(ConditionLost):
         store.commit_rollup(session_id="sess-1", seen_version=7, version=8, target=target, deltas=deltas)
-    assert nonzero(stored_cells(dynamodb)) == {(target.pk, target.sk): {"sessions": 1}}
+    assert nonzero(stored_cells(dynamodb)) == {(target.pk, target.sk): {"sessions": 1, "conn_gemini": 1}}
     assert store.get_ledger("sess-1")["appliedVersion"] == 1
 
 
@@ -160,6 +160,36 @@ def test_todays_new_session_is_listed_before_its_rollup_arrives(api, admin, pump
     assert page["stats"]["totalSessions"] == 0               # the stream has not been fed yet
     pump.drain()
     assert data(admin.get("/api/admin/sessions"))["stats"]["totalSessions"] == 1
+
+
+def test_a_session_counted_before_the_story_moves_to_its_new_cell_when_applied_again(api, admin, dynamodb):
+    """What the previous code wrote (a 4-part cell and a ledger pointing at it) still counts,
+    and a re-drive of the session's newest record, or a backfill that applies the item as it
+    is now (same version), moves it to its new cell: the delta is taken against the ledger."""
+    from admin.health.cells import Contribution, contribution_delta
+    from admin.rollup_store import rollup_store
+
+    now = session_image(status="ended", endedAt=T0 + 60_000, endReason="user_ended", endedBy="learner",
+                        disconnectCode=1000, version=2)
+    old = Contribution("month#2026-11", "2026-11-10#gemini#coach#1000",
+                       {"sessions": 1, "endedSessions": 1, "durationSecondsSum": 60, "switchedSessions": 0,
+                        "switchCountSum": 0, "endReason_user_ended": 1})
+    rollup_store().commit_rollup(session_id="sess-1", seen_version=None, version=2, target=old,
+                                 deltas=contribution_delta(None, old))
+    before = stats(admin)
+    assert (before["totalSessions"], before["disconnectBreakdown"]) == (1, {"1000": 1})
+    assert before["endedByBreakdown"]["unknown"] == 1                       # counted, but not by whom
+    assert stats(admin, "endedBy=learner")["totalSessions"] == 0
+
+    assert invoke_rollups(api, [stream_record(old_image=None, new_image=now, sequence_number=9)]) == {
+        "batchItemFailures": []}
+    after = stats(admin)
+    assert (after["totalSessions"], after["disconnectBreakdown"]) == (1, {"1000": 1})
+    assert "unknown" not in after["endedByBreakdown"] and after["endedByBreakdown"]["learner"] == 1
+    assert stats(admin, "endedBy=learner")["totalSessions"] == 1
+    assert nonzero(stored_cells(dynamodb)) == {("month#2026-11", "2026-11-10#gemini#coach#clean#gemini#learner"): {
+        "sessions": 1, "endedSessions": 1, "durationSecondsSum": 60, "endReason_user_ended": 1, "code_1000": 1,
+        "conn_gemini": 1}}
 
 
 # --------------------------------------------------------------------------- partial failures
@@ -254,6 +284,22 @@ def test_seeded_cells_match_what_the_stream_processor_builds(api, admin, dynamod
     after = stats(admin, "from=2026-10-01&to=2026-11-10")     # ...and the ledgers make it skip them
     in_range = [s for s in more if s["startDay"] >= "2026-10-01"]
     assert after["totalSessions"] == before["totalSessions"] + len(in_range)
+    assert after["creditedSeconds"] == before["creditedSeconds"] + sum(s["creditedSeconds"] for s in in_range)
+
+
+def test_seeded_sessions_carry_stories():
+    from bench.seeding import synthetic_sessions
+    from speakpho import story
+
+    sessions = synthetic_sessions(2000, end_ms=T0, seed=5)
+    assert set(story.ENDED_BY) - {s["endedBy"] for s in sessions} == {"superseded"}
+    failures = [s for s in sessions if any(story.is_failure(e) for e in s["story"])]
+    assert len(failures) > 100
+    assert sum(1 for s in failures if s["switchCount"]) > 50                  # rescued by a switch
+    assert sum(1 for s in sessions if s["creditedSeconds"]) > 100
+    assert {story.switch_cause(s["story"]) for s in sessions if s["switchCount"]} >= {"1011", "none", "other"}
+    assert all(s["story"][0]["type"] == "started" and s["story"][-1]["type"] in ("ended", "timed_out")
+               for s in sessions)
 
 
 # --------------------------------------------------------------------------- export edge

@@ -2,6 +2,8 @@
 /api/admin/sessions/{id} locally as when deployed, and an unknown id is 404."""
 from __future__ import annotations
 
+import pytest
+
 
 def test_export_route_is_matched_before_the_session_id_route(admin):
     response = admin.get("/api/admin/sessions/export.csv")
@@ -26,3 +28,9 @@ def test_detail_of_an_unknown_session_is_404(admin):
     response = admin.get("/api/admin/sessions/no-such-session")
     assert response.status == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["to=0001-01-03", "to=9999-12-31", "from=1999-12-31&to=2000-01-02"])
+def test_a_day_outside_the_years_we_serve_is_refused_not_a_500(admin, query):
+    response = admin.get("/api/admin/sessions", query=query)
+    assert response.status == 422 and response.json()["error"]["code"] == "validation_error", response.body

@@ -35,7 +35,7 @@ def test_the_background_pump_shows_fresh_stats_within_a_second(api, admin, dynam
         assert stats["disconnectBreakdown"] == {"1006": 1}
     finally:
         pump.stop()
-    assert pump._thread is None
+    assert not pump.running
     # Stopped: nothing is delivered any more until drained by hand.
     bob = user(api, "bob")
     start_session(bob, {"mode": "free", "provider": "gemini"})

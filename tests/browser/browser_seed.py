@@ -1,11 +1,15 @@
 """Seeds the local runner through its real HTTP API (the same calls the app makes):
 sessions with transcripts and corrections for a learner and a few other users, spread
-over several days by moving the runner's clock (POST /local/clock)."""
+over several days by moving the runner's clock (POST /local/clock); then the session story
+of the seed's scenario (Gemini drops with 1011, a reconnect is attempted, the app switches
+to OpenAI, which connects, the learner ends it), a session the sweeper closes and one still
+live."""
 from __future__ import annotations
 
 import json
 import time
 import urllib.error
+import uuid
 import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -86,11 +90,17 @@ CORRECTIONS = [
 ]
 
 
+STORY_USER, SWEPT_USER, LIVE_USER = "thu", "duc", "linh"
+
+
 @dataclass
 class Seeded:
     learner_sessions: list[dict] = field(default_factory=list)   # oldest first: {id, topic, messages, corrections}
     total_sessions: int = 0
     now_ms: int = 0
+    story: dict = field(default_factory=dict)   # the scenario: id, startedAt and the time of each step
+    swept_id: str = ""
+    live_id: str = ""
 
 
 def _conversation(topic: str, start_ms: int, turns: int) -> list[dict]:
@@ -151,9 +161,86 @@ def seed(base: str) -> Seeded:
                         end_code=1006 if i == 6 else None)
             http.advance(3600)
     run_session(hoa, topic="Giới thiệu bản thân", mode="coach", provider="gemini", seconds=300, end_code=1000)
-    seeded.total_sessions = len(LEARNER_TOPICS) + 4
+    http.advance(3600)
+    seeded.story = story_session(http, http.as_user(STORY_USER, email=f"{STORY_USER}@example.com"))
+    http.advance(600)
+    seeded.swept_id = swept_session(http, http.as_user(SWEPT_USER, email=f"{SWEPT_USER}@example.com"))
+    http.advance(600)
+    seeded.live_id = live_session(http, http.as_user(LIVE_USER, email=f"{LIVE_USER}@example.com"))
+    seeded.total_sessions = len(LEARNER_TOPICS) + 7
     seeded.now_ms = http.advance(0)
     return seeded
+
+
+def event(kind: str, at: int, provider: str, **fields) -> dict:
+    """A client event of POST /api/session/events (speakpho.story)."""
+    return {"eventId": str(uuid.uuid4()), "type": kind, "at": at, "provider": provider, **fields}
+
+
+def send_events(client: Http, session_id: str, *events: dict) -> None:
+    reply = client.post("/api/session/events", {"sessionId": session_id, "events": list(events)}).data
+    assert reply["accepted"] == len(events), reply
+
+
+def story_session(http: Http, client: Http) -> dict:
+    """The seed's scenario, step by step on the runner's clock: on Gemini, connected, a 1011
+    drop, a reconnect attempt, a switch to OpenAI caused by 1011, OpenAI connected, a silence
+    without heartbeats, then the learner ends it normally."""
+    started = client.post("/api/session/start", {"topic": "Đặt phòng khách sạn", "mode": "coach",
+                                                  "provider": "gemini", "difficulty": "intermediate"}).data
+    sid, t0 = started["sessionId"], started["startedAt"]
+    steps = {"id": sid, "startedAt": t0, "connected": t0 + 1_500}
+    http.advance(10)
+    client.post("/api/session/heartbeat", {"sessionId": sid}).data
+    send_events(client, sid, event("provider_connected", steps["connected"], "gemini", connectMs=900))
+    http.advance(30)
+    client.post("/api/session/heartbeat", {"sessionId": sid}).data
+    now = http.advance(5)
+    steps.update(disconnected=now - 7_000, reconnect=now - 5_500)
+    send_events(client, sid,
+                event("provider_disconnected", steps["disconnected"], "gemini", code=1011,
+                      reason="Internal error encountered"),
+                event("reconnect_attempt", steps["reconnect"], "gemini"))
+    http.advance(5)
+    steps["switched"] = client.post("/api/session/switch-provider", {
+        "sessionId": sid, "provider": "openai", "disconnectCode": 1011,
+        "disconnectReason": "Gemini closed with 1011"}).data["providerSwitchedAt"]
+    http.advance(5)
+    steps["openaiConnected"] = steps["switched"] + 1_500
+    send_events(client, sid, event("provider_connected", steps["openaiConnected"], "openai", connectMs=700))
+    http.advance(80)   # no heartbeat for 90 s: the next one records a heartbeat gap
+    client.post("/api/session/heartbeat", {"sessionId": sid}).data
+    steps["gapTo"] = http.advance(0)
+    http.advance(25)
+    messages = _conversation("khách sạn", t0, 6)
+    end = client.post("/api/session/end", {"sessionId": sid, "messages": messages, "provider": "openai",
+                                           "disconnectCode": 1000}).data
+    steps["endedAt"] = end.get("endedAt") or http.advance(0)
+    return steps
+
+
+def swept_session(http: Http, client: Http) -> str:
+    """A session whose app went away: no end, no heartbeat; the sweeper closes it (timeout)."""
+    sid = client.post("/api/session/start", {"topic": "Du lịch Đà Nẵng", "mode": "free",
+                                             "provider": "openai"}).data["sessionId"]
+    http.advance(2)
+    send_events(client, sid, event("provider_connected", http.advance(0), "openai", connectMs=650))
+    http.advance(28)
+    client.post("/api/session/heartbeat", {"sessionId": sid}).data
+    http.advance(300)   # well past STALE_AFTER_SECONDS (120)
+    http.post("/local/jobs/sweep").data
+    return sid
+
+
+def live_session(http: Http, client: Http) -> str:
+    """A session still running when the tests look (the sweeper does not run again)."""
+    sid = client.post("/api/session/start", {"topic": "Nấu ăn", "mode": "coach",
+                                             "provider": "gemini"}).data["sessionId"]
+    http.advance(1)
+    send_events(client, sid, event("provider_connected", http.advance(0), "gemini", connectMs=820))
+    http.advance(20)
+    client.post("/api/session/heartbeat", {"sessionId": sid}).data
+    return sid
 
 
 def wait_for_rollups(admin: Http, total: int, timeout: float = 15.0) -> dict:

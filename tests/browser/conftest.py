@@ -121,3 +121,19 @@ def page(browser_context):
     yield tab
     tab.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def fresh_month(runner):
+    """The runner's clock moved forward to the 10th of a month no test has used (ahead of this
+    machine's clock too): the test's periods start empty, none of its sessions crosses a month,
+    and the browser's times are never ahead of the server's. (The seed moves the clock back to
+    its fixed dates; sessions made here are then in the future, outside the admin's default range.)"""
+    from browser_helpers import fresh_month_ms, move_clock_to
+
+    http = Http(runner.base)
+    before = http.advance(0)
+    yield move_clock_to(http, fresh_month_ms(before))
+    # Back to where the other tests of this runner left it (the admin pages' default range is
+    # the seven days before the runner's "now": a month ahead they would show none of the seed).
+    move_clock_to(http, before)

@@ -1,50 +1,20 @@
 """The web pages in headless Chromium against the local runner (`python -m local.server`):
-sign-in, the learning history (paging, a session's bubbles and corrections, the review
-queue, phone width, empty/loading/error states) and the Session Health Monitor (stats
-against the API, close codes, charts, filters, paging, CSV export, detail, not authorised)."""
+what every script must never do, and the learning history (paging, a session's bubbles and
+corrections, the review queue, phone width, empty/loading/error states). Sign-in:
+test_signin.py; the admin page: test_admin.py, test_admin_story.py."""
 from __future__ import annotations
 
-import base64
 import json
-import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from browser_seed import ADMIN, LEARNER, XSS_TOPIC, Http
 from browser_env import SCREENSHOTS, WEB
+from browser_seed import LEARNER, XSS_TOPIC, Http
+from pagehelpers import expect, sign_in, title_case
 
 pytestmark = pytest.mark.browser
 
 HISTORY_CALLS = re.compile(r"/api/learning/history\?")
-
-
-def expect(*args, **kwargs):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(*args, **kwargs)
-
-
-def to_fixed(value: float, digits: int) -> str:
-    """JavaScript's Number.prototype.toFixed (exact binary value, halves away from zero)."""
-    return str(Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
-
-
-def title_case(text: str) -> str:
-    text = text.replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
-def sign_in(page, runner, path: str, user: str, *, admin: bool = False) -> None:
-    page.goto(runner.base + path)
-    expect(page.locator("#signin-user")).to_be_visible()
-    page.fill("#signin-user", user)
-    if admin:
-        page.check("#signin-admin")
-    page.click("#signin button[type=submit]")
-    expect(page.locator("#account-name")).to_contain_text(f"{user}@example.com")
 
 
 def topics_in_list(page) -> list[str]:
@@ -57,35 +27,29 @@ def test_scripts_never_parse_data_as_html():
     offenders = [f"{p.name}:{n}" for p in sorted((WEB / "js").glob("*.js"))
                  for n, line in enumerate(p.read_text().splitlines(), 1) if sinks.search(line)]
     assert offenders == []
-    assert sorted(p.name for p in (WEB / "js").glob("*.js")) == [
-        "admin.js", "api.js", "auth.js", "dom.js", "format.js", "home.js", "learning.js", "shell.js", "transcript.js"]
+    # Every page and module the tests expect is there (others may be added: the scan above covers them).
+    assert {"admin.js", "admin-strip.js", "admin-timeline.js", "api.js", "auth.js", "dom.js", "format.js", "home.js",
+            "learning.js", "shell.js", "transcript.js", "practice.js", "session-client.js", "rehearsal-coach.js",
+            "close-codes.js"} \
+        <= {p.name for p in (WEB / "js").glob("*.js")}
+    for html in sorted(WEB.glob("*.html")):   # each page has the CSP meta, scripts from the site only
+        text = html.read_text()
+        assert 'http-equiv="Content-Security-Policy"' in text and "script-src 'self'" in text, html.name
+        assert "<script>" not in text and "onclick=" not in text, html.name
 
 
-# ---------------------------------------------------------------------------- sign-in
-def test_sign_in_sign_out_and_expired_token(page, runner):
-    page.goto(runner.base + "/learning")
-    expect(page.locator("#signin h1")).to_have_text("Sign in")
-    expect(page.locator("#app")).to_be_hidden()
-    assert page.evaluate("sessionStorage.getItem('speakpho.token')") is None
 
-    sign_in(page, runner, "/learning", "tuan")
-    token = page.evaluate("sessionStorage.getItem('speakpho.token')")
-    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
-    assert claims["sub"] == "tuan" and claims["cognito:groups"] == []
-    expect(page.locator("#app")).to_be_visible()
-
-    page.click("#signout")
-    expect(page.locator("#signin-status")).to_have_text("You have signed out.")
-    expect(page.locator("#app")).to_be_hidden()
-    assert page.evaluate("sessionStorage.getItem('speakpho.token')") is None
-
-    # A token the API refuses (bad signature) -> 401 -> back to sign-in, saying why.
-    payload = base64.urlsafe_b64encode(json.dumps({"sub": "tuan", "exp": 4102444800}).encode()).decode().rstrip("=")
-    page.evaluate("t => sessionStorage.setItem('speakpho.token', t)", f"eyJhbGciOiJIUzI1NiJ9.{payload}.AAAA")
-    page.reload()
-    expect(page.locator("#signin-status")).to_contain_text("Your sign-in has expired or is no longer valid")
-    expect(page.locator("#signin-user")).to_be_visible()
-    assert page.evaluate("sessionStorage.getItem('speakpho.token')") is None
+def test_pages_keep_their_content_security_policy_and_scripts_stay_small():
+    """No inline script or style may creep in (the CSP forbids both), and no module grows past ~300 lines."""
+    for page in sorted(p.name for p in WEB.glob("*.html")):
+        html = (WEB / page).read_text()
+        assert ('content="default-src \'self\'; script-src \'self\'; style-src \'self\'; img-src \'self\' data:; '
+                'connect-src \'self\' https:; object-src \'none\'; base-uri \'none\'; form-action \'self\'"') in html
+        assert " style=" not in html and "<style" not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), page
+    for script in (WEB / "js").glob("*.js"):
+        assert len(script.read_text().splitlines()) <= 300, script.name
+        assert "setAttribute('style'" not in script.read_text() and "style:" not in script.read_text(), script.name
 
 
 # ---------------------------------------------------------------------------- learning history
@@ -258,247 +222,3 @@ def test_learning_empty_loading_and_error_states(page, runner):
     page.click("#history-retry")
     expect(page.locator("#history-status")).to_contain_text("You have no sessions yet.")
     expect(page.locator("#history-retry")).to_be_hidden()
-
-
-# ---------------------------------------------------------------------------- admin
-def stat_texts(page) -> dict:
-    return {k: page.locator(f"#stat-{k}").inner_text() for k in ("total", "duration", "switch", "providers")}
-
-
-def expected_stat_texts(stats: dict) -> dict:
-    providers = stats["providerBreakdown"]
-    return {
-        "total": str(stats["totalSessions"]),
-        "duration": f"{to_fixed(stats['avgDuration'], 1)} min",
-        "switch": f"{to_fixed(stats['providerSwitchRate'] * 100, 1)}%",
-        "providers": f"{providers.get('gemini', 0)} / {providers.get('openai', 0)}",
-    }
-
-
-def apply_filters(page, **values) -> None:
-    """Sets every filter (unnamed ones to their defaults) and applies them."""
-    values = {"from": "", "to": "", "provider": "", "mode": "", "limit": "25", "hasDisconnect": False, **values}
-    for name, value in values.items():
-        if name == "hasDisconnect":
-            page.set_checked("#f-disconnect", bool(value))
-        elif name in ("provider", "mode", "limit"):
-            page.select_option(f"#f-{name}", value)
-        else:
-            page.fill(f"#f-{name}", value)
-    with page.expect_response(lambda r: "/api/admin/sessions?" in r.url):
-        page.click("#filters button[type=submit]")
-    expect(page.locator("#admin-status")).to_be_hidden()
-
-
-def form_query(page) -> dict:
-    query = {"from": page.input_value("#f-from"), "to": page.input_value("#f-to"),
-             "provider": page.input_value("#f-provider"), "mode": page.input_value("#f-mode")}
-    if page.is_checked("#f-disconnect"):
-        query["hasDisconnect"] = "true"
-    return {k: v for k, v in query.items() if v}
-
-
-def test_admin_dashboard_matches_the_api(page, runner, seeded):
-    admin = Http(runner.base).as_user(ADMIN, admin=True)
-    listing = admin.get("/api/admin/sessions", limit=25).data
-    stats = listing["stats"]
-    series = admin.get("/api/admin/sessions/timeseries").data["series"]
-    assert stats["totalSessions"] == seeded.total_sessions
-
-    sign_in(page, runner, "/admin", ADMIN, admin=True)
-    expect(page.locator("#sessions-body tr")).to_have_count(seeded.total_sessions)
-    assert stat_texts(page) == expected_stat_texts(stats)
-    expect(page.locator("#f-from")).to_have_value(listing["from"])
-    expect(page.locator("#f-to")).to_have_value(listing["to"])
-
-    # Close codes with the API's labels.
-    assert stats["disconnectBreakdown"], stats
-    codes = page.locator("#close-codes .code-item")
-    expect(codes).to_have_count(len(stats["disconnectBreakdown"]))
-    for code, count in stats["disconnectBreakdown"].items():
-        item = page.locator(f"#close-codes .code-item[data-code='{code}']")
-        expect(item.locator(".count")).to_have_text(str(count))
-        expect(item.locator(".code-label")).to_have_text(stats["closeCodeLabels"][code])
-
-    # Charts: one bar per day, stacked by code, totals = sessions; switch rate per day.
-    bars = page.evaluate("""() => { const c = Chart.getChart(document.getElementById('chart-sessions'));
-        return {labels: c.data.labels, type: c.config.type, stacked: c.options.scales.y.stacked,
-                sets: c.data.datasets.map(d => ({label: d.label, data: d.data}))}; }""")
-    assert bars["type"] == "bar" and bars["stacked"] is True
-    assert bars["labels"] == [d["date"] for d in series]
-    assert [sum(s["data"][i] for s in bars["sets"]) for i in range(len(series))] == [d["sessions"] for d in series]
-    for code in {c for d in series for c in d["disconnects"]}:
-        dataset = next(s for s in bars["sets"] if s["label"].startswith(code + " "))
-        assert dataset["label"] == f"{code} {stats['closeCodeLabels'][code]}"
-        assert dataset["data"] == [d["disconnects"].get(code, 0) for d in series]
-    rates = page.evaluate("Chart.getChart(document.getElementById('chart-switch')).data.datasets[0].data")
-    assert rates == [math.floor(d["switchRate"] * 1000 + 0.5) / 10 for d in series]  # JS Math.round
-    assert sum(d["sessions"] for d in series) == stats["totalSessions"]
-
-    # Table: the seed's columns, in the API's order.
-    headers = page.locator("#sessions-table thead th").all_inner_texts()
-    assert headers == ["User", "Time", "Duration", "Provider", "Disconnect", "Messages"]
-    rows = page.locator("#sessions-body tr")
-    for i, session in enumerate(listing["sessions"]):
-        cells = rows.nth(i).locator("td").all_inner_texts()
-        assert cells[0] == session["userEmail"]
-        assert cells[2] == f"{to_fixed(session['minutesUsed'], 1)} min"
-        assert cells[3].startswith({"gemini": "Gemini", "openai": "OpenAI"}[session["provider"]])
-        assert ("switched" in cells[3]) == session["providerSwitched"]
-        code = session["disconnectCode"]
-        assert cells[4] == ("Clean" if code is None else f"{code} {stats['closeCodeLabels'][str(code)]}")
-        assert cells[5] == str(session["messageCount"])
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "admin.png"), full_page=True)
-
-
-def test_admin_filters_paging_export_and_detail(page, runner, seeded):
-    admin = Http(runner.base).as_user(ADMIN, admin=True)
-    sign_in(page, runner, "/admin", ADMIN, admin=True)
-    expect(page.locator("#sessions-body tr")).to_have_count(seeded.total_sessions)
-    days = admin.get("/api/admin/sessions/timeseries").data["series"]
-    busiest = max(days, key=lambda d: d["sessions"])["date"]
-
-    for filters in ({"provider": "openai"}, {"provider": "openai", "hasDisconnect": True}, {"mode": "free"},
-                    {"from": busiest, "to": busiest}):
-        apply_filters(page, **filters)
-        query = form_query(page)
-        expected = admin.get("/api/admin/sessions", **query, limit=25).data
-        assert 0 < expected["stats"]["totalSessions"] < seeded.total_sessions, (filters, expected["stats"])
-        assert stat_texts(page) == expected_stat_texts(expected["stats"]), filters
-        expect(page.locator("#sessions-body tr")).to_have_count(len(expected["sessions"]))
-        ids = page.locator("#sessions-body tr").evaluate_all("rows => rows.map(r => r.dataset.sessionId)")
-        assert ids == [s["id"] for s in expected["sessions"]], filters
-        if "provider" in filters:
-            assert all(t.startswith("OpenAI") for t in page.locator("#sessions-body td:nth-child(4)").all_inner_texts())
-        if "from" in filters:
-            assert all(t.startswith(busiest) for t in page.locator("#sessions-body td:nth-child(2)").all_inner_texts())
-
-    # Paging with nextCursor: 10 per page, stats for the whole range on every page.
-    apply_filters(page, limit="10")
-    query = form_query(page)
-    page_one = admin.get("/api/admin/sessions", **query, limit=10).data
-    page_two = admin.get("/api/admin/sessions", **query, limit=10, cursor=page_one["nextCursor"]).data
-    row_ids = "rows => rows.map(r => r.dataset.sessionId)"
-    expect(page.locator("#table-page")).to_have_text(f"Page 1 of 2 · {seeded.total_sessions} sessions")
-    assert page.locator("#sessions-body tr").evaluate_all(row_ids) == [s["id"] for s in page_one["sessions"]]
-    page.click("#table-next")
-    expect(page.locator("#table-page")).to_have_text(f"Page 2 of 2 · {seeded.total_sessions} sessions")
-    assert page.locator("#sessions-body tr").evaluate_all(row_ids) == [s["id"] for s in page_two["sessions"]]
-    expect(page.locator("#table-next")).to_be_disabled()
-    page.click("#table-prev")
-    expect(page.locator("#table-page")).to_have_text(f"Page 1 of 2 · {seeded.total_sessions} sessions")
-    assert page.locator("#sessions-body tr").evaluate_all(row_ids) == [s["id"] for s in page_one["sessions"]]
-
-    # CSV export with the same filters, downloaded as a file.
-    apply_filters(page, mode="coach")
-    query = form_query(page)
-    expected_csv = admin.call("GET", "/api/admin/sessions/export.csv?" + urlencode(query))
-    assert expected_csv.status == 200 and expected_csv.body.startswith(b"id,")
-    with page.expect_download() as download_info:
-        page.click("#export-csv")
-    download = download_info.value
-    assert Path(download.path()).read_bytes() == expected_csv.body
-    assert download.suggested_filename.endswith(".csv")
-    rows = int(expected_csv.headers["X-Export-Rows"])
-    expect(page.locator("#export-status")).to_contain_text(f"Exported {rows} sessions")
-
-    # Click-through to one session's detail with its transcript and corrections.
-    switched = next(s for s in seeded.learner_sessions if s["corrections"] and s["topic"] == "The weather")
-    apply_filters(page)
-    page.locator(f"#sessions-body tr[data-session-id='{switched['id']}'] button").click()
-    detail = admin.get(f"/api/admin/sessions/{switched['id']}").data
-    expect(page.locator("#admin-detail-heading")).to_have_text("Session of lan@example.com")
-    expect(page.locator("#admin-bubbles .bubble")).to_have_count(len(detail["messages"]))
-    assert [t.split(": ", 1)[1] for t in page.locator("#admin-bubbles .bubble").all_text_contents()] == \
-        [m["text"] for m in detail["messages"]]
-    expect(page.locator("#admin-corrections del")).to_have_text([c["original"] for c in detail["corrections"]])
-    facts = dict(zip(page.locator("#detail-facts dt").all_inner_texts(), page.locator("#detail-facts dd").all_inner_texts()))
-    assert facts["Topic"] == "The weather" and facts["Session id"] == switched["id"]
-    assert facts["Provider"] == "Gemini → OpenAI (1 switch)"
-    expect(page.locator("#sessions-section")).to_be_hidden()
-    assert page.evaluate("location.hash") == f"#session={switched['id']}"
-    page.screenshot(path=str(SCREENSHOTS / "admin-detail.png"), full_page=True)
-    page.click("#detail-back")
-    expect(page.locator("#sessions-section")).to_be_visible()
-    expect(page.locator("#admin-detail")).to_be_hidden()
-
-
-def test_admin_page_refuses_a_learner(page, runner, seeded):
-    statuses = []
-    page.on("response", lambda r: "/api/admin/" in r.url and statuses.append(r.status))
-    sign_in(page, runner, "/admin", LEARNER)
-    expect(page.locator("#forbidden")).to_be_visible()
-    expect(page.locator("#forbidden-heading")).to_have_text("Not authorised")
-    expect(page.locator("#forbidden-user")).to_have_text("lan@example.com")
-    expect(page.locator("#dashboard")).to_be_hidden()
-    assert statuses and set(statuses) == {403}
-    assert page.locator("#sessions-body tr").count() == 0
-    assert page.locator("#close-codes li").count() == 0
-    assert page.locator("#stat-total").inner_text() == "—"
-    html = page.content()
-    assert "minh@example.com" not in html and "hoa@example.com" not in html
-    page.screenshot(path=str(SCREENSHOTS / "admin-not-authorised.png"))
-
-
-# ---------------------------------------------------------------------------- deployed sign-in
-def test_cognito_hosted_ui_sign_in_uses_pkce(page, runner):
-    """The deployed mode, with Cognito's hosted UI and token endpoint answered in the
-    browser (page.route): authorization code + PKCE, the ID token as bearer, sign-out."""
-    import hashlib
-
-    host = "auth.speakpho.test"
-    # The shape infra/stack.py writes (domain as the hosted UI's base URL).
-    config = {"apiBase": "", "auth": {"mode": "cognito", "region": "us-east-1", "userPoolId": "us-east-1_Test",
-                                      "clientId": "web-client-id", "domain": f"https://{host}",
-                                      "redirectUri": f"{runner.base}/", "scopes": ["openid", "email", "profile"]}}
-    id_token = Http(runner.base).post("/local/token", {"sub": "mai"}).data["token"]
-    seen = {}
-
-    def cognito(route):
-        url = route.request.url
-        if "/oauth2/authorize?" in url:
-            seen["authorize"] = dict(parse_qsl(urlsplit(url).query))
-            route.fulfill(status=302, headers={
-                "Location": f"{runner.base}/?code=the-code&state={seen['authorize']['state']}"})
-        elif url.endswith("/oauth2/token"):
-            seen["token"] = dict(parse_qsl(route.request.post_data))
-            route.fulfill(status=200, headers={"Access-Control-Allow-Origin": "*"},
-                          json={"id_token": id_token, "access_token": "unused", "token_type": "Bearer",
-                                "expires_in": 3600})
-        elif "/logout?" in url:
-            seen["logout"] = dict(parse_qsl(urlsplit(url).query))
-            route.fulfill(status=302, headers={"Location": f"{runner.base}/"})
-        else:
-            route.abort()
-
-    page.route(f"{runner.base}/config.json", lambda route: route.fulfill(json=config))
-    page.route(f"https://{host}/**", cognito)
-    page.goto(runner.base + "/learning")
-    expect(page.locator("#signin-user")).to_have_count(0)   # no dev form in deployed mode
-    page.click("#signin button")
-    expect(page.locator("#account-name")).to_have_text("mai@example.com")
-    assert urlsplit(page.url).path == "/learning" and "code=" not in page.url
-    expect(page.locator("#history-status")).to_contain_text("You have no sessions yet.")
-
-    authorize, token = seen["authorize"], seen["token"]
-    assert {k: authorize[k] for k in ("response_type", "client_id", "redirect_uri", "code_challenge_method")} == {
-        "response_type": "code", "client_id": "web-client-id", "redirect_uri": runner.base + "/",
-        "code_challenge_method": "S256"}
-    assert authorize["scope"] == "openid email profile"
-    assert {k: token[k] for k in ("grant_type", "client_id", "code", "redirect_uri")} == {
-        "grant_type": "authorization_code", "client_id": "web-client-id", "code": "the-code",
-        "redirect_uri": runner.base + "/"}
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(token["code_verifier"].encode()).digest()).decode().rstrip("=")
-    assert challenge == authorize["code_challenge"] and len(token["code_verifier"]) >= 43
-    assert page.evaluate("sessionStorage.getItem('speakpho.token')") == id_token
-
-    page.click("#signout")
-    expect(page.locator("#signin-status")).to_have_text("You have signed out.")
-    assert seen["logout"] == {"client_id": "web-client-id", "logout_uri": runner.base + "/"}
-    assert page.evaluate("sessionStorage.getItem('speakpho.token')") is None
-
-    # A callback whose state this tab did not issue is refused.
-    page.goto(runner.base + "/?code=stolen&state=forged")
-    expect(page.locator("#signin-status")).to_contain_text("does not match this browser tab")
-    assert page.evaluate("sessionStorage.getItem('speakpho.token')") is None

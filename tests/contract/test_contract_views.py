@@ -8,6 +8,7 @@ from datetime import date
 import jsonschema
 import pytest
 
+from speakpho import story
 from speakpho.corrections import new_correction_item
 from speakpho.metering.end import end_answer
 from speakpho.metering.start import new_session
@@ -47,7 +48,24 @@ def sessions() -> list[dict]:
              "conversationId": "c-1", "messageCount": 2, "correctionCount": 1, "switchCount": 1,
              "provider": "openai", "providerSwitchedAt": T0 + 30_000,
              "endResult": {"totalSecondsUsed": 140, "secondsLimit": 1800}}
+    ended["story"] = [*active["story"], *every_kind_of_entry()]
     return [active, ended]
+
+
+def every_kind_of_entry() -> list[dict]:
+    """One timeline entry of each type, as the writers store them."""
+    def client(kind: str, at: int, **fields) -> dict:
+        event = {"type": kind, "eventId": f"e-{kind}", "at": at, "provider": "gemini", **fields}
+        return story.client_entry(event, received_at=at + 5, span_start=T0, span_end=T0 + 95_000)
+    return [client("provider_connected", T0 + 1_000, connectMs=420),
+            client("provider_disconnected", T0 + 20_000, code=1011, reason="Internal error"),
+            client("reconnect_attempt", T0 + 21_000),
+            story.heartbeat_gap(T0 + 22_000, T0 + 90_000, 30),
+            story.server_entry("provider_switched", T0 + 30_000, code=1011, reason="Internal error",
+                               **{"from": "gemini", "to": "openai"}),
+            story.server_entry("ended", T0 + 95_000, endReason="error", endedBy="provider", code=1011),
+            story.server_entry("timed_out", T0 + 95_000, endReason="timeout", endedBy="client_vanished"),
+            story.server_entry("superseded", T0 + 95_000, endReason="stale", endedBy="superseded")]
 
 
 @pytest.mark.parametrize("which", [0, 1])
@@ -77,7 +95,11 @@ class OneSession:
 
 def test_session_details(components):
     store = OneSession(sessions()[1])
-    conforms(detail.session_detail(store, "s"), "AdminSessionDetail", components)
+    admin_detail = detail.session_detail(store, "s")
+    conforms(admin_detail, "AdminSessionDetail", components)
+    assert {e["type"] for e in admin_detail["timeline"]} == set(story.CLIENT_TYPES + story.SERVER_TYPES)
+    for entry in admin_detail["timeline"]:
+        conforms(entry, "TimelineEntry", components)
     conforms(history.session_detail(store, "u1", "s"), "SessionDetail", components)
 
 

@@ -1,9 +1,10 @@
 """A careful API client, as the apps should be: it retries what may succeed on a retry and
 never changes the request while doing so.
 
-Retried: 5xx, 429, 409 `request_in_progress` (Retry-After honoured when present) and
-network errors (in the local gateway, an exception out of the handler: API Gateway would
-answer 502). Backoff is exponential with full jitter, bounded per call (CALL_BUDGET seconds,
+Retried: 5xx, 429, a 409 that says a retry may succeed (it carries Retry-After:
+`start_contended`, `review_contended`) and network errors (in the local gateway, an
+exception out of the handler: API Gateway would answer 502), honouring Retry-After.
+Backoff is exponential with full jitter, bounded per call (CALL_BUDGET seconds,
 but at least MIN_ATTEMPTS tries) and per learner (LEARNER_BUDGET).
 The same Idempotency-Key and the same body go out on every retry.
 """
@@ -28,7 +29,7 @@ class Outcome:
     body: dict | None
     attempts: int
     gave_up: bool                # budget spent while the answer was still retryable
-    saw_in_progress: bool = False   # some answer was 409 request_in_progress
+    saw_conflict: bool = False   # some answer was a retryable 409 (Retry-After)
 
     @property
     def code(self) -> str | None:
@@ -45,7 +46,7 @@ class ClientStats:
     retries: int = 0
     gave_up: int = 0
     statuses: Counter = field(default_factory=Counter)      # every answer seen, retried or not
-    conflicts_in_progress: int = 0                           # 409 request_in_progress
+    conflicts: Counter = field(default_factory=Counter)      # every 409 seen, by error code
     network_errors: int = 0
     retry_seconds: float = 0.0
     slowest: tuple[float, str] = (0.0, "")                   # the slowest call, retries included
@@ -55,7 +56,7 @@ class ClientStats:
         self.retries += other.retries
         self.gave_up += other.gave_up
         self.statuses.update(other.statuses)
-        self.conflicts_in_progress += other.conflicts_in_progress
+        self.conflicts.update(other.conflicts)
         self.network_errors += other.network_errors
         self.retry_seconds += other.retry_seconds
         self.slowest = max(self.slowest, other.slowest)
@@ -63,14 +64,16 @@ class ClientStats:
     def as_dict(self) -> dict:
         return {"calls": self.calls, "retries": self.retries, "gaveUp": self.gave_up,
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "conflictsInProgress": self.conflicts_in_progress, "networkErrors": self.network_errors,
+                "conflicts409": sum(self.conflicts.values()),
+                "conflictsByCode": {str(k): v for k, v in sorted(self.conflicts.items(), key=str)},
+                "networkErrors": self.network_errors,
                 "retrySeconds": round(self.retry_seconds, 2)}
 
 
-def retryable(status: int, body: dict | None) -> bool:
+def retryable(status: int, body: dict | None, headers: dict | None = None) -> bool:
     if status == 0 or status >= 500 or status == 429:
         return True
-    return status == 409 and ((body or {}).get("error") or {}).get("code") == "request_in_progress"
+    return status == 409 and retry_after(headers or {}) is not None
 
 
 def retry_after(headers: dict) -> float | None:
@@ -98,7 +101,7 @@ class CarefulClient:
         self.stats.calls += 1
         started = time.monotonic()
         attempt = 0
-        in_progress = False
+        conflict = False
         while True:
             attempt += 1
             try:
@@ -108,12 +111,13 @@ class CarefulClient:
                 status, parsed, response_headers = 0, None, {}
                 self.stats.network_errors += 1
             self.stats.statuses[status] += 1
-            if status == 409 and retryable(status, parsed):
-                self.stats.conflicts_in_progress += 1
-                in_progress = True
-            if not retryable(status, parsed):
+            again = retryable(status, parsed, response_headers)
+            if status == 409:
+                self.stats.conflicts[((parsed or {}).get("error") or {}).get("code")] += 1
+                conflict = conflict or again
+            if not again:
                 self.stats.slowest = max(self.stats.slowest, (round(time.monotonic() - started, 2), f"{method} {path}"))
-                return Outcome(status, parsed, attempt, False, in_progress)
+                return Outcome(status, parsed, attempt, False, conflict)
             pause = retry_after(response_headers)
             if pause is None:
                 pause = self.rng.uniform(0, min(MAX_BACKOFF, BASE_BACKOFF * 2 ** (attempt - 1)))
@@ -121,7 +125,7 @@ class CarefulClient:
             out_of_time = resume > started + self.call_budget and attempt >= MIN_ATTEMPTS
             if out_of_time or resume > self.learner_deadline:
                 self.stats.gave_up += 1
-                return Outcome(status, parsed, attempt, True, in_progress)
+                return Outcome(status, parsed, attempt, True, conflict)
             self.stats.retries += 1
             self.stats.retry_seconds += pause
             time.sleep(pause)

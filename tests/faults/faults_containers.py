@@ -6,7 +6,8 @@ One process imports every handler and warms what the first requests would otherw
 for (one cold start: the suite is about faults, not cold starts), binds N ports, then forks
 N children; each child serves the API on its port with the local runner's request handler,
 its own local.gateway.Gateway and its own copy of the DynamoDB client (no connection is
-opened before the fork). Prints {"ports": [...]} on one line once ready
+opened before the fork). Prints {"ports": [...]} on one line once ready (the handlers' logs
+follow on stdout: the caller must keep reading it)
 and serves until its stdin closes or it gets SIGTERM, then stops its children: a test run
 that dies leaves no container behind.
 
@@ -83,10 +84,8 @@ def main(count: int) -> None:
 def _warm() -> None:
     from learning import review
     from session.handler import warm_before_snapshot
-    from speakpho import idempotency
 
     warm_before_snapshot()       # settings, the DynamoDB client, the session models (as SnapStart does)
-    idempotency._runner()        # Powertools Idempotency and boto3, else imported by the first keyed request
     review.scheduler()           # fsrs, else imported by the first review
 
 

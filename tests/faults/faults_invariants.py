@@ -37,7 +37,8 @@ def elapsed_seconds(session: dict) -> int:
 def check_charges(client, report: LearnerReport, sessions: list[dict]) -> list[str]:
     """Charged exactly once, for the session's own span: the period holds the sum of the
     sessions' charges, each charge is min(elapsed, remainingAtStart) as recorded at its end,
-    and the answer the learner got says the same total."""
+    and the answer the learner got says the same total. One keyed start makes one session,
+    however often it was retried or re-run: the learner's only session is the one it got."""
     who, problems = report.user_id, []
     periods = query(client, "usage_periods", "userId = :u", {":u": who})
     meters = [p for p in periods if str(p["period"])[:2].isdigit() and len(str(p["period"])) == 7]
@@ -65,8 +66,9 @@ def check_charges(client, report: LearnerReport, sessions: list[dict]) -> list[s
     if report.session_id and not known:
         problems.append(f"{who}: the started session {report.session_id} is not in the table")
     for s in sessions:
-        if s["sessionId"] != report.session_id and (s.get("endReason") != "stale" or s.get("contentStoredAt")):
-            problems.append(f"{who}: unknown session {s['sessionId']} ended {s.get('endReason')}")
+        if s["sessionId"] != report.session_id:
+            problems.append(f"{who}: session {s['sessionId']} (ended {s.get('endReason')}) was never answered "
+                            f"to the learner: one keyed start made {len(sessions)} sessions")
     return problems
 
 
@@ -113,9 +115,16 @@ def check_corrections(client, report: LearnerReport) -> list[str]:
         problems.append(f"{who}: counter reviewed {stats.get('reviewed')} != reviewed items")
     by_id = {i["correctionId"]: i for i in items}
     for cid, status in report.reviews.items():
-        reviews = int(by_id.get(cid, {}).get("version", 1)) - 1      # each review bumps version once
+        item = by_id.get(cid, {})
+        reviews = int(item.get("version", 1)) - 1      # each review bumps version once
         if reviews > 1 or (status == 200 and reviews != 1):
             problems.append(f"{who}: correction {cid} reviewed {reviews} times for one key (answer {status})")
+        answer = report.review_answers.get(cid)
+        if answer is not None:   # the answer (first or replayed) is the review that was stored
+            stored = {"reviewed": item.get("reviewed"), "reviewedAt": item.get("reviewedAt"),
+                      "confidenceLevel": item.get("confidenceLevel"), "nextReviewAt": item.get("nextReviewAt")}
+            if {k: answer.get(k) for k in stored} != stored:
+                problems.append(f"{who}: correction {cid} answered {answer}, stored {stored}")
     return problems
 
 

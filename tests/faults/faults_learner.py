@@ -36,7 +36,8 @@ class LearnerReport:
     imported: list[dict] = field(default_factory=list)
     import_answers: list[dict | None] = field(default_factory=list)
     reviews: dict[str, int] = field(default_factory=dict)   # correction id -> answer status
-    reviews_locked_out: int = 0         # still 409 request_in_progress when the budget ran out
+    review_answers: dict[str, dict] = field(default_factory=dict)   # correction id -> the 200 answer's data
+    reviews_locked_out: int = 0         # no answer but a retryable one (409 with Retry-After, 5xx) in the budget
     errors: list[str] = field(default_factory=list)         # answers no careful client expects
     seconds: float = 0.0
     stats: ClientStats = field(default_factory=ClientStats)
@@ -86,7 +87,7 @@ def _session(client: CarefulClient, report: LearnerReport, rng: random.Random, p
     report.start_status = started.status
     if started.status != 201:
         report.locked_out = True
-        if not (started.gave_up and started.saw_in_progress):
+        if not started.gave_up:
             _unexpected(report, "start", started)
         return
     sid = report.session_id = started.data["sessionId"]
@@ -137,7 +138,9 @@ def _review(client: CarefulClient, report: LearnerReport) -> None:
         answer = client.patch(f"/api/learning/corrections/{correction['id']}", {"confidenceLevel": 3},
                               key=str(uuid.uuid4()))
         report.reviews[correction["id"]] = answer.status
-        if answer.gave_up and answer.saw_in_progress:
-            report.reviews_locked_out += 1     # the same in-progress record as a start's lock-out
-        elif answer.status != 200:
+        if answer.status == 200:
+            report.review_answers[correction["id"]] = answer.data
+        elif answer.gave_up:
+            report.reviews_locked_out += 1
+        else:
             _unexpected(report, "review", answer)

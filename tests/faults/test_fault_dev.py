@@ -2,20 +2,17 @@
 as `make dev` starts it (dynoxide behind the proxy, the seed printed, stopped cleanly)."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from apitest import http_call, listening
 from local import dev_routes, dynoxide, tokens
 from local.backend import fault_settings
 from local.fault_proxy import FaultProxy
@@ -61,25 +58,8 @@ def test_the_faults_route_answers_the_counts_and_changes_rate_and_seed():
     assert dev_routes.handle(Backend(proxy), "GET", "/local/clock", b"")[0] == 405
 
 
-def _call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers={"Content-Type": "application/json"})
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
 
 
-def _listening(url: str) -> bool:
-    host, port = url.rsplit("//", 1)[1].split(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def test_make_dev_with_faults_runs_on_dynoxide_behind_the_proxy_and_stops_it():
@@ -97,17 +77,17 @@ def test_make_dev_with_faults_runs_on_dynoxide_behind_the_proxy_and_stops_it():
         base = f"http://127.0.0.1:{port}"
         token = tokens.mint("faulty")
         deadline = time.monotonic() + 30
-        while not _listening(base) and time.monotonic() < deadline:
+        while not listening(base) and time.monotonic() < deadline:
             time.sleep(0.1)
-        answers = [_call(base, "GET", "/api/usage", token=token)[0] for _ in range(6)]
+        answers = [http_call(base, "GET", "/api/usage", token=token)[0] for _ in range(6)]
         assert set(answers) <= {200, 500}, answers     # botocore's retries absorb nearly every fault
-        status, counts = _call(base, "GET", "/local/faults")
+        status, counts = http_call(base, "GET", "/local/faults")
         assert status == 200 and counts["data"]["seed"] == 1234 and counts["data"]["faultableRequests"] >= 6
         assert counts["data"]["upstream"] == engine
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
     deadline = time.monotonic() + 5
-    while _listening(engine) and time.monotonic() < deadline:
+    while listening(engine) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _listening(engine), "the dynoxide started for the proxy outlived the runner"
+    assert not listening(engine), "the dynoxide started for the proxy outlived the runner"

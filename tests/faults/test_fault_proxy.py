@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.fault_proxy import FAULTABLE, KINDS, FaultProxy, operation_of
+from local.fault_proxy import FAULTABLE, KINDS, FaultProxy, operation_of, tables_of
 
 pytestmark = pytest.mark.faults
 OPERATIONS = sorted(FAULTABLE)
@@ -119,6 +119,30 @@ def test_botocore_retries_absorb_a_refusal_and_the_item_is_written_once(proxy, t
         ExpressionAttributeValues={":one": {"N": "1"}})
     item = client_for(dynoxide_endpoint).get_item(TableName=table, Key={"k": {"S": "n"}})["Item"]
     assert item["v"] == {"N": "2"}   # not idempotent: applied, then applied again by the retry
+
+
+def test_a_forced_fault_follows_a_transaction_through_its_resends(proxy, table, dynoxide_endpoint, monkeypatch):
+    """A write applied whose caller never learns it: the first attempt applied and answered 500,
+    each resend (the same body, the same ClientRequestToken) refused; other requests untouched."""
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount", lambda self, context: 0)
+    proxy.force_next("apply_500", "TransactWriteItems", (table,), then=("refuse",) * 4)
+    client = client_for(proxy.url, attempts=5)
+    put = lambda key: client.transact_write_items(TransactItems=[  # noqa: E731
+        {"Put": {"TableName": table, "Item": {"k": {"S": key}}}}])
+    with pytest.raises(ClientError) as failure:
+        put("lost")
+    assert failure.value.response["Error"]["Code"] == "InternalServerError"
+    assert stored(dynoxide_endpoint, table, "lost")
+    put("next")     # a new request, a new body: no longer forced
+    counts = proxy.counts()
+    assert counts["forced"] == 5 and counts["byOperation"] == {"TransactWriteItems": {"apply_500": 1, "refuse": 4}}
+
+
+def test_tables_of_a_request():
+    assert tables_of(b'{"TableName": "a"}') == {"a"}
+    assert tables_of(b'{"TransactItems": [{"Put": {"TableName": "a"}}, {"Update": {"TableName": "b"}}]}') == {"a", "b"}
+    assert tables_of(b'{"RequestItems": {"a": [], "b": []}}') == {"a", "b"}
+    assert tables_of(b"not json") == tables_of(b"[]") == frozenset()
 
 
 def test_control_plane_and_streams_are_never_faulted(proxy, table):

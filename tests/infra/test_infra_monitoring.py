@@ -58,6 +58,67 @@ def test_ratio_math_is_percent_with_minimum_volume():
     assert evaluate(expr, None, 20) == 0
 
 
+@pytest.mark.parametrize("provider,name", [("gemini", "ProviderFailureRateGemini"),
+                                           ("openai", "ProviderFailureRateOpenAI")])
+def test_a_failure_rate_alarm_per_provider(synth, provider, name):
+    """ProviderFailures / ProviderConnections of that provider alone (the dimensions session.telemetry
+    emits them with), quiet while the period has fewer connections than alarm_min_connections."""
+    settings = synth.stack.settings
+    props = alarm(synth, name)
+    metrics = metrics_of(props)
+    assert {m["MetricName"] for m in metrics.values()} == {"ProviderFailures", "ProviderConnections"}
+    for metric in metrics.values():
+        assert metric["Namespace"] == "SpeakPho"
+        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {"service": "session", "provider": provider}
+    assert all(m["MetricStat"]["Stat"] == "Sum" for m in props["Metrics"] if "MetricStat" in m)
+    ids = {m["MetricName"]: i for i, m in metrics.items()}
+    expression = expression_of(props)
+    assert expression == (f"IF(FILL({ids['ProviderConnections']}, 0) >= {settings.alarm_min_connections}, "
+                          f"100 * FILL({ids['ProviderFailures']}, 0) / {ids['ProviderConnections']}, 0)")
+    assert props["Threshold"] == settings.provider_failure_rate_percent
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert props["TreatMissingData"] == "notBreaching"
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (3, 2)
+    assert str(settings.alarm_min_connections) in props["AlarmDescription"]
+
+
+def test_failure_rate_alarms_cover_every_provider_and_only_them(synth):
+    from speakpho.models import PROVIDERS
+
+    names = [n for n in synth.stack.monitoring.alarms if n.startswith("ProviderFailureRate")]
+    assert sorted(names) == sorted(f"ProviderFailureRate{p}" for p in ("Gemini", "OpenAI"))
+    assert len(PROVIDERS) == len(names)
+
+
+def test_a_quiet_night_cannot_page_anyone(synth):
+    """Five sessions at 3 a.m., every one failing: below the minimum number of connections the
+    expression yields 0, never the threshold."""
+    settings = synth.stack.settings
+    assert settings.alarm_min_connections > 5
+    expr = expression_of(alarm(synth, "ProviderFailureRateGemini"))
+
+    def evaluate(failures: float | None, connections: float | None) -> float:
+        minimum = float(expr.split(">=")[1].split(",")[0])
+        den, num = connections or 0, failures or 0
+        return 100 * num / den if den >= minimum else 0
+
+    assert evaluate(5, 5) == 0 < settings.provider_failure_rate_percent
+    assert evaluate(None, None) == 0
+    at_minimum = settings.alarm_min_connections
+    assert evaluate(at_minimum, at_minimum) == 100 >= settings.provider_failure_rate_percent
+    assert evaluate(1, at_minimum * 20) < settings.provider_failure_rate_percent
+
+
+def test_failure_rate_settings_come_from_context():
+    from aws_cdk import App
+
+    from infra.settings import StackSettings
+
+    settings = StackSettings.from_context(App(context={"alarmMinConnections": "50",
+                                                       "providerFailureRatePercent": "7.5"}))
+    assert (settings.alarm_min_connections, settings.provider_failure_rate_percent) == (50, 7.5)
+
+
 @pytest.mark.parametrize("name,function,metric", [
     ("SweeperErrors", "sweeper", "Errors"),
     ("SweeperNotRunning", "sweeper", "Invocations"),
@@ -88,7 +149,7 @@ def test_every_alarm_notifies_the_deploy_time_topic(synth):
     assert synth.resources[topic]["Condition"] == create
     expected = {"Fn::If": [create, {"Ref": topic}, {"Ref": "AlarmTopicArn"}]}
     alarms = synth.of_type("AWS::CloudWatch::Alarm")
-    assert len(alarms) == len(synth.stack.monitoring.alarms) >= 7
+    assert len(alarms) == len(synth.stack.monitoring.alarms) >= 9
     for logical_id, resource in alarms.items():
         assert resource["Properties"]["AlarmActions"] == [expected], logical_id
 
@@ -105,8 +166,12 @@ def test_dashboard_shows_the_business_metrics_and_alarms(synth):
     assert len(dashboards) == 1
     body = json.dumps(next(iter(dashboards.values()))["Properties"]["DashboardBody"])
     for metric in ("SessionsStarted", "SessionsEnded", "ProviderSwitches", "MinutesUsed", "Disconnects",
-                   "AbnormalCloses", "StaleSessionsClosed", "IteratorAge"):
+                   "AbnormalCloses", "StaleSessionsClosed", "IteratorAge", "ProviderFailures",
+                   "ProviderConnections"):
         assert metric in body, metric
+    for provider in ("gemini", "openai"):   # failures per provider, and each provider's rate
+        assert f'\\"provider\\",\\"{provider}\\"' in body, provider
+    assert body.count("100 * FILL(") >= 4   # two session ratios + one failure rate per provider
     for alarm_construct in synth.stack.monitoring.alarms.values():
         assert synth.logical_id(alarm_construct) in body
 

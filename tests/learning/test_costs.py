@@ -43,6 +43,15 @@ def test_requests_per_call_are_within_budget(alice, clock, ddb_requests):
                                                                 {"confidenceLevel": 5})))
     assert calls == {"GetItem": 1, "UpdateItem": 1} and again <= 2
 
+    # With an Idempotency-Key: the key's record rides in the same two requests; a repeat is one read.
+    key = {"Idempotency-Key": "cost-1"}
+    calls, keyed = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                                {"confidenceLevel": 3}, headers=key)))
+    assert calls == {"TransactGetItems": 1, "TransactWriteItems": 1} and keyed <= 2
+    calls, _ = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                            {"confidenceLevel": 3}, headers=key)))
+    assert calls == {"TransactGetItems": 1}
+
     for query in ("", "reviewed=false", "category=tone", "category=tone&reviewed=true", "limit=5"):
         calls, listing = _cost(ddb_requests, lambda: data(alice.get("/api/learning/corrections", query=query)))
         assert calls == {"Query": 1, "GetItem": 1}, (query, calls)
@@ -56,3 +65,39 @@ def test_requests_per_call_are_within_budget(alice, clock, ddb_requests):
     assert calls == {"BatchGetItem": 2}  # a repeated import writes nothing
     calls, _ = _cost(ddb_requests, lambda: data(alice.delete("/api/learning/history")))
     assert "Scan" not in calls and calls["GetItem"] == 1
+
+
+def test_requests_of_deleting_a_session_disputing_and_the_review_queue(alice, clock, ddb_requests):
+    """DELETE session/{id}: bounded by that session's content; PATCH {disputed}: 2; GET review:
+    1 when the page holds every due correction, else 2 (the count stops at DUE_COUNT_CAP + 1)."""
+    ids = [run_session(alice, clock, messages=MESSAGES, corrections=[correction(n), correction(n + 50, "tone")])
+           for n in range(3)]
+    bare = run_session(alice, clock)   # ended without a transcript or corrections
+
+    calls, _ = _cost(ddb_requests, lambda: data(alice.get("/api/learning/review")))
+    assert calls == {"Query": 1}       # 6 due, page of 20
+    calls, _ = _cost(ddb_requests, lambda: data(alice.get("/api/learning/review", query="limit=5")))
+    assert calls == {"Query": 2}
+
+    card = data(alice.get("/api/learning/review"))["corrections"][0]["id"]
+    calls, _ = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{card}", {"disputed": True})))
+    assert calls == {"GetItem": 1, "UpdateItem": 1}
+    calls, _ = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{card}", {"disputed": True})))
+    assert calls == {"GetItem": 1}     # already disputed: nothing to write
+    calls, _ = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{card}",
+                                                            {"disputed": False, "reviewed": True})))
+    assert calls == {"GetItem": 1, "TransactWriteItems": 1}   # the reviewed counter moves with it
+
+    # 40 messages (Query of the keys + 2 BatchWrite) and 2 corrections (Query + the one transaction
+    # that also takes the session out of the history)
+    calls, _ = _cost(ddb_requests, lambda: data(alice.delete(f"/api/learning/session/{ids[1]}")))
+    assert calls == {"GetItem": 1, "Query": 2, "BatchWriteItem": 2, "TransactWriteItems": 1}
+    calls, _ = _cost(ddb_requests, lambda: data(alice.delete(f"/api/learning/session/{bare}")))
+    assert calls == {"GetItem": 1, "TransactWriteItems": 1}
+    calls, _ = _cost(ddb_requests, lambda: data(alice.delete(f"/api/learning/session/{ids[1]}")))
+    assert calls == {"GetItem": 1}     # a repeat
+
+    # History pages cost the same with sessions deleted inside them.
+    for query in ("limit=1", "limit=1&page=2"):
+        calls, _ = _cost(ddb_requests, lambda: data(alice.get("/api/learning/history", query=query)))
+        assert calls == {"GetItem": 1, "Query": 1}, query

@@ -36,7 +36,8 @@ def test_erasure_removes_content_keeps_usage_and_spares_others(alice, bob, clock
 
     after = _snapshot(alice)
     assert after["history"] == {"sessions": [], "pagination": {"total": 0, "page": 1, "limit": 50}}
-    assert after["corrections"]["corrections"] == [] and after["review"] == {"corrections": [], "dueCount": 0}
+    assert after["corrections"]["corrections"] == [] and after["review"] == {"corrections": [], "dueCount": 0,
+                                                                                    "dueCountCapped": False}
     assert after["corrections"]["stats"] == {"total": 0, "reviewed": 0, "byCategory": {
         "grammar": 0, "tone": 0, "vocabulary": 0, "word_order": 0, "pronunciation": 0}}
     for session_id in alice_ids:

@@ -116,7 +116,7 @@ def test_marking_reviewed_without_a_rating_keeps_the_card_due(alice, clock):
 def test_queue_and_review_are_per_learner(alice, bob, clock):
     run_session(alice, clock, corrections=[correction(0)])
     card = _queue(alice)["corrections"][0]["id"]
-    assert _queue(bob) == {"corrections": [], "dueCount": 0}
+    assert _queue(bob) == {"corrections": [], "dueCount": 0, "dueCountCapped": False}
     assert error(bob.patch(f"/api/learning/corrections/{card}", {"confidenceLevel": 5}), 404)["code"] == "not_found"
     assert _queue(alice)["dueCount"] == 1
     assert learning_store().get_correction("alice", card).get("fsrsCard") is None
@@ -175,3 +175,38 @@ def test_idempotency_keys_are_per_learner(alice, bob, clock):
     assert error(bob.patch(f"/api/learning/corrections/{mine}", {"confidenceLevel": 4}, headers=key), 404)
     answer = data(bob.patch(f"/api/learning/corrections/{theirs}", {"confidenceLevel": 4}, headers=key))
     assert answer["id"] == theirs
+
+
+def _import(client, first: int, count: int) -> None:
+    items = [{"original": f"câu {n}", "correction": f"câu đúng {n}"} for n in range(first, first + count)]
+    assert data(client.post("/api/learning/corrections/import", {"corrections": items}))["imported"] == count
+
+
+def test_the_due_count_is_capped_so_its_cost_does_not_grow_with_the_backlog(alice, clock, dynamodb, ddb_requests):
+    counted = []   # what each COUNT query evaluated
+
+    def record(parsed, model, params=None, **_):
+        if model.name == "Query" and parsed.get("ScannedCount") is not None and "Items" not in parsed:
+            counted.append(parsed["ScannedCount"])
+
+    dynamodb.meta.events.register("after-call.dynamodb.Query", record)
+    _import(alice, 0, 3)
+    ddb_requests.reset()
+    queue = _queue(alice)
+    assert (queue["dueCount"], queue["dueCountCapped"], len(queue["corrections"])) == (3, False, 3)
+    assert dict(ddb_requests.ops) == {"Query": 1} and counted == []   # the page held them all: no COUNT query
+
+    _import(alice, 3, 96)
+    assert (_queue(alice)["dueCount"], _queue(alice)["dueCountCapped"]) == (99, False)
+    _import(alice, 99, 1)
+    assert (_queue(alice)["dueCount"], _queue(alice)["dueCountCapped"]) == (99, True)   # "99+"
+    _rate(alice, _queue(alice)["corrections"][0]["id"], 5)                              # Easy: days away
+    assert (_queue(alice)["dueCount"], _queue(alice)["dueCountCapped"]) == (99, False)
+
+    _import(alice, 100, 200)     # 299 due: the count still evaluates at most DUE_COUNT_CAP + 1 of them
+    ddb_requests.reset()
+    counted.clear()
+    queue = _queue(alice, "limit=50")
+    assert (queue["dueCount"], queue["dueCountCapped"], len(queue["corrections"])) == (99, True, 50)
+    assert dict(ddb_requests.ops) == {"Query": 2} and counted == [review.DUE_COUNT_CAP + 1]
+    dynamodb.meta.events.unregister("after-call.dynamodb.Query", record)

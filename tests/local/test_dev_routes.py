@@ -74,6 +74,7 @@ def test_token_for_a_learner_with_an_unverified_email():
     ("/config.json", 200, "application/json"),
     ("/", 200, "text/html; charset=utf-8"),
     ("/learning", 200, "text/html; charset=utf-8"),
+    ("/practice", 200, "text/html; charset=utf-8"),
     ("/admin", 200, "text/html; charset=utf-8"),
     ("/../README.md", 404, "text/plain; charset=utf-8"),
     ("/nothing-here", 404, "text/plain; charset=utf-8"),

@@ -2,7 +2,6 @@
 DynamoDB-compatible endpoint (dynoxide) whose tables it creates itself."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,22 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from apitest import http_call, listening
 from local import dynoxide, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _call(base, method, path, body=None, token=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(base + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
 
 
 @pytest.fixture(scope="module")
@@ -73,28 +62,28 @@ def test_auth_clock_sweep_and_stats_over_http(runner):
     user = f"http-{time.monotonic_ns()}"
     token = tokens.mint(user)
     admin = tokens.mint("root", groups=["admin"])
-    assert _call(runner, "GET", "/api/usage")[0] == 401
-    assert _call(runner, "GET", "/api/usage", token=token + "x")[0] == 401
-    assert _call(runner, "GET", "/api/usage", token=tokens.mint(user, ttl_seconds=-1))[0] == 401
+    assert http_call(runner, "GET", "/api/usage")[0] == 401
+    assert http_call(runner, "GET", "/api/usage", token=token + "x")[0] == 401
+    assert http_call(runner, "GET", "/api/usage", token=tokens.mint(user, ttl_seconds=-1))[0] == 401
 
     def stale_count():  # the sweeper ends a session as "timeout" (endedBy client_vanished)
-        status, listed = _call(runner, "GET", "/api/admin/sessions", token=admin)
+        status, listed = http_call(runner, "GET", "/api/admin/sessions", token=admin)
         assert status == 200
         return listed["data"]["stats"]["endReasonBreakdown"].get("timeout", 0)
 
     stale_before = stale_count()
-    status, started = _call(runner, "POST", "/api/session/start", {"topic": "food"}, token=token)
+    status, started = http_call(runner, "POST", "/api/session/start", {"topic": "food"}, token=token)
     assert status == 201
     sid = started["data"]["sessionId"]
-    status, moved = _call(runner, "POST", "/local/clock", {"advanceSeconds": 60})
+    status, moved = http_call(runner, "POST", "/local/clock", {"advanceSeconds": 60})
     assert status == 200
-    status, hb = _call(runner, "POST", "/api/session/heartbeat", {"sessionId": sid}, token=token)
+    status, hb = http_call(runner, "POST", "/api/session/heartbeat", {"sessionId": sid}, token=token)
     assert status == 200 and hb["data"]["sessionSeconds"] == 60
-    assert _call(runner, "POST", "/local/clock", {"advanceSeconds": "soon"})[0] == 400
-    _call(runner, "POST", "/local/clock", {"advanceSeconds": 200})
-    status, swept = _call(runner, "POST", "/local/jobs/sweep")
+    assert http_call(runner, "POST", "/local/clock", {"advanceSeconds": "soon"})[0] == 400
+    http_call(runner, "POST", "/local/clock", {"advanceSeconds": 200})
+    status, swept = http_call(runner, "POST", "/local/jobs/sweep")
     assert status == 200 and sid in swept["data"]["closed"]
-    status, usage = _call(runner, "GET", "/api/usage", token=token)
+    status, usage = http_call(runner, "GET", "/api/usage", token=token)
     assert usage["data"]["secondsUsed"] == 60 and usage["data"]["activeSessionId"] is None
 
     # The stream pump feeds the rollups (stats without a user filter come only from them):
@@ -103,14 +92,14 @@ def test_auth_clock_sweep_and_stats_over_http(runner):
     while stale_count() != stale_before + 1:
         assert time.monotonic() < deadline, "rollups did not count the swept session"
         time.sleep(0.2)
-    assert _call(runner, "GET", "/api/admin/sessions", token=token)[0] == 403
+    assert http_call(runner, "GET", "/api/admin/sessions", token=token)[0] == 403
 
 
 def test_dev_token_route_and_json_errors(runner):
-    status, minted = _call(runner, "POST", "/local/token", {"sub": "lan", "admin": True})
+    status, minted = http_call(runner, "POST", "/local/token", {"sub": "lan", "admin": True})
     assert status == 200 and tokens.verify(minted["data"]["token"])["cognito:groups"] == ["admin"]
-    assert _call(runner, "POST", "/local/token", {})[0] == 400
-    status, body = _call(runner, "POST", "/api/session/start", raw=b"{oops", token=tokens.mint("lan"))
+    assert http_call(runner, "POST", "/local/token", {})[0] == 400
+    status, body = http_call(runner, "POST", "/api/session/start", raw=b"{oops", token=tokens.mint("lan"))
     assert status == 422 and body["error"]["code"] == "validation_error"
 
 
@@ -120,5 +109,5 @@ def test_dev_token_route_and_json_errors(runner):
 def test_a_method_the_gateway_does_not_route_answers_as_the_gateway_does(runner, method, path):
     """Deployed, API Gateway answers its MISSING_AUTHENTICATION_TOKEN response, which the stack
     maps to 404 in our envelope; locally the same, never the standard library's 501 page."""
-    status, body = _call(runner, method, path, token=tokens.mint("alice"))
+    status, body = http_call(runner, method, path, token=tokens.mint("alice"))
     assert (status, body) == (404, {"success": False, "error": {"code": "not_found", "message": "no such route"}})

@@ -47,6 +47,20 @@ def test_requests_per_call(api, clock, dynamodb):
     assert refused == {"UpdateItem": 1, "GetItem": 1}
 
 
+def test_a_keyed_start_costs_what_a_plain_one_does(api, clock, dynamodb):
+    """The key's record is read in the start's TransactGetItems and put in its transaction: a
+    keyed start is 2 requests like any start, a repeat 1 (the read that finds the record)."""
+    alice = api.as_user("alice")
+    key = {"Idempotency-Key": "cost-1"}
+    both = {"TransactGetItems": 1, "TransactWriteItems": 1}
+    assert _cost(dynamodb, lambda: start_session(alice, headers=key)) == both
+    clock.advance(30)
+    assert _cost(dynamodb, lambda: start_session(alice, headers=key)) == {"TransactGetItems": 1}
+    # Closing the previous session as it starts, a keyed start still costs 2.
+    other = {"Idempotency-Key": "cost-2"}
+    assert _cost(dynamodb, lambda: start_session(alice, headers=other)) == both
+
+
 def test_requests_of_the_story(api, clock, dynamodb):
     """Events: 1 request up to 50 new (budget 1 + ceil(new / 25)), 1 for a repeat, 2 when the
     client's clock is behind the start. An end with events costs what one without does; a

@@ -1,6 +1,6 @@
 """The session area's metrics: names and dimension values only from fixed sets (a learner's
-made-up close code creates nothing new), provider failures by provider, end-reported
-switches, each session counted once."""
+made-up close code creates nothing new), provider connections and failures by provider (the
+failure-rate alarms divide them), end-reported switches, each session counted once."""
 from __future__ import annotations
 
 import pytest
@@ -9,7 +9,8 @@ from apitest import T0, client_event, end_session, send_events, start_session, s
 from speakpho.close_codes import CLOSE_CODES
 
 FIXED_NAMES = {"SessionsStarted", "SessionsClosedByNewStart", "ProviderSwitches", "SessionsEnded", "MinutesUsed",
-               "Disconnects", "DisconnectsOther", "AbnormalCloses", "ProviderFailures"} | \
+               "Disconnects", "DisconnectsOther", "AbnormalCloses", "ProviderFailures",
+               "ProviderConnections"} | \
               {f"Disconnects{code}" for code in CLOSE_CODES}
 
 
@@ -81,3 +82,81 @@ def test_disconnect_metric_names(code, name):
     names = [n for n, _, _ in points]
     assert (name in names) if name else not any(n.startswith("Disconnects") for n in names)
     assert [(v, d) for n, v, d in points if n == "ProviderFailures"] == [(2, {"provider": "gemini"})]
+
+
+# ---------------------------------------------------------------------------- ProviderConnections
+def test_connections_are_segments_per_provider_and_failures_a_share_of_them(api, clock, emitted):
+    """The seed's scenario: Gemini connects, drops with 1011, a reconnect is attempted, the
+    client switches to OpenAI (cause 1011), which connects; the learner ends it."""
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(30)
+    send_events(alice, sid, [client_event("provider_connected", T0 + 1_000, connectMs=800),
+                             client_event("provider_disconnected", T0 + 20_000, code=1011, reason="internal"),
+                             client_event("reconnect_attempt", T0 + 22_000)])
+    switch_provider(alice, sid, "openai", 1011)
+    clock.advance(30)
+    end_session(alice, sid, provider="openai", disconnectCode=1000,
+                events=[client_event("provider_connected", T0 + 32_000, provider="openai", connectMs=600)])
+    assert _count(emitted, "ProviderConnections", provider="gemini") == 1
+    assert _count(emitted, "ProviderConnections", provider="openai") == 1
+    assert _count(emitted, "ProviderFailures", provider="gemini") == 1
+    assert _count(emitted, "ProviderFailures", provider="openai") == 0
+
+
+def test_a_reconnect_to_the_same_provider_is_a_second_connection(api, clock, emitted):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(60)
+    end_session(alice, sid, events=[
+        client_event("provider_connected", T0 + 1_000),
+        client_event("provider_disconnected", T0 + 10_000, code=1006),
+        client_event("reconnect_attempt", T0 + 11_000),
+        client_event("provider_connected", T0 + 12_000),
+        client_event("provider_disconnected", T0 + 30_000, code=1012),
+        client_event("provider_connected", T0 + 33_000)])
+    assert _count(emitted, "ProviderConnections", provider="gemini") == 3
+    assert _count(emitted, "ProviderFailures", provider="gemini") == 2
+    assert _count(emitted, "ProviderConnections", provider="openai") == 0
+
+
+def test_a_session_without_events_counts_its_first_connection(api, clock, emitted):
+    alice = api.as_user("alice")
+    sid = start_session(alice, {"provider": "openai"})["sessionId"]
+    clock.advance(20)
+    end_session(alice, sid, provider="openai")
+    assert [(v, d) for n, v, d in emitted if n == "ProviderConnections"] == [(1, {"provider": "openai"})]
+    assert _count(emitted, "ProviderFailures") == 0
+
+
+def test_connections_are_counted_once_per_session(api, clock, emitted):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(20)
+    events = [client_event("provider_disconnected", T0 + 5_000, code=1011),
+              client_event("provider_connected", T0 + 8_000)]
+    for _ in range(3):   # a retried end (same events) is answered again, not counted again
+        end_session(alice, sid, events=events)
+    assert _count(emitted, "ProviderConnections", provider="gemini") == 2
+    assert _count(emitted, "ProviderFailures", provider="gemini") == 1
+    assert _count(emitted, "SessionsEnded") == 1
+
+
+def test_sessions_closed_by_the_server_emit_no_connections(api, clock, emitted):
+    """The sweeper's and a newer start's closes count neither connections nor failures, so
+    the rate is taken over the same sessions on both sides."""
+    alice = api.as_user("alice")
+    start_session(alice)
+    clock.advance(20)
+    start_session(alice)            # supersedes the first
+    assert _count(emitted, "ProviderConnections") == 0 and _count(emitted, "ProviderFailures") == 0
+
+
+def test_connections_only_for_known_providers():
+    from session import telemetry
+
+    points = telemetry.end_datapoints({"session": {"disconnectCode": None, "minutesUsed": 1}},
+                                      {"summary": {"connections": {"gemini": 2, "openai": 0, "claude": 4},
+                                                   "failures": {"gemini": {"1011": 1}}}})
+    assert [(n, v, d) for n, v, d in points if n.startswith("Provider")] == [
+        ("ProviderConnections", 2, {"provider": "gemini"}), ("ProviderFailures", 1, {"provider": "gemini"})]

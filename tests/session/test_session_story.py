@@ -38,7 +38,7 @@ def test_a_closing_page_ends_it_as_the_learner_leaving_with_its_code(api, clock)
     alice = api.as_user("alice")
     sid = start_session(alice)["sessionId"]
     clock.advance(30)
-    session = end_session(alice, sid, disconnectCode=1001, pageClosing=True)["session"]
+    session = end_session(alice, sid, disconnectCode=1001, pageClosed=True)["session"]
     assert (session["endedBy"], session["endReason"], session["disconnectCode"]) == ("learner", "user_ended", 1001)
 
 

@@ -1,10 +1,18 @@
 // Calls to the Speak Pho Real API: the bearer token on every request, the
 // {success, data | error} envelope unwrapped, a 401 sends the user back to sign-in.
 
-const TOKEN_KEY = 'speakpho.token';
+// The admin page, deployed, signs in to the admin user pool: its token is kept apart from a
+// learner's (auth.js selectSignIn), so neither page sends the other pool's token.
+const TOKEN_KEYS = { learner: 'speakpho.token', admin: 'speakpho.adminToken' };
+let tokenKey = TOKEN_KEYS.learner;
 let configPromise = null;
 
-/** The deployed stack writes /config.json: {apiBase, auth: {mode: "local" | "cognito", ...}}. */
+/** Which token this page uses: 'learner' (every page locally) or 'admin'. */
+export function useTokenOf(realm) {
+  tokenKey = TOKEN_KEYS[realm] || TOKEN_KEYS.learner;
+}
+
+/** The deployed stack writes /config.json: {apiBase, auth: {mode: "local" | "cognito", ...}, adminAuth?}. */
 export function loadConfig() {
   if (!configPromise) {
     configPromise = fetch('/config.json', { cache: 'no-store' }).then(async (res) => {
@@ -16,9 +24,9 @@ export function loadConfig() {
   return configPromise;
 }
 
-export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
-export const setToken = (token) => sessionStorage.setItem(TOKEN_KEY, token);
-export const clearToken = () => sessionStorage.removeItem(TOKEN_KEY);
+export const getToken = () => sessionStorage.getItem(tokenKey);
+export const setToken = (token) => sessionStorage.setItem(tokenKey, token);
+export const clearToken = () => sessionStorage.removeItem(tokenKey);
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {

@@ -2,10 +2,25 @@
 //   local   - `make dev` only: POST /local/token {sub, admin} mints a local token.
 //   cognito - deployed: Cognito hosted UI, authorization code flow with PKCE
 //             (public app client, no secret); the ID token is the API's bearer token.
+// Deployed, the admin page signs in to the admin user pool (config.adminAuth: its own client,
+// hosted UI and callback /admin, MFA required); the other pages to the learners' pool (config.auth).
 
-import { clearToken, getToken, loadConfig, setToken } from './api.js';
+import { clearToken, getToken, setToken, useTokenOf } from './api.js';
 
-const PKCE_KEY = 'speakpho.pkce';
+let pkceKey = 'speakpho.pkce';
+let selected = { mode: 'local' };
+
+/**
+ * The sign-in settings of this page: realm 'admin' uses config.adminAuth when the stack gives
+ * one (and then its own token and PKCE keys); anything else, and the local runner, config.auth.
+ */
+export function selectSignIn(config, realm = 'learner') {
+  const admin = realm === 'admin' && config && config.adminAuth && config.adminAuth.mode === 'cognito';
+  selected = admin ? config.adminAuth : ((config && config.auth) || { mode: 'local' });
+  useTokenOf(admin ? 'admin' : 'learner');
+  pkceKey = admin ? 'speakpho.pkce.admin' : 'speakpho.pkce';
+  return { auth: selected, admin: Boolean(admin) };
+}
 
 function base64UrlDecode(text) {
   const padded = text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4);
@@ -86,7 +101,7 @@ export async function cognitoSignIn(auth) {
   const challenge = base64UrlEncode(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
   const state = randomString(24);
   const returnTo = window.location.pathname + window.location.search + window.location.hash;
-  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, returnTo }));
+  sessionStorage.setItem(pkceKey, JSON.stringify({ verifier, state, returnTo }));
   const url = new URL(`https://${cognitoHost(auth)}/oauth2/authorize`);
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -109,8 +124,8 @@ export async function cognitoSignIn(auth) {
 export async function completeCognitoSignIn(auth) {
   const params = new URLSearchParams(window.location.search);
   if (!params.has('code') && !params.has('error')) return false;
-  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || 'null');
-  sessionStorage.removeItem(PKCE_KEY);
+  const saved = JSON.parse(sessionStorage.getItem(pkceKey) || 'null');
+  sessionStorage.removeItem(pkceKey);
   window.history.replaceState(null, '', window.location.pathname);
   if (params.has('error')) {
     throw new Error(`sign-in was refused: ${params.get('error_description') || params.get('error')}`);
@@ -134,17 +149,21 @@ export async function completeCognitoSignIn(auth) {
     throw new Error(`the token exchange failed (HTTP ${res.status}${tokens && tokens.error ? `: ${tokens.error}` : ''})`);
   }
   setToken(tokens.id_token);
-  if (saved.returnTo && saved.returnTo !== window.location.pathname) {
-    window.location.replace(saved.returnTo);
-    return 'redirecting';
+  if (saved.returnTo) {
+    const target = new URL(saved.returnTo, window.location.origin);
+    if (target.pathname + target.search !== window.location.pathname) {
+      window.location.replace(saved.returnTo);
+      return 'redirecting';
+    }
+    // Back on the page that asked (the admin pool's callback is /admin itself): keep its #fragment.
+    if (target.hash) window.history.replaceState(null, '', target.pathname + target.hash);
   }
   return true;
 }
 
 export async function signOut() {
   clearToken();
-  const config = await loadConfig();
-  const auth = config.auth || {};
+  const auth = selected || {};
   if (auth.mode === 'cognito') {
     const url = new URL(`https://${cognitoHost(auth)}/logout`);
     url.search = new URLSearchParams({ client_id: auth.clientId, logout_uri: redirectUri(auth) }).toString();

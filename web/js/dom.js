@@ -2,10 +2,20 @@
 // never as HTML, so user-provided text cannot inject markup.
 
 export function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
+  return build(document.createElement(tag), props, children);
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** As h(), for SVG elements (created in the SVG namespace; props become attributes). */
+export function svg(tag, props = {}, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), props, children);
+}
+
+function build(el, props, children) {
   for (const [key, value] of Object.entries(props || {})) {
     if (value === null || value === undefined || value === false) continue;
-    if (key === 'class') el.className = value;
+    if (key === 'class') el.setAttribute('class', value); // SVG elements' className is not a string
     else if (key === 'text') el.textContent = String(value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2).toLowerCase(), value);

@@ -40,3 +40,27 @@ const PROVIDER_NAMES = { gemini: 'Gemini', openai: 'OpenAI' };
 export function providerName(provider) {
   return PROVIDER_NAMES[provider] || titleCase(provider || '');
 }
+
+/** "10:05:03 UTC": a time within an admin's session timeline. */
+export function utcTime(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
+}
+
+/** "2026-11-26 10:05:03 UTC". */
+export function utcDateTimeSeconds(ms) {
+  if (ms === null || ms === undefined) return '—';
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/** A length of time: "45 s", "2 min 5 s", "1 h 3 min". */
+export function duration(ms) {
+  const total = Math.max(0, Math.round(Number(ms || 0) / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h) return m ? `${h} h ${m} min` : `${h} h`;
+  if (m) return s ? `${m} min ${s} s` : `${m} min`;
+  return `${s} s`;
+}

@@ -1,23 +1,23 @@
 // Learning history: the learner's sessions (paged), one session's conversation and
-// corrections, and the spaced-repetition review queue.
+// corrections (and deleting it), the tabs, and the page's start. The Corrections tab is
+// learning-corrections.js, the Review tab learning-review.js, the minutes and the erasure
+// learning-account.js.
 
 import { api, describeError } from './api.js';
+import { confirmAction } from './confirm.js';
 import { $, fill, h, setStatus } from './dom.js';
-import { date, dateTime, minutes, plural, providerName, titleCase } from './format.js';
+import { dateTime, minutes, plural, providerName, titleCase } from './format.js';
+import { loadUsage, setUpErase } from './learning-account.js';
+import { correctionsLoaded, loadCorrections, setUpCorrections } from './learning-corrections.js';
+import { loadReview, setUpReview } from './learning-review.js';
 import { boot } from './shell.js';
 import { bubble, correctionItem } from './transcript.js';
+import { learnerVisit } from './visit.js';
 
 const PAGE_SIZE = 10;
-const REVIEW_BATCH = 20;
-const RATINGS = [
-  [0, 'Blank'], [1, 'Wrong'], [2, 'Almost'], [3, 'Hard'], [4, 'Good'], [5, 'Easy'],
-];
+const TABS = ['history', 'corrections', 'review'];
 
-const state = { page: 1, total: 0, selectedId: null, detailRequest: 0, queue: [], dueCount: 0 };
-// One Idempotency-Key per card and rating until it is saved: if a save fails on the way back
-// (the rating may have been recorded) and the learner clicks the same rating again, the
-// server returns the first answer instead of reviewing the card twice.
-const ratingKeys = new Map();
+const state = { page: 1, total: 0, selectedId: null, selectedTopic: '', detailRequest: 0 };
 
 // ------------------------------------------------------------------ history list
 
@@ -102,6 +102,7 @@ async function openSession(id) {
   const session = data.session || {};
   const messages = data.messages || [];
   const corrections = data.corrections || [];
+  state.selectedTopic = session.topic || 'Untitled session';
   $('#detail-heading').textContent = session.topic || 'Conversation';
   $('#detail-meta').textContent = [
     dateTime(session.startedAt),
@@ -119,6 +120,7 @@ async function openSession(id) {
   $('#corrections-empty').hidden = corrections.length > 0;
   setStatus(status, '');
   body.hidden = false;
+  $('#delete-session').disabled = false;
   if (window.matchMedia('(max-width: 760px)').matches) {
     const detail = $('#session-detail');
     detail.scrollIntoView({ block: 'start' });
@@ -126,109 +128,50 @@ async function openSession(id) {
   }
 }
 
-// ------------------------------------------------------------------ review queue
-
-function showDue(count) {
-  state.dueCount = count;
-  const badge = $('#due-badge');
-  badge.textContent = String(count);
-  badge.hidden = false;
-  badge.setAttribute('aria-label', `${plural(count, 'correction')} due`);
-  $('#review-due').textContent = count
-    ? `${plural(count, 'correction')} due for review`
-    : 'Nothing is due for review right now.';
-}
-
-async function loadReview({ keepStatus = false } = {}) {
-  const status = $('#review-status');
-  $('#review-retry').hidden = true;
-  if (!keepStatus) setStatus(status, 'Loading the corrections due for review…');
-  let data;
-  try {
-    data = await api('/api/learning/review', { query: { limit: REVIEW_BATCH } });
-  } catch (err) {
-    setStatus(status, describeError('load your review queue', err), 'error');
-    $('#review-retry').hidden = false;
-    $('#review-retry').onclick = () => loadReview();
-    $('#review-card').hidden = true;
-    return;
-  }
-  state.queue = data.corrections || [];
-  showDue(Number(data.dueCount ?? state.queue.length));
-  if (!keepStatus) setStatus(status, '');
-  showCard(state.queue[0]);
-}
-
-function showCard(correction) {
-  const card = $('#review-card');
-  if (!correction) {
-    card.hidden = true;
-    if (!$('#review-status').textContent) {
-      setStatus($('#review-status'),
-        'You are all caught up. Corrections from new sessions, and ones you rated, come back here when they are due.');
-    }
-    return;
-  }
-  card.dataset.correctionId = correction.id;
-  $('#review-original').textContent = correction.original;
-  const category = $('#review-category');
-  category.textContent = titleCase(correction.category || '');
-  category.hidden = !correction.category;
-  $('#review-correction').textContent = correction.correction;
-  $('#review-explanation').textContent = correction.explanation || '';
-  $('#review-explanation').hidden = !correction.explanation;
-  $('#review-answer').hidden = true;
-  $('#reveal').hidden = false;
-  for (const button of document.querySelectorAll('#rating-buttons button')) button.disabled = false;
-  card.hidden = false;
-}
-
-async function rate(level) {
-  const card = $('#review-card');
-  const id = card.dataset.correctionId;
-  const status = $('#review-status');
-  const buttons = document.querySelectorAll('#rating-buttons button');
-  for (const button of buttons) button.disabled = true;
-  setStatus(status, 'Saving your rating…');
-  const attempt = `${id}:${level}`;
-  if (!ratingKeys.has(attempt)) ratingKeys.set(attempt, crypto.randomUUID());
+async function deleteSession() {
+  const id = state.selectedId;
+  if (!id) return;
+  const sure = await confirmAction({
+    title: 'Delete this conversation?',
+    message: `“${state.selectedTopic}”: its transcript and its corrections are deleted for good.`,
+    confirmLabel: 'Delete conversation',
+  });
+  if (!sure) return;
+  const status = $('#detail-status');
+  $('#delete-session').disabled = true;
+  setStatus(status, 'Deleting the conversation…');
   let result;
   try {
-    result = await api(`/api/learning/corrections/${encodeURIComponent(id)}`, {
-      method: 'PATCH', body: { reviewed: true, confidenceLevel: level },
-      headers: { 'Idempotency-Key': ratingKeys.get(attempt) },
-    });
+    result = await api(`/api/learning/session/${encodeURIComponent(id)}`, { method: 'DELETE' });
   } catch (err) {
-    setStatus(status, describeError('save your rating', err), 'error');
-    for (const button of buttons) button.disabled = false;
+    $('#delete-session').disabled = false;
+    const message = err.status === 409 && err.code === 'session_active'
+      ? 'This session is still in progress. End it on the practice page first, then delete it.'
+      : describeError('delete this conversation', err);
+    setStatus(status, message, 'error');
     return;
   }
-  ratingKeys.delete(attempt);
-  const next = result && result.nextReviewAt ? ` Next review: ${date(result.nextReviewAt)}.` : '';
-  setStatus(status, `Saved: you rated it ${level}.${next}`, 'success');
-  await loadReview({ keepStatus: true });
-  if (!$('#review-card').hidden) $('#reveal').focus();
+  state.selectedId = null;
+  $('#detail-body').hidden = true;
+  $('#detail-heading').textContent = 'Conversation';
+  setStatus(status, `Deleted “${state.selectedTopic}”: ${plural(Number(result.messagesDeleted || 0), 'message')} and `
+    + `${plural(Number(result.correctionsDeleted || 0), 'correction')}.`, 'success');
+  await reloadAfterChange({ history: true });
 }
 
-function buildRatingButtons() {
-  fill($('#rating-buttons'), RATINGS.map(([level, word]) => h('button', {
-    type: 'button',
-    class: 'rating',
-    dataset: { level: String(level) },
-    'aria-label': `Rate ${level}: ${word}`,
-    onclick: () => rate(level),
-  }, h('span', { class: 'rating-level' }, String(level)), h('span', { class: 'rating-word' }, word))));
-  $('#reveal').addEventListener('click', () => {
-    $('#review-answer').hidden = false;
-    $('#reveal').hidden = true;
-    $('#rating-buttons button').focus();
-  });
+/** After a deletion or a flag: the lists that may have changed. */
+async function reloadAfterChange({ history = false } = {}) {
+  await Promise.all([
+    history ? loadHistory(state.page) : null,
+    loadReview({ keepStatus: true }),
+    correctionsLoaded() ? loadCorrections() : null,
+  ]);
 }
 
 // ------------------------------------------------------------------ tabs
 
 function selectTab(name, { focus = false } = {}) {
-  for (const tab of ['history', 'review']) {
+  for (const tab of TABS) {
     const button = $(`#tab-${tab}`);
     const selected = tab === name;
     button.setAttribute('aria-selected', String(selected));
@@ -236,25 +179,41 @@ function selectTab(name, { focus = false } = {}) {
     $(`#panel-${tab}`).hidden = !selected;
     if (selected && focus) button.focus();
   }
-  const hash = name === 'review' ? '#review' : '';
-  if (window.location.hash !== hash) window.history.replaceState(null, '', window.location.pathname + hash);
+  if (name === 'corrections' && !correctionsLoaded()) loadCorrections();
+  const hash = name === 'history' ? '' : `#${name}`;
+  if (window.location.hash !== hash && !(name === 'history' && window.location.hash.startsWith('#session='))) {
+    window.history.replaceState(null, '', window.location.pathname + hash);
+  }
 }
 
 function setUpTabs() {
-  $('#tab-history').addEventListener('click', () => selectTab('history'));
-  $('#tab-review').addEventListener('click', () => selectTab('review'));
+  for (const tab of TABS) $(`#tab-${tab}`).addEventListener('click', () => selectTab(tab));
   $('.tabs').addEventListener('keydown', (event) => {
     if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
-    const current = $('#tab-review').getAttribute('aria-selected') === 'true' ? 'review' : 'history';
-    selectTab(current === 'review' ? 'history' : 'review', { focus: true });
+    const current = TABS.findIndex((tab) => $(`#tab-${tab}`).getAttribute('aria-selected') === 'true');
+    const step = event.key === 'ArrowRight' ? 1 : TABS.length - 1;
+    selectTab(TABS[(current + step) % TABS.length], { focus: true });
   });
 }
 
 boot(async () => {
   setUpTabs();
-  buildRatingButtons();
+  setUpReview();
+  setUpCorrections({ onDisputeChange: () => loadReview({ keepStatus: true }) });
+  setUpErase(async () => {
+    state.selectedId = null;
+    $('#detail-body').hidden = true;
+    await Promise.all([reloadAfterChange({ history: true }), loadUsage(), loadCorrections()]);
+  });
   $('#prev-page').addEventListener('click', () => loadHistory(state.page - 1));
   $('#next-page').addEventListener('click', () => loadHistory(state.page + 1));
-  selectTab(window.location.hash === '#review' ? 'review' : 'history');
-  await Promise.all([loadHistory(1), loadReview()]);
+  $('#delete-session').addEventListener('click', deleteSession);
+  setStatus($('#history-status'), 'Loading your sessions…');
+  // Before the lists: ends an earlier visit could not send, and the old page's corrections.
+  const visit = await learnerVisit();
+  setStatus($('#visit-status'), visit.notes.join(' '), 'success');
+  const hash = window.location.hash;
+  const linked = hash.startsWith('#session=') ? decodeURIComponent(hash.slice('#session='.length)) : null;
+  selectTab(TABS.includes(hash.slice(1)) ? hash.slice(1) : 'history');
+  await Promise.all([loadHistory(1), loadReview(), loadUsage(), linked ? openSession(linked) : null]);
 });

@@ -2,7 +2,7 @@
 // and going back to sign-in when the API answers 401.
 
 import { UNAUTHORIZED_EVENT, loadConfig } from './api.js';
-import { cognitoSignIn, completeCognitoSignIn, currentUser, localSignIn, signOut } from './auth.js';
+import { cognitoSignIn, completeCognitoSignIn, currentUser, localSignIn, selectSignIn, signOut } from './auth.js';
 import { $, fill, h, setStatus } from './dom.js';
 
 const FLASH_KEY = 'speakpho.flash';
@@ -50,7 +50,7 @@ function localForm(status) {
   return form;
 }
 
-function cognitoPanel(auth, status) {
+function cognitoPanel(auth, status, admin) {
   const button = h('button', { type: 'button', class: 'primary' }, 'Sign in');
   button.addEventListener('click', async () => {
     button.disabled = true;
@@ -62,17 +62,19 @@ function cognitoPanel(auth, status) {
       button.disabled = false;
     }
   });
-  return h('div', { class: 'signin-form' }, h('p', {}, 'Sign in with your Speak Pho Real account.'), button);
+  return h('div', { class: 'signin-form' }, admin
+    ? h('p', {}, 'Sign in with your administrator account. The sign-in page asks for the code from your authenticator app.')
+    : h('p', {}, 'Sign in with your Speak Pho Real account.'), button);
 }
 
-function showSignIn(config, message, kind = 'info') {
+function showSignIn(signIn, message, kind = 'info') {
   const section = $('#signin');
   const status = h('p', { id: 'signin-status', class: 'status', role: 'status', 'aria-live': 'polite' });
-  const auth = (config && config.auth) || { mode: 'local' };
+  const { auth, admin } = signIn || { auth: { mode: 'local' }, admin: false };
   fill(section,
-    h('h1', {}, 'Sign in'),
+    h('h1', {}, admin ? 'Administrator sign-in' : 'Sign in'),
     status,
-    auth.mode === 'cognito' ? cognitoPanel(auth, status) : localForm(status));
+    auth.mode === 'cognito' ? cognitoPanel(auth, status, admin) : localForm(status));
   setStatus(status, message || '', kind);
   $('#app').hidden = true;
   $('#account').hidden = true;
@@ -92,8 +94,9 @@ function showAccount(user) {
 
 /**
  * Boots a page: signs in if needed, then calls start(user) with the app section shown.
+ * realm 'admin' (the admin page): deployed, sign-in goes to the admin user pool (config.adminAuth).
  */
-export async function boot(start) {
+export async function boot(start, { realm = 'learner' } = {}) {
   let config;
   try {
     config = await loadConfig();
@@ -101,24 +104,25 @@ export async function boot(start) {
     showSignIn(null, `Could not load the site configuration: ${err.message}`, 'error');
     return;
   }
+  const signIn = selectSignIn(config, realm);
   window.addEventListener(UNAUTHORIZED_EVENT, (event) => {
     flash(event.detail && event.detail.reason === 'expired'
       ? 'Your sign-in has expired or is no longer valid. Please sign in again.'
       : 'Please sign in.');
     window.location.reload();
   });
-  if (config.auth && config.auth.mode === 'cognito') {
+  if (signIn.auth.mode === 'cognito') {
     try {
-      if (await completeCognitoSignIn(config.auth) === 'redirecting') return;
+      if (await completeCognitoSignIn(signIn.auth) === 'redirecting') return;
     } catch (err) {
-      showSignIn(config, `Could not sign in: ${err.message}`, 'error');
+      showSignIn(signIn, `Could not sign in: ${err.message}`, 'error');
       return;
     }
   }
   const message = takeFlash();
   const user = currentUser();
   if (!user) {
-    showSignIn(config, message, message && message.startsWith('Your sign-in') ? 'error' : 'info');
+    showSignIn(signIn, message, message && message.startsWith('Your sign-in') ? 'error' : 'info');
     return;
   }
   showAccount(user);

@@ -1,11 +1,30 @@
 """Rollup cells: what one session image adds to the session_rollups table. Pure functions.
 
-Every session counts in exactly one *cell*, keyed by its UTC start day, final provider,
-mode and close code:
-    pk = "month#2026-11"   sk = "2026-11-20#gemini#coach#1006"   (no close code: "#none")
-(pk from speakpho.tables.rollup_cell_pk). A cell holds counters (sessions, endedSessions,
-durationSecondsSum, switchedSessions, switchCountSum, endReason_<reason>). Stats for any
-combination of the provider, mode and hasDisconnect filters are a sum of cells.
+Every session counts in exactly one *cell*, keyed by its UTC start day and five bounded parts:
+
+    pk = "month#2026-11"
+    sk = "2026-11-20#gemini#coach#abnormal#gemini#network"
+          day        final  mode  close    initial endedBy
+
+(pk from speakpho.tables.rollup_cell_pk). Parts: the final and the initial provider
+(speakpho.enums.PROVIDERS, "other", "unknown" when missing), the mode (MODES likewise), the
+close ("abnormal": ended with a close code other than 1000, else "clean"), and endedBy
+(speakpho.story.ENDED_BY, "active" while the session is live, "other" for an ended session
+with none of the six). Stats for any combination of the filters are a sum of cells.
+
+The exact close code is a counter, not a key part: `code_<key>` with key =
+speakpho.story.code_key (codes of the table, else "other"), so a made-up code adds no cell
+and no attribute. The close part and endedBy are what the hasDisconnect, endedBy and status
+filters need; from valid sessions a day holds at most 2 x 2 x 2 x 10 = 80 cells (providers,
+modes, initial providers, and the 10 reachable (close, endedBy) pairs), so a month is one
+Query page (see docs/admin.md, "Rollups").
+
+Counters: sessions, endedSessions, durationSecondsSum, switchedSessions, switchCountSum,
+endReason_<reason>, creditedSecondsSum, code_<key>, and the story's (admin.health.reliability):
+conn_<provider>, failc_<provider>_<key>, cause_<key>, failedSessions, reconnects.
+
+Cells written before the story (sk "day#provider#mode#<close code>") still parse: their
+code becomes a code_<key> counter, initial provider and endedBy are "unknown".
 """
 from __future__ import annotations
 
@@ -14,32 +33,45 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from speakpho import close_codes
+from speakpho import close_codes, story
+from speakpho.enums import MODES, PROVIDERS
 from speakpho.tables import rollup_cell_pk
+
+from admin.health.reliability import UNKNOWN, bounded, initial_provider, session_counters
 
 if TYPE_CHECKING:
     from admin.health.filters import HealthFilter
 
 NO_CODE = "none"
+CLEAN, ABNORMAL = "clean", "abnormal"
+ACTIVE, OTHER = "active", "other"
 END_REASON_PREFIX = "endReason_"
-# Counters of a cell; endReason_<reason> counters come on top.
+CODE_PREFIX = "code_"
+# Counters every contribution carries (zeros included); the others only when not zero.
 COUNTERS = ("sessions", "endedSessions", "durationSecondsSum", "switchedSessions", "switchCountSum")
 
 _REASON_PATTERN = re.compile(r"[^A-Za-z0-9_]")
 
 
-def close_code_key(session: dict) -> str:
-    code = session.get("disconnectCode")
-    return NO_CODE if code is None else str(int(code))
+def code_key(code) -> str:
+    """A close code as a counter name: the table's codes, else "other"; "none" without one."""
+    return story.code_key(None if code is None else int(code))
 
 
-def is_disconnect(code_key: str) -> bool:
-    """hasDisconnect, for a cell's close code key (speakpho.close_codes decides which codes)."""
-    return code_key != NO_CODE and close_codes.is_disconnect(int(code_key))
+def close_part(code) -> str:
+    """"abnormal" for a close code other than 1000, else "clean" (what hasDisconnect reads)."""
+    return ABNORMAL if close_codes.is_disconnect(None if code is None else int(code)) else CLEAN
 
 
-def cell_sk(day: str, provider: str, mode: str, code_key: str) -> str:
-    return f"{day}#{provider}#{mode}#{code_key}"
+def ended_by_part(session: dict) -> str:
+    if session.get("status") != "ended":
+        return ACTIVE
+    ended_by = session.get("endedBy")
+    return ended_by if ended_by in story.ENDED_BY else OTHER
+
+
+def cell_sk(day: str, provider: str, mode: str, close: str, initial: str, ended_by: str) -> str:
+    return f"{day}#{provider}#{mode}#{close}#{initial}#{ended_by}"
 
 
 def end_reason_counter(reason: str) -> str:
@@ -87,10 +119,15 @@ def contribution(session: dict | None) -> Contribution | None:
     }
     if ended and session.get("endReason"):
         values[end_reason_counter(str(session["endReason"]))] = 1
-    return Contribution(pk=rollup_cell_pk(day),
-                        sk=cell_sk(day, str(session.get("provider") or "unknown"),
-                                   str(session.get("mode") or "unknown"), close_code_key(session)),
-                        values=values)
+    if session.get("creditedSeconds"):
+        values["creditedSecondsSum"] = int(session["creditedSeconds"])
+    code = session.get("disconnectCode")
+    if code is not None:
+        values[CODE_PREFIX + code_key(code)] = 1
+    values.update(session_counters(session))
+    sk = cell_sk(day, bounded(session.get("provider"), PROVIDERS), bounded(session.get("mode"), MODES),
+                 close_part(code), bounded(initial_provider(session), PROVIDERS), ended_by_part(session))
+    return Contribution(pk=rollup_cell_pk(day), sk=sk, values=values)
 
 
 def contribution_delta(applied: Contribution | None, target: Contribution | None) -> dict[tuple[str, str], dict]:
@@ -119,17 +156,36 @@ class Cell:
     day: str
     provider: str
     mode: str
-    code: str
+    close: str                 # "clean" | "abnormal"
+    initial_provider: str
+    ended_by: str              # one of story.ENDED_BY, "active", "other"; "unknown" in a cell from before
     values: dict
 
     def count(self, name: str) -> float:
         return self.values.get(name, 0) or 0
 
+    @property
+    def status(self) -> str:
+        """"active" or "ended"; "unknown" for a cell from before the story (it mixes both)."""
+        if self.ended_by == UNKNOWN:
+            return UNKNOWN
+        return "active" if self.ended_by == ACTIVE else "ended"
+
 
 def cell_from_item(item: dict) -> Cell:
-    day, provider, mode, code = item["sk"].split("#", 3)
     values = {k: v for k, v in item.items() if k not in ("pk", "sk")}
-    return Cell(day=day, provider=provider, mode=mode, code=code, values=values)
+    parts = item["sk"].split("#")
+    if len(parts) == 4:        # written before the story: day#provider#mode#<close code or "none">
+        day, provider, mode, code = parts
+        number = int(code) if code.isdigit() else None
+        if number is not None and values.get("sessions"):
+            name = CODE_PREFIX + code_key(number)
+            values[name] = values.get(name, 0) + values["sessions"]
+        return Cell(day=day, provider=provider, mode=mode, close=close_part(number), initial_provider=UNKNOWN,
+                    ended_by=UNKNOWN, values=values)
+    day, provider, mode, close, initial, ended_by = parts
+    return Cell(day=day, provider=provider, mode=mode, close=close, initial_provider=initial, ended_by=ended_by,
+                values=values)
 
 
 def cell_from_session(session: dict) -> Cell:
@@ -144,6 +200,12 @@ def cell_matches(cell: Cell, flt: HealthFilter) -> bool:
         return False
     if flt.mode is not None and cell.mode != flt.mode:
         return False
-    if flt.has_disconnect is not None and is_disconnect(cell.code) != flt.has_disconnect:
+    if flt.has_disconnect is not None and (cell.close == ABNORMAL) != flt.has_disconnect:
+        return False
+    if flt.initial_provider is not None and cell.initial_provider != flt.initial_provider:
+        return False
+    if flt.ended_by is not None and cell.ended_by != flt.ended_by:
+        return False
+    if flt.status is not None and cell.status != flt.status:
         return False
     return flt.day_from.isoformat() <= cell.day <= flt.day_to.isoformat()

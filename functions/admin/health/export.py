@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 CSV_COLUMNS = ("id", "userId", "userEmail", "startedAt", "endedAt", "durationMinutes", "provider",
                "initialProvider", "providerSwitched", "switchCount", "disconnectCode", "disconnectLabel",
-               "disconnectReason", "endReason", "mode", "topic", "messageCount", "correctionCount", "minutesUsed")
+               "disconnectReason", "endReason", "mode", "topic", "messageCount", "correctionCount", "minutesUsed",
+               "endedBy", "switchCause", "reconnects", "creditedSeconds")
 MAX_EXPORT_ROWS = 20_000       # keeps the body under Lambda's 6 MB response limit
 MAX_EXPORT_BYTES = 5_500_000
 
@@ -56,7 +57,8 @@ def export_row(item: dict) -> list[str]:
         view.get("provider"), view.get("initialProvider"), view.get("providerSwitched"), view.get("switchCount"),
         code, close_codes.label(int(code)) if code is not None else "", view.get("disconnectReason"),
         view.get("endReason"), view.get("mode"), view.get("topic"), view.get("messageCount"),
-        view.get("correctionCount"), view.get("minutesUsed"))]
+        view.get("correctionCount"), view.get("minutesUsed"), view.get("endedBy"), view.get("switchCause"),
+        view.get("reconnects"), view.get("creditedSeconds"))]
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The admin health filter: a range of UTC start days and optional equality filters.
+"""The admin health filter: a range of UTC start days and optional equality filters
+(admin.health.cells.cell_matches is their one meaning).
 
 A plain value type; parsing it from a request belongs to the routes (admin.health_routes).
 """
@@ -17,11 +18,15 @@ class HealthFilter:
     has_disconnect: bool | None = None
     user_id: str | None = None
     today: date | None = None
+    initial_provider: str | None = None
+    ended_by: str | None = None          # one of speakpho.story.ENDED_BY
+    status: str | None = None            # "active" | "ended"
 
     @property
     def filters_rows(self) -> bool:
         """True when a day's (or user's) query must drop some of the rows it reads."""
-        return self.provider is not None or self.mode is not None or self.has_disconnect is not None
+        return any(value is not None for value in (self.provider, self.mode, self.has_disconnect,
+                                                   self.initial_provider, self.ended_by, self.status))
 
     def days(self) -> list[str]:
         """Every UTC day in range, oldest first."""

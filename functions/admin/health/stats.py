@@ -1,25 +1,37 @@
 """Stats and the time series of a filter, summed from rollup cells.
 
-Any combination of the provider, mode and hasDisconnect filters is a sum of cells, read
-with one Query per month in range, so the cost follows the days in range and never the
-number of sessions. With a userId the cells are built from that user's sessions instead.
+Any combination of the filters is a sum of cells, read with one Query per month in range,
+so the cost follows the days in range and never the number of sessions. With a userId the
+cells are built from that user's sessions instead.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from speakpho.close_codes import CLOSE_CODE_LABELS
-from speakpho.models import PROVIDERS
+from speakpho import close_codes, story
+from speakpho.enums import PROVIDERS
 
-from admin.health.cells import END_REASON_PREFIX, NO_CODE, Cell, cell_from_item, cell_from_session, cell_matches
+from admin.health import reliability
+from admin.health.cells import (CODE_PREFIX, END_REASON_PREFIX, Cell, cell_from_item, cell_from_session,
+                                cell_matches)
+from admin.health.reliability import code_order
 
 if TYPE_CHECKING:
     from admin.health.filters import HealthFilter
     from admin.health.ports import CellSource
 
+OTHER_CODES = {"label": "Other codes", "cause": "Codes outside the table", "side": "unknown"}
+
 
 def close_code_labels() -> dict[str, str]:
-    return {str(code): label for code, label in CLOSE_CODE_LABELS.items()}
+    return {str(code): label for code, label in close_codes.CLOSE_CODE_LABELS.items()}
+
+
+def close_code_table() -> dict[str, dict]:
+    """Every code key a breakdown can show: the table's codes, and "other"."""
+    table = {str(c.code): {"label": c.label, "cause": c.cause, "side": c.side}
+             for c in close_codes.CLOSE_CODES.values()}
+    return {**table, "other": dict(OTHER_CODES)}
 
 
 def _avg_minutes(duration_sum: float, ended: float) -> float:
@@ -30,15 +42,30 @@ def _rate(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0
 
 
-def _code_order(code: str) -> tuple[int, str]:
-    return (int(code), code) if code.isdigit() else (10 ** 9, code)
+def _prefixed(cells: list[Cell], prefix: str) -> dict[str, int]:
+    """Counters named prefix + key, summed over cells: {key: n} (zeros left out)."""
+    counts: dict[str, int] = {}
+    for cell in cells:
+        for name, value in cell.values.items():
+            if name.startswith(prefix) and value:
+                key = name[len(prefix):]
+                counts[key] = counts.get(key, 0) + int(value)
+    return {k: counts[k] for k in sorted(counts, key=code_order) if counts[k]}
+
+
+def _ended_by(cells: list[Cell]) -> dict[str, int]:
+    """Ended sessions by who ended them: the six always; "other"/"unknown" when present."""
+    counts = {e: 0 for e in story.ENDED_BY}
+    for cell in cells:
+        ended = int(cell.count("endedSessions"))
+        if ended and cell.ended_by != "active":
+            counts[cell.ended_by] = counts.get(cell.ended_by, 0) + ended
+    return counts
 
 
 def stats_view(cells: list[Cell]) -> dict:
-    total = ended = duration = switched = switches = 0
+    total = ended = duration = switched = switches = credited = 0
     providers: dict[str, int] = {p: 0 for p in PROVIDERS}
-    codes: dict[str, int] = {}
-    reasons: dict[str, int] = {}
     for cell in cells:
         sessions = int(cell.count("sessions"))
         total += sessions
@@ -46,29 +73,32 @@ def stats_view(cells: list[Cell]) -> dict:
         duration += cell.count("durationSecondsSum")
         switched += int(cell.count("switchedSessions"))
         switches += int(cell.count("switchCountSum"))
+        credited += int(cell.count("creditedSecondsSum"))
         if sessions or cell.provider in providers:
             providers[cell.provider] = providers.get(cell.provider, 0) + sessions
-        if cell.code != NO_CODE and sessions:
-            codes[cell.code] = codes.get(cell.code, 0) + sessions
-        for name, value in cell.values.items():
-            if name.startswith(END_REASON_PREFIX) and value:
-                reason = name[len(END_REASON_PREFIX):]
-                reasons[reason] = reasons.get(reason, 0) + int(value)
+    reasons = _prefixed(cells, END_REASON_PREFIX)
     return {
         "totalSessions": total,
         "endedSessions": ended,
         "avgDuration": _avg_minutes(duration, ended),
         "providerBreakdown": providers,
-        "disconnectBreakdown": {c: codes[c] for c in sorted(codes, key=_code_order) if codes[c]},
+        "disconnectBreakdown": _prefixed(cells, CODE_PREFIX),
         "providerSwitchRate": _rate(switched, total),
         "totalSwitches": switches,
-        "endReasonBreakdown": {r: reasons[r] for r in sorted(reasons) if reasons[r]},
+        "endReasonBreakdown": {r: reasons[r] for r in sorted(reasons)},
+        "endedByBreakdown": _ended_by(cells),
+        "creditedSeconds": credited,
+        "byInitialProvider": reliability.by_initial_provider(cells),
+        "providerReliability": reliability.provider_reliability(cells),
+        "switchCauses": reliability.switch_causes(cells),
+        "closeCodes": close_code_table(),
         "closeCodeLabels": close_code_labels(),
     }
 
 
 def series_view(cells: list[Cell], flt: HealthFilter) -> list[dict]:
-    """One entry per day in range (oldest first), zeros included."""
+    """One entry per day in range (oldest first), zeros included. `switches` counts the
+    switches (switchCount summed), `switchedSessions` the sessions that switched at least once."""
     by_day: dict[str, list[Cell]] = {}
     for cell in cells:
         by_day.setdefault(cell.day, []).append(cell)
@@ -78,18 +108,16 @@ def series_view(cells: list[Cell], flt: HealthFilter) -> list[dict]:
         sessions = sum(int(c.count("sessions")) for c in day_cells)
         ended = sum(int(c.count("endedSessions")) for c in day_cells)
         switched = sum(int(c.count("switchedSessions")) for c in day_cells)
-        codes: dict[str, int] = {}
-        for c in day_cells:
-            if c.code != NO_CODE and c.count("sessions"):
-                codes[c.code] = codes.get(c.code, 0) + int(c.count("sessions"))
         series.append({
             "date": day,
             "sessions": sessions,
             "endedSessions": ended,
             "avgDuration": _avg_minutes(sum(c.count("durationSecondsSum") for c in day_cells), ended),
-            "switches": switched,
+            "switches": sum(int(c.count("switchCountSum")) for c in day_cells),
+            "switchedSessions": switched,
             "switchRate": _rate(switched, sessions),
-            "disconnects": {c: codes[c] for c in sorted(codes, key=_code_order)},
+            "disconnects": _prefixed(day_cells, CODE_PREFIX),
+            "failuresByProvider": reliability.failures_by_provider(day_cells),
         })
     return series
 

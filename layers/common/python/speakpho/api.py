@@ -24,6 +24,23 @@ from speakpho.json_guard import check_body
 # The optional header that makes a retried write return its first answer (speakpho.idempotency).
 IdempotencyKey = Annotated[Optional[str], Header(alias="Idempotency-Key", max_length=128)]
 
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before sending the same request again",
+                               "schema": {"type": "integer", "minimum": 0}}}
+
+
+def keyed_responses(status: int, success: str, conflict: str) -> dict:
+    """OpenAPI responses of a route taking an Idempotency-Key (the 422 of validation, which also
+    answers `idempotency_key_reused`, is Powertools' own): its success, and its 409 that a
+    retry may turn into a success, with Retry-After."""
+    return {
+        status: {"description": f"{success}; a repeat with the same Idempotency-Key and body answers the "
+                                "first answer again (the same body; another body: 422 idempotency_key_reused)",
+                 "content": {"application/json": {}}},
+        409: {"description": f"{conflict}: the same request may be sent again after Retry-After seconds",
+              "headers": RETRY_AFTER, "content": {"application/json": {}}},
+    }
+
+
 MAX_BODY_BYTES = 1_000_000
 logger = Logger(service="speakpho")
 
@@ -73,7 +90,8 @@ def create_app(*, admin_only: bool = False) -> APIGatewayRestResolver:
 
     @app.exception_handler(AppError)
     def _app_error(exc: AppError):
-        return _error_response(exc.status, exc.code, exc.message, exc.details)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return json_response(exc.status, error_body(exc.code, exc.message, exc.details), headers)
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(exc: RequestValidationError):
@@ -85,17 +103,8 @@ def create_app(*, admin_only: bool = False) -> APIGatewayRestResolver:
     def _route_not_found(exc: NotFoundError):
         return _error_response(404, "not_found", "no such route")
 
-    # Named by string so that areas without Idempotency do not import it at cold start.
     @app.exception_handler(Exception)
     def _other(exc: Exception):
-        name = type(exc).__name__
-        if name == "IdempotencyAlreadyInProgressError":
-            return _error_response(409, "request_in_progress",
-                                   "a request with this Idempotency-Key is still being processed; retry shortly")
-        if name == "IdempotencyValidationError":
-            return _error_response(422, "idempotency_key_reused",
-                                   "this Idempotency-Key was used with a different request body",
-                                   {"field": "Idempotency-Key"})
         logger.exception("unhandled error")
         return _error_response(500, "internal_error", "something went wrong; it has been logged")
 

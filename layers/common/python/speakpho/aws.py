@@ -1,8 +1,8 @@
 """AWS clients, created once per container and only when first used.
 
 Built on botocore directly: importing boto3 on top costs cold-start time (its resource
-layer and s3transfer) for nothing this code uses. Powertools Idempotency still imports
-boto3, but only in the container's first request that carries an Idempotency-Key.
+layer and s3transfer) for nothing this code uses (Idempotency-Keys ride in the calls' own
+transactions, speakpho.idempotency: Powertools Idempotency and its boto3 are not used).
 """
 from __future__ import annotations
 

@@ -64,6 +64,18 @@ def stats_increment(corrections: list[dict]) -> tuple[str, dict, dict]:
     return expr, names, vals
 
 
+def stats_counts(corrections: list[dict]) -> dict[str, int]:
+    """What these corrections count for in the user's counters (total, reviewed, cat_<category>),
+    zero counts left out: taken off the counters when the corrections are deleted."""
+    counts: dict[str, int] = {"total": len(corrections),
+                              "reviewed": sum(1 for c in corrections if c.get("reviewed"))}
+    for c in corrections:
+        if c.get("category"):
+            key = f"cat_{c['category']}"
+            counts[key] = counts.get(key, 0) + 1
+    return {k: v for k, v in counts.items() if v}
+
+
 # Which GSI answers a corrections list, by (reviewed filter given, category filter given).
 CORRECTION_LISTS = {
     (False, False): ("corrections_by_created", "userId"),

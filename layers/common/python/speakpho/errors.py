@@ -35,13 +35,18 @@ class ConditionLost(Exception):
 
 
 class AppError(Exception):
+    """An answer other than success. `retry_after` (seconds) marks one that a retry of the same
+    request may turn into a success, e.g. a 409 meaning "others are still changing this":
+    the API sends it as a Retry-After header."""
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, details: object | None = None, code: str | None = None):
+    def __init__(self, message: str, details: object | None = None, code: str | None = None,
+                 retry_after: int | None = None):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.retry_after = retry_after
         if code:
             self.code = code
 
@@ -76,6 +81,14 @@ class PayloadTooLarge(AppError):
 
 class Unprocessable(AppError):
     status, code = 422, "validation_error"
+
+
+class IdempotencyKeyReused(AppError):
+    """The Idempotency-Key of an earlier call came with another request body."""
+    status, code = 422, "idempotency_key_reused"
+
+    def __init__(self, message: str = "this Idempotency-Key was used with a different request body"):
+        super().__init__(message, {"field": "Idempotency-Key"})
 
 
 class TooManyRequests(AppError):

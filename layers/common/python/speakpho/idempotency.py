@@ -1,56 +1,73 @@
-"""Idempotency-Key support on top of Powertools Idempotency.
+"""Idempotency-Key: a durable record of each keyed call, written by the call's own transaction.
 
-Powertools dedups identical keys within its window (and answers 409 while the first
-call is still running); the durable guarantees come from the conditional writes in the
-domain code, not from this.
+A keyed start (POST /api/session/start) or review (PATCH /api/learning/corrections/{id}) puts
+one item on the idempotency table in the same TransactWriteItems as its effect:
+
+    {id: "<scope>#<key>" (speakpho.tables.idempotency_record_id), payloadHash, answer (the
+     JSON of the first answer), createdAt (ms), expiration (epoch s, the table's TTL)}
+
+conditioned on `attribute_not_exists(id)` (or an expired record). The call's first read
+(a TransactGetItems) reads the record too, so a key costs no extra request. Hence:
+
+- the record exists if and only if the effect was applied: there is no "in progress" state,
+  so nothing can lock a learner out (Powertools Idempotency's in-progress record could: an
+  applied-but-unanswered write of it made every retry 409 until the function timed out);
+- a repeat, however the first call ended (answered, answer lost, handler failed after its
+  write was applied), reads the record and answers the first answer, unchanged;
+- two calls with one key at once: both may read no record, only one transaction commits
+  (the record's condition, and the effect's own conditions), the other's is cancelled and
+  its re-read finds the record;
+- the same key with another payload is refused (422 idempotency_key_reused).
+
+Pure: plain data and the errors; the stores build the Get and the Put (speakpho.store).
 """
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Callable
+import hashlib
+import json
+from dataclasses import dataclass
+
+from speakpho.errors import IdempotencyKeyReused
+from speakpho.tables import idempotency_record_id
 
 
-@lru_cache(maxsize=1)
-def _config():
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    from speakpho.config import get_settings
-
-    return IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="payload",
-                             expires_after_seconds=get_settings().idempotency_ttl_seconds,
-                             raise_on_no_idempotency_key=True)
+def payload_hash(payload: dict) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _runner():
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+@dataclass(frozen=True)
+class KeyedCall:
+    """One call made with an Idempotency-Key: where its record lives and what it must match."""
+    record_id: str
+    payload_hash: str
+    ttl_seconds: int
 
-    from speakpho.aws import dynamodb_client
-    from speakpho.config import get_settings
+    def replay(self, record: dict | None, now_ms: int) -> dict | None:
+        """The first answer, when `record` (as read) is this key's live record; None when
+        there is none or it expired (the call then runs, and its Put replaces an expired one).
+        IdempotencyKeyReused when the record was made by another payload."""
+        if not record or int(record.get("expiration", 0)) * 1000 <= now_ms:
+            return None
+        if record.get("payloadHash") != self.payload_hash:
+            raise IdempotencyKeyReused()
+        return json.loads(record["answer"])
 
-    store = DynamoDBPersistenceLayer(table_name=get_settings().table("idempotency"), boto3_client=dynamodb_client())
-
-    @idempotent_function(data_keyword_argument="request", config=_config(), persistence_store=store)
-    def run(request: dict, action: Callable[[], dict]) -> dict:
-        return action()
-
-    return run
+    def record(self, answer: dict, now_ms: int) -> dict:
+        """The item the call's transaction puts next to its effect."""
+        return {"id": self.record_id, "payloadHash": self.payload_hash,
+                "answer": json.dumps(answer, ensure_ascii=False, separators=(",", ":")),
+                "createdAt": now_ms, "expiration": now_ms // 1000 + self.ttl_seconds}
 
 
-def register_context(context: Any) -> None:
-    """Lets Powertools bound the in-progress record by the Lambda's remaining time."""
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        _config().register_lambda_context(context)
-
-
-def run_once(*, scope: str, key: str, payload: dict, action: Callable[[], dict]) -> dict:
-    """Runs `action` once per (scope, key); repeats get the first answer back.
-
-    A repeat with the same key but a different payload is refused (IdempotencyValidationError).
-    """
-    return _runner()(request={"key": f"{scope}#{key}", "payload": payload}, action=action)
+def keyed(scope: tuple[str, ...], key: str | None, payload: dict, *, ttl_seconds: int) -> KeyedCall | None:
+    """The KeyedCall of a request (None without a key). `scope` names the call and its owner,
+    e.g. ("start", userId) or ("review", userId, correctionId): one key per scope."""
+    if not key:
+        return None
+    return KeyedCall(idempotency_record_id(scope, key), payload_hash(payload), ttl_seconds)
 
 
 def reset() -> None:
-    _config.cache_clear()
-    _runner.cache_clear()
+    """Nothing is cached here any more (Powertools Idempotency is gone); kept because the local
+    runner (local/backend.py) and the benches call it when they reset the environment."""

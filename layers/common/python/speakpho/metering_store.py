@@ -31,20 +31,28 @@ class MeteringStore(EndStore):
                                     Key=ddb.serialize(period_key(user_id, period)))
         return ddb.deserialize(resp.get("Item"))
 
-    def get_period_and_profile(self, user_id: str, period: str) -> tuple[dict | None, dict | None]:
-        resp = self.client.transact_get_items(TransactItems=[
+    def get_start_reads(self, user_id: str, period: str,
+                        key_record_id: str | None = None) -> tuple[dict | None, dict | None, dict | None]:
+        """The period row, the profile row and (with an Idempotency-Key) the key's record,
+        in one TransactGetItems; None for each that does not exist."""
+        gets = [
             {"Get": {"TableName": self.periods, "Key": ddb.serialize(period_key(user_id, period))}},
             {"Get": {"TableName": self.periods, "Key": ddb.serialize(profile_key(user_id))}},
-        ])
-        rows = [ddb.deserialize(r.get("Item")) for r in resp["Responses"]]
-        return rows[0], rows[1]
+        ]
+        if key_record_id:
+            gets.append(self.key_record_get(key_record_id))
+        resp = self.client.transact_get_items(TransactItems=gets)
+        rows = [ddb.deserialize(r.get("Item")) for r in resp["Responses"]] + [None]
+        return rows[0], rows[1], rows[2]
 
     # start -----------------------------------------------------------------
     def commit_start(self, *, user_id: str, period: str, period_row: dict | None, profile: dict | None,
                      plan: str, seconds_limit: int, seconds_used_after: int, session: dict,
-                     stale_session: dict | None) -> None:
+                     stale_session: dict | None, key_record: dict | None = None) -> None:
         """One transaction: reserve in the period row, create the session, number it in the
-        user's history and close the previous active session. ConditionLost on any race."""
+        user's history, close the previous active session and, with an Idempotency-Key, put
+        the key's record (speakpho.idempotency). ConditionLost on any race, or when a live
+        record of that key exists."""
         now = session["startedAt"]
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
@@ -94,6 +102,8 @@ class MeteringStore(EndStore):
         })
         if stale_session:
             items.append(self._close_session_update(stale_session))
+        if key_record:
+            items.append(self.key_record_put(key_record))
         conditional(self.client.transact_write_items, TransactItems=items)
 
     def _close_session_update(self, closing: dict) -> dict:

@@ -6,16 +6,16 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-Provider = Literal["gemini", "openai"]
-Mode = Literal["free", "coach"]
+from speakpho.enums import MODES, PROVIDERS  # re-exported; their home has no pydantic
+
+Provider = Literal[PROVIDERS]            # Literal["gemini", "openai"]
+Mode = Literal[MODES]                    # Literal["free", "coach"]
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 Category = Literal["grammar", "tone", "vocabulary", "word_order", "pronunciation"]
 Role = Literal["user", "coach"]
 EndReason = Literal["user_ended", "limit_reached", "timeout", "error", "stale", "disconnect", "provider_switch"]
 
 CATEGORIES: tuple[str, ...] = ("grammar", "tone", "vocabulary", "word_order", "pronunciation")
-PROVIDERS: tuple[str, ...] = ("gemini", "openai")
-MODES: tuple[str, ...] = ("free", "coach")
 
 MAX_TEXT = 4000
 MAX_MESSAGES = 2000
@@ -136,7 +136,7 @@ class EndSessionRequest(StrictModel):
     events: list[ClientEvent] = Field(default_factory=list, max_length=MAX_EVENTS_PARSED)
     # The learner's own page is closing (tab closed, navigation): the session ends because the
     # learner left, whatever the close code (the client sends 1001, "Going away").
-    pageClosing: bool | None = Field(default=None, strict=True)
+    pageClosed: bool | None = Field(default=None, strict=True)
 
 
 class AllowanceRequest(StrictModel):

@@ -64,6 +64,26 @@ class TableStore:
     def rollups(self) -> str:
         return self.table("session_rollups")
 
+    @property
+    def idempotency(self) -> str:
+        return self.table("idempotency")
+
+    # ------------------------------------------------- Idempotency-Key records (speakpho.idempotency)
+    def key_record_get(self, record_id: str) -> dict:
+        """The record's read, as one action of a TransactGetItems."""
+        return {"Get": {"TableName": self.idempotency, "Key": ddb.serialize({"id": record_id})}}
+
+    def key_record_put(self, record: dict) -> dict:
+        """The record's write, as one action of the call's TransactWriteItems: it fails (and
+        with it the call's effect) when a live record of that key exists."""
+        return {"Put": {
+            "TableName": self.idempotency,
+            "Item": ddb.serialize(record),
+            "ConditionExpression": "attribute_not_exists(#id) OR #exp <= :now",
+            "ExpressionAttributeNames": {"#id": "id", "#exp": "expiration"},
+            "ExpressionAttributeValues": ddb.values({":now": record["createdAt"] // 1000}),
+        }}
+
     # ------------------------------------------------------------- shared readers
     def get_session(self, session_id: str, *, consistent: bool = False) -> dict | None:
         resp = self.client.get_item(TableName=self.sessions, ConsistentRead=consistent,

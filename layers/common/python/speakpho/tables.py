@@ -98,6 +98,8 @@ SESSION_ROLLUPS = TableSpec(
     sort_key=Key("sk", "S"),
 )
 
+# Idempotency-Key records: one per keyed call that took effect, written by the call's own
+# transaction (speakpho.idempotency); `expiration` is epoch seconds (TTL).
 IDEMPOTENCY = TableSpec(
     logical_name="idempotency",
     env_name="IDEMPOTENCY_TABLE",
@@ -151,6 +153,12 @@ STATS_SK = "#stats"
 
 def stats_key(user_id: str) -> dict:
     return {"userId": user_id, "correctionId": STATS_SK}
+
+
+# idempotency: "<scope>#<part>#...#<key>", each part escaped so that no two calls share an id.
+def idempotency_record_id(scope: tuple[str, ...], key: str) -> str:
+    """("start", userId) + key -> "start#<userId>#<key>"; '%' and '#' inside a part are escaped."""
+    return "#".join(part.replace("%", "%25").replace("#", "%23") for part in (*scope, key))
 
 
 # session_rollups: a month partition of per-day cells, and one ledger row per session.

@@ -69,6 +69,8 @@ def correction_view(item: dict) -> dict:
         "explanation": item.get("explanation"),
         "category": item.get("category"),
         "reviewed": bool(item.get("reviewed", False)),
+        # Flagged as wrong by the learner: kept in the lists, out of the review queue.
+        "disputed": bool(item.get("disputed", False)),
         "confidenceLevel": item.get("confidenceLevel", 0),
         "reviewedAt": item.get("reviewedAt"),
         "nextReviewAt": item.get("nextReviewAt"),

@@ -100,7 +100,7 @@ def _end_fields(session: dict, request: EndSessionRequest, timeline: list[dict],
     elapsed = elapsed_seconds(session["startedAt"], now)
     cap = int(session["remainingAtStart"])
     charge = min(elapsed, cap)
-    ended_by = story.ended_by_learner_end(request.disconnectCode, elapsed >= cap, bool(request.pageClosing))
+    ended_by = story.ended_by_learner_end(request.disconnectCode, elapsed >= cap, bool(request.pageClosed))
     credit = story.credited_seconds(timeline, now, charge)
     return {
         "status": "ended",

@@ -1,4 +1,4 @@
-"""Start: admit and reserve in one conditional transaction."""
+"""Start: admit and reserve in one conditional transaction (with an Idempotency-Key, its record too)."""
 from __future__ import annotations
 
 import uuid
@@ -8,6 +8,7 @@ from speakpho import story
 from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, LimitReached
+from speakpho.idempotency import KeyedCall
 from speakpho.metering.usage import UserRef, period_totals, stale_closing
 from speakpho.models import StartSessionRequest
 from speakpho.views import usage_view
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from speakpho.metering_store import MeteringStore
 
 START_ATTEMPTS = 6
+CONTENDED_RETRY_AFTER_SECONDS = 1
 
 
 def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period: str, seq: int,
@@ -51,17 +53,33 @@ def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period
 
 
 def start_session(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
-                  request: StartSessionRequest) -> dict:
-    """Admit and reserve in one conditional transaction.
+                  request: StartSessionRequest, *, once: KeyedCall | None = None) -> dict:
+    """The start's answer (see start_or_replay)."""
+    return start_or_replay(store, settings, clock, user, request, once=once)[0]
+
+
+def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
+                    request: StartSessionRequest, *, once: KeyedCall | None = None) -> tuple[dict, bool]:
+    """Admit and reserve in one conditional transaction: (the answer, whether it is a replay).
 
     The transaction is conditioned on the period row's version (and the profile's session
     counter), so of many concurrent starts exactly one commits per version; the others
     re-read and try again, and see the session that won as the one to close.
+
+    With `once` (an Idempotency-Key), the read also reads the key's record and the
+    transaction puts it (speakpho.idempotency): a start whose record exists answers the
+    recorded answer (a replay) and writes nothing. A transaction that loses to this key's own
+    earlier call (its answer lost, or a duplicate sent meanwhile) re-reads like any loser and
+    finds the record: whatever the cancellation reason, the re-read decides.
     """
     for _ in range(START_ATTEMPTS):
         now = clock.now_ms()
         period = utc_month(now)
-        row, profile = store.get_period_and_profile(user.user_id, period)
+        row, profile, record = store.get_start_reads(user.user_id, period, once.record_id if once else None)
+        if once:
+            replayed = once.replay(record, now)
+            if replayed is not None:
+                return replayed, True
         plan, limit, used = period_totals(settings, row)
         stale = None
         if row and row.get("activeSessionId"):
@@ -75,13 +93,7 @@ def start_session(store: MeteringStore, settings: Settings, clock: Clock, user: 
         seq = int((profile or {}).get("sessionCount", 0)) + 1
         session = new_session(user, request, now=now, period=period, seq=seq, remaining=remaining,
                               used=used, limit=limit)
-        try:
-            store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
-                               plan=plan, seconds_limit=limit, seconds_used_after=used,
-                               session=session, stale_session=stale)
-        except ConditionLost:
-            continue  # another start, end, heartbeat or sweep changed the period: re-read
-        return {
+        answer = {
             "sessionId": session["sessionId"],
             "startedAt": now,
             "provider": request.provider,
@@ -92,4 +104,13 @@ def start_session(store: MeteringStore, settings: Settings, clock: Clock, user: 
             "usage": usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
                                 active_session_id=session["sessionId"]),
         }
-    raise Conflict("too many concurrent session starts; retry", code="start_contended")
+        try:
+            store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
+                               plan=plan, seconds_limit=limit, seconds_used_after=used,
+                               session=session, stale_session=stale,
+                               key_record=once.record(answer, now) if once else None)
+        except ConditionLost:
+            continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read
+        return answer, False
+    raise Conflict("too many concurrent session starts; retry", code="start_contended",
+                   retry_after=CONTENDED_RETRY_AFTER_SECONDS)

@@ -1,0 +1,197 @@
+"""What admins see of a session's story, through the API (local gateway, moto):
+
+    day         user   what
+    2026-11-08  dave   made-up codes: a 1234 and a 4999 disconnect, a switch citing 1234, the end with 4999
+    2026-11-09  alice  the seed's scenario: Gemini connects, drops with 1011, a reconnect attempt, the
+                       switch to OpenAI citing 1011, OpenAI connects, the learner ends normally (1000)
+    2026-11-10  bob    swept: a heartbeat, then silence (client_vanished / timeout)
+    2026-11-10  carol  still live (status active)
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from admin_helpers import at, dataset_environment, user
+from apitest import T0, client_event, count_requests, data, end_session, send_events, start_session, switch_provider
+
+SEED_DAY = "from=2026-11-09&to=2026-11-09"
+START = at("2026-11-09", 10)
+
+
+def build_story(api, clock, pump) -> dict[str, str]:
+    from infra.catalog import SWEEPER
+
+    alice, bob, carol, dave = (user(api, n) for n in ("alice", "bob", "carol", "dave"))
+    ids: dict[str, str] = {}
+
+    clock.set(at("2026-11-08", 9))
+    ids["madeup"] = sid = start_session(dave, {"mode": "coach", "provider": "gemini"})["sessionId"]
+    base = clock.now_ms()
+    clock.advance(30)
+    send_events(dave, sid, [client_event("provider_disconnected", base + 10_000, code=1234, reason="odd"),
+                            client_event("provider_disconnected", base + 20_000, code=4999, reason="quota")])
+    switch_provider(dave, sid, "openai", 1234)
+    clock.advance(30)
+    end_session(dave, sid, provider="openai", disconnectCode=4999)
+
+    clock.set(START)
+    ids["seed"] = sid = start_session(alice, {"mode": "coach", "provider": "gemini"})["sessionId"]
+    clock.advance(60)
+    send_events(alice, sid, [client_event("provider_connected", START + 1_000, connectMs=420),
+                             client_event("provider_disconnected", START + 30_000, code=1011,
+                                          reason="Internal error"),
+                             client_event("reconnect_attempt", START + 32_000)])
+    switch_provider(alice, sid, "openai", 1011, disconnectReason="Internal error")
+    clock.advance(5)
+    send_events(alice, sid, [client_event("provider_connected", START + 64_000, "openai", connectMs=380)])
+    clock.advance(115)
+    end_session(alice, sid, provider="openai", disconnectCode=1000)
+
+    clock.set(at("2026-11-10", 10))
+    ids["swept"] = sid = start_session(bob, {"mode": "free", "provider": "gemini"})["sessionId"]
+    clock.advance(30)
+    data(bob.post("/api/session/heartbeat", {"sessionId": sid}))
+    clock.advance(300)
+    api.gateway.invoke(SWEEPER.handler, {"source": "test"}, name="sweeper")
+
+    clock.set(at("2026-11-10", 11))
+    ids["live"] = start_session(carol, {"mode": "free", "provider": "openai"})["sessionId"]
+
+    clock.set(T0)
+    pump.drain()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def env():
+    yield from dataset_environment(build_story)
+
+
+@pytest.fixture
+def admin(env):
+    from speakpho.clock import clock
+
+    clock.set(T0)
+    return env.api.as_user("root", admin=True, email="root@example.com")
+
+
+def listing(admin, query: str) -> dict:
+    return data(admin.get("/api/admin/sessions", query=query))
+
+
+def csv_rows(admin, query: str) -> list[dict]:
+    response = admin.get("/api/admin/sessions/export.csv", query=query)
+    assert response.status == 200, response.body
+    return list(csv.DictReader(io.StringIO(response.body)))
+
+
+# --------------------------------------------------------------------------- the seed's scenario
+def test_the_providers_failure_is_charged_to_the_provider_it_ran_on(admin, env):
+    stats = listing(admin, SEED_DAY)["stats"]
+    assert stats["providerReliability"] == {
+        "gemini": {"connections": 1, "failures": 1, "failuresByCode": {"1011": 1}, "failureRate": 1.0},
+        "openai": {"connections": 1, "failures": 0, "failuresByCode": {}, "failureRate": 0}}
+    assert stats["switchCauses"] == {"1011": 1}
+    assert stats["byInitialProvider"] == {"gemini": {"sessions": 1, "switchedAway": 1, "failedSessions": 1},
+                                          "openai": {"sessions": 0, "switchedAway": 0, "failedSessions": 0}}
+    assert stats["endedByBreakdown"]["learner"] == 1 and sum(stats["endedByBreakdown"].values()) == 1
+    assert stats["endReasonBreakdown"] == {"user_ended": 1}
+    assert stats["disconnectBreakdown"] == {"1000": 1}
+    assert stats["creditedSeconds"] == 30            # down from the 1011 (+30 s) to the switch (+60 s)
+
+
+def test_the_row_csv_and_detail_show_the_story(admin, env):
+    sid = env.ids["seed"]
+    row, = listing(admin, SEED_DAY)["sessions"]
+    assert {k: row[k] for k in ("id", "status", "endedBy", "endReason", "switchCause", "reconnects",
+                                "creditedSeconds", "initialProvider", "provider", "minutesUsed")} == {
+        "id": sid, "status": "ended", "endedBy": "learner", "endReason": "user_ended", "switchCause": "1011",
+        "reconnects": 1, "creditedSeconds": 30, "initialProvider": "gemini", "provider": "openai",
+        "minutesUsed": 2.5}                          # 180 s less the 30 s credit
+    line, = csv_rows(admin, SEED_DAY)
+    assert {k: line[k] for k in ("id", "endedBy", "switchCause", "initialProvider", "reconnects",
+                                 "creditedSeconds")} == {
+        "id": sid, "endedBy": "learner", "switchCause": "1011", "initialProvider": "gemini", "reconnects": "1",
+        "creditedSeconds": "30"}
+
+    body = data(admin.get(f"/api/admin/sessions/{sid}"))
+    assert (body["session"]["endedBy"], body["session"]["creditedSeconds"]) == ("learner", 30)
+    timeline = body["timeline"]
+    assert [(e["type"], e["source"], e["at"] - START) for e in timeline] == [
+        ("started", "server", 0), ("provider_connected", "client", 1_000),
+        ("provider_disconnected", "client", 30_000), ("reconnect_attempt", "client", 32_000),
+        ("provider_switched", "server", 60_000), ("provider_connected", "client", 64_000),
+        ("ended", "server", 180_000)]
+    assert [(e.get("provider"), e.get("code"), e.get("label")) for e in timeline] == [
+        ("gemini", None, None), ("gemini", None, None), ("gemini", 1011, "Server error"), ("gemini", None, None),
+        (None, 1011, "Server error"), ("openai", None, None), (None, 1000, "Normal closure")]
+    dropped, switched, ended = timeline[2], timeline[4], timeline[6]
+    assert dropped["reason"] == "Internal error" and dropped["receivedAt"] == START + 60_000
+    assert (switched["from"], switched["to"], switched["reason"]) == ("gemini", "openai", "Internal error")
+    assert (ended["endReason"], ended["endedBy"]) == ("user_ended", "learner")
+    assert timeline[1]["connectMs"] == 420
+    assert all("eventId" not in e for e in timeline)
+
+
+def test_the_time_series_counts_failures_by_provider_and_switches(admin, env):
+    day, = data(admin.get("/api/admin/sessions/timeseries", query=SEED_DAY))["series"]
+    assert (day["failuresByProvider"], day["switches"], day["switchedSessions"]) == (
+        {"gemini": 1, "openai": 0}, 1, 1)
+
+
+# --------------------------------------------------------------------------- swept, live
+def test_a_swept_session_shows_client_vanished_and_a_live_one_is_active(admin, env):
+    swept = listing(admin, "endedBy=client_vanished")
+    assert [(r["id"], r["endReason"], r["status"]) for r in swept["sessions"]] == [
+        (env.ids["swept"], "timeout", "ended")]
+    assert swept["stats"]["endedByBreakdown"]["client_vanished"] == 1
+    assert swept["stats"]["creditedSeconds"] == 0     # no credit for a session the server closed
+    live = listing(admin, "status=active")
+    assert [(r["id"], r["status"], r["endedBy"]) for r in live["sessions"]] == [(env.ids["live"], "active", None)]
+    assert (live["stats"]["totalSessions"], live["stats"]["endedSessions"]) == (1, 0)
+    assert live["stats"]["byInitialProvider"]["openai"]["sessions"] == 1
+    ended = listing(admin, "from=2026-11-08&status=ended")
+    assert {r["id"] for r in ended["sessions"]} == {env.ids[n] for n in ("madeup", "seed", "swept")}
+    assert ended["stats"]["totalSessions"] == 3
+    openai = listing(admin, "from=2026-11-08&initialProvider=openai")
+    assert [r["id"] for r in openai["sessions"]] == [env.ids["live"]]
+
+
+# --------------------------------------------------------------------------- made-up codes
+def test_made_up_close_codes_make_no_cell_key_or_counter_of_their_own(admin, env):
+    from speakpho import ddb
+
+    items = [ddb.deserialize(i) for i in env.client.scan(TableName="session_rollups")["Items"]]
+    cells = [i for i in items if i["pk"].startswith("month#") and i["sk"].startswith("2026-11-08")]
+    # The cells it passed through while live (left at zero), and the one it counts in.
+    assert {c["sk"]: c["sessions"] for c in cells} == {"2026-11-08#gemini#coach#clean#gemini#active": 0,
+                                                       "2026-11-08#openai#coach#clean#gemini#active": 0,
+                                                       "2026-11-08#openai#coach#abnormal#gemini#provider": 1}
+    for item in items:
+        text = repr(sorted(item)) + item["sk"]
+        assert "1234" not in text and "4999" not in text
+    stats = listing(admin, "from=2026-11-08&to=2026-11-08")["stats"]
+    assert stats["disconnectBreakdown"] == {"other": 1}
+    assert stats["switchCauses"] == {"other": 1}
+    # 4999 is in the provider's range (a failure); 1234 has no known side (not one).
+    assert stats["providerReliability"]["gemini"]["failuresByCode"] == {"other": 1}
+    assert stats["endedByBreakdown"]["provider"] == 1
+    row, = listing(admin, "from=2026-11-08&to=2026-11-08")["sessions"]
+    assert (row["disconnectCode"], row["switchCause"]) == (4999, "other")     # the row keeps the exact code
+    assert "other" in stats["closeCodes"]
+
+
+# --------------------------------------------------------------------------- requests
+def test_request_budgets(admin, env):
+    with count_requests(env.client) as detail:
+        data(admin.get(f"/api/admin/sessions/{env.ids['seed']}"))
+    assert detail.names() == ["GetItem", "Query", "Query"]      # session, messages, corrections (budget 4)
+    with count_requests(env.client) as series:
+        data(admin.get("/api/admin/sessions/timeseries", query="from=2026-10-01&to=2026-11-10&status=ended"))
+    assert series.names() == ["Query"] * 2             # one per month
+    with count_requests(env.client) as page:
+        listing(admin, "from=2026-11-08&endedBy=learner&initialProvider=gemini")
+    assert page.names().count("Query") <= 1 + 3        # the month's cells, then the matching day and today/yesterday

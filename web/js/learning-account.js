@@ -1,0 +1,59 @@
+// The learner's own account on the learning page: this month's minutes (GET /api/usage) and
+// "Erase all my learning data" (DELETE /api/learning/history), behind a confirmation.
+
+import { api, describeError } from './api.js';
+import { confirmAction } from './confirm.js';
+import { $, setStatus } from './dom.js';
+import { plural } from './format.js';
+
+const minutesText = (n) => `${Number(n || 0).toFixed(1)} min`;
+
+export async function loadUsage() {
+  const status = $('#usage-status');
+  setStatus(status, 'Loading your minutes…');
+  let usage;
+  try {
+    usage = await api('/api/usage');
+  } catch (err) {
+    setStatus(status, describeError('load your minutes', err), 'error');
+    return;
+  }
+  $('#usage-used').textContent = minutesText(usage.minutesUsed);
+  $('#usage-remaining').textContent = minutesText(usage.minutesRemaining);
+  $('#usage-limit').textContent = minutesText(Number(usage.secondsLimit || 0) / 60);
+  $('#usage-facts').hidden = false;
+  $('#usage-card').dataset.secondsUsed = String(usage.secondsUsed);
+  $('#usage-card').dataset.secondsRemaining = String(usage.secondsRemaining);
+  setStatus(status, usage.activeSessionId ? 'A practice session is running: its minutes count up to its last heartbeat.' : '');
+}
+
+/** Wires the erase button; `onErased` reloads the page's lists. */
+export function setUpErase(onErased) {
+  const button = $('#erase-all');
+  const status = $('#erase-status');
+  button.addEventListener('click', async () => {
+    const sure = await confirmAction({
+      title: 'Erase all your learning data?',
+      message: 'Every conversation transcript and every correction you have is deleted for good. This cannot be undone.',
+      confirmLabel: 'Erase everything',
+    });
+    if (!sure) return;
+    button.disabled = true;
+    setStatus(status, 'Erasing your learning data…');
+    let result;
+    try {
+      result = await api('/api/learning/history', { method: 'DELETE' });
+    } catch (err) {
+      setStatus(status, describeError('erase your learning data', err), 'error');
+      button.disabled = false;
+      return;
+    }
+    const kept = Number(result.sessionsKept || 0);
+    setStatus(status, `Erased ${plural(Number(result.sessionsErased || 0), 'conversation')}, `
+      + `${plural(Number(result.messagesDeleted || 0), 'message')} and ${plural(Number(result.correctionsDeleted || 0), 'correction')}.`
+      + (kept ? ` ${plural(kept, 'session')} still in progress ${kept === 1 ? 'was' : 'were'} kept: erase again once it has ended.` : ''),
+    'success');
+    button.disabled = false;
+    await onErased();
+  });
+}

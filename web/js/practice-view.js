@@ -1,0 +1,176 @@
+// The practice page's views: the minutes meter, the notices, the conversation, the
+// disconnect dialog and the summary. practice.js decides; this module only draws.
+
+import { describeClose } from './close-codes.js';
+import { $, append, fill, h, setStatus } from './dom.js';
+import { plural, providerName } from './format.js';
+import { bubble, correctionItem } from './transcript.js';
+
+// ------------------------------------------------------------------ minutes meter
+
+const meter = { usage: null, syncedAt: 0, live: false, timer: null };
+
+/** "12:05" for 725 seconds; "1:02:05" past an hour. */
+export function clockText(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}
+
+function drawMeter() {
+  const usage = meter.usage;
+  if (!usage) return;
+  const limit = Number(usage.secondsLimit || 0);
+  const sinceSync = meter.live ? Math.floor((Date.now() - meter.syncedAt) / 1000) : 0;
+  const remaining = Math.max(0, Number(usage.secondsRemaining || 0) - sinceSync);
+  const used = Math.min(limit, limit - remaining);
+  $('#meter-remaining').textContent = clockText(remaining);
+  const bar = $('#meter-bar');
+  bar.value = limit ? used / limit : 1;
+  bar.setAttribute('aria-valuetext', `${Math.round(100 * (limit ? used / limit : 1))}% used`);
+  $('#meter-detail').textContent = `${Number(usage.minutesUsed ?? used / 60).toFixed(1)} of ${(limit / 60).toFixed(1)} min used`
+    + ` this month (as of the server's last count)`;
+}
+
+/**
+ * The server's usage (from start, each heartbeat, the end, GET /api/usage). While `live`, the
+ * meter counts down every second from that figure until the next answer re-syncs it.
+ */
+export function setUsage(usage, live) {
+  meter.usage = usage;
+  meter.syncedAt = Date.now();
+  meter.live = live;
+  const card = $('#meter-remaining');
+  card.dataset.secondsRemaining = String(usage.secondsRemaining);
+  card.dataset.secondsUsed = String(usage.secondsUsed);
+  clearInterval(meter.timer);
+  meter.timer = live ? setInterval(drawMeter, 1000) : null;
+  drawMeter();
+}
+
+// ------------------------------------------------------------------ notices
+
+export function notice(level, usage) {
+  const used = usage ? `${Number(usage.minutesUsed).toFixed(1)} of ${(usage.secondsLimit / 60).toFixed(1)} minutes` : '';
+  const text = level >= 100
+    ? `You have used 100% of this month's voice minutes${used ? ` (${used})` : ''}. The session ends now.`
+    : `You have used ${level}% of this month's voice minutes${used ? ` (${used})` : ''}.`;
+  append($('#notices'), h('p', { class: `notice-item level-${level}`, dataset: { level: String(level) } }, text));
+}
+
+export const clearNotices = () => fill($('#notices'));
+
+// ------------------------------------------------------------------ the conversation
+
+export function showLive(setup, devControls) {
+  $('#setup').hidden = true;
+  $('#summary').hidden = true;
+  $('#live').hidden = false;
+  $('#live-heading').textContent = setup.topic;
+  fill($('#bubbles'));
+  fill($('#live-corrections'));
+  $('#live-corrections-empty').hidden = false;
+  $('#dev-controls').hidden = !devControls;
+  setTalking(false);
+}
+
+export function setProvider(provider) {
+  const chip = $('#live-provider');
+  chip.textContent = providerName(provider);
+  chip.className = `chip provider-${provider}`;
+}
+
+export function setConnection(message, kind = 'info') {
+  setStatus($('#connection-status'), message, kind);
+}
+
+/** Whether the learner can talk (connected) and end (a session is running). */
+export function setTalking(connected, { canEnd = true } = {}) {
+  $('#say').disabled = !connected;
+  $('#say-send').disabled = !connected;
+  $('#end').disabled = !canEnd;
+  for (const button of document.querySelectorAll('#dev-controls button')) button.disabled = !connected;
+}
+
+export function addMessage(message) {
+  const list = $('#bubbles');
+  list.append(bubble(message));
+  list.scrollTop = list.scrollHeight;
+}
+
+export function addCorrection(correction) {
+  $('#live-corrections-empty').hidden = true;
+  $('#live-corrections').append(correctionItem(correction));
+}
+
+// ------------------------------------------------------------------ disconnect dialog
+
+export function showDisconnect({ code, reason, provider, other }) {
+  $('#disconnect-reason').textContent = `The connection to ${providerName(provider)} was lost. ${describeClose(code, reason)}`;
+  $('#disconnect-reason').dataset.code = String(code);
+  $('#reconnect').textContent = `Reconnect (${providerName(provider)})`;
+  $('#switch-provider').textContent = `Try ${providerName(other)}`;
+  dialogBusy(false);
+  setStatus($('#dialog-status'), '');
+  const dialog = $('#disconnect-dialog');
+  if (!dialog.open) dialog.showModal();
+  $('#reconnect').focus();
+}
+
+export function dialogBusy(busy, message = '', kind = 'info') {
+  for (const id of ['#reconnect', '#switch-provider', '#end-from-dialog']) $(id).disabled = busy;
+  setStatus($('#dialog-status'), message, kind);
+}
+
+export function closeDialog() {
+  const dialog = $('#disconnect-dialog');
+  if (dialog.open) dialog.close();
+}
+
+// ------------------------------------------------------------------ summary
+
+const END_REASONS = {
+  user_ended: 'You ended it', limit_reached: "This month's minutes ran out", error: 'The voice provider failed',
+  disconnect: 'The connection was lost', timeout: 'No heartbeat reached the server for a while',
+  stale: 'A newer session replaced it',
+};
+
+function fact(term, value, key) {
+  return [h('dt', {}, term), h('dd', { dataset: { fact: key } }, value)];
+}
+
+/** The summary, before the end is answered (pending) or with the API's answer. */
+export function showSummary({ sessionId, corrections, answer, pending, note }) {
+  $('#live').hidden = true;
+  $('#summary').hidden = false;
+  const facts = [];
+  if (answer) {
+    const session = answer.session || {};
+    facts.push(fact('This session', `${Number(session.minutesUsed || 0).toFixed(2)} min`, 'session-minutes'));
+    if (answer.creditedSeconds > 0) {
+      facts.push(fact('Credited', `${plural(answer.creditedSeconds, 'second')} not charged (connection problems)`, 'credited'));
+    }
+    facts.push(fact('Used this month', `${Number(answer.totalMinutesUsed).toFixed(2)} min`, 'month-used'));
+    facts.push(fact('Remaining this month', `${Number(answer.minutesRemaining).toFixed(2)} min`, 'month-remaining'));
+    if (session.endReason) facts.push(fact('Ended', END_REASONS[session.endReason] || session.endReason, 'end-reason'));
+  }
+  fill($('#summary-facts'), facts);
+  fill($('#summary-corrections'), corrections.map(correctionItem));
+  $('#summary-corrections-empty').hidden = corrections.length > 0;
+  $('#history-link').href = `/learning#session=${encodeURIComponent(sessionId)}`;
+  const status = $('#summary-status');
+  if (pending) setStatus(status, pending, 'info');
+  else setStatus(status, note || (answer ? 'Saved to your learning history.' : ''), answer ? 'success' : 'info');
+  $('#summary').dataset.state = answer ? 'saved' : 'pending';
+  $('#summary-heading').focus();
+}
+
+export function showSetup(message, kind) {
+  $('#summary').hidden = true;
+  $('#live').hidden = true;
+  $('#setup').hidden = false;
+  setStatus($('#setup-status'), message || '', kind);
+  $('#start').disabled = false;
+}
