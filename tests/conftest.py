@@ -51,6 +51,32 @@ def api(dynamodb, clock):
     return ApiClient(Gateway())
 
 
+@pytest.fixture
+def lambda_logs(api):
+    """What the HTTP Lambdas log during the test: `lambda_logs()` is the list of their JSON log
+    records so far, parsed. Each area handler is loaded (creating its Powertools Logger) and the
+    stream of every Powertools handler is swapped for a buffer until the test ends."""
+    import io
+    import json
+    import logging
+
+    from infra.catalog import AREAS
+
+    for area in AREAS:
+        api.gateway.handler_for(area.handler)
+    buffer = io.StringIO()
+    loggers = [lg for lg in list(logging.Logger.manager.loggerDict.values()) if isinstance(lg, logging.Logger)]
+    handlers = {getattr(lg, "powertools_handler") for lg in loggers if getattr(lg, "powertools_handler", None)}
+    previous = {handler: handler.stream for handler in handlers}
+    for handler in handlers:
+        handler.setStream(buffer)
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    finally:
+        for handler, stream in previous.items():
+            handler.setStream(stream)
+
+
 @pytest.fixture(scope="session")
 def dynoxide_endpoint():
     """A dynoxide server (real conditional writes, DynamoDB's limits) for this test run."""

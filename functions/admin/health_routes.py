@@ -15,12 +15,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from speakpho import story
-from speakpho.api import ok
+from speakpho.api import caller, ok
 from speakpho.clock import clock
+from speakpho.config import get_settings
 from speakpho.enums import SESSION_STATUSES
 from speakpho.errors import Unprocessable
 from speakpho.models import MAX_ID, Mode, Provider
 
+from admin import audit
 from admin.health import detail, export, listing, stats
 from admin.health.filters import HealthFilter
 from admin.health_store import health_store
@@ -100,6 +102,13 @@ def resolve_filter(*, today_ms: int, day_from: str | None, day_to: str | None, p
                         status=status or None)
 
 
+def filter_params(flt: HealthFilter) -> dict:
+    """The filter as the query parameters that select it (resolved: from/to always given)."""
+    return {"from": flt.day_from.isoformat(), "to": flt.day_to.isoformat(), "provider": flt.provider,
+            "mode": flt.mode, "hasDisconnect": flt.has_disconnect, "userId": flt.user_id, "endedBy": flt.ended_by,
+            "initialProvider": flt.initial_provider, "status": flt.status}
+
+
 def _filter(day_from, day_to, provider, mode, has_disconnect, user_id, ended_by, initial_provider,
             status) -> HealthFilter:
     return resolve_filter(today_ms=clock.now_ms(), day_from=day_from, day_to=day_to, provider=provider,
@@ -139,7 +148,9 @@ def export_csv(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
                status: StatusFilter = None):
     _refuse_unknown_params(FILTER_PARAMS)
     flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
-    result = export.export_sessions(health_store(), flt)
+    max_bytes = get_settings().export_max_bytes
+    result = export.export_sessions(health_store(), flt, max_bytes=max_bytes)
+    _audit(audit.SESSIONS_EXPORT, filters=filter_params(flt), rows=result.rows, truncated=result.truncated)
     headers = {
         "Content-Disposition": f'attachment; filename="{result.filename}"',
         "X-Export-Rows": str(result.rows),
@@ -147,11 +158,18 @@ def export_csv(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
     }
     if result.truncated:
         headers["X-Export-Note"] = (f"stopped after {result.rows} rows; narrow the date range or filters "
-                                    f"(at most {export.MAX_EXPORT_ROWS} rows per export)")
+                                    f"(at most {export.MAX_EXPORT_ROWS} rows or {max_bytes} bytes per export)")
     return Response(status_code=200, content_type="text/csv; charset=utf-8", body=result.body, headers=headers)
 
 
 @router.get("/api/admin/sessions/<id>", summary="One session with its timeline, messages and corrections")
 def session_detail(id: SessionId):  # noqa: A002 - the path parameter's name
     _refuse_unknown_params(frozenset())
-    return ok(detail.session_detail(health_store(), id))
+    found = detail.session_detail(health_store(), id)
+    _audit(audit.SESSION_DETAIL, session_id=id, learner_id=found["session"].get("userId"))
+    return ok(found)
+
+
+def _audit(action: str, **what) -> None:
+    """The audit record of a successful read (a refused or failed one never gets here)."""
+    audit.admin_read(caller(router), action, request_id=router.current_event.request_context.request_id, **what)

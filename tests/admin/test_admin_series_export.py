@@ -121,7 +121,7 @@ def test_csv_export_applies_filters_and_caps_rows(admin, ids):
     from admin.health_store import health_store
 
     flt = HealthFilter(day_from=date(2026, 10, 31), day_to=date(2026, 11, 10))
-    capped = export_sessions(health_store(), flt, max_rows=3)
+    capped = export_sessions(health_store(), flt, max_rows=3, max_bytes=1_000_000)
     assert capped.truncated is True and capped.rows == 3
     assert len(list(csv.reader(io.StringIO(capped.body)))) == 4   # header + 3
 

@@ -1,13 +1,15 @@
 """The CSV export of the sessions a filter selects (header + one row per session).
 
 Text a spreadsheet would run as a formula is prefixed with `'`. An export stops at
-MAX_EXPORT_ROWS rows or MAX_EXPORT_BYTES (Lambda's synchronous response limit is 6 MB)
-and says so.
+MAX_EXPORT_ROWS rows or at `max_bytes` (the setting `export_max_bytes`) of what its body weighs
+in the Lambda's response (`response_bytes`; Lambda's synchronous response limit is 6 MB), and
+says so.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -26,8 +28,7 @@ CSV_COLUMNS = ("id", "userId", "userEmail", "startedAt", "endedAt", "durationMin
                "initialProvider", "providerSwitched", "switchCount", "disconnectCode", "disconnectLabel",
                "disconnectReason", "endReason", "mode", "topic", "messageCount", "correctionCount", "minutesUsed",
                "endedBy", "switchCause", "reconnects", "creditedSeconds")
-MAX_EXPORT_ROWS = 20_000       # keeps the body under Lambda's 6 MB response limit
-MAX_EXPORT_BYTES = 5_500_000
+MAX_EXPORT_ROWS = 20_000
 
 
 def _iso(ms) -> str:
@@ -69,17 +70,37 @@ class Export:
     filename: str
 
 
-def export_sessions(store: SessionPages, flt: HealthFilter, max_rows: int = MAX_EXPORT_ROWS,
-                    max_bytes: int = MAX_EXPORT_BYTES) -> Export:
+def response_bytes(text: str) -> int:
+    """What `text` weighs as the body of the Lambda's response, which is what counts against the
+    6 MB limit: the proxy result is one JSON document, and the python3.12 runtime writes it
+    without ASCII escapes, in UTF-8. So an emoji weighs 4 bytes, a Vietnamese letter 2 or 3, and
+    `"` (doubled by CSV), `\\` and each character of a CRLF 2 bytes each. The body is text, never
+    base64 (which would weigh 4/3 of its UTF-8), and what API Gateway sends on (UTF-8, unescaped)
+    weighs no more."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2   # less the quotes
+
+
+def _csv_line(row) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    csv.writer(out, lineterminator="\r\n").writerow(row)
+    return out.getvalue()
+
+
+def export_sessions(store: SessionPages, flt: HealthFilter, *, max_bytes: int,
+                    max_rows: int = MAX_EXPORT_ROWS) -> Export:
+    """The header and a row per session, newest first, while the body stays within `max_rows`
+    rows and `max_bytes` of `response_bytes` (a row that would go over is left out)."""
+    lines = [_csv_line(CSV_COLUMNS)]
+    size = response_bytes(lines[0])
     rows, truncated = 0, False
     for item in iter_sessions(store, flt, page_size=min(1000, max_rows + 1)):
-        if rows >= max_rows or out.tell() >= max_bytes:
+        line = _csv_line(export_row(item))
+        weight = response_bytes(line)
+        if rows >= max_rows or size + weight > max_bytes:
             truncated = True
             break
-        writer.writerow(export_row(item))
+        lines.append(line)
+        size += weight
         rows += 1
     name = f"sessions_{flt.day_from.isoformat()}_{flt.day_to.isoformat()}.csv"
-    return Export(body=out.getvalue(), rows=rows, truncated=truncated, filename=name)
+    return Export(body="".join(lines), rows=rows, truncated=truncated, filename=name)

@@ -25,6 +25,9 @@ class Settings(BaseModel):
     # How often clients send heartbeats: more than twice this with none is a heartbeat_gap.
     heartbeat_interval_seconds: int = 30
     idempotency_ttl_seconds: int = 3600
+    # An admin CSV export stops before its body weighs more than this in the Lambda's response
+    # (admin.health.export.response_bytes): Lambda's synchronous limit is 6 MB, headers included.
+    export_max_bytes: int = Field(default=5_500_000, gt=0, le=6_000_000)
 
     def table(self, logical_name: str) -> str:
         try:
@@ -39,6 +42,7 @@ ENV_NAMES = {
     "stale_after_seconds": "STALE_AFTER_SECONDS",
     "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
+    "export_max_bytes": "EXPORT_MAX_BYTES",
 }
 
 
