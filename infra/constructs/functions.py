@@ -31,6 +31,8 @@ SNAP_START = frozenset({"session", "learning"})  # the functions a learner waits
 # records are the audit trail of admin reads (docs/deploy.md), kept for a year.
 LOG_RETENTION: dict[str, logs.RetentionDays] = {"admin": logs.RetentionDays.ONE_YEAR}
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# Log groups that outlive the stack, like the tables: `cdk destroy` must not erase the audit trail.
+RETAINED_LOGS = frozenset({"admin"})
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ class Functions(Construct):
         name = spec.key.capitalize()
         access = ACCESS[spec.key]
         log_group = logs.LogGroup(self, f"{name}Logs", retention=LOG_RETENTION.get(spec.key, DEFAULT_LOG_RETENTION),
-                                  removal_policy=RemovalPolicy.DESTROY)
+                                  removal_policy=RemovalPolicy.RETAIN if spec.key in RETAINED_LOGS
+                                  else RemovalPolicy.DESTROY)
         # Own role, no managed policy: logs to its own group, tables as in ACCESS, X-Ray added by tracing.
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                         description=f"{spec.area.description} ({spec.key})")

@@ -14,7 +14,8 @@ from typing import Any
 # CORS, deployed: the preflight (API Gateway) and the handlers' own answers (Powertools CORSConfig).
 CORS_ALLOW_HEADERS: tuple[str, ...] = ("Authorization", "Content-Type", "Idempotency-Key")
 # Read by the web app on the CSV export (file name, row count, truncation), and on a 409 it may retry.
-CORS_EXPOSE_HEADERS: tuple[str, ...] = ("Content-Disposition", "X-Export-Rows", "X-Export-Truncated", "Retry-After")
+CORS_EXPOSE_HEADERS: tuple[str, ...] = ("Content-Disposition", "X-Export-Rows", "X-Export-Truncated", "X-Export-Note",
+                                         "Retry-After")
 CORS_MAX_AGE_SECONDS = 3600
 
 
