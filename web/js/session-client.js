@@ -18,7 +18,11 @@ export { LimitReachedError, MAX_EVENTS_PER_CALL, PENDING_ENDS_KEY, SessionApiErr
 export const NORMAL_CLOSURE = 1000;
 export const GOING_AWAY = 1001;
 export const THRESHOLDS = [80, 100];
-const startRetryable = (reply) => isRetryable(reply)
+// The learner's own start limits (429 with Retry-After until the hour or the UTC day ends) are
+// told to the learner at once, not waited out; any other 429 (throttling) is retried.
+const START_LIMITED = new Set(['start_rate_limited', 'daily_session_limit']);
+const startRetryable = (reply) => (isRetryable(reply)
+  && !(reply.status === 429 && reply.error && START_LIMITED.has(reply.error.code)))
   || (reply.status === 409 && reply.error && reply.error.code === 'start_contended');
 
 /**

@@ -25,6 +25,12 @@ class Settings(BaseModel):
     # How often clients send heartbeats: more than twice this with none is a heartbeat_gap.
     heartbeat_interval_seconds: int = 30
     idempotency_ttl_seconds: int = 3600
+    # Per-learner limits (docs/metering.md "Per-learner limits"), counted in rows the calls
+    # already write: starts per UTC clock hour and sessions stored per UTC day (the profile
+    # row), imported corrections held (the learner's #stats row).
+    starts_per_hour: int = Field(default=20, ge=1)
+    sessions_per_day: int = Field(default=50, ge=1)
+    imported_corrections_limit: int = Field(default=5000, ge=0)
 
     def table(self, logical_name: str) -> str:
         try:
@@ -39,6 +45,9 @@ ENV_NAMES = {
     "stale_after_seconds": "STALE_AFTER_SECONDS",
     "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
+    "starts_per_hour": "STARTS_PER_HOUR",
+    "sessions_per_day": "SESSIONS_PER_DAY",
+    "imported_corrections_limit": "IMPORTED_CORRECTIONS_LIMIT",
 }
 
 
