@@ -14,6 +14,7 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
             "sessionId": started["sessionId"], "messages": messages,
             "corrections": [{"original": f"sai {i}", "correction": f"đúng {i}",
                              "category": "grammar" if i % 2 else "tone"}]})
+        clock.advance(160)   # starts 3 minutes apart: at most 20 in any hour (STARTS_PER_HOUR)
     print("  (23 sessions of 40 messages and 1 correction stored)")
     page1, r = lan.call("GET", "/api/learning/history", query="page=1&limit=10")
     record("learning", "GET /api/learning/history page=1", r, 3)

@@ -16,6 +16,9 @@ CONTEXT_KEYS = {
     "logLevel": "log_level",
     "planMinutes": "plan_minutes",
     "staleAfterSeconds": "stale_after_seconds",
+    "startsPerHour": "starts_per_hour",
+    "sessionsPerDay": "sessions_per_day",
+    "importedCorrectionsLimit": "imported_corrections_limit",
     "sweepEveryMinutes": "sweep_every_minutes",
     "alarmTopicArn": "alarm_topic_arn",
     "alarmEmail": "alarm_email",
@@ -47,6 +50,10 @@ class StackSettings:
     log_level: str = "INFO"
     plan_minutes: str = "free=30,pro=600"      # PLAN_MINUTES of speakpho.config
     stale_after_seconds: int = 120
+    # Per-learner limits (speakpho.config: STARTS_PER_HOUR, SESSIONS_PER_DAY, IMPORTED_CORRECTIONS_LIMIT).
+    starts_per_hour: int = 20
+    sessions_per_day: int = 50
+    imported_corrections_limit: int = 5000
     sweep_every_minutes: int = 2
     # Alarms go to this SNS topic; empty = the stack creates one (CfnParameter AlarmTopicArn overrides at deploy).
     alarm_topic_arn: str = ""

@@ -46,13 +46,16 @@ def issuer_for(groups: list[str] | None) -> str:
 
 
 def mint(sub: str, *, email: str | None = None, groups: list[str] | None = None,
-         email_verified: bool = True, issuer: str | None = None,
+         email_verified: bool | None = True, issuer: str | None = None,
          ttl_seconds: int = 12 * 3600, now: float | None = None) -> str:
-    """A token as Cognito's ID token carries it: `iss` follows the groups unless given."""
+    """A token as Cognito's ID token carries it: `iss` follows the groups unless given;
+    `email_verified=None` leaves that claim out."""
     issued = int(now if now is not None else time.time())
     claims = {"sub": sub, "email": email or f"{sub}@example.com", "email_verified": bool(email_verified),
               "cognito:groups": groups or [], "iss": issuer or issuer_for(groups),
               "iat": issued, "exp": issued + ttl_seconds}
+    if email_verified is None:
+        del claims["email_verified"]
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     payload = _b64(json.dumps(claims).encode())
     signature = hmac.new(_secret(), f"{header}.{payload}".encode(), hashlib.sha256).digest()

@@ -18,10 +18,13 @@ class ApiClient:
         self.gateway = gateway
         self.token = token
 
-    def as_user(self, sub: str, *, admin: bool = False, email: str | None = None, groups=None) -> "ApiClient":
+    def as_user(self, sub: str, *, admin: bool = False, email: str | None = None, groups=None,
+                email_verified: bool | None = True) -> "ApiClient":
+        """A client with a local token for `sub` (email_verified=None: a token without that claim)."""
         from local import tokens
 
-        return ApiClient(self.gateway, tokens.mint(sub, email=email, groups=groups or (["admin"] if admin else [])))
+        return ApiClient(self.gateway, tokens.mint(sub, email=email, groups=groups or (["admin"] if admin else []),
+                                                   email_verified=email_verified))
 
     def call(self, method: str, path: str, body=None, *, query: str = "", headers: dict | None = None,
              raw: str | None = None):

@@ -35,6 +35,21 @@ def clock():
 
 
 @pytest.fixture
+def settings_env(monkeypatch):
+    """Sets settings from their environment variables (speakpho.config.ENV_NAMES) for one test,
+    e.g. `settings_env(STARTS_PER_HOUR=30)`; the cached settings are forgotten before and after."""
+    from speakpho.config import reset_settings
+
+    def apply(**env) -> None:
+        for name, value in env.items():
+            monkeypatch.setenv(name, str(value))
+        reset_settings()
+
+    yield apply
+    reset_settings()
+
+
+@pytest.fixture
 def dynamodb(monkeypatch):
     """Moto DynamoDB with every table created from speakpho.tables."""
     from moto import mock_aws

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from speakpho import ddb
-from speakpho.corrections import stats_counts, stats_increment
+from speakpho.corrections import IMPORTED_COUNTER, stats_counts, stats_increment
 from speakpho.errors import ConditionLost
 from speakpho.store import TableStore, conditional
 from speakpho.tables import STATS_SK, stats_key
@@ -149,31 +149,40 @@ class CorrectionStore(TableStore):
                 raise RuntimeError("DynamoDB kept keys unprocessed after retries")
         return found
 
-    def insert_new_corrections(self, user_id: str, items: list[dict]) -> int:
+    def insert_new_corrections(self, user_id: str, items: list[dict], *,
+                               imported_limit: int | None = None) -> tuple[int, int]:
         """Puts the items that do not exist yet and counts exactly those in the learner's
         counters (each transaction: <= 99 conditional puts + the counters update).
-        Returns how many were inserted.
+        Returns (inserted, refused).
+
+        With `imported_limit`, each transaction's counters update is conditioned on the
+        learner's `imported` counter leaving room for every new item not yet inserted (this
+        transaction's and the later ones'): an import that does not fit is refused by its first
+        transaction, before anything is written; `refused` is then how many new items were
+        not inserted (0 when all were). Only a concurrent import of other items filling the
+        room between two transactions of this one refuses after a first part was written
+        (that part stays, counted).
 
         A lost condition is handled here, not raised: an item created meanwhile (by a
         concurrent import of the same list) fails its condition and is dropped from the
-        retry, since "already there" is what an import wants; a transaction conflict is
-        retried a few times. Anything else is re-raised (ConditionLost if it was one)."""
+        retry, since "already there" is what an import wants; the counter's condition
+        refuses as above; a transaction conflict is retried a few times. Anything else is
+        re-raised (ConditionLost if it was one)."""
         existing = self.existing_correction_ids(user_id, [i["correctionId"] for i in items])
         items = [i for i in items if i["correctionId"] not in existing]
         inserted = 0
         for start in range(0, len(items), IMPORT_CHUNK):
             pending = items[start:start + IMPORT_CHUNK]
+            later = len(items) - start - len(pending)
             conflicts = 0
             while pending:
-                expr, names, vals = stats_increment(pending)
+                room = None if imported_limit is None else imported_limit - len(pending) - later
+                if room is not None and room < 0:
+                    return inserted, len(pending) + later
                 actions = [{"Put": {"TableName": self.corrections, "Item": ddb.serialize(item),
                                     "ConditionExpression": "attribute_not_exists(correctionId)"}}
                            for item in pending]
-                actions.append({"Update": {
-                    "TableName": self.corrections,
-                    "Key": ddb.serialize(stats_key(user_id)),
-                    "UpdateExpression": expr, "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": ddb.values(vals)}})
+                actions.append({"Update": self._import_counters_update(user_id, pending, room)})
                 try:
                     conditional(self.client.transact_write_items, TransactItems=actions)
                 except ConditionLost as lost:
@@ -182,6 +191,8 @@ class CorrectionStore(TableStore):
                     if existing:
                         pending = [item for i, item in enumerate(pending) if i not in existing]
                         continue
+                    if len(reasons) > len(pending) and reasons[len(pending)] == "ConditionalCheckFailed":
+                        return inserted, len(pending) + later   # the counter: no room left
                     if "TransactionConflict" in reasons and conflicts < 5:
                         conflicts += 1
                         time.sleep(0.05 * 2 ** conflicts)
@@ -189,15 +200,28 @@ class CorrectionStore(TableStore):
                     raise
                 inserted += len(pending)
                 break
-        return inserted
+        return inserted, 0
+
+    def _import_counters_update(self, user_id: str, pending: list[dict], room: int | None) -> dict:
+        """The counters update of an import's transaction; with `room`, only while the learner's
+        imported counter is at most that."""
+        expr, names, vals = stats_increment(pending)
+        update = {"TableName": self.corrections, "Key": ddb.serialize(stats_key(user_id)),
+                  "UpdateExpression": expr, "ExpressionAttributeNames": names,
+                  "ExpressionAttributeValues": ddb.values(vals)}
+        if room is not None:
+            counter = next(k for k, v in names.items() if v == IMPORTED_COUNTER)
+            update["ConditionExpression"] = f"attribute_not_exists({counter}) OR {counter} <= :room"
+            update["ExpressionAttributeValues"] = ddb.values({**vals, ":room": room})
+        return update
 
     # --------------------------------------------------------------- deletions
     def all_corrections(self, user_id: str) -> list[dict]:
         """Every correction of the learner (the partition), with what the counters need."""
         items = ddb.query_all(self.client, TableName=self.corrections, KeyConditionExpression="userId = :u",
-                              ExpressionAttributeNames={"#r": "reviewed", "#c": "category"},
+                              ExpressionAttributeNames={"#r": "reviewed", "#c": "category", "#s": "source"},
                               ExpressionAttributeValues=ddb.values({":u": user_id}),
-                              ProjectionExpression="correctionId, #r, #c")
+                              ProjectionExpression="correctionId, #r, #c, #s")
         return [i for i in items if i["correctionId"] != STATS_SK]
 
     def delete_corrections(self, user_id: str, correction_ids: list[str]) -> None:

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING
 
 from speakpho import cursors
 from speakpho.clock import Clock
-from speakpho.corrections import (CORRECTION_LISTS, imported_correction_id, index_keys, list_key_attributes,
-                                  new_correction_item)
-from speakpho.errors import ConditionLost, Conflict, NotFound, Unprocessable
+from speakpho.corrections import (CORRECTION_LISTS, IMPORTED, IMPORTED_COUNTER, imported_correction_id, index_keys,
+                                  list_key_attributes, new_correction_item)
+from speakpho.errors import ConditionLost, Conflict, NotFound, PayloadTooLarge, Unprocessable
 from speakpho.idempotency import KeyedCall
 from speakpho.tables import STATS_SK
 from speakpho.views import correction_stats_view, correction_view
@@ -46,6 +46,8 @@ from speakpho.views import correction_stats_view, correction_view
 from learning.requests import CorrectionReview, CorrectionsImport
 
 if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore through it
+    from speakpho.config import Settings
+
     from learning.learning_store import LearningStore
 
 FSRS_SCHEMA = 1
@@ -238,9 +240,13 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
 
 
 # --------------------------------------------------------------------------- import
-def import_corrections(store: LearningStore, clock: Clock, user_id: str, request: CorrectionsImport) -> dict:
+def import_corrections(store: LearningStore, settings: Settings, clock: Clock, user_id: str,
+                       request: CorrectionsImport) -> dict:
     """Migrates localStorage corrections. Ids are derived from the content, so importing
-    the same list again finds every item present and adds (and counts) nothing."""
+    the same list again finds every item present and adds (and counts) nothing. A learner
+    holds at most `settings.imported_corrections_limit` imported corrections: an import whose
+    new items do not fit answers 413 import_limit_reached and writes nothing (the store's
+    first transaction is conditioned on the room for all of them)."""
     now = clock.now_ms()
     items: dict[str, dict] = {}
     for i, c in enumerate(request.corrections):
@@ -254,7 +260,14 @@ def import_corrections(store: LearningStore, clock: Clock, user_id: str, request
                                    original=c.original, correction=c.correction, explanation=c.explanation,
                                    category=c.category, created_at=created)
         item["dueAt"] = min(created, now)
-        item["source"] = "import"
+        item["source"] = IMPORTED
         items[correction_id] = item
-    imported = store.insert_new_corrections(user_id, list(items.values()))
+    limit = settings.imported_corrections_limit
+    imported, refused = store.insert_new_corrections(user_id, list(items.values()), imported_limit=limit)
+    if refused:
+        held = int((store.get_stats(user_id) or {}).get(IMPORTED_COUNTER, 0))   # read only when refused
+        raise PayloadTooLarge(f"a learner keeps at most {limit} imported corrections; room for "
+                              f"{max(0, limit - held)} more, this import has {refused} new",
+                              {"field": "body.corrections", "limit": limit, "held": held, "new": refused,
+                               "imported": imported}, code="import_limit_reached")
     return {"imported": imported, "skipped": len(request.corrections) - imported}

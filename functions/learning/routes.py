@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from speakpho import idempotency
-from speakpho.api import IdempotencyKey, caller, keyed_responses, ok
+from speakpho.api import IdempotencyKey, caller, keyed_responses, ok, refusal
 from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.models import Category
@@ -77,6 +77,9 @@ def get_review(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20):
     return ok(review.review_queue(learning_store(), clock, _user_id(), limit=limit))
 
 
-@router.post("/api/learning/corrections/import", summary="Import corrections kept in localStorage")
+@router.post("/api/learning/corrections/import", summary="Import corrections kept in localStorage",
+             responses={200: {"description": "Successful Response", "content": {"application/json": {}}},
+                        413: refusal("import_limit_reached: the learner's imported corrections would exceed "
+                                     "the limit; nothing imported")})
 def import_corrections(body: Annotated[CorrectionsImport, Body()]):
-    return ok(review.import_corrections(learning_store(), clock, _user_id(), body))
+    return ok(review.import_corrections(learning_store(), get_settings(), clock, _user_id(), body))

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from speakpho import idempotency, metering
-from speakpho.api import IdempotencyKey, caller, keyed_responses, ok
+from speakpho.api import IdempotencyKey, caller, keyed_responses, ok, refusal
 from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.deps import metering_store
@@ -21,12 +21,17 @@ router = Router()
 
 def _user() -> metering.UserRef:
     who = caller(router)
-    return metering.UserRef(user_id=who.user_id, email=who.email)
+    return metering.UserRef(user_id=who.user_id, email=who.email, email_verified=who.email_verified is True)
 
 
 @router.post("/api/session/start", summary="Admit and reserve a voice session",
-             responses=keyed_responses(201, "the session started",
-                                       "start_contended (too many starts of the learner at once)"))
+             responses={**keyed_responses(201, "the session started",
+                                          "start_contended (too many starts of the learner at once)"),
+                        402: refusal("limit_reached: no voice minutes left in this period"),
+                        403: refusal("email_unverified: the token's email is not verified"),
+                        429: refusal("start_rate_limited (starts this hour) or daily_session_limit (sessions "
+                                     "this UTC day): nothing started; retry after Retry-After seconds",
+                                     retry_after=True)})
 def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
           idempotency_key: IdempotencyKey = None):
     request = body or StartSessionRequest()

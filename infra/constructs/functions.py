@@ -145,6 +145,9 @@ class Functions(Construct):
             "LOG_LEVEL": settings.log_level,
             "STALE_AFTER_SECONDS": str(settings.stale_after_seconds),
             "PLAN_MINUTES": settings.plan_minutes,
+            "STARTS_PER_HOUR": str(settings.starts_per_hour),
+            "SESSIONS_PER_DAY": str(settings.sessions_per_day),
+            "IMPORTED_CORRECTIONS_LIMIT": str(settings.imported_corrections_limit),
             **runtime.INTERPRETER_ENVIRONMENT,
             **tables.env(*access.tables),
         }

@@ -91,6 +91,20 @@ def test_start_refused_402_is_limit_reached_with_the_usage(page, runner):
     assert out["usage"]["secondsRemaining"] == 0 and out["latest"] == out["usage"]
 
 
+@pytest.mark.parametrize("status, code", [(429, "start_rate_limited"), (429, "daily_session_limit"),
+                                          (403, "email_unverified")])
+def test_start_refused_by_the_learners_limits_or_identity_is_not_retried(page, runner, status, code):
+    out = run(page, runner, """
+      const { fetch, calls } = scripted([{ status: %d, error: { code: '%s', message: 'try again later' },
+        headers: { 'Retry-After': '3000' } }]);
+      const c = new client.SessionClient({ getToken, fetch, sleep, window: null });
+      try { await c.start({}); return 'started'; } catch (err) {
+        return { status: err.status, code: err.code, message: err.message, calls: calls.length, sleeps };
+      }
+    """ % (status, code))
+    assert out == {"status": status, "code": code, "message": "try again later", "calls": 1, "sleeps": []}
+
+
 def test_heartbeats_back_off_on_errors_stop_at_the_limit_and_raise_each_notice_once(page, runner):
     out = run(page, runner, """
       const beat = (used, limitReached = false) => ({ status: 200, data: { sessionSeconds: used, usage: usage(used), limitReached } });

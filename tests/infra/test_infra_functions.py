@@ -131,6 +131,7 @@ def test_environment(synth, key):
     assert env["LOG_LEVEL"] == settings.log_level
     assert env["STALE_AFTER_SECONDS"] == "120"
     assert env["PLAN_MINUTES"] == settings.plan_minutes
+    assert (env["STARTS_PER_HOUR"], env["SESSIONS_PER_DAY"], env["IMPORTED_CORRECTIONS_LIMIT"]) == ("20", "50", "5000")
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"    # no entry-point scan at cold start
     table_envs = {spec.env_name: spec.logical_name for spec in TABLES}
     named = {table_envs[k] for k in env if k in table_envs}

@@ -10,7 +10,8 @@ def _page(client, query: str) -> dict:
     return data(client.get("/api/learning/history", query=query))
 
 
-def test_history_pages_newest_first_by_number_and_by_cursor(alice, clock):
+def test_history_pages_newest_first_by_number_and_by_cursor(alice, clock, settings_env):
+    settings_env(STARTS_PER_HOUR=30)   # 23 sessions in a few minutes
     ids = [run_session(alice, clock, topic=f"topic {n}") for n in range(23)]
     newest_first = list(reversed(ids))
 

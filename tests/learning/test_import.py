@@ -110,3 +110,41 @@ def test_an_item_created_meanwhile_is_neither_duplicated_nor_counted(alice, monk
     assert data(alice.post(URL, {"corrections": items})) == {"imported": 4, "skipped": 2}
     assert learning_store().get_stats("alice")["total"] == 6
     assert len(_list(alice)["corrections"]) == 6
+
+
+def test_a_learner_holds_at_most_the_limit_of_imported_corrections(alice, clock, settings_env):
+    """IMPORTED_CORRECTIONS_LIMIT counts the imported corrections held (the #stats row's
+    `imported`): an import whose new items do not fit is refused whole (413), nothing written."""
+    from learning.learning_store import learning_store
+
+    settings_env(IMPORTED_CORRECTIONS_LIMIT=150)
+    session_id = run_session(alice, clock, corrections=[correction(0, "tone")])   # not an import: not counted
+    items = _local_storage(200)
+    assert data(alice.post(URL, {"corrections": items[:110]})) == {"imported": 110, "skipped": 0}
+    before = _list(alice)
+    refused = error(alice.post(URL, {"corrections": items[100:170]}), 413)    # 10 held + 60 new, room for 40
+    assert refused["code"] == "import_limit_reached"
+    assert refused["details"] == {"field": "body.corrections", "limit": 150, "held": 110, "new": 60, "imported": 0}
+    assert _list(alice) == before and learning_store().get_stats("alice")["imported"] == 110
+
+    assert data(alice.post(URL, {"corrections": items[100:150]})) == {"imported": 40, "skipped": 10}   # to the last
+    assert data(alice.post(URL, {"corrections": items[:150]})) == {"imported": 0, "skipped": 150}   # a repeat: fine
+    assert error(alice.post(URL, {"corrections": items[150:151]}), 413)["details"]["held"] == 150
+    assert _list(alice)["stats"]["total"] == 151
+
+    data(alice.delete(f"/api/learning/session/{session_id}"))      # a session's own corrections: no change
+    assert learning_store().get_stats("alice")["imported"] == 150
+    data(alice.delete("/api/learning/history"))                    # erasing them frees the room
+    assert learning_store().get_stats("alice")["imported"] == 0
+    assert data(alice.post(URL, {"corrections": items[150:]})) == {"imported": 50, "skipped": 0}
+
+
+def test_an_import_larger_than_the_room_writes_nothing(bob, settings_env, ddb_requests):
+    """More new items than the limit can ever hold: refused before any write, whatever the
+    number of transactions the import would take."""
+    settings_env(IMPORTED_CORRECTIONS_LIMIT=150)
+    ddb_requests.reset()
+    refused = error(bob.post(URL, {"corrections": _local_storage(200)}), 413)
+    assert refused["details"] == {"field": "body.corrections", "limit": 150, "held": 0, "new": 200, "imported": 0}
+    assert dict(ddb_requests.ops) == {"BatchGetItem": 2, "GetItem": 1}     # the existing ids, then the counter
+    assert _list(bob)["stats"]["total"] == 0 and _list(bob)["corrections"] == []

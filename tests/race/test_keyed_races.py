@@ -22,7 +22,7 @@ pytestmark = pytest.mark.race
 
 def test_one_key_started_at_once_makes_one_session(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"keyed-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"keyed-{uuid.uuid4().hex[:8]}", email_verified=True)
     request = StartSessionRequest(topic="food")
     once = idempotency.keyed(("start", user.user_id), "same", request.model_dump(), ttl_seconds=3600)
 
@@ -37,7 +37,7 @@ def test_one_key_started_at_once_makes_one_session(real_dynamodb, clock):
 
 def test_one_review_key_sent_at_once_reviews_once(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"keyed-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"keyed-{uuid.uuid4().hex[:8]}", email_verified=True)
     sid = metering.start_session(store, settings, clock, user, StartSessionRequest())["sessionId"]
     clock.advance(30)
     metering.end_session(store, settings, clock, user, EndSessionRequest(

@@ -32,7 +32,7 @@ def _sessions(clock, user, count, n_corrections=7):
 
 
 def test_parallel_deletes_and_reviews_count_once(real_dynamodb, clock):
-    user = metering.UserRef(f"deleter-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"deleter-{uuid.uuid4().hex[:8]}", email_verified=True)
     ids = _sessions(clock, user, 3)
     store = learning_store()
     cards = [c["correctionId"] for c in store.session_corrections(ids[1])]
@@ -61,7 +61,7 @@ def test_parallel_deletes_and_reviews_count_once(real_dynamodb, clock):
 
 
 def test_the_largest_session_deletes_within_dynamodb_limits(real_dynamodb, clock):
-    user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}", email_verified=True)
     store, settings = metering_store(), get_settings()
     s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(30)

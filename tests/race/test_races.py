@@ -58,7 +58,7 @@ def end_request(sid, n_messages=30, n_corrections=7):
 
 def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"racer-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"racer-{uuid.uuid4().hex[:8]}", email_verified=True)
     metering.set_allowance(store, settings, clock, metering.UserRef("root"), user.user_id, 100, "race")
     first = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(90)
@@ -92,7 +92,7 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
 
 def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"ender-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"ender-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(200)
     request = end_request(s["sessionId"])
@@ -118,7 +118,7 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
 @pytest.mark.parametrize("round_", range(4))
 def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynamodb, clock, round_):
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"sweep-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"sweep-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(60)
     metering.heartbeat(store, settings, clock, user, s["sessionId"])
@@ -152,7 +152,7 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
 def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
     """2000 messages and 200 corrections: batches of 25, one small transaction."""
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     clock.advance(30)
     with count_requests(real_dynamodb) as meter:
@@ -168,7 +168,7 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     The sweeper reads more before it writes and tends to lose, so in odd rounds it has
     closed the session just before (the late end's path, racing the events calls)."""
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"story-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"story-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     sid, t0 = s["sessionId"], clock.now_ms()
     outage = [client_event("provider_disconnected", t0 + 10_000, code=1011),
@@ -215,7 +215,7 @@ def test_the_largest_story_fits_in_the_session_item(real_dynamodb, clock):
     disconnects with such reasons, then the end. Every write succeeds; later optional
     entries are left out, the switches themselves still count."""
     store, settings = metering_store(), get_settings()
-    user = metering.UserRef(f"big-story-{uuid.uuid4().hex[:8]}")
+    user = metering.UserRef(f"big-story-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest())
     sid, t0 = s["sessionId"], clock.now_ms()
     longest = "🍜" * 500

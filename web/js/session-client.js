@@ -18,7 +18,9 @@ export { LimitReachedError, MAX_EVENTS_PER_CALL, PENDING_ENDS_KEY, SessionApiErr
 export const NORMAL_CLOSURE = 1000;
 export const GOING_AWAY = 1001;
 export const THRESHOLDS = [80, 100];
-const startRetryable = (reply) => isRetryable(reply)
+// The learner's start limits (429 until the hour or UTC day ends) are shown, not waited out.
+const LIMITED = new Set(['start_rate_limited', 'daily_session_limit']);
+const startRetryable = (reply) => (isRetryable(reply) && !LIMITED.has(reply.error && reply.error.code))
   || (reply.status === 409 && reply.error && reply.error.code === 'start_contended');
 
 /**

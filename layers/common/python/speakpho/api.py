@@ -41,6 +41,14 @@ def keyed_responses(status: int, success: str, conflict: str) -> dict:
     }
 
 
+def refusal(description: str, *, retry_after: bool = False) -> dict:
+    """The OpenAPI response of an error answer (the envelope), with Retry-After when waiting helps."""
+    response: dict = {"description": description, "content": {"application/json": {}}}
+    if retry_after:
+        response["headers"] = RETRY_AFTER
+    return response
+
+
 MAX_BODY_BYTES = 1_000_000
 logger = Logger(service="speakpho")
 

@@ -28,6 +28,12 @@ class Settings(BaseModel):
     # An admin CSV export stops before its body weighs more than this in the Lambda's response
     # (admin.health.export.response_bytes): Lambda's synchronous limit is 6 MB, headers included.
     export_max_bytes: int = Field(default=5_500_000, gt=0, le=6_000_000)
+    # Per-learner limits (docs/metering.md "Per-learner limits"), counted in rows the calls
+    # already write: starts per UTC clock hour and sessions stored per UTC day (the profile
+    # row), imported corrections held (the learner's #stats row).
+    starts_per_hour: int = Field(default=20, ge=1)
+    sessions_per_day: int = Field(default=50, ge=1)
+    imported_corrections_limit: int = Field(default=5000, ge=0)
 
     def table(self, logical_name: str) -> str:
         try:
@@ -43,6 +49,9 @@ ENV_NAMES = {
     "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
     "export_max_bytes": "EXPORT_MAX_BYTES",
+    "starts_per_hour": "STARTS_PER_HOUR",
+    "sessions_per_day": "SESSIONS_PER_DAY",
+    "imported_corrections_limit": "IMPORTED_CORRECTIONS_LIMIT",
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 
 _NAMESPACE = uuid.UUID("6f1d3a52-3c1e-4d1c-9a51-0b7c6f0e2a11")
+IMPORTED = "import"             # the `source` of a correction imported from localStorage
+IMPORTED_COUNTER = "imported"   # the counter (in the learner's #stats row) of the imported ones held
 
 
 def session_correction_id(session_id: str, index: int) -> str:
@@ -58,6 +60,8 @@ def stats_increment(corrections: list[dict]) -> tuple[str, dict, dict]:
         if c.get("category"):
             key = f"cat_{c['category']}"
             counts[key] = counts.get(key, 0) + 1
+        if c.get("source") == IMPORTED:
+            counts[IMPORTED_COUNTER] = counts.get(IMPORTED_COUNTER, 0) + 1
     names = {f"#c{i}": k for i, k in enumerate(counts)}
     vals = {f":c{i}": v for i, v in enumerate(counts.values())}
     expr = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
@@ -65,10 +69,11 @@ def stats_increment(corrections: list[dict]) -> tuple[str, dict, dict]:
 
 
 def stats_counts(corrections: list[dict]) -> dict[str, int]:
-    """What these corrections count for in the user's counters (total, reviewed, cat_<category>),
-    zero counts left out: taken off the counters when the corrections are deleted."""
+    """What these corrections count for in the user's counters (total, reviewed, cat_<category>,
+    imported), zero counts left out: taken off the counters when the corrections are deleted."""
     counts: dict[str, int] = {"total": len(corrections),
-                              "reviewed": sum(1 for c in corrections if c.get("reviewed"))}
+                              "reviewed": sum(1 for c in corrections if c.get("reviewed")),
+                              IMPORTED_COUNTER: sum(1 for c in corrections if c.get("source") == IMPORTED)}
     for c in corrections:
         if c.get("category"):
             key = f"cat_{c['category']}"

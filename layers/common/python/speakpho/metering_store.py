@@ -48,11 +48,13 @@ class MeteringStore(EndStore):
     # start -----------------------------------------------------------------
     def commit_start(self, *, user_id: str, period: str, period_row: dict | None, profile: dict | None,
                      plan: str, seconds_limit: int, seconds_used_after: int, session: dict,
-                     stale_session: dict | None, key_record: dict | None = None) -> None:
+                     stale_session: dict | None, start_counts: dict[str, int] | None = None,
+                     key_record: dict | None = None) -> None:
         """One transaction: reserve in the period row, create the session, number it in the
-        user's history, close the previous active session and, with an Idempotency-Key, put
-        the key's record (speakpho.idempotency). ConditionLost on any race, or when a live
-        record of that key exists."""
+        user's history (and set `start_counts`, the start limits' counters, on the same
+        profile row: speakpho.metering.limits), close the previous active session and, with an
+        Idempotency-Key, put the key's record (speakpho.idempotency). ConditionLost on any
+        race, or when a live record of that key exists."""
         now = session["startedAt"]
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
@@ -86,6 +88,10 @@ class MeteringStore(EndStore):
         }]
         count = (profile or {}).get("sessionCount", 0)
         profile_values = {":seq": session["historySeq"]}
+        profile_sets = ["sessionCount = :seq"]
+        for i, (name, value) in enumerate((start_counts or {}).items()):
+            profile_sets.append(f"{name} = :n{i}")
+            profile_values[f":n{i}"] = value
         if profile is None:
             profile_condition = "attribute_not_exists(userId)"
         else:
@@ -95,7 +101,7 @@ class MeteringStore(EndStore):
             "Update": {
                 "TableName": self.periods,
                 "Key": ddb.serialize(profile_key(user_id)),
-                "UpdateExpression": "SET sessionCount = :seq",
+                "UpdateExpression": "SET " + ", ".join(profile_sets),
                 "ConditionExpression": profile_condition,
                 "ExpressionAttributeValues": ddb.values(profile_values),
             }

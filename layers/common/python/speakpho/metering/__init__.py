@@ -8,6 +8,7 @@ seconds. A session may use at most what remained of the period when it started
 
     usage.py      the period's totals, elapsed time, a live session's charge; GET /api/usage
     start.py      admit and reserve (closing the previous active session as stale); a keyed start's replay
+    limits.py     the learner's start limits: starts per UTC hour, sessions per UTC day (pure)
     live.py       heartbeat and provider switch of a live session
     end.py        end: charge once (net of the credit), store the transcript once, the end reason
     events.py     the client's connection events (POST /api/session/events, and those of the end)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from speakpho import story
 from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
-from speakpho.errors import ConditionLost, Conflict, LimitReached
+from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
 from speakpho.idempotency import KeyedCall
+from speakpho.metering.limits import admit_start
 from speakpho.metering.usage import UserRef, period_totals, stale_closing
 from speakpho.models import StartSessionRequest
 from speakpho.views import usage_view
@@ -23,11 +24,12 @@ CONTENDED_RETRY_AFTER_SECONDS = 1
 def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period: str, seq: int,
                 remaining: int, used: int, limit: int) -> dict:
     """The session item a start creates; remainingAtStart/usedAtStart/limitAtStart fix its
-    cap and its end answer; its story opens with `started` (speakpho.story)."""
+    cap and its end answer; its story opens with `started` (speakpho.story). Only a verified
+    email is stored (start refuses unverified callers anyway)."""
     return {
         "sessionId": str(uuid.uuid4()),
         "userId": user.user_id,
-        "userEmail": user.email,
+        "userEmail": user.email if user.email_verified else None,
         "status": "active",
         "period": period,
         "startedAt": now,
@@ -71,7 +73,14 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
     recorded answer (a replay) and writes nothing. A transaction that loses to this key's own
     earlier call (its answer lost, or a duplicate sent meanwhile) re-reads like any loser and
     finds the record: whatever the cancellation reason, the re-read decides.
+
+    Refused, writing nothing: a caller whose email is not verified (403 email_unverified,
+    before any read), nothing left of the period (402), the learner's starts this hour or
+    sessions this day at their limits (429, speakpho.metering.limits). A replay is answered
+    before any of the last two: it starts nothing.
     """
+    if not user.email_verified:
+        raise Forbidden("verify your email address before starting a session", code="email_unverified")
     for _ in range(START_ATTEMPTS):
         now = clock.now_ms()
         period = utc_month(now)
@@ -90,6 +99,7 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
             raise LimitReached("no voice minutes left in this period",
                                {"usage": usage_view(plan=plan, period=period, seconds_limit=limit,
                                                     seconds_used=used, active_session_id=None)})
+        counts = admit_start(settings, profile, now)
         seq = int((profile or {}).get("sessionCount", 0)) + 1
         session = new_session(user, request, now=now, period=period, seq=seq, remaining=remaining,
                               used=used, limit=limit)
@@ -107,7 +117,7 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
         try:
             store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
                                plan=plan, seconds_limit=limit, seconds_used_after=used,
-                               session=session, stale_session=stale,
+                               session=session, stale_session=stale, start_counts=counts.profile_fields(),
                                key_record=once.record(answer, now) if once else None)
         except ConditionLost:
             continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read

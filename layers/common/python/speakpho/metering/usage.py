@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 class UserRef:
     user_id: str
     email: str | None = None
+    # The token's email_verified claim; a missing claim counts as not verified. Start refuses
+    # an unverified caller (403 email_unverified), and only a verified email is ever stored.
+    email_verified: bool = False
 
 
 def plan_seconds(settings: Settings, plan: str) -> int:

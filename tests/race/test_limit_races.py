@@ -1,0 +1,51 @@
+"""The per-learner limits under concurrency, on dynoxide: many starts at once for the last
+start of the hour take it once (the profile row's condition), and imports at once never take
+a learner past the imported-corrections limit (the #stats row's condition)."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from learning import review
+from learning.learning_store import learning_store
+from learning.requests import CorrectionsImport
+from speakpho import metering
+from speakpho.config import get_settings
+from speakpho.deps import metering_store
+from speakpho.models import StartSessionRequest
+from test_races import WORKERS, run_together, user_sessions
+
+pytestmark = pytest.mark.race
+
+
+def test_parallel_starts_take_the_hours_last_start_once(real_dynamodb, clock):
+    store, settings = metering_store(), get_settings()
+    user = metering.UserRef(f"limited-{uuid.uuid4().hex[:8]}", email_verified=True)
+    for _ in range(settings.starts_per_hour - 1):
+        metering.start_session(store, settings, clock, user, StartSessionRequest())
+
+    results = run_together(WORKERS, lambda i: metering.start_session(store, settings, clock, user,
+                                                                     StartSessionRequest()))
+    started = [r for r in results if isinstance(r, dict)]
+    assert len(started) == 1, results
+    assert all(isinstance(r, dict) or r.code in ("start_rate_limited", "start_contended") for r in results)
+    assert any(not isinstance(r, dict) and r.code == "start_rate_limited" for r in results)
+    assert len(user_sessions(real_dynamodb, user.user_id)) == settings.starts_per_hour
+    profile = metering_store().get_start_reads(user.user_id, "2026-11")[1]
+    assert (profile["sessionCount"], profile["startsInHour"], profile["startsInDay"]) == (20, 20, 20)
+
+
+def test_parallel_imports_never_pass_the_limit(real_dynamodb, clock):
+    settings = get_settings().model_copy(update={"imported_corrections_limit": 100})
+    user_id = f"importer-{uuid.uuid4().hex[:8]}"
+    lists = [CorrectionsImport(corrections=[{"original": f"câu {i}.{n}", "correction": f"Câu {i}.{n}"}
+                                            for n in range(30)]) for i in range(WORKERS)]
+
+    results = run_together(WORKERS, lambda i: review.import_corrections(learning_store(), settings, clock, user_id,
+                                                                        lists[i]))
+    accepted = [r for r in results if isinstance(r, dict)]
+    assert len(accepted) == 3 and all(r == {"imported": 30, "skipped": 0} for r in accepted), results
+    assert all(isinstance(r, dict) or r.code == "import_limit_reached" for r in results)
+    stats = learning_store().get_stats(user_id)
+    assert stats["imported"] == stats["total"] == len(learning_store().all_corrections(user_id)) == 90
