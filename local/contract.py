@@ -311,7 +311,7 @@ class Route:
     success: int = 200
     idempotency_key: bool = False         # takes an Idempotency-Key header
     media: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)  # success response headers
+    headers: dict[str, str] = field(default_factory=dict)  # success response headers (required unless "only when")
     params: dict[str, dict] = field(default_factory=dict)  # parameter -> what its schema adds
     links: dict[str, tuple[str, dict]] = field(default_factory=dict)  # name -> ("METHOD /path", values)
 
@@ -324,13 +324,16 @@ LIVE_SESSION = {name: (f"POST /api/session/{name}", {"body": {"sessionId": SESSI
                 for name in ("heartbeat", "switch-provider", "events", "end")}
 REVIEW = {"review": ("PATCH /api/learning/corrections/{id}", {"id": "$response.body#/data/corrections/0/id"})}
 CSV_HEADERS = {"Content-Disposition": "attachment; filename=\"sessions_<from>_<to>.csv\"",
-               "X-Export-Rows": "rows in the file", "X-Export-Truncated": "true when the export stopped early"}
+               "X-Export-Rows": "rows in the file", "X-Export-Truncated": "true when the export stopped early",
+               "X-Export-Note": "only when truncated: where it stopped and why (the row or byte cap)"}
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/session/start"): Route(
         StartedSession, (*AUTH, *BODY, 402, 403, 409), success=201, idempotency_key=True, codes={
             403: "email_unverified: the learner's email address is not verified",
-            409: "start_contended: too many starts at once; " + KEYED_409, 422: KEYED_422}, links={
+            409: "start_contended: too many starts at once; " + KEYED_409, 422: KEYED_422,
+            429: "start_rate_limited: the learner's starts this hour; daily_session_limit: the sessions this UTC "
+                 "day (details: limit, window, resetsAt; nothing started); " + ERRORS[429]}, links={
             **LIVE_SESSION, "detail": ("GET /api/learning/session/{id}", {"id": SESSION_ID})}),
     ("POST", "/api/session/heartbeat"): Route(Heartbeat, (*AUTH, *BODY, 404, 409), codes={
         409: "session_not_active: the session has ended (details.endReason)"}),
@@ -355,7 +358,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         ReviewResult, (*AUTH, *BODY, 404, 409), idempotency_key=True, codes={
             409: "review_contended: retry; card_schema_unknown: retry; " + KEYED_409, 422: KEYED_422}),
     ("GET", "/api/learning/review"): Route(ReviewQueue, (*AUTH, 422), links=REVIEW),
-    ("POST", "/api/learning/corrections/import"): Route(ImportResult, (*AUTH, *BODY)),
+    ("POST", "/api/learning/corrections/import"): Route(ImportResult, (*AUTH, *BODY), codes={
+        413: "payload_too_large: a body over 1 MB; import_limit_reached: the learner's imported corrections "
+             "would exceed the limit (details; nothing imported)"}),
     ("PUT", "/api/admin/users/{userId}/allowance"): Route(AllowanceSet, (*AUTH, *BODY, 403)),
     ("GET", "/api/admin/users/{userId}/allowance"): Route(Allowance, (*AUTH, 403, 422)),
     ("GET", "/api/admin/sessions"): Route(AdminSessionsPage, (*AUTH, 400, 403, 422), codes={

@@ -133,7 +133,8 @@ def _success(route: contract.Route, declared: dict) -> dict:
     response = {"description": declared.get("description") or f"success: {name}",
                 "content": {route.media: {"schema": schema}}}
     if route.headers:
-        response["headers"] = {name: {"description": text, "schema": {"type": "string"}, "required": True}
+        response["headers"] = {name: {"description": text, "schema": {"type": "string"},
+                                      "required": not text.startswith("only when")}
                                for name, text in route.headers.items()}
     return response
 
