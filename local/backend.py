@@ -116,7 +116,8 @@ class DevBackend:
         # The sessions table's stream feeds the rollup processor, as the deployed event source
         # mapping does.
         positions = self.db_path.with_name(self.db_path.name + ".streams.json") if self.db_path else None
-        self.stream_pump = StreamPump(self.gateway, self.client, positions_file=positions)
+        self.stream_pump = StreamPump(self.gateway, self.client, positions_file=positions,
+                                      engine_in_process=self._mock is not None)
         self.jobs = [self.stream_pump]
         self.stream_pump.start()
 

@@ -19,6 +19,7 @@ feeding the whole stream to the rollups again.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,23 +37,28 @@ logger = logging.getLogger("local.streams")
 
 POLL_SECONDS = 0.4
 UNAVAILABLE_RETRY_SECONDS = 10.0
+PAGE_PAUSE_SECONDS = 0.001    # between shard pages: a waiting request gets the lock (_poll_once)
 
 
 class StreamPump:
     def __init__(self, gateway, client, *, poll_seconds: float = POLL_SECONDS, table: str | None = None,
-                 positions_file: str | Path | None = None) -> None:
+                 positions_file: str | Path | None = None, engine_in_process: bool = True) -> None:
         from speakpho.tables import SESSIONS, table_name
 
         self.gateway = gateway
         self.client = client
         self.poll_seconds = poll_seconds
         self.table = table or table_name(SESSIONS)
-        # moto is not thread-safe: stream reads share the gateway's lock with the handlers.
+        # Deliveries invoke a handler: they take the gateway's lock, as every invocation does.
         self.lock = getattr(gateway, "lock", None) or threading.RLock()
+        # moto (in-process) is not thread-safe: its stream reads take that lock too. A DynamoDB
+        # endpoint (dynoxide) is read without it, so a slow read never holds a request up.
+        self.read_lock = self.lock if engine_in_process else contextlib.nullcontext()
         self.reader = ShardReader(client, self.table)
         self.mapping = EventSourceMapping(self._invoke_rollups)
         self._closed_shards: set[str] = set()
         self._stop = threading.Event()
+        self._draining = threading.Lock()
         self._thread: threading.Thread | None = None
         self._unavailable_logged = False
         self._retry_at = 0.0
@@ -124,13 +130,17 @@ class StreamPump:
 
     # polling -----------------------------------------------------------------
     def drain(self) -> int:
-        """Hands every pending record to the rollup processor; returns how many were delivered."""
+        """Hands every pending record to the rollup processor; returns how many were delivered.
+        One drain at a time (the thread's, a test's): two would read the same page."""
+        with self._draining:
+            return self._drain()
+
+    def _drain(self) -> int:
         if time.monotonic() < self._retry_at:
             return 0
         delivered = 0
         while True:
-            with self.lock:
-                batch_count = self._poll_once()
+            batch_count = self._poll_once()
             delivered += batch_count
             if batch_count == 0:
                 break
@@ -140,8 +150,12 @@ class StreamPump:
         return delivered
 
     def _poll_once(self) -> int:
+        """One page of every open shard. The locks are held per shard page, not per poll: a
+        request waits for one page's delivery at most, not for a backlog of thousands of records
+        over many shards (which took over 30 s)."""
         try:
-            shards = self.reader.shards()
+            with self.read_lock:
+                shards = self.reader.shards()
         except Exception as exc:  # noqa: BLE001 - no streams on this endpoint, table missing...
             self._unavailable(exc)
             return 0
@@ -151,11 +165,15 @@ class StreamPump:
             shard_id = shard["ShardId"]
             if shard_id in self._closed_shards:
                 continue
-            page = self.reader.read(shard_id, after=self.mapping.position(shard_id))
+            with self.read_lock:
+                page = self.reader.read(shard_id, after=self.mapping.position(shard_id))
             if page.trimmed:
                 self.mapping.rewind(shard_id)
             elif page.records:
-                delivered += self.mapping.deliver(shard_id, page.records, self.reader.stream_arn)
+                with self.lock:
+                    delivered += self.mapping.deliver(shard_id, page.records, self.reader.stream_arn)
+                # A lock is not fair: taken again at once, it would keep a waiting request out.
+                time.sleep(PAGE_PAUSE_SECONDS)
             elif page.closed:
                 self._closed_shards.add(shard_id)
         return delivered

@@ -3,80 +3,35 @@ its HTTP API, and headless Chromium from Debian's `chromium` package driven by P
 (executable_path set: Playwright's own browser download is never used)."""
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dev_server import DevServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser_env import CHROMIUM, LAUNCH_ARGS, ROOT  # noqa: E402
+from browser_env import CHROMIUM, LAUNCH_ARGS  # noqa: E402
 from browser_seed import ADMIN, Http, seed, wait_for_rollups  # noqa: E402
 
 IGNORED_CONSOLE = ("Failed to load resource",)  # HTTP error statuses are asserted by the tests themselves
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Runner:
-    base: str
-    process: subprocess.Popen
-    log: Path
-
-
 @pytest.fixture(scope="session")
 def runner(tmp_path_factory):
     """`python -m local.server` on a free port, as `make dev` runs it (own process: own moto, own clock)."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("runner") / "server.log"
-    env = {**os.environ, "PORT": str(port), "LOCAL_QUIET": "1", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "common" / "python"),
-                                          str(ROOT / "functions")])}
-    env.pop("DYNAMODB_ENDPOINT", None)
-    with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "local.server"], cwd=ROOT, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"local runner exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(base + "/config.json", timeout=2) as res:
-                if res.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"local runner did not answer within 60 s:\n{log.read_text()}")
-        time.sleep(0.1)
+    server = DevServer(tmp_path_factory.mktemp("runner") / "server.log", PYTHONDONTWRITEBYTECODE="1")
+    base = server.wait_ready().base
     # Warm up: the first call of each area imports its handler; do it before any page waits on it.
     http = Http(base)
     for client, path in ((http.as_user("warmup"), "/api/usage"), (http.as_user("warmup"), "/api/learning/review"),
                          (http.as_user("warmup", admin=True), "/api/admin/sessions")):
         reply = client.call("GET", path)
         assert reply.status == 200, (path, reply.status, reply.body[:300])
-    yield Runner(base, process, log)
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,23 +2,18 @@
 as `make dev` starts it (dynoxide behind the proxy, the seed printed, stopped cleanly)."""
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from apitest import http_call, listening
-from local import dev_routes, dynoxide, tokens
+from dev_server import DevServer
+from local import dev_routes, tokens
 from local.backend import fault_settings
 from local.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.faults
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_fault_settings_come_from_the_environment(monkeypatch):
@@ -62,31 +57,22 @@ def test_the_faults_route_answers_the_counts_and_changes_rate_and_seed():
 
 
 
-def test_make_dev_with_faults_runs_on_dynoxide_behind_the_proxy_and_stops_it():
-    port = dynoxide.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_") and k != "DYNAMODB_ENDPOINT"}
-    env.update({"PORT": str(port), "FAULTS": "0.3", "FAULT_SEED": "1234", "LOCAL_QUIET": "1",
-                "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/common/python"), str(ROOT / "functions")])})
-    proc = subprocess.Popen([sys.executable, "-m", "local.server"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        banner = [proc.stdout.readline() for _ in range(2)]
-        assert "through the fault proxy" in banner[0], banner
-        assert "seed 1234" in banner[1] and f"http://127.0.0.1:{port}/local/faults" in banner[1], banner
-        engine = re.search(r"DynamoDB: (http://\S+) through", banner[0]).group(1)
-        base = f"http://127.0.0.1:{port}"
+def test_make_dev_with_faults_runs_on_dynoxide_behind_the_proxy_and_stops_it(tmp_path):
+    with DevServer(tmp_path / "server.log", FAULTS="0.3", FAULT_SEED="1234") as server:
+        server.wait_for_output("/local/faults")
+        output = server.output()
+        proxied = re.search(r"DynamoDB: (http://\S+) through the fault proxy", output)
+        assert proxied, output
+        engine = proxied.group(1)
+        seeded = next(line for line in output.splitlines() if "/local/faults" in line)
+        assert "seed 1234" in seeded and f"{server.base}/local/faults" in seeded, seeded
+        server.wait_ready(30)
         token = tokens.mint("faulty")
-        deadline = time.monotonic() + 30
-        while not listening(base) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        answers = [http_call(base, "GET", "/api/usage", token=token)[0] for _ in range(6)]
+        answers = [http_call(server.base, "GET", "/api/usage", token=token)[0] for _ in range(6)]
         assert set(answers) <= {200, 500}, answers     # botocore's retries absorb nearly every fault
-        status, counts = http_call(base, "GET", "/local/faults")
+        status, counts = http_call(server.base, "GET", "/local/faults")
         assert status == 200 and counts["data"]["seed"] == 1234 and counts["data"]["faultableRequests"] >= 6
         assert counts["data"]["upstream"] == engine
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=15)
     deadline = time.monotonic() + 5
     while listening(engine) and time.monotonic() < deadline:
         time.sleep(0.1)

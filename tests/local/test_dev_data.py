@@ -5,20 +5,14 @@ same file is refused."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from apitest import http_call, listening
-from local import dynoxide, tokens
+from dev_server import DevServer
+from local import tokens
 
-ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = [{"role": "user", "text": "Xin chào, tôi là Lan", "timestamp": 1},
             {"role": "coach", "text": "Chào Lan! Hôm nay bạn muốn nói về gì?", "timestamp": 2}]
 
@@ -27,43 +21,19 @@ MESSAGES = [{"role": "user", "text": "Xin chào, tôi là Lan", "timestamp": 1},
 
 
 
-class Server:
-    """`python -m local.server` on a free port with DEV_DB_PATH=db_path, as `make dev` runs it."""
+class Server(DevServer):
+    """The local runner with DEV_DB_PATH=db_path, as `make dev` runs it; ready once it prints
+    its banner (the dynoxide on the file is up)."""
 
     def __init__(self, db_path: Path, log: Path) -> None:
-        self.port = dynoxide.free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("POWERTOOLS_") and k not in ("DYNAMODB_ENDPOINT", "FAULTS")}
-        env.update({"PORT": str(self.port), "DEV_DB_PATH": str(db_path), "LOCAL_QUIET": "1",
-                    "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/common/python"),
-                                                   str(ROOT / "functions")])})
-        with open(log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "local.server"], cwd=ROOT, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT)
+        super().__init__(log, DEV_DB_PATH=str(db_path))
 
-    def output(self) -> str:
-        return self.log.read_text()
-
-    def wait_ready(self) -> "Server":
-        deadline = time.monotonic() + 60
-        while "token: make token" not in self.output():
-            if self.proc.poll() is not None:
-                pytest.fail(f"local runner exited ({self.proc.returncode}):\n{self.output()}")
-            if time.monotonic() > deadline:
-                self.proc.kill()
-                pytest.fail(f"local runner did not start:\n{self.output()}")
-            time.sleep(0.1)
-        return self
+    def wait_ready(self, timeout: float = 60) -> "Server":
+        return self.wait_for_output("token: make token", timeout)
 
     @property
     def engine(self) -> str:
         return re.search(r"DynamoDB: (http://\S+)", self.output()).group(1)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=15)
 
 
 def _total_sessions(base: str, admin: str) -> int:

@@ -2,57 +2,36 @@
 DynamoDB-compatible endpoint (dynoxide) whose tables it creates itself."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from apitest import http_call, listening
-from local import dynoxide, tokens
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
+from dev_server import DevServer, own_dynoxide
+from local import tokens
 
 
 @pytest.fixture(scope="module")
-def runner(dynoxide_endpoint):
-    port = dynoxide.free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
-    env.update({"PORT": str(port), "DYNAMODB_ENDPOINT": dynoxide_endpoint, "LOCAL_QUIET": "1",
-                "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers/common/python"), str(ROOT / "functions")])})
-    proc = subprocess.Popen([sys.executable, "-m", "local.server"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/config.json", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("local runner exited: " + proc.stdout.read())
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("local runner did not start")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+def endpoint():
+    """Its own: the shared one's stream holds other tests' records, a backlog the runner's
+    stream pump would first get through (minutes after the race tests)."""
+    with own_dynoxide() as url:
+        yield url
 
 
-def test_runner_creates_the_tables_on_the_endpoint(runner, dynoxide_endpoint):
+@pytest.fixture(scope="module")
+def runner(endpoint, tmp_path_factory):
+    with DevServer(tmp_path_factory.mktemp("runner") / "server.log", DYNAMODB_ENDPOINT=endpoint) as server:
+        yield server.wait_ready(30).base
+
+
+def test_runner_creates_the_tables_on_the_endpoint(runner, endpoint):
     import botocore.session
 
     from speakpho.tables import TABLES
 
     client = botocore.session.get_session().create_client(
-        "dynamodb", endpoint_url=dynoxide_endpoint, region_name="us-east-1",
+        "dynamodb", endpoint_url=endpoint, region_name="us-east-1",
         aws_access_key_id="x", aws_secret_access_key="x")
     names = set(client.list_tables()["TableNames"])
     assert {spec.logical_name for spec in TABLES} <= names
