@@ -113,7 +113,7 @@ def sample_tables(sim: Sim):
     cached settings, clients and stores are forgotten before and after."""
     from moto import mock_aws
 
-    from speakpho import deps, idempotency
+    from speakpho import deps
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
@@ -121,7 +121,6 @@ def sample_tables(sim: Sim):
     with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}), mock_aws():
         os.environ.pop("DYNAMODB_ENDPOINT", None)   # moto, whatever the shell points at (restored after)
         deps.reset()
-        idempotency.reset()
         try:
             client, names = dynamodb_client(), get_settings().table_names
             for spec in sim.specs:                   # a test's variant of a table first, then the others
@@ -134,7 +133,6 @@ def sample_tables(sim: Sim):
                 yield client
         finally:
             deps.reset()
-            idempotency.reset()
 
 
 class MotoImages:

@@ -130,7 +130,7 @@ def main() -> int:
     proc, endpoint = dynoxide.start()
     os.environ["DYNAMODB_ENDPOINT"] = endpoint
     try:
-        from speakpho import deps, idempotency
+        from speakpho import deps
         from speakpho.aws import dynamodb_client
         from speakpho.clock import clock
         from speakpho.tables import create_missing_tables
@@ -139,7 +139,6 @@ def main() -> int:
         from local.gateway import Gateway
 
         deps.reset()
-        idempotency.reset()
         client = dynamodb_client()
         # No stream: the bench bulk-loads 50,000 sessions with their rollups already computed,
         # and dynoxide slows every write as unread stream records pile up.

@@ -104,12 +104,11 @@ class DevBackend:
             self._mock.start()
         from local.gateway import Gateway
         from local.streams import StreamPump
-        from speakpho import deps, idempotency
+        from speakpho import deps
         from speakpho.aws import dynamodb_client
         from speakpho.tables import create_missing_tables
 
         deps.reset()
-        idempotency.reset()
         self.client = dynamodb_client()
         self.created_tables = create_missing_tables(self.client)
         self.gateway = Gateway()

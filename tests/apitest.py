@@ -74,19 +74,17 @@ def fresh_tables():
     """Every table from speakpho.tables on the DynamoDB the environment points at (moto when
     mocked, DYNAMODB_ENDPOINT otherwise), with cached settings and clients forgotten before
     and after, so that each test sees its own environment."""
-    from speakpho import deps, idempotency
+    from speakpho import deps
     from speakpho.aws import dynamodb_client
     from speakpho.tables import create_missing_tables
 
     deps.reset()
-    idempotency.reset()
     client = dynamodb_client()
     create_missing_tables(client)
     try:
         yield client
     finally:
         deps.reset()
-        idempotency.reset()
 
 
 # --------------------------------------------------------------------------- session helpers

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from admin_helpers import FULL, NEWEST_FIRST, dataset_environment, names
-from apitest import T0, count_requests, data
+from admin_helpers import FULL, NEWEST_FIRST, names
+from apitest import count_requests, data
 
 NO_ENDINGS = {e: 0 for e in ("learner", "provider", "network", "limit", "client_vanished", "superseded")}
 LABELS = {"1000": "Normal closure", "1001": "Going away", "1006": "Abnormal closure",
@@ -21,31 +21,12 @@ CLOSE_CODES = {**{code: {"label": label, "cause": cause, "side": side} for code,
     "other": {"label": "Other codes", "cause": "Codes outside the table", "side": "unknown"}}
 
 
-@pytest.fixture(scope="module")
-def env():
-    # Built once: these tests only read (the dataset takes seconds to create in moto).
-    yield from dataset_environment()
-
-
-@pytest.fixture
-def ids(env):
-    return env.ids
-
-
-@pytest.fixture
-def admin(env):
-    from speakpho.clock import clock
-
-    clock.set(T0)
-    return env.api.as_user("root", admin=True, email="root@example.com")
-
-
-def all_pages(admin, query: str, limit: int) -> tuple[list[dict], list[dict]]:
+def all_pages(dataset_admin, query: str, limit: int) -> tuple[list[dict], list[dict]]:
     """Every row over every page, and the stats each page carried."""
     rows, stats, cursor = [], [], None
     for _ in range(50):
         q = f"{query}&limit={limit}" + (f"&cursor={cursor}" if cursor else "")
-        page = data(admin.get("/api/admin/sessions", query=q))
+        page = data(dataset_admin.get("/api/admin/sessions", query=q))
         assert len(page["sessions"]) <= limit
         rows += page["sessions"]
         stats.append(page["stats"])
@@ -56,8 +37,8 @@ def all_pages(admin, query: str, limit: int) -> tuple[list[dict], list[dict]]:
 
 
 # --------------------------------------------------------------------------- stats
-def test_stats_over_the_full_range_are_exact(admin, ids):
-    page = data(admin.get("/api/admin/sessions", query=FULL))
+def test_stats_over_the_full_range_are_exact(dataset_admin, ids):
+    page = data(dataset_admin.get("/api/admin/sessions", query=FULL))
     assert names(ids, page["sessions"]) == NEWEST_FIRST
     assert page["nextCursor"] is None
     assert page["stats"] == {
@@ -83,8 +64,8 @@ def test_stats_over_the_full_range_are_exact(admin, ids):
     }
 
 
-def test_default_range_is_the_last_seven_days_by_the_clock(admin, ids):
-    page = data(admin.get("/api/admin/sessions"))
+def test_default_range_is_the_last_seven_days_by_the_clock(dataset_admin, ids):
+    page = data(dataset_admin.get("/api/admin/sessions"))
     assert (page["from"], page["to"]) == ("2026-11-04", "2026-11-10")
     assert names(ids, page["sessions"]) == NEWEST_FIRST[:-1]   # s1 (10-31) is older
     stats = page["stats"]
@@ -95,8 +76,8 @@ def test_default_range_is_the_last_seven_days_by_the_clock(admin, ids):
     assert stats["providerSwitchRate"] == 0.25
 
 
-def test_list_rows_carry_the_admin_fields(admin, ids):
-    page = data(admin.get("/api/admin/sessions", query=FULL))
+def test_list_rows_carry_the_admin_fields(dataset_admin, ids):
+    page = data(dataset_admin.get("/api/admin/sessions", query=FULL))
     rows = {n: r for n, r in zip(names(ids, page["sessions"]), page["sessions"])}
     s2 = rows["s2"]
     assert {k: s2[k] for k in ("userId", "userEmail", "provider", "initialProvider", "providerSwitched",
@@ -155,8 +136,8 @@ def test_list_rows_carry_the_admin_fields(admin, ids):
     ("userId=bob&endedBy=network", {"s2"}, {"switchCauses": {"1011": 1}}),
     ("userId=alice&status=active", {"s8"}, {}),
 ])
-def test_each_filter_selects_rows_and_stats_alike(admin, ids, query, expected, total_extra):
-    rows, stats = all_pages(admin, f"{FULL}&{query}", limit=200)
+def test_each_filter_selects_rows_and_stats_alike(dataset_admin, ids, query, expected, total_extra):
+    rows, stats = all_pages(dataset_admin, f"{FULL}&{query}", limit=200)
     assert set(names(ids, rows)) == expected
     assert len(rows) == len(expected)
     assert stats[0]["totalSessions"] == len(expected)
@@ -164,41 +145,41 @@ def test_each_filter_selects_rows_and_stats_alike(admin, ids, query, expected, t
         assert stats[0][key] == value, key
 
 
-def test_range_bounds_are_inclusive_utc_days(admin, ids):
-    page = data(admin.get("/api/admin/sessions", query="from=2026-11-05&to=2026-11-07"))
+def test_range_bounds_are_inclusive_utc_days(dataset_admin, ids):
+    page = data(dataset_admin.get("/api/admin/sessions", query="from=2026-11-05&to=2026-11-07"))
     assert names(ids, page["sessions"]) == ["s5", "s4", "s3", "s2"]
     assert page["stats"]["totalSessions"] == 4
-    one_day = data(admin.get("/api/admin/sessions", query="from=2026-10-31&to=2026-10-31"))
+    one_day = data(dataset_admin.get("/api/admin/sessions", query="from=2026-10-31&to=2026-10-31"))
     assert names(ids, one_day["sessions"]) == ["s1"]
     assert one_day["stats"]["disconnectBreakdown"] == {"1000": 1}
 
 
 # --------------------------------------------------------------------------- paging
 @pytest.mark.parametrize("limit", [1, 2, 4])
-def test_paging_returns_every_row_once_with_full_range_stats(admin, ids, limit):
-    rows, stats = all_pages(admin, FULL, limit)
+def test_paging_returns_every_row_once_with_full_range_stats(dataset_admin, ids, limit):
+    rows, stats = all_pages(dataset_admin, FULL, limit)
     assert names(ids, rows) == NEWEST_FIRST
     assert all(s == stats[0] for s in stats)
     assert stats[0]["totalSessions"] == 9
 
 
-def test_paging_with_a_filter(admin, ids):
-    rows, stats = all_pages(admin, f"{FULL}&hasDisconnect=true", limit=1)
+def test_paging_with_a_filter(dataset_admin, ids):
+    rows, stats = all_pages(dataset_admin, f"{FULL}&hasDisconnect=true", limit=1)
     assert names(ids, rows) == ["s9", "s6", "s4", "s2"]
     assert {s["totalSessions"] for s in stats} == {4}
-    rows, _ = all_pages(admin, f"{FULL}&userId=bob", limit=1)
+    rows, _ = all_pages(dataset_admin, f"{FULL}&userId=bob", limit=1)
     assert names(ids, rows) == ["s5", "s2"]
 
 
-def test_a_cursor_from_another_range_or_garbage_is_400_invalid_cursor(admin, ids):
-    first = data(admin.get("/api/admin/sessions", query=f"{FULL}&limit=1"))
+def test_a_cursor_from_another_range_or_garbage_is_400_invalid_cursor(dataset_admin, ids):
+    first = data(dataset_admin.get("/api/admin/sessions", query=f"{FULL}&limit=1"))
     cursor = first["nextCursor"]
     assert cursor
-    assert data(admin.get("/api/admin/sessions", query=f"{FULL}&limit=1&cursor={cursor}"))["sessions"]
+    assert data(dataset_admin.get("/api/admin/sessions", query=f"{FULL}&limit=1&cursor={cursor}"))["sessions"]
     for query in (f"from=2026-10-01&to=2026-10-31&cursor={cursor}",     # another range
                   f"{FULL}&userId=bob&cursor={cursor}",                   # another filter's partitions
                   f"{FULL}&cursor=%%%not-a-cursor"):
-        response = admin.get("/api/admin/sessions", query=query)
+        response = dataset_admin.get("/api/admin/sessions", query=query)
         assert response.status == 400, (query, response.body)
         assert response.json()["error"]["code"] == "invalid_cursor"
 
@@ -222,17 +203,17 @@ def test_a_cursor_from_another_range_or_garbage_is_400_invalid_cursor(admin, ids
     ("status=done", "query.status"),
     ("endedby=learner", "query.endedby"),
 ])
-def test_bad_query_parameters_are_refused_naming_the_field(admin, ids, query, field):
-    response = admin.get("/api/admin/sessions", query=query)
+def test_bad_query_parameters_are_refused_naming_the_field(dataset_admin, ids, query, field):
+    response = dataset_admin.get("/api/admin/sessions", query=query)
     assert 400 <= response.status < 500
     body = response.json()
     assert body["success"] is False
     assert field in [d["field"] for d in body["error"]["details"]]
 
 
-def test_a_range_of_exactly_366_days_is_allowed_and_skips_empty_days(admin, ids, env):
-    with count_requests(env.client) as meter:
-        page = data(admin.get("/api/admin/sessions", query="from=2025-11-10&to=2026-11-10"))
+def test_a_range_of_exactly_366_days_is_allowed_and_skips_empty_days(dataset_admin, ids, dataset):
+    with count_requests(dataset.client) as meter:
+        page = data(dataset_admin.get("/api/admin/sessions", query="from=2025-11-10&to=2026-11-10"))
     assert page["stats"]["totalSessions"] == 9
     assert names(ids, page["sessions"]) == NEWEST_FIRST
     # 13 months of rollups + the 5 days that hold sessions (today and yesterday among them),

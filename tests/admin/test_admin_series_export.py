@@ -6,34 +6,13 @@ import csv
 import io
 from datetime import date
 
-import pytest
-
-from admin_helpers import FULL, NEWEST_FIRST, dataset_environment
-from apitest import T0, data
-
-
-@pytest.fixture(scope="module")
-def env():
-    # Built once: these tests only read (the dataset takes seconds to create in moto).
-    yield from dataset_environment()
-
-
-@pytest.fixture
-def ids(env):
-    return env.ids
-
-
-@pytest.fixture
-def admin(env):
-    from speakpho.clock import clock
-
-    clock.set(T0)
-    return env.api.as_user("root", admin=True, email="root@example.com")
+from admin_helpers import FULL, NEWEST_FIRST
+from apitest import data
 
 
 # --------------------------------------------------------------------------- time series
-def test_time_series_has_every_day_with_zeros(admin, ids):
-    body = data(admin.get("/api/admin/sessions/timeseries", query="from=2026-11-03&to=2026-11-10"))
+def test_time_series_has_every_day_with_zeros(dataset_admin, ids):
+    body = data(dataset_admin.get("/api/admin/sessions/timeseries", query="from=2026-11-03&to=2026-11-10"))
     series = body["series"]
     assert [d["date"] for d in series] == [f"2026-11-{d:02d}" for d in range(3, 11)]
     by_day = {d["date"]: d for d in series}
@@ -54,9 +33,9 @@ def test_time_series_has_every_day_with_zeros(admin, ids):
                                     "disconnects": {"1001": 1}, "failuresByProvider": {"gemini": 0, "openai": 0}}
 
 
-def test_time_series_sums_to_the_stats_and_takes_filters(admin, ids):
-    stats = data(admin.get("/api/admin/sessions", query=FULL))["stats"]
-    series = data(admin.get("/api/admin/sessions/timeseries", query=FULL))["series"]
+def test_time_series_sums_to_the_stats_and_takes_filters(dataset_admin, ids):
+    stats = data(dataset_admin.get("/api/admin/sessions", query=FULL))["stats"]
+    series = data(dataset_admin.get("/api/admin/sessions/timeseries", query=FULL))["series"]
     assert len(series) == 11
     assert sum(d["sessions"] for d in series) == stats["totalSessions"]
     totals: dict[str, int] = {}
@@ -65,28 +44,28 @@ def test_time_series_sums_to_the_stats_and_takes_filters(admin, ids):
             totals[code] = totals.get(code, 0) + count
     assert totals == stats["disconnectBreakdown"]
     assert sum(d["switches"] for d in series) == stats["totalSwitches"]
-    openai = data(admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&provider=openai"))["series"]
+    openai = data(dataset_admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&provider=openai"))["series"]
     assert {d["date"]: d["sessions"] for d in openai if d["sessions"]} == {"2026-11-05": 1, "2026-11-07": 1}
-    bob = data(admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&userId=bob"))["series"]
+    bob = data(dataset_admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&userId=bob"))["series"]
     assert {d["date"]: (d["switches"], d["switchedSessions"]) for d in bob if d["sessions"]} == {
         "2026-11-05": (1, 1), "2026-11-07": (2, 1)}
-    network = data(admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&endedBy=network"))["series"]
+    network = data(dataset_admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&endedBy=network"))["series"]
     assert {d["date"]: d["sessions"] for d in network if d["sessions"]} == {
         "2026-11-05": 1, "2026-11-07": 1, "2026-11-10": 1}
-    live = data(admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&status=active"))["series"]
+    live = data(dataset_admin.get("/api/admin/sessions/timeseries", query=f"{FULL}&status=active"))["series"]
     assert {d["date"]: d["sessions"] for d in live if d["sessions"]} == {"2026-11-10": 1}
 
 
-def test_time_series_default_range_and_bad_range(admin, ids):
-    series = data(admin.get("/api/admin/sessions/timeseries"))["series"]
+def test_time_series_default_range_and_bad_range(dataset_admin, ids):
+    series = data(dataset_admin.get("/api/admin/sessions/timeseries"))["series"]
     assert [d["date"] for d in series][0] == "2026-11-04" and len(series) == 7
-    bad = admin.get("/api/admin/sessions/timeseries", query="from=2026-11-10&to=2026-11-09")
+    bad = dataset_admin.get("/api/admin/sessions/timeseries", query="from=2026-11-10&to=2026-11-09")
     assert bad.status == 422
 
 
 # --------------------------------------------------------------------------- CSV
-def test_csv_export_has_a_header_and_one_row_per_session(admin, ids):
-    response = admin.get("/api/admin/sessions/export.csv", query=FULL)
+def test_csv_export_has_a_header_and_one_row_per_session(dataset_admin, ids):
+    response = dataset_admin.get("/api/admin/sessions/export.csv", query=FULL)
     assert response.status == 200, response.body
     headers = {k.lower(): v for k, v in response.headers.items()}
     assert headers["content-type"].startswith("text/csv")
@@ -106,13 +85,13 @@ def test_csv_export_has_a_header_and_one_row_per_session(admin, ids):
     assert list(rows[0])[-4:] == ["endedBy", "switchCause", "reconnects", "creditedSeconds"]
 
 
-def test_csv_export_applies_filters_and_caps_rows(admin, ids):
-    response = admin.get("/api/admin/sessions/export.csv", query=f"{FULL}&mode=free")
+def test_csv_export_applies_filters_and_caps_rows(dataset_admin, ids):
+    response = dataset_admin.get("/api/admin/sessions/export.csv", query=f"{FULL}&mode=free")
     rows = list(csv.DictReader(io.StringIO(response.body)))
     assert {r["id"] for r in rows} == {ids[n] for n in ("s2", "s6", "s7", "s8")}
     for query, expected in (("endedBy=learner", {"s1", "s3", "s5"}), ("status=active", {"s8"}),
                             ("initialProvider=openai", {"s4"})):
-        rows = list(csv.DictReader(io.StringIO(admin.get("/api/admin/sessions/export.csv",
+        rows = list(csv.DictReader(io.StringIO(dataset_admin.get("/api/admin/sessions/export.csv",
                                                          query=f"{FULL}&{query}").body)))
         assert {r["id"] for r in rows} == {ids[n] for n in expected}, query
 
@@ -127,15 +106,15 @@ def test_csv_export_applies_filters_and_caps_rows(admin, ids):
 
 
 # --------------------------------------------------------------------------- detail
-def test_detail_returns_the_session_its_messages_and_corrections(admin, ids):
-    body = data(admin.get(f"/api/admin/sessions/{ids['s3']}"))
+def test_detail_returns_the_session_its_messages_and_corrections(dataset_admin, ids):
+    body = data(dataset_admin.get(f"/api/admin/sessions/{ids['s3']}"))
     assert body["session"]["id"] == ids["s3"]
     assert (body["session"]["userId"], body["session"]["userEmail"]) == ("alice", "alice@example.com")
     assert [(m["role"], m["text"]) for m in body["messages"]] == [
         ("user", "Toi muon mua ca phe"), ("coach", "Tôi muốn mua cà phê.")]
     assert [(c["original"], c["correction"], c["category"]) for c in body["corrections"]] == [
         ("Toi", "Tôi", "tone")]
-    other = data(admin.get(f"/api/admin/sessions/{ids['s2']}"))
+    other = data(dataset_admin.get(f"/api/admin/sessions/{ids['s2']}"))
     assert other["messages"] == [] and other["corrections"] == []
     assert other["session"]["switchCount"] == 1
     assert (other["session"]["endedBy"], other["session"]["creditedSeconds"]) == ("network", 0)
@@ -146,6 +125,6 @@ def test_detail_returns_the_session_its_messages_and_corrections(admin, ids):
          "label": "Server error", "from": "gemini", "to": "openai"},
         {"at": start + 240_000, "type": "ended", "source": "server", "code": 1006, "label": "Abnormal closure",
          "endReason": "disconnect", "endedBy": "network"}]
-    swept = data(admin.get(f"/api/admin/sessions/{ids['s7']}"))
+    swept = data(dataset_admin.get(f"/api/admin/sessions/{ids['s7']}"))
     assert [e["type"] for e in swept["timeline"]] == ["started", "heartbeat_gap", "timed_out"]   # 90 s silent
     assert swept["timeline"][-1]["endedBy"] == "client_vanished"

@@ -66,8 +66,3 @@ def keyed(scope: tuple[str, ...], key: str | None, payload: dict, *, ttl_seconds
     if not key:
         return None
     return KeyedCall(idempotency_record_id(scope, key), payload_hash(payload), ttl_seconds)
-
-
-def reset() -> None:
-    """Nothing is cached here any more (Powertools Idempotency is gone); kept because the local
-    runner (local/backend.py) and the benches call it when they reset the environment."""
