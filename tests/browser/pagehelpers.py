@@ -137,7 +137,9 @@ def expected_row(session: dict, stats: dict) -> dict:
     if live:
         disconnect = "—"
     elif timed_out:
-        disconnect = "No end (timed out)"
+        replaced = session.get("endedBy") == "superseded" or (not session.get("endedBy")
+                                                              and session.get("endReason") == "stale")
+        disconnect = "No end (replaced by a newer session)" if replaced else "No end (timed out)"
     elif code is None:
         disconnect = "Clean"
     else:

@@ -228,3 +228,23 @@ def test_status_ended_by_and_initial_provider_filters(page, runner, seeded):
         else:
             assert seeded.story["id"] in ids and expected["stats"]["totalSessions"] == len(ids)
         expect(page.locator("#stat-total")).to_have_text(str(expected["stats"]["totalSessions"]))
+
+
+# What the Disconnect column says of a session without a client end: who closed it decides.
+DISCONNECT_WORDS = [
+    ({"status": "ended", "endedBy": "client_vanished", "endReason": "timeout"}, "No end (timed out)"),
+    ({"status": "ended", "endedBy": "superseded", "endReason": "stale"}, "No end (replaced by a newer session)"),
+    ({"status": "ended", "endReason": "stale", "disconnectCode": None}, "No end (replaced by a newer session)"),
+    ({"status": "ended", "endReason": "timeout", "disconnectCode": None}, "No end (timed out)"),
+    ({"status": "ended", "endedBy": "learner", "endReason": "user_ended", "disconnectCode": None}, "Clean"),
+    ({"status": "active", "endedAt": None}, "Live: not ended yet"),
+]
+
+
+def test_disconnect_words_say_who_closed_a_session_without_an_end(page, runner):
+    page.goto(runner.base + "/admin")
+    shown = page.evaluate("""async (sessions) => {
+        const words = await import('/js/admin-words.js');
+        return sessions.map((s) => words.disconnectText(s));
+    }""", [session for session, _ in DISCONNECT_WORDS])
+    assert shown == [words for _, words in DISCONNECT_WORDS]

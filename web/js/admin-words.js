@@ -69,10 +69,15 @@ export function isTimedOut(session) {
   return noCode && (session.endReason === 'timeout' || session.endReason === 'stale');
 }
 
+/** Closed by a newer start of the same learner (not by the sweeper). */
+function isReplaced(session) {
+  return session.endedBy === 'superseded' || (!session.endedBy && session.endReason === 'stale');
+}
+
 /** What the Disconnect column and fact say. */
 export function disconnectText(session) {
   if (isLive(session)) return 'Live: not ended yet';
-  if (isTimedOut(session)) return 'No end (timed out)';
+  if (isTimedOut(session)) return isReplaced(session) ? 'No end (replaced by a newer session)' : 'No end (timed out)';
   const code = session.disconnectCode;
   return code === null || code === undefined ? 'Clean' : codeText(code);
 }
