@@ -33,13 +33,9 @@ def heavy_sessions(api, clock, pump) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def env():
+def dataset():
+    """This module's sessions (conftest's dataset_admin reads them)."""
     yield from dataset_environment(heavy_sessions)
-
-
-@pytest.fixture
-def admin(env):
-    return env.api.as_user("root", admin=True, email="root@example.com")
 
 
 @pytest.fixture
@@ -60,26 +56,26 @@ def weight(text: str) -> int:
     return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
 
 
-def export(admin, query: str = QUERY):
-    response = admin.get("/api/admin/sessions/export.csv", query=query)
+def export(dataset_admin, query: str = QUERY):
+    response = dataset_admin.get("/api/admin/sessions/export.csv", query=query)
     assert response.status == 200, response.body
     return response, {k.lower(): v for k, v in response.headers.items()}
 
 
-def test_an_export_under_the_cap_is_complete(admin, env, export_cap):
+def test_an_export_under_the_cap_is_complete(dataset_admin, dataset, export_cap):
     export_cap(SMALL_CAP)
-    response, headers = export(admin, f"{QUERY}&userId=heavy3")
+    response, headers = export(dataset_admin, f"{QUERY}&userId=heavy3")
     assert (headers["x-export-rows"], headers["x-export-truncated"]) == ("1", "false")
     assert "x-export-note" not in headers
     [row] = list(csv.DictReader(io.StringIO(response.body)))
-    assert row["id"] == env.ids["heavy3"]
+    assert row["id"] == dataset.ids["heavy3"]
     assert (row["topic"], row["disconnectReason"]) == ("🍜" * 200, '"🎉' * 250)
     assert row["userEmail"] == "😀" * 20 + "3@example.com"
     assert weight(response.body) <= SMALL_CAP
 
 
-def test_an_export_stops_at_the_cap_in_bytes_and_says_so(admin, env, export_cap):
-    full, full_headers = export(admin)                                  # the default cap: all of them
+def test_an_export_stops_at_the_cap_in_bytes_and_says_so(dataset_admin, dataset, export_cap):
+    full, full_headers = export(dataset_admin)                                  # the default cap: all of them
     assert (full_headers["x-export-rows"], full_headers["x-export-truncated"]) == (str(LEARNERS), "false")
     lines = full.body.splitlines(keepends=True)
     assert len(lines) == 1 + LEARNERS
@@ -89,7 +85,7 @@ def test_an_export_stops_at_the_cap_in_bytes_and_says_so(admin, env, export_cap)
     assert weight(full.body) > SMALL_CAP > len(full.body)
 
     export_cap(SMALL_CAP)
-    capped, headers = export(admin)
+    capped, headers = export(dataset_admin)
     fitting = max(k for k in range(LEARNERS + 1) if weight("".join(lines[:1 + k])) <= SMALL_CAP)
     assert 0 < fitting < LEARNERS
     assert len("".join(lines[:2 + fitting]).encode("utf-8")) <= SMALL_CAP   # the JSON escapes count too

@@ -66,31 +66,24 @@ def build_story(api, clock, pump) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def env():
+def dataset():
+    """This module's sessions (conftest's dataset_admin reads them)."""
     yield from dataset_environment(build_story)
 
 
-@pytest.fixture
-def admin(env):
-    from speakpho.clock import clock
-
-    clock.set(T0)
-    return env.api.as_user("root", admin=True, email="root@example.com")
+def listing(dataset_admin, query: str) -> dict:
+    return data(dataset_admin.get("/api/admin/sessions", query=query))
 
 
-def listing(admin, query: str) -> dict:
-    return data(admin.get("/api/admin/sessions", query=query))
-
-
-def csv_rows(admin, query: str) -> list[dict]:
-    response = admin.get("/api/admin/sessions/export.csv", query=query)
+def csv_rows(dataset_admin, query: str) -> list[dict]:
+    response = dataset_admin.get("/api/admin/sessions/export.csv", query=query)
     assert response.status == 200, response.body
     return list(csv.DictReader(io.StringIO(response.body)))
 
 
 # --------------------------------------------------------------------------- the seed's scenario
-def test_the_providers_failure_is_charged_to_the_provider_it_ran_on(admin, env):
-    stats = listing(admin, SEED_DAY)["stats"]
+def test_the_providers_failure_is_charged_to_the_provider_it_ran_on(dataset_admin, dataset):
+    stats = listing(dataset_admin, SEED_DAY)["stats"]
     assert stats["providerReliability"] == {
         "gemini": {"connections": 1, "failures": 1, "failuresByCode": {"1011": 1}, "failureRate": 1.0},
         "openai": {"connections": 1, "failures": 0, "failuresByCode": {}, "failureRate": 0}}
@@ -103,21 +96,21 @@ def test_the_providers_failure_is_charged_to_the_provider_it_ran_on(admin, env):
     assert stats["creditedSeconds"] == 30            # down from the 1011 (+30 s) to the switch (+60 s)
 
 
-def test_the_row_csv_and_detail_show_the_story(admin, env):
-    sid = env.ids["seed"]
-    row, = listing(admin, SEED_DAY)["sessions"]
+def test_the_row_csv_and_detail_show_the_story(dataset_admin, dataset):
+    sid = dataset.ids["seed"]
+    row, = listing(dataset_admin, SEED_DAY)["sessions"]
     assert {k: row[k] for k in ("id", "status", "endedBy", "endReason", "switchCause", "reconnects",
                                 "creditedSeconds", "initialProvider", "provider", "minutesUsed")} == {
         "id": sid, "status": "ended", "endedBy": "learner", "endReason": "user_ended", "switchCause": "1011",
         "reconnects": 1, "creditedSeconds": 30, "initialProvider": "gemini", "provider": "openai",
         "minutesUsed": 2.5}                          # 180 s less the 30 s credit
-    line, = csv_rows(admin, SEED_DAY)
+    line, = csv_rows(dataset_admin, SEED_DAY)
     assert {k: line[k] for k in ("id", "endedBy", "switchCause", "initialProvider", "reconnects",
                                  "creditedSeconds")} == {
         "id": sid, "endedBy": "learner", "switchCause": "1011", "initialProvider": "gemini", "reconnects": "1",
         "creditedSeconds": "30"}
 
-    body = data(admin.get(f"/api/admin/sessions/{sid}"))
+    body = data(dataset_admin.get(f"/api/admin/sessions/{sid}"))
     assert (body["session"]["endedBy"], body["session"]["creditedSeconds"]) == ("learner", 30)
     timeline = body["timeline"]
     assert [(e["type"], e["source"], e["at"] - START) for e in timeline] == [
@@ -136,35 +129,35 @@ def test_the_row_csv_and_detail_show_the_story(admin, env):
     assert all("eventId" not in e for e in timeline)
 
 
-def test_the_time_series_counts_failures_by_provider_and_switches(admin, env):
-    day, = data(admin.get("/api/admin/sessions/timeseries", query=SEED_DAY))["series"]
+def test_the_time_series_counts_failures_by_provider_and_switches(dataset_admin, dataset):
+    day, = data(dataset_admin.get("/api/admin/sessions/timeseries", query=SEED_DAY))["series"]
     assert (day["failuresByProvider"], day["switches"], day["switchedSessions"]) == (
         {"gemini": 1, "openai": 0}, 1, 1)
 
 
 # --------------------------------------------------------------------------- swept, live
-def test_a_swept_session_shows_client_vanished_and_a_live_one_is_active(admin, env):
-    swept = listing(admin, "endedBy=client_vanished")
+def test_a_swept_session_shows_client_vanished_and_a_live_one_is_active(dataset_admin, dataset):
+    swept = listing(dataset_admin, "endedBy=client_vanished")
     assert [(r["id"], r["endReason"], r["status"]) for r in swept["sessions"]] == [
-        (env.ids["swept"], "timeout", "ended")]
+        (dataset.ids["swept"], "timeout", "ended")]
     assert swept["stats"]["endedByBreakdown"]["client_vanished"] == 1
     assert swept["stats"]["creditedSeconds"] == 0     # no credit for a session the server closed
-    live = listing(admin, "status=active")
-    assert [(r["id"], r["status"], r["endedBy"]) for r in live["sessions"]] == [(env.ids["live"], "active", None)]
+    live = listing(dataset_admin, "status=active")
+    assert [(r["id"], r["status"], r["endedBy"]) for r in live["sessions"]] == [(dataset.ids["live"], "active", None)]
     assert (live["stats"]["totalSessions"], live["stats"]["endedSessions"]) == (1, 0)
     assert live["stats"]["byInitialProvider"]["openai"]["sessions"] == 1
-    ended = listing(admin, "from=2026-11-08&status=ended")
-    assert {r["id"] for r in ended["sessions"]} == {env.ids[n] for n in ("madeup", "seed", "swept")}
+    ended = listing(dataset_admin, "from=2026-11-08&status=ended")
+    assert {r["id"] for r in ended["sessions"]} == {dataset.ids[n] for n in ("madeup", "seed", "swept")}
     assert ended["stats"]["totalSessions"] == 3
-    openai = listing(admin, "from=2026-11-08&initialProvider=openai")
-    assert [r["id"] for r in openai["sessions"]] == [env.ids["live"]]
+    openai = listing(dataset_admin, "from=2026-11-08&initialProvider=openai")
+    assert [r["id"] for r in openai["sessions"]] == [dataset.ids["live"]]
 
 
 # --------------------------------------------------------------------------- made-up codes
-def test_made_up_close_codes_make_no_cell_key_or_counter_of_their_own(admin, env):
+def test_made_up_close_codes_make_no_cell_key_or_counter_of_their_own(dataset_admin, dataset):
     from speakpho import ddb
 
-    items = [ddb.deserialize(i) for i in env.client.scan(TableName="session_rollups")["Items"]]
+    items = [ddb.deserialize(i) for i in dataset.client.scan(TableName="session_rollups")["Items"]]
     cells = [i for i in items if i["pk"].startswith("month#") and i["sk"].startswith("2026-11-08")]
     # The cells it passed through while live (left at zero), and the one it counts in.
     assert {c["sk"]: c["sessions"] for c in cells} == {"2026-11-08#gemini#coach#clean#gemini#active": 0,
@@ -173,25 +166,25 @@ def test_made_up_close_codes_make_no_cell_key_or_counter_of_their_own(admin, env
     for item in items:
         text = repr(sorted(item)) + item["sk"]
         assert "1234" not in text and "4999" not in text
-    stats = listing(admin, "from=2026-11-08&to=2026-11-08")["stats"]
+    stats = listing(dataset_admin, "from=2026-11-08&to=2026-11-08")["stats"]
     assert stats["disconnectBreakdown"] == {"other": 1}
     assert stats["switchCauses"] == {"other": 1}
     # 4999 is in the provider's range (a failure); 1234 has no known side (not one).
     assert stats["providerReliability"]["gemini"]["failuresByCode"] == {"other": 1}
     assert stats["endedByBreakdown"]["provider"] == 1
-    row, = listing(admin, "from=2026-11-08&to=2026-11-08")["sessions"]
+    row, = listing(dataset_admin, "from=2026-11-08&to=2026-11-08")["sessions"]
     assert (row["disconnectCode"], row["switchCause"]) == (4999, "other")     # the row keeps the exact code
     assert "other" in stats["closeCodes"]
 
 
 # --------------------------------------------------------------------------- requests
-def test_request_budgets(admin, env):
-    with count_requests(env.client) as detail:
-        data(admin.get(f"/api/admin/sessions/{env.ids['seed']}"))
+def test_request_budgets(dataset_admin, dataset):
+    with count_requests(dataset.client) as detail:
+        data(dataset_admin.get(f"/api/admin/sessions/{dataset.ids['seed']}"))
     assert detail.names() == ["GetItem", "Query", "Query"]      # session, messages, corrections (budget 4)
-    with count_requests(env.client) as series:
-        data(admin.get("/api/admin/sessions/timeseries", query="from=2026-10-01&to=2026-11-10&status=ended"))
+    with count_requests(dataset.client) as series:
+        data(dataset_admin.get("/api/admin/sessions/timeseries", query="from=2026-10-01&to=2026-11-10&status=ended"))
     assert series.names() == ["Query"] * 2             # one per month
-    with count_requests(env.client) as page:
-        listing(admin, "from=2026-11-08&endedBy=learner&initialProvider=gemini")
+    with count_requests(dataset.client) as page:
+        listing(dataset_admin, "from=2026-11-08&endedBy=learner&initialProvider=gemini")
     assert page.names().count("Query") <= 1 + 3        # the month's cells, then the matching day and today/yesterday

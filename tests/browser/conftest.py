@@ -65,6 +65,17 @@ def browser_context():
 
 
 @pytest.fixture
+def clean_local_storage(browser_context, runner):
+    """The browser profile is shared by the whole run: a test that leaves something in the
+    origin's localStorage (a queued end, old-page corrections) clears it when done."""
+    yield
+    tab = browser_context.new_page()
+    tab.goto(runner.base + "/config.json")
+    tab.evaluate("localStorage.clear()")
+    tab.close()
+
+
+@pytest.fixture
 def page(browser_context):
     """A fresh tab (its own sessionStorage, so its own sign-in). Fails the test on any
     script error or console error (a CSP violation, an uncaught exception)."""

@@ -11,20 +11,10 @@ from browser_env import SCREENSHOTS
 from browser_helpers import Requests, expect, sign_in
 from browser_seed import CORRECTIONS, Http, run_session
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_local_storage")]
 
 IMPORT = "/api/learning/corrections/import"
 CATEGORIES = ["grammar", "tone", "vocabulary", "word_order", "pronunciation"]
-
-
-@pytest.fixture(autouse=True)
-def clean_storage(browser_context, runner):
-    """The browser profile is shared by the whole run: leave no old-page corrections behind."""
-    yield
-    tab = browser_context.new_page()
-    tab.goto(runner.base + "/config.json")
-    tab.evaluate("localStorage.clear()")
-    tab.close()
 
 
 def seed_sessions(learner: Http, sizes: list[int]) -> list[dict]:

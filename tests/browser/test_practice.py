@@ -11,20 +11,10 @@ from browser_env import SCREENSHOTS
 from browser_helpers import Requests, bubble_texts, expect, greeted, say, sign_in, wait_until
 from browser_seed import ADMIN, Http
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_local_storage")]
 
 PRACTICE = "/practice?heartbeatMs=500"   # quick heartbeats (honoured by the local config only)
 EVENTS, END = "/api/session/events", "/api/session/end"
-
-
-@pytest.fixture(autouse=True)
-def clean_storage(browser_context, runner):
-    """The browser profile is shared by the whole run: leave no queued end behind."""
-    yield
-    tab = browser_context.new_page()
-    tab.goto(runner.base + "/config.json")
-    tab.evaluate("localStorage.clear()")
-    tab.close()
 
 
 def shoot(page, name: str, **kwargs) -> None:

@@ -44,6 +44,34 @@ def test_sign_in_sign_out_and_expired_token(page, runner):
 
 
 # ---------------------------------------------------------------------------- deployed sign-in
+def hosted_ui(seen: dict, *, callback: str, code: str, id_token: str):
+    """A page.route handler playing one pool's hosted UI: /oauth2/authorize redirects to
+    `callback` with `code` and the request's state, /oauth2/token answers `id_token`, /logout
+    redirects to `callback`; what each was sent is kept in `seen`."""
+    def answer(route):
+        url = route.request.url
+        if "/oauth2/authorize?" in url:
+            seen["authorize"] = dict(parse_qsl(urlsplit(url).query))
+            state = seen["authorize"]["state"]
+            route.fulfill(status=302, headers={"Location": f"{callback}?code={code}&state={state}"})
+        elif url.endswith("/oauth2/token"):
+            seen["token"] = dict(parse_qsl(route.request.post_data))
+            route.fulfill(status=200, headers={"Access-Control-Allow-Origin": "*"},
+                          json={"id_token": id_token, "access_token": "unused", "token_type": "Bearer",
+                                "expires_in": 3600})
+        elif "/logout?" in url:
+            seen["logout"] = dict(parse_qsl(urlsplit(url).query))
+            route.fulfill(status=302, headers={"Location": callback})
+        else:
+            route.abort()
+    return answer
+
+
+def pkce_challenge(verifier: str) -> str:
+    """S256: what the authorize request must have carried for this token request's verifier."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
 def test_cognito_hosted_ui_sign_in_uses_pkce(page, runner):
     """The deployed mode, with Cognito's hosted UI and token endpoint answered in the
     browser (page.route): authorization code + PKCE, the ID token as bearer, sign-out."""
@@ -55,22 +83,7 @@ def test_cognito_hosted_ui_sign_in_uses_pkce(page, runner):
     id_token = Http(runner.base).post("/local/token", {"sub": "mai"}).data["token"]
     seen = {}
 
-    def cognito(route):
-        url = route.request.url
-        if "/oauth2/authorize?" in url:
-            seen["authorize"] = dict(parse_qsl(urlsplit(url).query))
-            route.fulfill(status=302, headers={
-                "Location": f"{runner.base}/?code=the-code&state={seen['authorize']['state']}"})
-        elif url.endswith("/oauth2/token"):
-            seen["token"] = dict(parse_qsl(route.request.post_data))
-            route.fulfill(status=200, headers={"Access-Control-Allow-Origin": "*"},
-                          json={"id_token": id_token, "access_token": "unused", "token_type": "Bearer",
-                                "expires_in": 3600})
-        elif "/logout?" in url:
-            seen["logout"] = dict(parse_qsl(urlsplit(url).query))
-            route.fulfill(status=302, headers={"Location": f"{runner.base}/"})
-        else:
-            route.abort()
+    cognito = hosted_ui(seen, callback=f"{runner.base}/", code="the-code", id_token=id_token)
 
     page.route(f"{runner.base}/config.json", lambda route: route.fulfill(json=config))
     page.route(f"https://{host}/**", cognito)
@@ -89,7 +102,7 @@ def test_cognito_hosted_ui_sign_in_uses_pkce(page, runner):
     assert {k: token[k] for k in ("grant_type", "client_id", "code", "redirect_uri")} == {
         "grant_type": "authorization_code", "client_id": "web-client-id", "code": "the-code",
         "redirect_uri": runner.base + "/"}
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(token["code_verifier"].encode()).digest()).decode().rstrip("=")
+    challenge = pkce_challenge(token["code_verifier"])
     assert challenge == authorize["code_challenge"] and len(token["code_verifier"]) >= 43
     assert page.evaluate("sessionStorage.getItem('speakpho.token')") == id_token
 
@@ -123,22 +136,7 @@ def test_the_admin_page_signs_in_to_the_admin_pool(page, runner, seeded):
     learner_token = Http(runner.base).post("/local/token", {"sub": "mai"}).data["token"]
     seen: dict = {"api": []}
 
-    def admin_pool(route):
-        url = route.request.url
-        if "/oauth2/authorize?" in url:
-            seen["authorize"] = dict(parse_qsl(urlsplit(url).query))
-            route.fulfill(status=302, headers={
-                "Location": f"{runner.base}/admin?code=admin-code&state={seen['authorize']['state']}"})
-        elif url.endswith("/oauth2/token"):
-            seen["token"] = dict(parse_qsl(route.request.post_data))
-            route.fulfill(status=200, headers={"Access-Control-Allow-Origin": "*"},
-                          json={"id_token": admin_token, "access_token": "unused", "token_type": "Bearer",
-                                "expires_in": 3600})
-        elif "/logout?" in url:
-            seen["logout"] = dict(parse_qsl(urlsplit(url).query))
-            route.fulfill(status=302, headers={"Location": f"{runner.base}/admin"})
-        else:
-            route.abort()
+    admin_pool = hosted_ui(seen, callback=f"{runner.base}/admin", code="admin-code", id_token=admin_token)
 
     page.route(f"{runner.base}/config.json", lambda route: route.fulfill(json=config))
     page.route("https://admin-auth.speakpho.test/**", admin_pool)
@@ -163,7 +161,7 @@ def test_the_admin_page_signs_in_to_the_admin_pool(page, runner, seeded):
         "code_challenge_method": "S256"}
     assert {k: token[k] for k in ("client_id", "code", "redirect_uri")} == {
         "client_id": "admin-client-id", "code": "admin-code", "redirect_uri": runner.base + "/admin"}
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(token["code_verifier"].encode()).digest()).decode().rstrip("=")
+    challenge = pkce_challenge(token["code_verifier"])
     assert challenge == authorize["code_challenge"]
     assert "learner pool used" not in seen
     assert urlsplit(page.url).path == "/admin" and "code=" not in page.url

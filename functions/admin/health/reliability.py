@@ -115,8 +115,19 @@ def _sorted(counts: dict[str, int]) -> dict[str, int]:
     return {k: counts[k] for k in sorted(counts, key=code_order) if counts[k]}
 
 
-def _rate(part: float, whole: float) -> float:
+def rate(part: float, whole: float) -> float:
     return round(part / whole, 4) if whole else 0
+
+
+def prefixed_counts(cells: Iterable[Cell], prefix: str) -> dict[str, int]:
+    """Counters named prefix + key, summed over cells: {key: n}, codes in order, zeros left out."""
+    counts: dict[str, int] = {}
+    for cell in cells:
+        for name, value in cell.values.items():
+            if name.startswith(prefix) and value:
+                key = name[len(prefix):]
+                counts[key] = counts.get(key, 0) + int(value)
+    return _sorted(counts)
 
 
 def provider_reliability(cells: Iterable[Cell]) -> dict:
@@ -141,7 +152,7 @@ def provider_reliability(cells: Iterable[Cell]) -> dict:
         count, total = sum(by_code.values()), connections.get(provider, 0)
         if provider in PROVIDERS or count or total:
             view[provider] = {"connections": total, "failures": count, "failuresByCode": by_code,
-                              "failureRate": _rate(count, total)}
+                              "failureRate": rate(count, total)}
     return view
 
 
@@ -162,13 +173,7 @@ def by_initial_provider(cells: Iterable[Cell]) -> dict:
 
 def switch_causes(cells: Iterable[Cell]) -> dict[str, int]:
     """{code key: switches}, over every switch (they add up to totalSwitches)."""
-    causes: dict[str, int] = {}
-    for cell in cells:
-        for name, value in cell.values.items():
-            if name.startswith(CAUSES) and value:
-                key = name[len(CAUSES):]
-                causes[key] = causes.get(key, 0) + int(value)
-    return _sorted(causes)
+    return prefixed_counts(cells, CAUSES)
 
 
 def failures_by_provider(cells: Iterable[Cell]) -> dict[str, int]:

@@ -14,7 +14,7 @@ from speakpho.enums import PROVIDERS
 from admin.health import reliability
 from admin.health.cells import (CODE_PREFIX, END_REASON_PREFIX, Cell, cell_from_item, cell_from_session,
                                 cell_matches)
-from admin.health.reliability import code_order
+from admin.health.reliability import prefixed_counts, rate
 
 if TYPE_CHECKING:
     from admin.health.filters import HealthFilter
@@ -36,21 +36,6 @@ def close_code_table() -> dict[str, dict]:
 
 def _avg_minutes(duration_sum: float, ended: float) -> float:
     return round(duration_sum / ended / 60, 2) if ended else 0
-
-
-def _rate(part: float, whole: float) -> float:
-    return round(part / whole, 4) if whole else 0
-
-
-def _prefixed(cells: list[Cell], prefix: str) -> dict[str, int]:
-    """Counters named prefix + key, summed over cells: {key: n} (zeros left out)."""
-    counts: dict[str, int] = {}
-    for cell in cells:
-        for name, value in cell.values.items():
-            if name.startswith(prefix) and value:
-                key = name[len(prefix):]
-                counts[key] = counts.get(key, 0) + int(value)
-    return {k: counts[k] for k in sorted(counts, key=code_order) if counts[k]}
 
 
 def _ended_by(cells: list[Cell]) -> dict[str, int]:
@@ -76,14 +61,14 @@ def stats_view(cells: list[Cell]) -> dict:
         credited += int(cell.count("creditedSecondsSum"))
         if sessions or cell.provider in providers:
             providers[cell.provider] = providers.get(cell.provider, 0) + sessions
-    reasons = _prefixed(cells, END_REASON_PREFIX)
+    reasons = prefixed_counts(cells, END_REASON_PREFIX)
     return {
         "totalSessions": total,
         "endedSessions": ended,
         "avgDuration": _avg_minutes(duration, ended),
         "providerBreakdown": providers,
-        "disconnectBreakdown": _prefixed(cells, CODE_PREFIX),
-        "providerSwitchRate": _rate(switched, total),
+        "disconnectBreakdown": prefixed_counts(cells, CODE_PREFIX),
+        "providerSwitchRate": rate(switched, total),
         "totalSwitches": switches,
         "endReasonBreakdown": {r: reasons[r] for r in sorted(reasons)},
         "endedByBreakdown": _ended_by(cells),
@@ -115,8 +100,8 @@ def series_view(cells: list[Cell], flt: HealthFilter) -> list[dict]:
             "avgDuration": _avg_minutes(sum(c.count("durationSecondsSum") for c in day_cells), ended),
             "switches": sum(int(c.count("switchCountSum")) for c in day_cells),
             "switchedSessions": switched,
-            "switchRate": _rate(switched, sessions),
-            "disconnects": _prefixed(day_cells, CODE_PREFIX),
+            "switchRate": rate(switched, sessions),
+            "disconnects": prefixed_counts(day_cells, CODE_PREFIX),
             "failuresByProvider": reliability.failures_by_provider(day_cells),
         })
     return series
