@@ -311,7 +311,8 @@ class Route:
     success: int = 200
     idempotency_key: bool = False         # takes an Idempotency-Key header
     media: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)  # success response headers (required unless "only when")
+    headers: dict[str, str] = field(default_factory=dict)  # success response headers, always sent
+    optional_headers: dict[str, str] = field(default_factory=dict)  # success response headers, sometimes sent
     params: dict[str, dict] = field(default_factory=dict)  # parameter -> what its schema adds
     links: dict[str, tuple[str, dict]] = field(default_factory=dict)  # name -> ("METHOD /path", values)
 
@@ -324,8 +325,8 @@ LIVE_SESSION = {name: (f"POST /api/session/{name}", {"body": {"sessionId": SESSI
                 for name in ("heartbeat", "switch-provider", "events", "end")}
 REVIEW = {"review": ("PATCH /api/learning/corrections/{id}", {"id": "$response.body#/data/corrections/0/id"})}
 CSV_HEADERS = {"Content-Disposition": "attachment; filename=\"sessions_<from>_<to>.csv\"",
-               "X-Export-Rows": "rows in the file", "X-Export-Truncated": "true when the export stopped early",
-               "X-Export-Note": "only when truncated: where it stopped and why (the row or byte cap)"}
+               "X-Export-Rows": "rows in the file", "X-Export-Truncated": "true when the export stopped early"}
+CSV_NOTE = {"X-Export-Note": "when truncated: where it stopped and why (the row or byte cap)"}
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/session/start"): Route(
@@ -369,7 +370,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/admin/sessions/timeseries"): Route(Timeseries, (*AUTH, 403, 422), codes={422: RANGE_422},
                                                      params=DAYS),
     ("GET", "/api/admin/sessions/export.csv"): Route(
-        None, (*AUTH, 403, 422), codes={422: RANGE_422}, media="text/csv", headers=CSV_HEADERS, params=DAYS),
+        None, (*AUTH, 403, 422), codes={422: RANGE_422}, media="text/csv", headers=CSV_HEADERS,
+        optional_headers=CSV_NOTE, params=DAYS),
     ("GET", "/api/admin/sessions/{id}"): Route(AdminSessionDetail, (*AUTH, 403, 404, 422)),
 }
 MODELS: tuple[type[BaseModel], ...] = (ErrorResponse, *dict.fromkeys(r.data for r in ROUTES.values() if r.data))

@@ -132,10 +132,11 @@ def _success(route: contract.Route, declared: dict) -> dict:
     name = route.data.__name__ if route.data is not None else route.media
     response = {"description": declared.get("description") or f"success: {name}",
                 "content": {route.media: {"schema": schema}}}
-    if route.headers:
-        response["headers"] = {name: {"description": text, "schema": {"type": "string"},
-                                      "required": not text.startswith("only when")}
-                               for name, text in route.headers.items()}
+    headers = {**{name: (text, True) for name, text in route.headers.items()},
+               **{name: (text, False) for name, text in route.optional_headers.items()}}
+    if headers:
+        response["headers"] = {name: {"description": text, "schema": {"type": "string"}, "required": required}
+                               for name, (text, required) in headers.items()}
     return response
 
 
