@@ -34,6 +34,31 @@ class Settings(BaseModel):
     starts_per_hour: int = Field(default=20, ge=1)
     sessions_per_day: int = Field(default=50, ge=1)
     imported_corrections_limit: int = Field(default=5000, ge=0)
+    # Provider access (docs/providers.md). A provider is available when its secret holds a key.
+    gemini_secret_name: str | None = None
+    openai_secret_name: str | None = None
+    secret_max_age_seconds: int = Field(default=300, ge=0)
+    gemini_api_base: str = "https://generativelanguage.googleapis.com"
+    gemini_live_url: str = ("wss://generativelanguage.googleapis.com/ws/"
+                            "google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained")
+    openai_api_base: str = "https://api.openai.com/v1"
+    gemini_model: str = "gemini-2.5-flash-native-audio-preview-12-2025"
+    openai_model: str = "gpt-realtime"
+    # A Gemini token's life: the minutes left plus the grace, at most one lease; a new
+    # connection must open within the new-session window; renewal when under renew_before.
+    lease_max_seconds: int = Field(default=600, ge=60, le=3600)
+    lease_grace_seconds: int = Field(default=30, ge=0, le=300)
+    new_session_window_seconds: int = Field(default=60, ge=10, le=600)
+    renew_before_seconds: int = Field(default=120, ge=10)
+    # The one-time schedules that hang up an OpenAI call at the limit (+ the grace).
+    hangup_schedule_group: str = "speakpho-hangups"
+    hangup_target_arn: str = ""
+    hangup_role_arn: str = ""
+    hangup_dead_letter_arn: str = ""
+    # Metering a client may not trust (docs/metering.md).
+    credit_budget_percent: int = Field(default=10, ge=0, le=100)
+    vanished_fair_sessions: int = Field(default=3, ge=0)
+    client_skew_tolerance_ms: int = Field(default=2000, ge=0)
 
     def table(self, logical_name: str) -> str:
         try:
@@ -52,6 +77,25 @@ ENV_NAMES = {
     "starts_per_hour": "STARTS_PER_HOUR",
     "sessions_per_day": "SESSIONS_PER_DAY",
     "imported_corrections_limit": "IMPORTED_CORRECTIONS_LIMIT",
+    "gemini_secret_name": "GEMINI_SECRET_NAME",
+    "openai_secret_name": "OPENAI_SECRET_NAME",
+    "secret_max_age_seconds": "SECRET_MAX_AGE_SECONDS",
+    "gemini_api_base": "GEMINI_API_BASE",
+    "gemini_live_url": "GEMINI_LIVE_URL",
+    "openai_api_base": "OPENAI_API_BASE",
+    "gemini_model": "GEMINI_MODEL",
+    "openai_model": "OPENAI_MODEL",
+    "lease_max_seconds": "LEASE_MAX_SECONDS",
+    "lease_grace_seconds": "LEASE_GRACE_SECONDS",
+    "new_session_window_seconds": "NEW_SESSION_WINDOW_SECONDS",
+    "renew_before_seconds": "RENEW_BEFORE_SECONDS",
+    "hangup_schedule_group": "HANGUP_SCHEDULE_GROUP",
+    "hangup_target_arn": "HANGUP_TARGET_ARN",
+    "hangup_role_arn": "HANGUP_ROLE_ARN",
+    "hangup_dead_letter_arn": "HANGUP_DEAD_LETTER_ARN",
+    "credit_budget_percent": "CREDIT_BUDGET_PERCENT",
+    "vanished_fair_sessions": "VANISHED_FAIR_SESSIONS",
+    "client_skew_tolerance_ms": "CLIENT_SKEW_TOLERANCE_MS",
 }
 
 

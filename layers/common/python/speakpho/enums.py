@@ -5,3 +5,5 @@ from __future__ import annotations
 PROVIDERS: tuple[str, ...] = ("gemini", "openai")
 MODES: tuple[str, ...] = ("free", "coach")
 SESSION_STATUSES: tuple[str, ...] = ("active", "ended")
+# Correction categories ("tone" means the diacritics, thanh điệu).
+CATEGORIES: tuple[str, ...] = ("grammar", "tone", "vocabulary", "word_order", "pronunciation")

@@ -6,16 +6,15 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from speakpho.enums import MODES, PROVIDERS  # re-exported; their home has no pydantic
+from speakpho.enums import CATEGORIES, MODES, PROVIDERS  # re-exported; their home has no pydantic
 
 Provider = Literal[PROVIDERS]            # Literal["gemini", "openai"]
 Mode = Literal[MODES]                    # Literal["free", "coach"]
 Difficulty = Literal["beginner", "intermediate", "advanced"]
-Category = Literal["grammar", "tone", "vocabulary", "word_order", "pronunciation"]
+Category = Literal[CATEGORIES]
 Role = Literal["user", "coach"]
 EndReason = Literal["user_ended", "limit_reached", "timeout", "error", "stale", "disconnect", "provider_switch"]
 
-CATEGORIES: tuple[str, ...] = ("grammar", "tone", "vocabulary", "word_order", "pronunciation")
 
 MAX_TEXT = 4000
 MAX_MESSAGES = 2000
