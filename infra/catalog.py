@@ -35,6 +35,10 @@ AREAS: tuple[Area, ...] = (
 # Lambdas that are not behind API Gateway.
 SWEEPER = Area("session", "session.sweeper.lambda_handler", http=False, description="Stale-session sweeper")
 ROLLUPS = Area("admin", "admin.rollups.lambda_handler", http=False, description="Session stream to daily rollups")
+# The target of the one-time EventBridge Scheduler schedules: hangs up an OpenAI call at the
+# learner's limit (plus the grace) when nothing else did (speakpho.access).
+HANGUP = Area("session", "session.hangup.lambda_handler", http=False,
+              description="Hangs up a voice call at the learner's limit")
 
 
 @dataclass(frozen=True)
