@@ -22,6 +22,9 @@ Server entries, each written by the request that already changes the session:
     ended              {endReason, endedBy, code?}     the learner's end
     timed_out          {endReason, endedBy}            the sweeper's close
     superseded         {endReason, endedBy}            a newer start's close
+    access_granted     {provider, expiresAt}           provider access given (start, switch, access, renewal)
+    call_connected     {callId}                        the server placed an OpenAI call (connect)
+    call_hung_up       {callId, why}                   the server hung up that call (speakpho.access)
 
 Size: a session item must stay under DynamoDB's 400 KB. A stored `reason` keeps at most
 MAX_REASON_BYTES of UTF-8 (cut at a character); client events are capped by
@@ -33,7 +36,8 @@ from __future__ import annotations
 from speakpho import close_codes
 
 CLIENT_TYPES = ("provider_connected", "provider_disconnected", "reconnect_attempt")
-SERVER_TYPES = ("started", "provider_switched", "heartbeat_gap", "ended", "timed_out", "superseded")
+SERVER_TYPES = ("started", "provider_switched", "heartbeat_gap", "ended", "timed_out", "superseded",
+                "access_granted", "call_connected", "call_hung_up")
 CLIENT, SERVER = "client", "server"
 
 MAX_EVENTS_PER_CALL = 50
