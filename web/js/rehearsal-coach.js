@@ -5,28 +5,19 @@
 // explanation, category), and can drop the connection with a chosen close code (drop(1006),
 // drop(1011)) so that the disconnect flow runs in `make dev` and in the tests. No network.
 
-/** Mistakes the coach corrects in coach mode: a pattern of the learner's line, and the correction. */
-export const MISTAKES = [
-  { pattern: /tôi muốn ăn phở/i, original: 'Tôi muốn ăn phở', correction: 'Em muốn ăn phở',
-    explanation: "Use 'em' when speaking to someone older", category: 'tone' },
-  { pattern: /bao nhiêu tiền không/i, original: 'Cái này bao nhiêu tiền không?', correction: 'Cái này bao nhiêu tiền?',
-    explanation: "'bao nhiêu' already asks the question; drop 'không'", category: 'grammar' },
-  { pattern: /\bxin chao\b/i, original: 'xin chao', correction: 'xin chào',
-    explanation: 'Chào has a falling tone (dấu huyền)', category: 'tone' },
-  { pattern: /\bcam on\b/i, original: 'cam on', correction: 'cảm ơn',
-    explanation: 'Cảm takes the hỏi tone, ơn has a horn', category: 'pronunciation' },
-  { pattern: /đi chợ hôm qua/i, original: 'Tôi đi chợ hôm qua', correction: 'Hôm qua tôi đi chợ',
-    explanation: 'Time words come first', category: 'word_order' },
-  { pattern: /xe đạp điện thoại/i, original: 'xe đạp điện thoại', correction: 'điện thoại',
-    explanation: "'xe đạp' means bicycle", category: 'vocabulary' },
-];
+import script from './coach-script.json' with { type: 'json' };
 
-const REPLIES = {
-  beginner: ['Tốt lắm! Bạn nói lại được không?', 'Bạn thích món gì?', 'Rất tốt. Còn gì nữa không?'],
-  intermediate: ['Hay quá! Bạn kể thêm đi.', 'Tại sao bạn nghĩ vậy?', 'Mình hiểu rồi. Thế còn cuối tuần thì sao?'],
-  advanced: ['Thú vị đấy. Bạn có thể giải thích kỹ hơn không?', 'Theo bạn, điều đó ảnh hưởng thế nào?',
-    'Bạn hãy thử dùng một thành ngữ nhé.'],
-};
+// The script (greetings, replies per difficulty, the mistakes corrected in coach mode) is one
+// JSON file shared with the local provider fakes (local/fakes/coach_script.py).
+
+/** Mistakes the coach corrects in coach mode: a pattern of the learner's line, and the correction. */
+export const MISTAKES = script.mistakes.map(({ pattern, ...mistake }) => ({
+  pattern: new RegExp(pattern.source, pattern.flags), ...mistake }));
+
+const REPLIES = script.replies;
+
+/** A script line with its {placeholders} filled. */
+const fill = (template, values) => template.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? '');
 
 const PROVIDER_NAMES = { gemini: 'Gemini', openai: 'OpenAI' };
 
@@ -86,8 +77,8 @@ export class RehearsalCoach {
         }
         this.state = 'open';
         resolve();
-        this.later(() => this.emit({ role: 'coach', text: `Chào bạn! Hôm nay mình nói về “${this.topic}” nhé. Bạn bắt đầu đi!` }),
-          this.replyDelayMs);
+        const greeting = script.greetings[this.difficulty] || script.greetings.intermediate;
+        this.later(() => this.emit({ role: 'coach', text: fill(greeting, { topic: this.topic }) }), this.replyDelayMs);
       }, this.connectDelayMs);
     });
   }
@@ -106,7 +97,7 @@ export class RehearsalCoach {
       if (mistake) {
         const { original, correction, explanation, category } = mistake;
         this.emit({ correction: { original, correction, explanation, category } });
-        this.emit({ role: 'coach', text: `Mình sửa một chút: “${correction}”. ${reply}` });
+        this.emit({ role: 'coach', text: fill(script.correctionReply, { correction, reply }) });
       } else {
         this.emit({ role: 'coach', text: reply });
       }
