@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from apitest import client_event, count_requests
-from speakpho import ddb, metering
+from speakpho import ddb, metering, story
 from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.errors import AppError
@@ -173,6 +173,9 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     sid, t0 = s["sessionId"], clock.now_ms()
     outage = [client_event("provider_disconnected", t0 + 10_000, code=1011),
               client_event("provider_connected", t0 + 40_000)]      # 30 s the provider failed
+    # The server gave access again inside it (what POST /api/session/access records): corroborated.
+    store.append_to_live_story(user_id=user.user_id, session_id=sid, entry=story.server_entry(
+        "access_granted", t0 + 39_000, provider="gemini", expiresAt=t0 + 639_000))
     clock.advance(60)
     metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=outage))
     metering.heartbeat(store, settings, clock, user, s["sessionId"])

@@ -29,7 +29,33 @@ def test_client_entry_clamps_and_keeps_arrival():
              "code": 1011, "reason": "boom", "connectMs": None}
     entry = story.client_entry(event, received_at=S + 9_000, span_start=S, span_end=S + 10_000)
     assert entry == {"type": "provider_disconnected", "source": "client", "eventId": "e1", "at": S,
-                     "receivedAt": S + 9_000, "provider": "gemini", "code": 1011, "reason": "boom"}
+                     "receivedAt": S + 9_000, "provider": "gemini", "code": 1011, "reason": "boom",
+                     "clientAt": S - 60_000}     # clamped: the client's own time is kept beside it
+
+
+@pytest.mark.parametrize("sent_at, received_at, offset", [
+    (None, S, 0),                              # an older client sends no sentAt: nothing moved
+    (S, S, 0),
+    (S - 2_000, S, 0), (S + 2_000, S, 0),      # within the 2 s tolerance (transit, small drift)
+    (S - 2_001, S, 2_001),                     # the client is behind: its times move forward
+    (S + 600_000, S, -600_000),                # 10 minutes ahead: they move back
+    (S - 600_000, S, 600_000),                 # 10 minutes behind
+])
+def test_skew_offset(sent_at, received_at, offset):
+    assert story.skew_offset(sent_at, received_at, 2_000) == offset
+
+
+@pytest.mark.parametrize("client_at, skew, span, at, extra", [
+    (S + 5_000, 0, (S, S + 10_000), S + 5_000, {}),                                      # as sent
+    (S + 605_000, -600_000, (S, S + 10_000), S + 5_000, {"clientAt": S + 605_000, "skewMs": -600_000}),
+    (S - 595_000, 600_000, (S, S + 10_000), S + 5_000, {"clientAt": S - 595_000, "skewMs": 600_000}),
+    (S + 1_000, 600_000, (S, S + 10_000), S + 10_000, {"clientAt": S + 1_000, "skewMs": 600_000}),  # then clamped
+])
+def test_a_moved_client_time_keeps_the_clients_own(client_at, skew, span, at, extra):
+    event = {"eventId": "e1", "type": "reconnect_attempt", "at": client_at, "provider": "gemini"}
+    entry = story.client_entry(event, received_at=S + 9_000, span_start=span[0], span_end=span[1], skew_ms=skew)
+    assert entry == {"type": "reconnect_attempt", "source": "client", "eventId": "e1", "at": at,
+                     "receivedAt": S + 9_000, "provider": "gemini", **extra}
 
 
 def test_order_is_by_time_with_server_first_on_ties_then_as_recorded():
@@ -57,26 +83,57 @@ def test_end_reasons_of_the_server_side_endings(ended_by, reason):
     assert story.end_reason(ended_by) == reason
 
 
+def back(at):
+    """The server giving access again (POST /api/session/access): corroborates an outage."""
+    return s("access_granted", at, provider="gemini", expiresAt=S + at + 600_000)
+
+
+DROP_1011 = c("provider_disconnected", 60_000, code=1011)
+
+
 @pytest.mark.parametrize("entries, ended_at, charge, expected", [
     ([], 600_000, 600, 0),
-    # drop with 1011 at 60 s, reconnected at 90 s: 30 s
-    ([c("provider_disconnected", 60_000, code=1011), c("provider_connected", 90_000)], 600_000, 600, 30),
-    # a switch ends the outage too
+    # drop with 1011 at 60 s, access given again at 88 s, reconnected at 90 s: 30 s
+    ([DROP_1011, back(88_000), c("provider_connected", 90_000)], 600_000, 600, 30),
+    # a switch ends the outage and corroborates it
     ([c("provider_disconnected", 60_000, code=1006), s("provider_switched", 75_500, to="openai")], 600_000, 600, 15),
+    # an OpenAI call placed by the server corroborates it too
+    ([DROP_1011, s("call_connected", 70_000, callId="c1"), c("provider_connected", 71_000)], 600_000, 600, 11),
     # a normal closure is no failure
-    ([c("provider_disconnected", 60_000, code=1000), c("provider_connected", 90_000)], 600_000, 600, 0),
+    ([c("provider_disconnected", 60_000, code=1000), back(88_000), c("provider_connected", 90_000)], 600_000, 600, 0),
     # a second failure inside an outage extends it
-    ([c("provider_disconnected", 10_000, code=1011), c("provider_disconnected", 20_000, code=1006),
+    ([c("provider_disconnected", 10_000, code=1011), c("provider_disconnected", 20_000, code=1006), back(45_000),
       c("provider_connected", 50_000)], 600_000, 600, 40),
-    # never reconnected: to the end
-    ([c("provider_disconnected", 500_000, code=1011)], 540_000, 600, 40),
+    # never reconnected, though access was given again: to the end
+    ([c("provider_disconnected", 500_000, code=1011), back(510_000)], 540_000, 600, 40),
     # each outage at most 120 s
-    ([c("provider_disconnected", 0, code=1011), c("provider_connected", 400_000)], 600_000, 600, 120),
+    ([c("provider_disconnected", 0, code=1011), back(399_000), c("provider_connected", 400_000)], 600_000, 600, 120),
     # the session at most 300 s
-    ([c("provider_disconnected", i * 200_000, code=1011) if j == 0 else c("provider_connected", i * 200_000 + 150_000)
-      for i in range(4) for j in range(2)], 900_000, 900, 300),
+    ([e for i in range(4) for e in (c("provider_disconnected", i * 200_000, code=1011), back(i * 200_000 + 149_000),
+                                    c("provider_connected", i * 200_000 + 150_000))], 900_000, 900, 300),
     # never more than the charge
-    ([c("provider_disconnected", 0, code=1011), c("provider_connected", 100_000)], 600_000, 42, 42),
+    ([c("provider_disconnected", 0, code=1011), back(99_000), c("provider_connected", 100_000)], 600_000, 42, 42),
+    # ---- forged: outages the server never saw
+    ([DROP_1011, c("provider_connected", 90_000)], 600_000, 600, 0),
+    ([c("provider_disconnected", i * 200_000, code=1011) if j == 0 else c("provider_connected", i * 200_000 + 150_000)
+      for i in range(4) for j in range(2)], 900_000, 900, 0),
+    ([c("provider_disconnected", 500_000, code=1011)], 540_000, 600, 0),           # never came back
+    # a grant outside the window: before the drop, or after the reconnection (beyond the 2 s slack)
+    ([back(57_999), DROP_1011, c("provider_connected", 90_000)], 600_000, 600, 0),
+    ([DROP_1011, c("provider_connected", 90_000), back(92_001)], 600_000, 600, 0),
+    # within the slack at either end: corroborated (a clock within the tolerance is not moved)
+    ([back(58_000), DROP_1011, c("provider_connected", 90_000)], 600_000, 600, 30),
+    ([DROP_1011, c("provider_connected", 90_000), back(92_000)], 600_000, 600, 30),
+    # the start's own grant is the first connection, not a return (a drop clamped to the start)
+    ([s("started", 0, provider="gemini"), back(0), c("provider_disconnected", 0, code=1011),
+      c("provider_connected", 100_000)], 600_000, 600, 0),
+    # a switch the end itself reports (at the end) is the client's word
+    ([c("provider_disconnected", 500_000, code=1011), s("provider_switched", 540_000, to="openai")], 540_000, 600, 0),
+    # each outage on its own: the grant of one corroborates only its own
+    ([DROP_1011, back(70_000), c("provider_connected", 90_000),
+      c("provider_disconnected", 200_000, code=1011), c("provider_connected", 300_000)], 600_000, 600, 30),
+    # a server entry of another kind is no corroboration
+    ([DROP_1011, s("heartbeat_gap", 70_000), c("provider_connected", 90_000)], 600_000, 600, 0),
 ])
 def test_credit(entries, ended_at, charge, expected):
     assert story.credited_seconds(entries, S + ended_at, charge) == expected
@@ -113,7 +170,7 @@ def test_summary_counts_each_reconnect_as_a_new_segment_of_the_same_provider():
 
 
 def test_a_provider_range_code_is_a_failure_of_that_provider_keyed_other():
-    entries = [c("provider_disconnected", 10_000, code=4999), c("provider_connected", 40_000),
+    entries = [c("provider_disconnected", 10_000, code=4999), back(30_000), c("provider_connected", 40_000),
                c("provider_disconnected", 50_000, code=3999)]   # outside the range: no known side
     assert story.summary(entries, "gemini")["failures"] == {"gemini": {"other": 1}}
     assert story.credited_seconds(entries, S + 100_000, 600) == 30

@@ -10,10 +10,12 @@ Pure functions over plain dicts (no I/O). The session item keeps its story:
     creditedSeconds  seconds not charged because a provider or the network failed
 
 A timeline entry: {"type", "at", "source": "client"|"server", "eventId"? (client),
-"provider"?, "code"?, "reason"?, "connectMs"?, "receivedAt"?, "from"?, "to"?,
-"endReason"?, "endedBy"?}.
-Server entries use the server clock. Client entries keep the client's time clamped into
-the session's span as `at`, and the server's time of arrival as `receivedAt`.
+"provider"?, "code"?, "reason"?, "connectMs"?, "receivedAt"?, "clientAt"?, "skewMs"?, "from"?,
+"to"?, "endReason"?, "endedBy"?}.
+Server entries use the server clock. Client entries keep the client's time, moved onto the
+server's clock when the client's clock is off (skew_offset) and clamped into the session's
+span, as `at`; the server's time of arrival as `receivedAt`; the client's own time as
+`clientAt` when `at` differs from it, and the offset applied as `skewMs` when it was moved.
 
 Server entries, each written by the request that already changes the session:
     started            {provider}                      the start's Put
@@ -45,6 +47,14 @@ MAX_EVENTS_PER_SESSION = 500
 EVENTS_AFTER_END_MS = 5 * 60 * 1000       # events may still arrive this long after the end
 OUTAGE_CREDIT_CAP_SECONDS = 120           # client events can lie: each outage credits at most this
 SESSION_CREDIT_CAP_SECONDS = 300          # and a session at most this
+# An outage earns credit only when the server saw the client come back: one of these entries
+# (access given again, a switch, an OpenAI call placed) inside the outage's window.
+CORROBORATING_TYPES = ("access_granted", "provider_switched", "call_connected")
+# The window [from, to] is widened by this much at both ends: client times off by up to the
+# skew tolerance (Settings.client_skew_tolerance_ms, 2 s) are not moved, and the offset the
+# server measures includes the request's transit, so a client's reconnection can be recorded
+# up to that much before the grant that made it (and its disconnect that much after it).
+CORROBORATION_SLACK_MS = 2000
 MAX_REASON_BYTES = 200                    # a stored reason, in UTF-8 bytes
 MAX_STORY_ENTRIES = 600                   # optional server entries stop here (see the size note)
 
@@ -74,11 +84,26 @@ def short_reason(reason: str | None) -> str | None:
     return reason.encode("utf-8")[:MAX_REASON_BYTES].decode("utf-8", errors="ignore")
 
 
-def client_entry(event: dict, *, received_at: int, span_start: int, span_end: int) -> dict:
-    """A client event as stored: its time clamped into [span_start, span_end]."""
+def skew_offset(sent_at: int | None, received_at: int, tolerance_ms: int) -> int:
+    """What to add to a batch's client times to put them on the server's clock: the server's
+    receipt time less the client's `sentAt`, when they differ by more than the tolerance;
+    0 within it, or when the client sent no `sentAt` (older clients)."""
+    if sent_at is None:
+        return 0
+    offset = int(received_at) - int(sent_at)
+    return offset if abs(offset) > tolerance_ms else 0
+
+
+def client_entry(event: dict, *, received_at: int, span_start: int, span_end: int, skew_ms: int = 0) -> dict:
+    """A client event as stored: its time moved by `skew_ms` (skew_offset), then clamped into
+    [span_start, span_end]; the client's own time kept as `clientAt` when that changed it."""
+    at = clamp(int(event["at"]) + skew_ms, span_start, span_end)
     entry = {"type": event["type"], "source": CLIENT, "eventId": event["eventId"],
-             "at": clamp(event["at"], span_start, span_end), "receivedAt": received_at,
-             "provider": event["provider"]}
+             "at": at, "receivedAt": received_at, "provider": event["provider"]}
+    if at != int(event["at"]):
+        entry["clientAt"] = int(event["at"])
+    if skew_ms:
+        entry["skewMs"] = int(skew_ms)
     for name in ("code", "reason", "connectMs"):
         if event.get(name) is not None:
             entry[name] = short_reason(event[name]) if name == "reason" else event[name]
@@ -167,9 +192,29 @@ def outages(entries: list[dict], ended_at: int) -> list[tuple[int, int]]:
     return spans
 
 
+def corroborating_times(entries: list[dict], ended_at: int) -> list[int]:
+    """When the server saw the client come back (CORROBORATING_TYPES). Only after the start:
+    the start's own access_granted is the first connection, not a return (and a client time
+    before the start is clamped to it). Only before the end: what the end writes itself (a
+    switch the client reports only then) is the client's word, not something the server saw."""
+    started = min((int(e["at"]) for e in entries or () if e.get("type") == "started"), default=None)
+    return [int(e["at"]) for e in entries or ()
+            if e.get("source") == SERVER and e.get("type") in CORROBORATING_TYPES
+            and (started is None or int(e["at"]) > started) and int(e["at"]) < int(ended_at)]
+
+
+def is_corroborated(outage: tuple[int, int], times: list[int]) -> bool:
+    """A corroborating entry lies inside [from, to], widened by CORROBORATION_SLACK_MS."""
+    since, to = outage
+    return any(since - CORROBORATION_SLACK_MS <= at <= to + CORROBORATION_SLACK_MS for at in times)
+
+
 def credited_seconds(entries: list[dict], ended_at: int, charge_seconds: int) -> int:
-    """Whole seconds not charged: each outage capped, the session capped, never above the charge."""
-    total = sum(min((to - since) // 1000, OUTAGE_CREDIT_CAP_SECONDS) for since, to in outages(entries, ended_at))
+    """Whole seconds not charged: the outages the server corroborates, each capped, the session
+    capped, never above the charge. (The period's credit budget is the end's: metering.end.)"""
+    times = corroborating_times(entries, ended_at)
+    total = sum(min((to - since) // 1000, OUTAGE_CREDIT_CAP_SECONDS)
+                for since, to in outages(entries, ended_at) if is_corroborated((since, to), times))
     return max(0, min(total, SESSION_CREDIT_CAP_SECONDS, charge_seconds))
 
 
