@@ -15,6 +15,7 @@ import pydantic
 import pytest
 from openai.types.realtime import RealtimeSessionCreateRequest, RealtimeSessionCreateRequestParam
 
+from local.fakes.tiny_http import form_parts
 from openai_models import strict
 from speakpho.coach import coach_profile, openai_session
 from speakpho.providers.openai_rest import OpenAIRestCalls, call_id_from_location
@@ -74,19 +75,8 @@ def sdk_requests(calls) -> list[tuple[str, str, dict, bytes]]:
 
 
 def parts(content_type: str, body: bytes) -> list[tuple[str, str, bytes]]:
-    """(name, content type, content) of each part of a multipart/form-data body."""
-    media, _, params = content_type.partition(";")
-    assert media.strip() == "multipart/form-data"
-    boundary = dict(p.strip().split("=", 1) for p in params.split(";"))["boundary"].strip('"').encode()
-    chunks = body.split(b"--" + boundary)
-    assert chunks[0] == b"" and chunks[-1] == b"--\r\n", "body is not delimited by its boundary"
-    found = []
-    for chunk in chunks[1:-1]:
-        head, _, content = chunk[2:].partition(b"\r\n\r\n")  # after the CRLF ending the delimiter
-        headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
-        name = headers["Content-Disposition"].split('name="', 1)[1].split('"', 1)[0]
-        found.append((name, headers["Content-Type"], content.removesuffix(b"\r\n")))
-    return found
+    """(name, content type, content) of each part, in order (the fake OpenAI's own reader)."""
+    return [(name, kind, content) for name, (kind, content) in form_parts(content_type, body).items()]
 
 
 def shape(method, path, headers, body):
