@@ -74,6 +74,10 @@ ACCESS: dict[str, Access] = {
             why="finds active meters with old heartbeats, re-reads each period row and charges it"),
         "sessions": Grant(("UpdateItem",), why="closes the stale session (in the charging transaction)"),
     }),
+    "hangup": Access({
+        "sessions": Grant(("GetItem", "UpdateItem"),
+                          why="reads the session the schedule names and records that its call was hung up"),
+    }),
     "learning": Access({
         "usage_periods": Grant(
             ("GetItem", "UpdateItem"),

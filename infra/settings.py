@@ -10,6 +10,15 @@ from typing import Any
 
 from constructs import Construct
 
+from infra.catalog import ensure_import_paths
+
+ensure_import_paths()
+from speakpho.config import Settings as AppSettings  # noqa: E402
+
+# Provider settings the stack passes on: their defaults and bounds live once, in speakpho.config.
+APP_DEFAULTS = {name: field.default for name, field in AppSettings.model_fields.items()}
+APP_SETTINGS = ("secret_max_age_seconds", "lease_max_seconds", "lease_grace_seconds", "gemini_model", "openai_model")
+
 # Context key -> settings field. Values given with `-c key=value` arrive as strings.
 CONTEXT_KEYS = {
     "stageName": "stage_name",
@@ -37,6 +46,11 @@ CONTEXT_KEYS = {
     "waf": "waf",
     "wafTokenLimit": "waf_token_limit",
     "wafIpLimit": "waf_ip_limit",
+    "secretMaxAgeSeconds": "secret_max_age_seconds",
+    "leaseMaxSeconds": "lease_max_seconds",
+    "leaseGraceSeconds": "lease_grace_seconds",
+    "geminiModel": "gemini_model",
+    "openaiModel": "openai_model",
 }
 
 LAYER_DEPENDENCY_MODES = ("pip", "none")
@@ -78,6 +92,12 @@ class StackSettings:
     waf: bool = True
     waf_token_limit: int = 600                   # requests per bearer token per 5 minutes
     waf_ip_limit: int = 3000                     # requests per source IP per 5 minutes
+    # Provider access (speakpho.config; docs/deploy.md "Provider keys and hangups").
+    secret_max_age_seconds: int = APP_DEFAULTS["secret_max_age_seconds"]   # key cache: a new key within this
+    lease_max_seconds: int = APP_DEFAULTS["lease_max_seconds"]
+    lease_grace_seconds: int = APP_DEFAULTS["lease_grace_seconds"]
+    gemini_model: str = APP_DEFAULTS["gemini_model"]
+    openai_model: str = APP_DEFAULTS["openai_model"]
 
     @classmethod
     def from_context(cls, scope: Construct) -> "StackSettings":
@@ -96,6 +116,10 @@ class StackSettings:
         if settings.layer_dependencies not in LAYER_DEPENDENCY_MODES:
             raise ValueError(f"context layerDependencies must be one of {LAYER_DEPENDENCY_MODES}, "
                              f"got {settings.layer_dependencies!r}")
+        try:   # the bounds the functions would enforce at their first request, checked at synth
+            AppSettings(**{name: getattr(settings, name) for name in APP_SETTINGS})
+        except ValueError as exc:
+            raise ValueError(f"context: provider settings out of range: {exc}") from None
         return settings
 
 

@@ -11,6 +11,7 @@ from infra.constructs.auth import Auth
 from infra.constructs.functions import Functions
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.providers import ProviderAccess
 from infra.constructs.schedules import SweeperSchedule
 from infra.constructs.tables import DataTables
 from infra.constructs.waf import ApiFirewall
@@ -30,8 +31,13 @@ class SpeakPhoStack(Stack):
         self.web = WebHosting(self, "Web", web_dir=web_dir)
         self.auth = Auth(self, "Auth", web_url=self.web.url, domain_prefix=settings.auth_domain_prefix,
                          extra_urls=settings.callback_urls)
+        self.providers = ProviderAccess(self, "Providers", settings=settings)
         self.functions = Functions(self, "Functions", tables=self.tables, layer=self.layer.layer,
-                                   settings=settings, web_origin=self.web.url, admin_issuer=self.auth.admin_issuer)
+                                   settings=settings, web_origin=self.web.url, admin_issuer=self.auth.admin_issuer,
+                                   hangup_dead_letters=self.providers.dead_letters)
+        self.providers.allow_invoke(self.functions.hangup)
+        for key, function in self.functions.functions.items():
+            self.providers.attach(key, function)
         self.api = Api(self, "Api", functions=self.functions.by_area,
                        user_pools=[self.auth.user_pool, self.auth.admin_pool], web_origin=self.web.url,
                        settings=settings)
@@ -42,6 +48,7 @@ class SpeakPhoStack(Stack):
         self.monitoring = Monitoring(self, "Monitoring", settings=settings, sweeper=self.functions.sweeper,
                                      rollups=self.functions.rollups,
                                      rollups_failures=self.functions.rollups_failures,
+                                     hangup_dead_letters=self.providers.dead_letters,
                                      http_functions=self.functions.by_area, rest_api=self.api.rest_api)
         self.web_config = {
             "apiBase": self.api.base_url,

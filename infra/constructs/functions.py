@@ -1,5 +1,5 @@
-"""The Lambdas: one per API area (infra.catalog.AREAS), the stale-session sweeper and the
-sessions-stream rollups processor. Each gets its own role with exactly the DynamoDB actions
+"""The Lambdas: one per API area (infra.catalog.AREAS), the stale-session sweeper, the
+sessions-stream rollups processor and the hangup function (the Scheduler's target). Each gets its own role with exactly the DynamoDB actions
 its code calls, on the tables and indexes it uses (infra/access.py), and its own log group."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from constructs import Construct
 
 from infra import layer_build, runtime
 from infra.access import ACCESS, Access
-from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, Area
+from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, ROLLUPS, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
 from infra.nag import acknowledge
@@ -49,6 +49,7 @@ def function_specs() -> tuple[FunctionSpec, ...]:
     return http + (
         FunctionSpec("sweeper", SWEEPER, 512, Duration.seconds(60), False),
         FunctionSpec("rollups", ROLLUPS, 512, Duration.seconds(60), False),
+        FunctionSpec("hangup", HANGUP, 512, Duration.seconds(30), False),
     )
 
 
@@ -65,12 +66,15 @@ class LocalAreaBundling:
 
 
 class Functions(Construct):
-    """`by_area` maps each HTTP area to its function; `sweeper` and `rollups` are the others."""
+    """`by_area` maps each HTTP area to its function; `sweeper`, `rollups` and `hangup` are the others.
+    `hangup_dead_letters` receives the hangup function's failed asynchronous invocations."""
 
     def __init__(self, scope: Construct, construct_id: str, *, tables: DataTables, layer: lambda_.ILayerVersion,
-                 settings: StackSettings, web_origin: str, admin_issuer: str) -> None:
+                 settings: StackSettings, web_origin: str, admin_issuer: str,
+                 hangup_dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, construct_id)
         self.admin_issuer = admin_issuer
+        self.hangup_dead_letters = hangup_dead_letters
         self._code: dict[str, lambda_.Code] = {}
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
@@ -91,6 +95,7 @@ class Functions(Construct):
                                                       for a in AREAS}
         self.sweeper = self.functions["sweeper"]
         self.rollups = self.functions["rollups"]
+        self.hangup = self.functions["hangup"]
 
         # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
         self.rollups_failures = sqs.Queue(
@@ -169,14 +174,26 @@ class Functions(Construct):
             timeout=spec.timeout,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
-            # The sweeper runs again in minutes; a failed run is not worth an async retry.
-            retry_attempts=0 if spec.key == "sweeper" else None,
+            **_async_delivery(spec.key, self.hangup_dead_letters),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.key in SNAP_START else None,
         )
         _grant_tables(role, tables, access)
         self.log_groups[spec.key] = log_group
         _acknowledge_function(function, role)
         return function
+
+
+def _async_delivery(key: str, hangup_dead_letters: sqs.IQueue) -> dict:
+    """How Lambda retries an asynchronous invocation. The sweeper runs again in minutes: a failed
+    run is not worth a retry. Scheduler hands the hangup event to Lambda asynchronously: two
+    retries (a hangup is idempotent, a call already over counts as done), none after an hour
+    (OpenAI ends a call at 60 minutes anyway), then the event goes to the hangup dead-letter
+    queue beside Scheduler's own. The others keep Lambda's defaults."""
+    if key == "sweeper":
+        return {"retry_attempts": 0}
+    if key == "hangup":
+        return {"retry_attempts": 2, "max_event_age": Duration.hours(1), "dead_letter_queue": hangup_dead_letters}
+    return {}
 
 
 def _grant_tables(role: iam.Role, tables: DataTables, access: Access) -> None:

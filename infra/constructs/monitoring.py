@@ -51,7 +51,7 @@ def ratio_percent(numerator: str, denominator: str, min_denominator: int) -> str
 class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: StackSettings,
                  sweeper: lambda_.Function, rollups: lambda_.Function, rollups_failures: sqs.IQueue,
-                 http_functions: dict[str, lambda_.IFunction], rest_api: apigw.RestApi) -> None:
+                 hangup_dead_letters: sqs.IQueue, http_functions: dict[str, lambda_.IFunction], rest_api: apigw.RestApi) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
         period = Duration.minutes(settings.alarm_period_minutes)
@@ -111,6 +111,11 @@ class Monitoring(Construct):
         self._alarm("RollupsDeadLetters",
                     rollups_failures.metric_approximate_number_of_messages_visible(period=period, statistic="Maximum"),
                     1, "Session stream records failed every retry and were sent to the rollups failure queue.")
+        self._alarm("HangupDeadLetters",
+                    hangup_dead_letters.metric_approximate_number_of_messages_visible(period=period,
+                                                                                      statistic="Maximum"),
+                    1, "A scheduled hangup of an OpenAI call failed: the call may run to OpenAI's 60-minute cap "
+                       "(docs/deploy.md, Provider keys and hangups).")
         for alarm in self.alarms.values():
             alarm.add_alarm_action(action)
 

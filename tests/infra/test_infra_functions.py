@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra import bytecode
-from infra.catalog import AREAS, FUNCTIONS_PATH, ROLLUPS, SWEEPER, ensure_import_paths
+from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, ROLLUPS, SWEEPER, ensure_import_paths
 from infra.access import ACCESS
 from infra.constructs.functions import function_specs
 from infra_helpers import refs, role_statements
@@ -27,8 +27,8 @@ def statements_of(synth, key: str) -> list[dict]:
     return role_statements(synth, synth.stack.functions.functions[key].role)
 
 
-def test_every_area_sweeper_and_rollups_have_a_function():
-    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups"]
+def test_every_area_sweeper_rollups_and_hangup_have_a_function():
+    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup"]
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -88,7 +88,7 @@ def _module_file(module: str) -> Path | None:
 def production_modules(area: str) -> set[Path]:
     """The area's files its Lambdas' handlers import, directly or through each other (every
     import statement, those inside functions included), with their packages' __init__.py."""
-    handlers = {a.handler.rsplit(".", 1)[0] for a in (*AREAS, SWEEPER, ROLLUPS) if a.name == area}
+    handlers = {a.handler.rsplit(".", 1)[0] for a in (*AREAS, SWEEPER, ROLLUPS, HANGUP) if a.name == area}
     found: dict[str, Path] = {}
     todo = list(handlers)
     while todo:
@@ -182,6 +182,7 @@ def test_sweeper_runs_every_two_minutes(synth):
 def test_background_handlers_come_from_the_catalog(synth):
     assert function_props(synth, "sweeper")["Handler"] == SWEEPER.handler
     assert function_props(synth, "rollups")["Handler"] == ROLLUPS.handler
+    assert function_props(synth, "hangup")["Handler"] == HANGUP.handler
 
 
 def test_the_functions_learners_wait_on_use_snapstart_behind_an_alias(synth):
