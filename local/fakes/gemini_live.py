@@ -115,7 +115,9 @@ class LiveConnection:
     speaking: asyncio.Lock = field(default_factory=asyncio.Lock)   # one coach turn at a time
 
     async def send(self, message: dict) -> None:
-        await self.ws.send(json.dumps(message, ensure_ascii=False))
+        # JSON in binary frames, as the service sends it: a browser gets Blobs (google-genai reads
+        # with recv(decode=False); raw-WebSocket clients in the wild do `await event.data.text()`).
+        await self.ws.send(json.dumps(message, ensure_ascii=False).encode())
 
     def spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)

@@ -69,7 +69,9 @@ class Client:
         self.ws.send(json.dumps(message))
 
     def recv(self) -> dict:
-        message = json.loads(self.ws.recv(timeout=5))
+        frame = self.ws.recv(timeout=5)
+        assert isinstance(frame, bytes)   # binary frames, as the service sends them
+        message = json.loads(frame)
         types.LiveServerMessage.model_validate(message)   # extra fields forbidden: a typo fails here
         self.received.append(message)
         return message
