@@ -60,7 +60,20 @@ def dynamodb(monkeypatch):
 
 
 @pytest.fixture
-def api(dynamodb, clock):
+def providers():
+    """In-memory provider ports (tests/provider_fakes.py) behind every handler for this test:
+    both providers available; what each was asked is recorded."""
+    from provider_fakes import fake_ports
+    from speakpho import deps
+
+    ports = fake_ports()
+    deps.use_provider_ports(ports)
+    yield ports
+    deps.use_provider_ports(None)
+
+
+@pytest.fixture
+def api(dynamodb, clock, providers):
     from local.gateway import Gateway
 
     return ApiClient(Gateway())

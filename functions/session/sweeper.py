@@ -8,7 +8,7 @@ from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
-from speakpho.deps import metering_store
+from speakpho.deps import metering_store, provider_ports
 from speakpho.metering import close_stale_sessions
 
 # In Lambda, a missing table variable fails the init here, naming it (not the first run).
@@ -22,7 +22,7 @@ metrics = Metrics(namespace="SpeakPho", service="sweeper")
 @metrics.log_metrics
 @log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
-    closed = close_stale_sessions(metering_store(), get_settings(), clock)
+    closed = close_stale_sessions(metering_store(), get_settings(), clock, provider_ports())
     metrics.add_metric(name="StaleSessionsClosed", unit=MetricUnit.Count, value=len(closed))
     logger.info("stale sweep done", extra={"closed": len(closed)})
     return {"closed": closed}

@@ -16,6 +16,9 @@ from speakpho.corrections import session_correction_id
 from speakpho.deps import metering_store
 from speakpho.models import EndSessionRequest, StartSessionRequest
 from test_races import WORKERS, run_together, user_sessions
+from provider_fakes import fake_ports
+
+PORTS = fake_ports()
 
 pytestmark = pytest.mark.race
 
@@ -27,7 +30,7 @@ def test_one_key_started_at_once_makes_one_session(real_dynamodb, clock):
     once = idempotency.keyed(("start", user.user_id), "same", request.model_dump(), ttl_seconds=3600)
 
     outcomes = run_together(WORKERS, lambda i: metering.start_or_replay(store, settings, clock, user, request,
-                                                                        once=once))
+                                                                        once=once, ports=PORTS))
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     answers = [answer for answer, _ in outcomes]
     assert all(a == answers[0] for a in answers)
@@ -38,10 +41,10 @@ def test_one_key_started_at_once_makes_one_session(real_dynamodb, clock):
 def test_one_review_key_sent_at_once_reviews_once(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"keyed-{uuid.uuid4().hex[:8]}", email_verified=True)
-    sid = metering.start_session(store, settings, clock, user, StartSessionRequest())["sessionId"]
+    sid = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)["sessionId"]
     clock.advance(30)
     metering.end_session(store, settings, clock, user, EndSessionRequest(
-        sessionId=sid, corrections=[{"original": "sai", "correction": "đúng", "category": "tone"}]))
+        sessionId=sid, corrections=[{"original": "sai", "correction": "đúng", "category": "tone"}]), PORTS)
     card, rating = session_correction_id(sid, 0), CorrectionReview(confidenceLevel=4)
     once = idempotency.keyed(("review", user.user_id, card), "same", rating.model_dump(), ttl_seconds=3600)
 

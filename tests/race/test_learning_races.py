@@ -16,6 +16,9 @@ from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.models import StartSessionRequest
 from test_races import end_request, run_together
+from provider_fakes import fake_ports
+
+PORTS = fake_ports()
 
 pytestmark = pytest.mark.race
 
@@ -24,9 +27,9 @@ def _sessions(clock, user, count, n_corrections=7):
     store, settings = metering_store(), get_settings()
     ids = []
     for _ in range(count):
-        s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+        s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
         clock.advance(30)
-        metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 30, n_corrections))
+        metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 30, n_corrections), PORTS)
         ids.append(s["sessionId"])
     return ids
 
@@ -63,9 +66,9 @@ def test_parallel_deletes_and_reviews_count_once(real_dynamodb, clock):
 def test_the_largest_session_deletes_within_dynamodb_limits(real_dynamodb, clock):
     user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}", email_verified=True)
     store, settings = metering_store(), get_settings()
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     clock.advance(30)
-    metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200))
+    metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200), PORTS)
     answer = deletion.delete_session(learning_store(), clock, user.user_id, s["sessionId"])
     assert answer == {"sessionId": s["sessionId"], "messagesDeleted": 2000, "correctionsDeleted": 200}
     stats = learning_store().get_stats(user.user_id)

@@ -15,6 +15,9 @@ from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.models import StartSessionRequest
 from test_races import WORKERS, run_together, user_sessions
+from provider_fakes import fake_ports
+
+PORTS = fake_ports()
 
 pytestmark = pytest.mark.race
 
@@ -23,10 +26,10 @@ def test_parallel_starts_take_the_hours_last_start_once(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"limited-{uuid.uuid4().hex[:8]}", email_verified=True)
     for _ in range(settings.starts_per_hour - 1):
-        metering.start_session(store, settings, clock, user, StartSessionRequest())
+        metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
 
     results = run_together(WORKERS, lambda i: metering.start_session(store, settings, clock, user,
-                                                                     StartSessionRequest()))
+                                                                     StartSessionRequest(), ports=PORTS))
     started = [r for r in results if isinstance(r, dict)]
     assert len(started) == 1, results
     assert all(isinstance(r, dict) or r.code in ("start_rate_limited", "start_contended") for r in results)

@@ -19,6 +19,9 @@ from speakpho.deps import metering_store
 from speakpho.errors import AppError
 from speakpho.models import EndSessionRequest, SessionEventsRequest, StartSessionRequest
 from speakpho.tables import STATS_SK, stats_key
+from provider_fakes import fake_ports
+
+PORTS = fake_ports()
 
 pytestmark = pytest.mark.race
 WORKERS = 12
@@ -60,12 +63,12 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"racer-{uuid.uuid4().hex[:8]}", email_verified=True)
     metering.set_allowance(store, settings, clock, metering.UserRef("root"), user.user_id, 100, "race")
-    first = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    first = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     clock.advance(90)
-    metering.heartbeat(store, settings, clock, user, first["sessionId"])
+    metering.heartbeat(store, settings, clock, user, first["sessionId"], PORTS)
 
     results = run_together(WORKERS,
-                           lambda i: metering.start_session(store, settings, clock, user, StartSessionRequest()))
+                           lambda i: metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS))
     started = [r for r in results if isinstance(r, dict)]
     assert started, results
     assert all(isinstance(r, dict) or r.code in ("start_contended", "limit_reached") for r in results)
@@ -85,7 +88,7 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
     assert sorted(seqs) == list(range(1, len(sessions) + 1))
 
     clock.advance(500)
-    out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]))
+    out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(sessionId=active[0]["sessionId"]), PORTS)
     assert out["totalSecondsUsed"] <= 100
     assert period_row(real_dynamodb, user.user_id)["secondsUsed"] == 100
 
@@ -93,11 +96,11 @@ def test_parallel_starts_leave_exactly_one_active_and_never_overcharge(real_dyna
 def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, clock):
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"ender-{uuid.uuid4().hex[:8]}", email_verified=True)
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     clock.advance(200)
     request = end_request(s["sessionId"])
 
-    outcomes = run_together(WORKERS, lambda i: metering.end_session(store, settings, clock, user, request))
+    outcomes = run_together(WORKERS, lambda i: metering.end_session(store, settings, clock, user, request, PORTS))
     assert all(isinstance(o, tuple) for o in outcomes), outcomes
     results = [answer for answer, _ in outcomes]
     assert all(r == results[0] for r in results)
@@ -119,16 +122,16 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
 def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynamodb, clock, round_):
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"sweep-{uuid.uuid4().hex[:8]}", email_verified=True)
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     clock.advance(60)
-    metering.heartbeat(store, settings, clock, user, s["sessionId"])
+    metering.heartbeat(store, settings, clock, user, s["sessionId"], PORTS)
     clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
     request = end_request(s["sessionId"], n_messages=40, n_corrections=3)
 
     def racer(i):
         if i % 2:
-            return metering.close_stale_sessions(store, settings, clock)
-        return metering.end_session(store, settings, clock, user, request)[0]
+            return metering.close_stale_sessions(store, settings, clock, PORTS)
+        return metering.end_session(store, settings, clock, user, request, PORTS)[0]
 
     results = run_together(6, racer)
     ends = [r for i, r in enumerate(results) if i % 2 == 0]
@@ -153,10 +156,10 @@ def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
     """2000 messages and 200 corrections: batches of 25, one small transaction."""
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}", email_verified=True)
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     clock.advance(30)
     with count_requests(real_dynamodb) as meter:
-        out, _ = metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200))
+        out, _ = metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200), PORTS)
     assert out["session"]["messageCount"] == 2000
     assert meter.ops == {"BatchWriteItem": (2000 // 25) + (200 // 25), "TransactWriteItems": 1, "GetItem": 1}
 
@@ -169,7 +172,7 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     closed the session just before (the late end's path, racing the events calls)."""
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"story-{uuid.uuid4().hex[:8]}", email_verified=True)
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     sid, t0 = s["sessionId"], clock.now_ms()
     outage = [client_event("provider_disconnected", t0 + 10_000, code=1011),
               client_event("provider_connected", t0 + 40_000)]      # 30 s the provider failed
@@ -178,20 +181,20 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
         "access_granted", t0 + 39_000, provider="gemini", expiresAt=t0 + 639_000))
     clock.advance(60)
     metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=outage))
-    metering.heartbeat(store, settings, clock, user, s["sessionId"])
+    metering.heartbeat(store, settings, clock, user, s["sessionId"], PORTS)
     clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
     calls = [[client_event("reconnect_attempt", t0 + 50_000 + 100 * k + i) for i in range(20)] for k in range(2)]
     end_events = [client_event("provider_disconnected", t0 + 185_000, code=1000)] + calls[0][:5] + outage[:1]
     end = EndSessionRequest(sessionId=sid, disconnectCode=1000, events=end_events)
     if round_ % 2:
-        assert metering.close_stale_sessions(store, settings, clock) == [sid]
+        assert metering.close_stale_sessions(store, settings, clock, PORTS) == [sid]
 
     def racer(i):
         if i in (0, 1):
-            return metering.end_session(store, settings, clock, user, end)[0]
+            return metering.end_session(store, settings, clock, user, end, PORTS)[0]
         if i in (2, 3):
             return metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=calls[i - 2]))
-        return metering.close_stale_sessions(store, settings, clock)
+        return metering.close_stale_sessions(store, settings, clock, PORTS)
 
     results = run_together(5, racer)
     assert all(not isinstance(r, AppError) for r in results), results
@@ -219,21 +222,22 @@ def test_the_largest_story_fits_in_the_session_item(real_dynamodb, clock):
     entries are left out, the switches themselves still count."""
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"big-story-{uuid.uuid4().hex[:8]}", email_verified=True)
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest())
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     sid, t0 = s["sessionId"], clock.now_ms()
     longest = "🍜" * 500
     for i in range(601):
         clock.advance(0.01)
-        metering.switch_provider(store, clock, user, sid, ("openai", "gemini")[i % 2], 4999, longest)
+        metering.switch_provider(store, settings, clock, user, sid, ("openai", "gemini")[i % 2], 4999, longest,
+                                 PORTS)
     clock.advance(100)
-    metering.heartbeat(store, settings, clock, user, sid)          # a gap, but the story is full
+    metering.heartbeat(store, settings, clock, user, sid, PORTS)          # a gap, but the story is full
     for k in range(10):
         events = [client_event("provider_disconnected", t0 + k * 1000 + i, code=1011, reason=longest)
                   for i in range(50)]
         assert metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=events))[
             "accepted"] == 50
     out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(
-        sessionId=sid, disconnectCode=1011, disconnectReason=longest, provider="openai", providerSwitched=True))
+        sessionId=sid, disconnectCode=1011, disconnectReason=longest, provider="openai", providerSwitched=True), PORTS)
     session = store.get_session(sid, consistent=True)
     assert out["session"]["endedBy"] == "provider" and session["switchCount"] == 601
     types = [e["type"] for e in session["story"]]

@@ -5,7 +5,8 @@ import pytest
 
 from speakpho import close_codes, story
 from speakpho.config import Settings
-from speakpho.metering.usage import elapsed_seconds, heartbeat_charge, period_totals, stale_closing
+from speakpho.metering.usage import (charged_until, elapsed_seconds, heartbeat_charge, period_totals,
+                                      stale_closing)
 
 SETTINGS = Settings(default_plan="free", plan_minutes={"free": 30, "pro": 600})
 
@@ -75,12 +76,42 @@ def test_stale_closing_charges_to_the_last_heartbeat_capped(heartbeat_after_ms, 
     assert heartbeat_charge(row) == charge
     now = started + 999_000
     for ended_by, reason, entry in (("client_vanished", "timeout", "timed_out"), ("superseded", "stale", "superseded")):
-        closing = stale_closing(row, plan_limit=1800, used_before=300, ended_by=ended_by, now=now)
+        closing = stale_closing(Settings(), row, plan_limit=1800, used_before=300, ended_by=ended_by, now=now)
         assert closing == {"sessionId": "s-1", "endReason": reason, "endedBy": ended_by,
                            "endedAt": started + heartbeat_after_ms, "secondsUsed": charge, "creditedSeconds": 0,
                            "endResult": {"totalSecondsUsed": 300 + charge, "secondsLimit": 1800},
-                           "storyEntry": {"type": entry, "source": "server", "at": now, "endReason": reason,
-                                          "endedBy": ended_by}}
+                           "storyEntries": [{"type": entry, "source": "server", "at": now, "endReason": reason,
+                                             "endedBy": ended_by}],
+                           "callId": None}
+
+
+# A session closed without an end (docs/metering.md): the first VANISHED_FAIR_SESSIONS of a period
+# are charged to the last sign of life; later ones until the provider access they held ran out.
+@pytest.mark.parametrize("vanished_before, access_until_s, now_s, charged_until_s", [
+    (0, 600, 900, 50),        # fair: the last heartbeat, though the token ran to 600 s
+    (2, 600, 900, 50),        # still among the first three
+    (3, 600, 900, 600),       # the fourth: until the token's expiry
+    (3, 600, 300, 300),       # ... but never past now (an OpenAI call hung up now)
+    (3, 30, 900, 50),         # access that ended before the last heartbeat: the heartbeat
+    (5, None, 900, 50),       # no access recorded: the heartbeat
+])
+def test_a_session_closed_without_an_end_is_charged_until(vanished_before, access_until_s, now_s, charged_until_s):
+    started = 1_794_312_000_000
+    row = {**_live_row(started, started + 50_000, 1800), "vanishedSessions": vanished_before}
+    if access_until_s is not None:
+        row["activeAccessUntil"] = started + access_until_s * 1000
+    assert charged_until(Settings(), row, started + now_s * 1000) == started + charged_until_s * 1000
+    closing = stale_closing(Settings(), row, 1800, 0, ended_by="client_vanished", now=started + now_s * 1000)
+    assert closing["secondsUsed"] == charged_until_s and closing["endedAt"] == started + charged_until_s * 1000
+
+
+def test_a_closed_session_with_a_live_call_records_its_hangup():
+    started = 1_794_312_000_000
+    row = {**_live_row(started, started + 50_000, 1800), "activeCallId": "rtc_1"}
+    closing = stale_closing(Settings(), row, 1800, 0, ended_by="superseded", now=started + 60_000)
+    assert closing["callId"] == "rtc_1"
+    assert closing["storyEntries"][1] == {"type": "call_hung_up", "source": "server", "at": started + 60_000,
+                                          "callId": "rtc_1", "why": "superseded"}
 
 
 @pytest.mark.parametrize("code, normal, disconnect, side, label", [

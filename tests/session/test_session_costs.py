@@ -23,7 +23,9 @@ def test_requests_per_call(api, clock, dynamodb):
     hb = "/api/session/heartbeat"
     assert _cost(dynamodb, lambda: data(alice.post(hb, {"sessionId": sid}))) == {"UpdateItem": 1}
     assert _cost(dynamodb, lambda: data(alice.get("/api/usage"))) == {"GetItem": 1}
-    assert _cost(dynamodb, lambda: switch_provider(alice, sid, "openai", 1011)) == {"UpdateItem": 1}
+    # the switch, then the new provider's access on the session and its live meter
+    assert _cost(dynamodb, lambda: switch_provider(alice, sid, "openai", 1011)) == {"UpdateItem": 1,
+                                                                                    "TransactWriteItems": 1}
 
     # A start that closes the previous active session as stale costs the same two requests.
     second = {}
@@ -79,7 +81,9 @@ def test_requests_of_the_story(api, clock, dynamodb):
     assert _cost(dynamodb, hb) == {"UpdateItem": 2}      # 120 s of silence: the gap recorded
     clock.advance(30)
     assert _cost(dynamodb, hb) == {"UpdateItem": 1}
-    assert _cost(dynamodb, lambda: switch_provider(alice, sid, "openai", 1011)) == {"UpdateItem": 1}
+    # the switch, then the new provider's access on the session and its live meter
+    assert _cost(dynamodb, lambda: switch_provider(alice, sid, "openai", 1011)) == {"UpdateItem": 1,
+                                                                                    "TransactWriteItems": 1}
 
     messages = [{"role": "user", "text": f"câu {n}", "timestamp": T0 + n} for n in range(30)]
     plain = start_session(alice)["sessionId"]

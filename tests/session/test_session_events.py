@@ -47,7 +47,7 @@ def test_a_retried_call_is_recorded_once(api, clock, dynamodb):
     ids = _client_ids(item)
     assert sorted(ids) == sorted({e["eventId"] for e in events} | {ids[-1]}) and len(ids) == 4
     assert item["eventIds"] == set(ids) and item["eventCount"] == 4
-    entry = item["story"][2]
+    entry = item["story"][3]   # after started, the start's access_granted and the first event
     assert entry == {"type": "provider_disconnected", "source": "client", "eventId": events[1]["eventId"],
                      "at": T0 + 20_000, "receivedAt": T0 + 60_000, "provider": "gemini", "code": 1011,
                      "reason": "Server error"}
@@ -136,7 +136,7 @@ def test_client_times_are_clamped_into_the_span_and_ordered_server_first(api, cl
     from speakpho import story
 
     ordered = story.ordered(item["story"])
-    assert [e["type"] for e in ordered] == ["started", "provider_connected", "reconnect_attempt"]
+    assert [e["type"] for e in ordered] == ["started", "access_granted", "provider_connected", "reconnect_attempt"]
 
 
 @pytest.mark.parametrize("event, field", [
@@ -185,7 +185,8 @@ def test_the_end_records_its_events_with_no_extra_request(api, clock, dynamodb):
         out = end_session(alice, sid, disconnectCode=1000, events=events)
     assert dict(meter.ops) == without == {"GetItem": 1, "TransactWriteItems": 1}
     item = stored_session(sid)
-    assert [e["type"] for e in item["story"]] == ["started", "provider_connected", "provider_disconnected", "ended"]
+    assert [e["type"] for e in item["story"]] == ["started", "access_granted", "provider_connected", "provider_disconnected",
+                                                     "ended"]
     assert item["eventCount"] == 2 and out["session"]["endedBy"] == "learner"
     assert item["story"][-1] == {"type": "ended", "source": "server", "at": T0 + 120_000,
                                  "endReason": "user_ended", "endedBy": "learner", "code": 1000}

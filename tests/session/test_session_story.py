@@ -84,7 +84,10 @@ def test_a_newer_start_supersedes_it(api, clock):
     assert item["story"][-1] == {"type": "superseded", "source": "server", "at": T0 + 45_000,
                                  "endReason": "stale", "endedBy": "superseded"}
     assert stored_session(second["sessionId"])["story"] == [
-        {"type": "started", "source": "server", "at": T0 + 45_000, "provider": "gemini"}]
+        {"type": "started", "source": "server", "at": T0 + 45_000, "provider": "gemini"},
+        # the start's Gemini token: the free plan's 1,800 s less 45 s, capped at one 600 s lease
+        {"type": "access_granted", "source": "server", "at": T0 + 45_000, "provider": "gemini",
+         "expiresAt": T0 + 645_000}]
 
 
 def test_switches_and_heartbeat_gaps_are_in_the_story(api, clock, dynamodb):
@@ -99,9 +102,10 @@ def test_switches_and_heartbeat_gaps_are_in_the_story(api, clock, dynamodb):
     clock.advance(30)
     data(alice.post("/api/session/heartbeat", {"sessionId": sid}))
     story = stored_session(sid)["story"]
-    assert story[1] == {"type": "provider_switched", "source": "server", "at": T0 + 20_000, "from": "gemini",
+    assert story[1]["type"] == "access_granted"   # the start's token
+    assert story[2] == {"type": "provider_switched", "source": "server", "at": T0 + 20_000, "from": "gemini",
                         "to": "openai", "code": 1011, "reason": "Server error"}
-    assert story[2:] == [{"type": "heartbeat_gap", "source": "server", "at": T0 + 106_000,
+    assert story[3:] == [{"type": "heartbeat_gap", "source": "server", "at": T0 + 106_000,
                           "from": T0 + 45_000, "to": T0 + 106_000}]
 
 
@@ -110,8 +114,8 @@ def test_a_switch_reported_only_at_the_end_is_in_the_story(api, clock):
     sid = start_session(alice)["sessionId"]
     clock.advance(10)
     end_session(alice, sid, provider="openai", providerSwitched=True)
-    assert _types(sid) == ["started", "provider_switched", "ended"]
-    assert stored_session(sid)["story"][1]["to"] == "openai"
+    assert _types(sid) == ["started", "access_granted", "provider_switched", "ended"]
+    assert stored_session(sid)["story"][2]["to"] == "openai"
 
 
 # --------------------------------------------------------------------------- credit

@@ -7,6 +7,7 @@ import pytest
 from apitest import T0, start_session
 from speakpho.config import get_settings
 from speakpho.errors import ConditionLost
+from speakpho.config import Settings
 from speakpho.metering.usage import stale_closing
 from speakpho.metering_store import MeteringStore
 
@@ -39,7 +40,7 @@ def test_a_refused_switch_carries_the_session_as_it_was(api, store):
 def test_a_lost_transaction_names_its_reasons(api, store):
     sid = start_session(api.as_user("alice"))["sessionId"]
     row = store.get_period("alice", "2026-11")
-    closing = stale_closing(row, 1800, 0, ended_by="client_vanished", now=T0)
+    closing = stale_closing(Settings(), row, 1800, 0, ended_by="client_vanished", now=T0)
     with pytest.raises(ConditionLost) as lost:
         store.commit_close(user_id="alice", period_row={**row, "version": row["version"] - 1}, closing=closing)
     assert lost.value.reasons[0] == "ConditionalCheckFailed"

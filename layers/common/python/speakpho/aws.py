@@ -29,5 +29,17 @@ def dynamodb_client():
     return client
 
 
+@lru_cache(maxsize=1)
+def scheduler_client():
+    """EventBridge Scheduler (the hangup schedules); first used when a call is placed."""
+    import botocore.session
+    from botocore.config import Config
+
+    return botocore.session.get_session().create_client(
+        "scheduler", config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2,
+                                   read_timeout=5))
+
+
 def reset_clients() -> None:
     dynamodb_client.cache_clear()
+    scheduler_client.cache_clear()

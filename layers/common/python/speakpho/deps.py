@@ -20,6 +20,38 @@ def metering_store():
     return MeteringStore(client=dynamodb_client(), table_names=get_settings().table_names)
 
 
+_PORTS_OVERRIDE: list = []
+
+
+def provider_ports():
+    """The provider ports (speakpho.providers.ports.ProviderPorts): the real ones, or what
+    `use_provider_ports` installed (tests)."""
+    return _PORTS_OVERRIDE[-1] if _PORTS_OVERRIDE else _real_provider_ports()
+
+
+@lru_cache(maxsize=1)
+def _real_provider_ports():
+    from speakpho.aws import scheduler_client
+    from speakpho.config import get_settings
+    from speakpho.providers.gemini_rest import GeminiRestTokens
+    from speakpho.providers.keys import SecretKeys
+    from speakpho.providers.openai_rest import OpenAIRestCalls
+    from speakpho.providers.ports import ProviderPorts
+    from speakpho.providers.schedules import SchedulerHangups
+
+    settings = get_settings()
+    return ProviderPorts(keys=SecretKeys(settings), gemini=GeminiRestTokens(settings.gemini_api_base),
+                         openai=OpenAIRestCalls(settings.openai_api_base),
+                         schedules=SchedulerHangups(settings, scheduler_client()))
+
+
+def use_provider_ports(ports) -> None:
+    """Tests: every later provider_ports() answers `ports` (None: the real ones again)."""
+    _PORTS_OVERRIDE.clear()
+    if ports is not None:
+        _PORTS_OVERRIDE.append(ports)
+
+
 def reset() -> None:
     from speakpho.config import reset_settings
 
@@ -29,7 +61,7 @@ def reset() -> None:
         cached.cache_clear()
 
 
-_RESETTABLE = [metering_store]
+_RESETTABLE = [metering_store, _real_provider_ports]
 
 
 def resettable(fn):

@@ -12,7 +12,7 @@ from speakpho.story_store import StoryAppend, StoryStore, update_expression
 from speakpho.tables import period_key, stats_key
 
 ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeRemainingAtStart",
-                 "activeShard")
+                 "activeShard", "activeProvider", "activeAccessUntil", "activeCallId")
 
 
 @dataclass

@@ -93,3 +93,12 @@ class IdempotencyKeyReused(AppError):
 
 class TooManyRequests(AppError):
     status, code = 429, "too_many_requests"
+
+
+class BadGateway(AppError):
+    """A voice provider refused or did not answer a call the server made for the learner."""
+    status, code = 502, "provider_error"
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "provider_unavailable"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from speakpho import ddb
+from speakpho.access_store import AccessStore
 from speakpho.end_store import ACTIVE_FIELDS, EndStore
 from speakpho.store import conditional
 from speakpho.story_store import StoryAppend, update_expression
@@ -22,7 +23,7 @@ from speakpho.tables import (ACTIVE_SHARDS, active_shard, active_shard_value, al
 
 
 @dataclass
-class MeteringStore(EndStore):
+class MeteringStore(EndStore, AccessStore):
     """Periods, starts, heartbeats, switches, sweeps and allowances; the end's writes come
     from EndStore and the story's from StoryStore (one object: deps.metering_store)."""
     # reads -----------------------------------------------------------------
@@ -49,7 +50,7 @@ class MeteringStore(EndStore):
     def commit_start(self, *, user_id: str, period: str, period_row: dict | None, profile: dict | None,
                      plan: str, seconds_limit: int, seconds_used_after: int, session: dict,
                      stale_session: dict | None, start_counts: dict[str, int] | None = None,
-                     key_record: dict | None = None) -> None:
+                     access_until: int | None = None, key_record: dict | None = None) -> None:
         """One transaction: reserve in the period row, create the session, number it in the
         user's history (and set `start_counts`, the start limits' counters, on the same
         profile row: speakpho.metering.limits), close the previous active session and, with an
@@ -59,7 +60,8 @@ class MeteringStore(EndStore):
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
             ":sid": session["sessionId"], ":now": now, ":remaining": session["remainingAtStart"],
-            ":shard": active_shard(user_id), ":one": 1,
+            ":shard": active_shard(user_id), ":one": 1, ":provider": session["provider"],
+            ":until": access_until if access_until is not None else now,
         }
         if period_row is None:
             condition = "attribute_not_exists(userId)"
@@ -73,8 +75,11 @@ class MeteringStore(EndStore):
                 "UpdateExpression": (
                     "SET #plan = if_not_exists(#plan, :plan), secondsLimit = if_not_exists(secondsLimit, :limit), "
                     "secondsUsed = :used, activeSessionId = :sid, activeStartedAt = :now, "
-                    "activeLastHeartbeatAt = :now, activeRemainingAtStart = :remaining, activeShard = :shard "
-                    "ADD version :one"),
+                    "activeLastHeartbeatAt = :now, activeRemainingAtStart = :remaining, activeShard = :shard, "
+                    "activeProvider = :provider, activeAccessUntil = :until "
+                    # a superseded session counts as closed without an end (speakpho.metering.usage)
+                    + ("ADD version :one, vanishedSessions :one REMOVE activeCallId" if stale_session
+                       else "ADD version :one REMOVE activeCallId")),
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#plan": "plan"},
                 "ExpressionAttributeValues": ddb.values(period_values),
@@ -115,7 +120,7 @@ class MeteringStore(EndStore):
     def _close_session_update(self, closing: dict) -> dict:
         """Session transition active -> ended (by the sweeper or a newer start), with its
         story entry (timed_out or superseded) and no credit."""
-        sets, adds, _, values = StoryAppend([closing["storyEntry"]]).parts()
+        sets, adds, _, values = StoryAppend(list(closing["storyEntries"])).parts()
         values.update({
             ":ended": "ended", ":active": "active", ":reason": closing["endReason"], ":by": closing["endedBy"],
             ":endedAt": closing["endedAt"], ":charge": closing["secondsUsed"],
@@ -208,7 +213,7 @@ class MeteringStore(EndStore):
                 "TableName": self.periods,
                 "Key": ddb.serialize(period_key(user_id, period_row["period"])),
                 "UpdateExpression": "SET secondsUsed = secondsUsed + :charge REMOVE "
-                                    + ", ".join(ACTIVE_FIELDS) + " ADD version :one",
+                                    + ", ".join(ACTIVE_FIELDS) + " ADD version :one, vanishedSessions :one",
                 "ConditionExpression": "version = :version AND activeSessionId = :sid",
                 "ExpressionAttributeValues": ddb.values({
                     ":charge": closing["secondsUsed"], ":version": period_row.get("version", 0),

@@ -81,6 +81,15 @@ class SwitchProviderRequest(StrictModel):
     disconnectReason: str | None = Field(default=None, max_length=MAX_REASON)
 
 
+MAX_SDP = 20_000   # a browser's audio offer is a few kB
+
+
+class ConnectRequest(StrictModel):
+    """The browser's WebRTC offer for the session's OpenAI call (POST /api/session/connect)."""
+    sessionId: str = Field(min_length=1, max_length=MAX_ID)
+    sdp: str = Field(min_length=1, max_length=MAX_SDP, description="the SDP offer")
+
+
 class MessageIn(StrictModel):
     role: Role
     text: str = Field(max_length=MAX_TEXT)

@@ -14,6 +14,8 @@ seconds. A session may use at most what remained of the period when it started
     events.py     the client's connection events (POST /api/session/events, and those of the end)
     sweep.py      close sessions whose heartbeats stopped
     allowance.py  admins set a learner's allowance (with its audit trail)
+    grants.py     provider access inside a live session: a Gemini token, recorded (speakpho.access)
+    access.py     POST /api/session/access and /connect, and the hangup at the limit
 
 Callers use the package: `from speakpho import metering; metering.start_session(...)`.
 """

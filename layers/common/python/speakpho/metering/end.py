@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from speakpho import story
+from speakpho.access.hangup import hang_up, hung_up_entry
 from speakpho.clock import Clock
 from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id
@@ -17,6 +18,7 @@ from speakpho.views import minutes, session_view
 
 if TYPE_CHECKING:
     from speakpho.metering_store import MeteringStore
+    from speakpho.providers.ports import ProviderPorts
 
 END_ATTEMPTS = 4
 
@@ -121,7 +123,7 @@ def _facts(session: dict, request: EndSessionRequest, appended: list[dict]) -> d
 
 
 def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
-                request: EndSessionRequest) -> tuple[dict, dict | None]:
+                request: EndSessionRequest, ports: ProviderPorts) -> tuple[dict, dict | None]:
     """Charge once, store the transcript once, answer the same on every repeat.
 
     Returns the answer and, when this call is the one that recorded the end, what metrics
@@ -151,6 +153,8 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
         if session.get("status") == "active":
             if period_used is None:
                 period_used, period_limit = session["usedAtStart"], session["limitAtStart"]
+            if session.get("callId"):
+                entries.append(hung_up_entry(session["callId"], "end", now))
             ended = _end_fields(session, request, (session.get("story") or []) + entries, now,
                                 period_used, period_limit)
             entries.append(story.server_entry("ended", now, endReason=ended["endReason"],
@@ -162,6 +166,8 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
                              charge_period=bool(ended), period_used=period_used or 0,
                              period_limit=period_limit or 0, story_entries=entries, event_ids=event_ids)
             answer = end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}})
+            if ended and session.get("callId"):
+                hang_up(ports, session_id=session["sessionId"], call_id=session["callId"], why="end")
             return answer, _facts(session, request, entries)
         except ConditionLost:
             pass

@@ -4,15 +4,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from speakpho import story
+from speakpho.access.grant import openai_access
+from speakpho.access.hangup import hang_up, hung_up_entry
+from speakpho.access.lease import hangup_at, renewal_due
 from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, NotFound
+from speakpho.metering.grants import grant_gemini, renew_gemini
 from speakpho.metering.usage import UserRef, elapsed_seconds, period_totals
 from speakpho.models import PROVIDERS
+from speakpho.providers.catalog import require_key
 from speakpho.views import usage_view
 
 if TYPE_CHECKING:
     from speakpho.metering_store import MeteringStore
+    from speakpho.providers.ports import ProviderPorts
 
 
 def owned_session(store: MeteringStore, user: UserRef, session_id: str) -> dict:
@@ -53,9 +59,12 @@ def _record_gap(store: MeteringStore, user: UserRef, session_id: str, gap: dict)
         pass
 
 
-def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef, session_id: str) -> dict:
+def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef, session_id: str,
+              ports: ProviderPorts) -> dict:
     """One UpdateItem on the period row; after a silence of more than twice the heartbeat
-    interval (seen from the heartbeat time it replaced), one more to record the gap."""
+    interval (seen from the heartbeat time it replaced), one more to record the gap. On
+    Gemini, once the token has less than RENEW_BEFORE_SECONDS left and minutes remain, the
+    answer carries the next `providerAccess` (a read and a write more, about once a lease)."""
     now = clock.now_ms()
     row, previous = _touch(store, user, session_id, now)
     gap = story.heartbeat_gap(previous, now, settings.heartbeat_interval_seconds)
@@ -64,22 +73,33 @@ def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: User
     plan, limit, used = period_totals(settings, row)
     session_seconds = elapsed_seconds(row["activeStartedAt"], now)
     cap = int(row.get("activeRemainingAtStart", 0))
-    return {
+    answer = {
         "sessionSeconds": session_seconds,
         "usage": usage_view(plan=plan, period=row["period"], seconds_limit=limit,
                             seconds_used=used + min(session_seconds, cap), active_session_id=session_id),
         "limitReached": session_seconds >= cap,
     }
+    if (row.get("activeProvider") == "gemini" and session_seconds < cap
+            and renewal_due(settings, row.get("activeAccessUntil"), now)):
+        renewed = renew_gemini(store, ports, settings, session_id, now)
+        if renewed:
+            answer["providerAccess"] = renewed
+    return answer
 
 
 def other_provider(provider: str) -> str:
     return next(p for p in PROVIDERS if p != provider)
 
 
-def switch_provider(store: MeteringStore, clock: Clock, user: UserRef, session_id: str, provider: str,
-                    disconnect_code: int | None, disconnect_reason: str | None) -> dict:
+def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef, session_id: str,
+                    provider: str, disconnect_code: int | None, disconnect_reason: str | None,
+                    ports: ProviderPorts) -> dict:
     """One UpdateItem: the switch and its provider_switched story entry (recorded while the
-    story has room; a full story costs one more request and records the switch alone)."""
+    story has room; a full story costs one more request and records the switch alone); then
+    the new provider's access (one transaction): a Gemini token, or the OpenAI call's terms
+    (its call comes with POST /api/session/connect). A call on the provider left behind is
+    hung up. 503 provider_unavailable, before anything is written, when `provider` has no key."""
+    require_key(settings, ports.keys, provider)
     now = clock.now_ms()
     from_provider = other_provider(provider)
     record_entry = True
@@ -106,5 +126,22 @@ def switch_provider(store: MeteringStore, clock: Clock, user: UserRef, session_i
             record_entry = False
     else:
         raise Conflict("provider switch is contended; retry", code="switch_contended")
-    return {"sessionId": session_id, "provider": updated["provider"],
-            "providerSwitchedAt": updated["providerSwitchedAt"], "switchCount": updated["switchCount"]}
+    answer = {"sessionId": session_id, "provider": updated["provider"],
+              "providerSwitchedAt": updated["providerSwitchedAt"], "switchCount": updated["switchCount"]}
+    answer["providerAccess"] = _access_after_switch(store, ports, settings, updated, now)
+    return answer
+
+
+def _access_after_switch(store: MeteringStore, ports: ProviderPorts, settings: Settings, session: dict,
+                         now: int) -> dict:
+    call_id = session.get("callId")
+    dropped = (hung_up_entry(call_id, "switch", now),) if call_id else ()
+    if session["provider"] == "gemini":
+        access = grant_gemini(store, ports, settings, session, now, extra_entries=dropped, drop_call=True)
+    else:
+        store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
+                            provider="openai", now=now, entries=list(dropped))
+        access = openai_access(hangup_at(settings, session["startedAt"], session["remainingAtStart"]))
+    if call_id:
+        hang_up(ports, session_id=session["sessionId"], call_id=call_id, why="switch")
+    return access

@@ -5,6 +5,9 @@ import uuid
 from typing import TYPE_CHECKING
 
 from speakpho import story
+from speakpho.access.grant import gemini_access, openai_access
+from speakpho.access.hangup import hang_up
+from speakpho.access.lease import hangup_at
 from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
@@ -12,6 +15,8 @@ from speakpho.idempotency import KeyedCall
 from speakpho.metering.limits import admit_start
 from speakpho.metering.usage import UserRef, period_totals, stale_closing
 from speakpho.models import StartSessionRequest
+from speakpho.providers.catalog import require_key
+from speakpho.providers.ports import ProviderPorts
 from speakpho.views import usage_view
 
 if TYPE_CHECKING:
@@ -55,13 +60,26 @@ def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period
 
 
 def start_session(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
-                  request: StartSessionRequest, *, once: KeyedCall | None = None) -> dict:
+                  request: StartSessionRequest, *, ports: ProviderPorts, once: KeyedCall | None = None) -> dict:
     """The start's answer (see start_or_replay)."""
-    return start_or_replay(store, settings, clock, user, request, once=once)[0]
+    return start_or_replay(store, settings, clock, user, request, ports=ports, once=once)[0]
+
+
+def _access(ports: ProviderPorts, settings: Settings, key: str, request: StartSessionRequest, now: int,
+            remaining: int, minted: tuple | None) -> tuple[dict, list[dict], int | None, tuple | None]:
+    """(providerAccess, story entries, the live meter's accessUntil, what was minted). A Gemini
+    token minted by an earlier attempt is kept when it does not outlive this attempt's minutes."""
+    if request.provider == "openai":
+        return openai_access(hangup_at(settings, now, remaining)), [], None, minted
+    if minted is None or minted[0]["expiresAt"] > now + (remaining + settings.lease_grace_seconds) * 1000:
+        minted = gemini_access(ports, settings, key=key, session=request.model_dump(), now=now, left_seconds=remaining)
+    access, entry = minted
+    return access, [entry], access["expiresAt"], minted
 
 
 def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
-                    request: StartSessionRequest, *, once: KeyedCall | None = None) -> tuple[dict, bool]:
+                    request: StartSessionRequest, *, ports: ProviderPorts,
+                    once: KeyedCall | None = None) -> tuple[dict, bool]:
     """Admit and reserve in one conditional transaction: (the answer, whether it is a replay).
 
     The transaction is conditioned on the period row's version (and the profile's session
@@ -81,6 +99,8 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
     """
     if not user.email_verified:
         raise Forbidden("verify your email address before starting a session", code="email_unverified")
+    key = require_key(settings, ports.keys, request.provider)   # 503 before anything is read
+    minted = None
     for _ in range(START_ATTEMPTS):
         now = clock.now_ms()
         period = utc_month(now)
@@ -92,7 +112,7 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
         plan, limit, used = period_totals(settings, row)
         stale = None
         if row and row.get("activeSessionId"):
-            stale = stale_closing(row, limit, used, ended_by="superseded", now=now)
+            stale = stale_closing(settings, row, limit, used, ended_by="superseded", now=now)
             used += stale["secondsUsed"]
         remaining = limit - used
         if remaining <= 0:
@@ -100,9 +120,13 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
                                {"usage": usage_view(plan=plan, period=period, seconds_limit=limit,
                                                     seconds_used=used, active_session_id=None)})
         counts = admit_start(settings, profile, now)
+        access, entries, access_until, minted = _access(ports, settings, key, request, now, remaining, minted)
         seq = int((profile or {}).get("sessionCount", 0)) + 1
         session = new_session(user, request, now=now, period=period, seq=seq, remaining=remaining,
                               used=used, limit=limit)
+        session["story"] += entries
+        if access_until is not None:
+            session.update(accessUntil=access_until, accessCount=1)
         answer = {
             "sessionId": session["sessionId"],
             "startedAt": now,
@@ -111,6 +135,7 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
             "topic": request.topic,
             "difficulty": request.difficulty,
             "closedSessionId": stale["sessionId"] if stale else None,
+            "providerAccess": access,
             "usage": usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
                                 active_session_id=session["sessionId"]),
         }
@@ -118,9 +143,11 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
             store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
                                plan=plan, seconds_limit=limit, seconds_used_after=used,
                                session=session, stale_session=stale, start_counts=counts.profile_fields(),
-                               key_record=once.record(answer, now) if once else None)
+                               access_until=access_until, key_record=once.record(answer, now) if once else None)
         except ConditionLost:
             continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read
+        if stale and stale.get("callId"):
+            hang_up(ports, session_id=stale["sessionId"], call_id=stale["callId"], why="superseded")
         return answer, False
     raise Conflict("too many concurrent session starts; retry", code="start_contended",
                    retry_after=CONTENDED_RETRY_AFTER_SECONDS)

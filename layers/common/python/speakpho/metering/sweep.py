@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from speakpho.access.hangup import hang_up
 from speakpho.clock import Clock
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost
@@ -10,11 +11,13 @@ from speakpho.metering.usage import period_totals, stale_closing
 
 if TYPE_CHECKING:
     from speakpho.metering_store import MeteringStore
+    from speakpho.providers.ports import ProviderPorts
 
 
-def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock) -> list[str]:
-    """Close sessions with no heartbeat for STALE_AFTER_SECONDS, charged to the last heartbeat
-    (endReason timeout, endedBy client_vanished, a timed_out story entry).
+def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock, ports: ProviderPorts) -> list[str]:
+    """Close sessions with no heartbeat for STALE_AFTER_SECONDS, charged as
+    speakpho.metering.usage.charged_until says (endReason timeout, endedBy client_vanished, a
+    timed_out story entry), and hang up the OpenAI call each still held.
     Returns the ids of the sessions this run closed."""
     now = clock.now_ms()
     cutoff = now - settings.stale_after_seconds * 1000
@@ -24,10 +27,12 @@ def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock)
         if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
             continue  # ended or heartbeat arrived since the index was read
         _, limit, used = period_totals(settings, row)
-        closing = stale_closing(row, limit, used, ended_by="client_vanished", now=now)
+        closing = stale_closing(settings, row, limit, used, ended_by="client_vanished", now=now)
         try:
             store.commit_close(user_id=candidate["userId"], period_row=row, closing=closing)
         except ConditionLost:
             continue  # an end or a start got there first; it did the charging
         closed.append(closing["sessionId"])
+        if closing.get("callId"):
+            hang_up(ports, session_id=closing["sessionId"], call_id=closing["callId"], why="client_vanished")
     return closed

@@ -58,23 +58,44 @@ def heartbeat_charge(row: dict) -> int:
 CLOSE_ENTRY_TYPE = {"client_vanished": "timed_out", "superseded": "superseded"}
 
 
-def stale_closing(row: dict, plan_limit: int, used_before: int, *, ended_by: str, now: int) -> dict:
+def charged_until(settings: Settings, row: dict, now: int) -> int:
+    """Up to when a session closed without an end (swept, or superseded by a newer start) is
+    charged (docs/metering.md "Sessions closed without an end"). The learner's first
+    VANISHED_FAIR_SESSIONS such sessions in a period: its last sign of life (a heartbeat, or
+    a grant of provider access, which also moves it). Later ones: until the provider access it
+    held ran out (a Gemini token's expiry; an OpenAI call's hangup, which is now), so a client
+    that follows none of the protocol gains at most those few leases a month."""
+    last = int(row["activeLastHeartbeatAt"])
+    if int(row.get("vanishedSessions") or 0) < settings.vanished_fair_sessions:
+        return last
+    held_until = int(row.get("activeAccessUntil") or last)
+    return max(last, min(held_until, now))
+
+
+def stale_closing(settings: Settings, row: dict, plan_limit: int, used_before: int, *, ended_by: str,
+                  now: int) -> dict:
     """The end fields of the period's active session when the sweeper (ended_by
-    client_vanished) or a newer start (superseded) closes it at `now`: charged up to its
-    last heartbeat, with no credit. Its timeline is incomplete (the client never sent the
-    end with its last events), so an outage could not be told from the client vanishing:
-    charging to the last heartbeat already leaves the silent time out."""
-    charge = heartbeat_charge(row)
+    client_vanished) or a newer start (superseded) closes it at `now`: charged up to
+    `charged_until`, with no credit. Its timeline is incomplete (the client never sent the
+    end with its last events), so an outage could not be told from the client vanishing.
+    A live OpenAI call is hung up by whoever commits this (`callId`)."""
+    until = charged_until(settings, row, now)
+    charge = min(elapsed_seconds(row["activeStartedAt"], until), int(row.get("activeRemainingAtStart", 0)))
     reason = story.end_reason(ended_by)
+    entries = [story.server_entry(CLOSE_ENTRY_TYPE[ended_by], now, endReason=reason, endedBy=ended_by)]
+    call_id = row.get("activeCallId")
+    if call_id:
+        entries.append(story.server_entry("call_hung_up", now, callId=call_id, why=ended_by))
     return {
         "sessionId": row["activeSessionId"],
         "endReason": reason,
         "endedBy": ended_by,
-        "endedAt": row["activeLastHeartbeatAt"],
+        "endedAt": until,
         "secondsUsed": charge,
         "creditedSeconds": 0,
         "endResult": {"totalSecondsUsed": used_before + charge, "secondsLimit": plan_limit},
-        "storyEntry": story.server_entry(CLOSE_ENTRY_TYPE[ended_by], now, endReason=reason, endedBy=ended_by),
+        "storyEntries": entries,
+        "callId": call_id,
     }
 
 
