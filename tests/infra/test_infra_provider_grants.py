@@ -145,3 +145,16 @@ def test_scheduler_role_trusts_scheduler_of_this_account_and_may_only_invoke_the
     # Scheduler uses the role, not a resource policy: no Lambda permission for scheduler.
     assert not [p for p in synth.of_type("AWS::Lambda::Permission").values()
                 if p["Properties"]["Principal"] == "scheduler.amazonaws.com"]
+
+
+def test_the_deploy_guide_lists_exactly_these_provider_grants():
+    """docs/deploy.md, "Provider grants": one row per function of PROVIDER_ACCESS, its secrets and scheduler actions."""
+    from pathlib import Path
+
+    documented = {}
+    for line in (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].strip("`") in PROVIDER_ACCESS and cells[0].startswith("`"):
+            documented[cells[0].strip("`")] = tuple(
+                tuple(a.strip() for a in cell.split(",") if a.strip() != "-") for cell in cells[1:3])
+    assert documented == {key: (grant.secrets, grant.schedules) for key, grant in PROVIDER_ACCESS.items()}
