@@ -97,11 +97,16 @@ class DevBackend:
             self._start_engine()
         if faults:
             self._start_fault_proxy(*faults)
-        if not os.environ.get("DYNAMODB_ENDPOINT"):
-            from moto import mock_aws
+        from local.providers import LocalProviders
 
-            self._mock = mock_aws()
-            self._mock.start()
+        self.providers = LocalProviders()
+        # moto in process: DynamoDB when no endpoint is set (a request to an endpoint passes
+        # through it), and always Secrets Manager and Scheduler (the provider keys, the hangups).
+        from moto import mock_aws
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self.providers.provision()
         from local.gateway import Gateway
         from local.streams import StreamPump
         from speakpho import deps
@@ -116,9 +121,13 @@ class DevBackend:
         # mapping does.
         positions = self.db_path.with_name(self.db_path.name + ".streams.json") if self.db_path else None
         self.stream_pump = StreamPump(self.gateway, self.client, positions_file=positions,
-                                      engine_in_process=self._mock is not None)
-        self.jobs = [self.stream_pump]
+                                      engine_in_process=not os.environ.get("DYNAMODB_ENDPOINT"))
+        from local.jobs import ScheduledJobs
+
+        self.scheduled = ScheduledJobs(self)
+        self.jobs = [self.stream_pump, self.scheduled]
         self.stream_pump.start()
+        self.scheduled.start()
 
     def _start_engine(self) -> None:
         from local import dynoxide
@@ -154,6 +163,7 @@ class DevBackend:
     def stop(self) -> None:
         for job in self.jobs:
             job.stop()
+        self.providers.stop()
         if self._mock:
             self._mock.stop()
         if self.faults:

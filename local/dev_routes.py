@@ -5,6 +5,10 @@
   POST /local/token {"sub", "admin"?, "email"?, "emailVerified"?}
                                                    mints a local token (the pages' dev sign-in); an
                                                    admin token carries the admin pool's issuer
+  GET  /local/providers/log                        what the provider fakes saw: tokens, connections, hangups
+  POST /local/providers/fail {"provider", "code", "reason"?}
+                                                   that fake closes its open connections with that code
+  POST /local/jobs/schedules                       fires the hangup schedules due on the dev clock now
   GET  /local/faults                               with FAULTS set: what the fault proxy injected
   POST /local/faults {"rate"?, "seed"?}            changes the rate; a seed restarts the sequence
                                                    (and the counts); answers the counts
@@ -90,5 +94,30 @@ def _faults(backend: DevBackend, body: dict) -> tuple[int, dict]:
     return 200, ok_body(proxy.counts())
 
 
-ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token, "/local/faults": _faults}
-READABLE = {"/local/faults"}   # also answers GET
+def _providers_log(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    return 200, ok_body(backend.providers.log())
+
+
+def _providers_fail(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    provider, code, reason = body.get("provider"), body.get("code"), body.get("reason")
+    if provider not in ("gemini", "openai"):
+        return 400, error_body("validation_error", "provider must be gemini or openai", [{"field": "provider"}])
+    if not isinstance(code, int) or isinstance(code, bool) or not 1000 <= code <= 4999:
+        return 400, error_body("validation_error", "code must be a close code (1000-4999)", [{"field": "code"}])
+    if reason is not None and not isinstance(reason, str):
+        return 400, error_body("validation_error", "reason must be a string", [{"field": "reason"}])
+    if not backend.providers.fail(provider, code, reason):
+        return 404, error_body("not_found", "no fake of that provider runs (PROVIDERS=real)")
+    return 200, ok_body({"provider": provider, "code": code})
+
+
+def _schedules(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    from speakpho.clock import clock
+
+    return 200, ok_body({"fired": backend.scheduled.fire_schedules(clock.now_ms())})
+
+
+ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token, "/local/faults": _faults,
+          "/local/providers/log": _providers_log, "/local/providers/fail": _providers_fail,
+          "/local/jobs/schedules": _schedules}
+READABLE = {"/local/faults", "/local/providers/log"}   # also answers GET

@@ -1,0 +1,80 @@
+"""What EventBridge runs in AWS, run by `make dev` on the dev clock: the stale-session sweeper
+every SWEEP_EVERY_MINUTES of dev time, and the one-time hangup schedules, each fired within
+about a second of real time once the dev clock passes it (so moving the clock with
+POST /local/clock fires them too). Both invoke the deployed handlers through the gateway."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+
+from infra.catalog import HANGUP
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+
+
+class ScheduledJobs:
+    def __init__(self, backend, *, sweep_every_minutes: int | None = None) -> None:
+        self.backend = backend
+        self.sweep_every_ms = int(sweep_every_minutes or os.environ.get("SWEEP_EVERY_MINUTES") or 2) * 60_000
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduled-jobs", daemon=True)
+        self._last_sweep: int | None = None
+        self.fired: list[dict] = []
+
+    def start(self) -> "ScheduledJobs":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                self.run_due()
+            except Exception:  # noqa: BLE001 - a job that fails is logged and tried again next poll
+                logger.exception("scheduled job failed")
+
+    def run_due(self) -> None:
+        from speakpho.clock import clock
+
+        now = clock.now_ms()
+        if self._last_sweep is None:
+            self._last_sweep = now
+        elif now - self._last_sweep >= self.sweep_every_ms:
+            self._last_sweep = now
+            self.backend.sweep()
+        self.fire_schedules(now)
+
+    def fire_schedules(self, now: int) -> list[dict]:
+        """Invokes the hangup function for each schedule due at `now`, then deletes the schedule
+        (ActionAfterCompletion DELETE); one that fails stays, to be retried at the next poll."""
+        from speakpho.aws import scheduler_client
+        from speakpho.config import get_settings
+        from speakpho.providers.schedules import at_ms_of
+
+        group = get_settings().hangup_schedule_group
+        gateway = self.backend.gateway
+        with gateway.lock:     # moto, in process, is not thread-safe
+            client = scheduler_client()
+            names = [s["Name"] for s in client.list_schedules(GroupName=group).get("Schedules", [])]
+            due = []
+            for name in names:
+                schedule = client.get_schedule(Name=name, GroupName=group)
+                if at_ms_of(schedule["ScheduleExpression"]) <= now:
+                    due.append((name, json.loads(schedule["Target"]["Input"])))
+        fired = []
+        for name, payload in due:
+            gateway.invoke(HANGUP.handler, payload, name="hangup")
+            with gateway.lock:
+                try:
+                    scheduler_client().delete_schedule(Name=name, GroupName=group)
+                except scheduler_client().exceptions.ResourceNotFoundException:
+                    pass
+            fired.append(payload)
+        self.fired += fired
+        return fired
