@@ -7,7 +7,7 @@ synthesized policies against it exactly.
 How a call maps to IAM (the services' authorization references):
 - Powertools `parameters.get_secret(name)` is secretsmanager:GetSecretValue on the secret's
   ARN. The secrets use the account's aws/secretsmanager key, so no kms:Decrypt grant.
-- scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule/GetSchedule are authorized on the
+- scheduler:CreateSchedule/UpdateSchedule/DeleteSchedule are authorized on the
   schedule's ARN, `schedule/<group>/<name>`. The schedule names are made per session at run
   time, so the grant is `schedule/<the hangup group>/*`, that group only.
 - Creating or updating a schedule hands Scheduler its execution role: iam:PassRole on exactly
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEDULE_ACTIONS = ("CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule")
+SCHEDULE_ACTIONS = ("CreateSchedule", "UpdateSchedule", "DeleteSchedule")  # what providers/schedules.py calls
 # The actions whose request names the execution role (Target.RoleArn): they need iam:PassRole.
 PASSES_ROLE = frozenset({"CreateSchedule", "UpdateSchedule"})
 # speakpho.config fields of what a schedule's target is (told to whoever creates schedules).
