@@ -107,6 +107,10 @@ class TimelineEntry(BaseModel):
     endReason: Optional[EndReason] = None
     endedBy: Optional[EndedBy] = None
     receivedAt: Optional[Epoch] = Field(default=None, description="when the server received a client event")
+    expiresAt: Optional[Epoch] = Field(default=None, description="access_granted: until when the access holds")
+    callId: Optional[str] = Field(default=None, description="call_connected, call_hung_up: the OpenAI call")
+    why: Optional[str] = Field(default=None, description="call_hung_up: end, switch, replaced, limit, "
+                                                         "client_vanished, superseded")
 
 
 class Message(BaseModel):

@@ -10,8 +10,7 @@ import time
 import pytest
 from google.genai import types
 from pydantic import ValidationError
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
+from gemini_client import GeminiClient
 
 from local.fakes.gemini import FakeGemini
 from local.fakes.gemini_live import AUDIO_TURN_BYTES, HEARD_FROM_AUDIO, OUTPUT_MIME
@@ -53,47 +52,11 @@ def mint(fake, *, mode="coach", uses=1, expire_s=1800, new_session_s=60) -> str:
         new_session_expire_at_ms=T0 + new_session_s * 1000)
 
 
-class Client:
-    """A Live client that checks every message both ways against google-genai's types."""
-
-    def __init__(self, fake, token: str, setup: dict | None = None):
-        self.ws = connect(f"{fake.live_url}?access_token={token}", open_timeout=5)
-        self.received: list[dict] = []
-        try:
-            self.send({"setup": setup if setup is not None else setup_for()})
-        except ConnectionClosed:
-            pass   # refused before the setup went out (an unknown token): close_code() tells
-
-    def send(self, message: dict) -> None:
-        types.LiveClientMessage.model_validate(message)
-        self.ws.send(json.dumps(message))
-
-    def recv(self) -> dict:
-        frame = self.ws.recv(timeout=5)
-        assert isinstance(frame, bytes)   # binary frames, as the service sends them
-        message = json.loads(frame)
-        types.LiveServerMessage.model_validate(message)   # extra fields forbidden: a typo fails here
-        self.received.append(message)
-        return message
-
-    def until(self, done) -> list[dict]:
-        got = [self.recv()]
-        while not done(got[-1]):
-            got.append(self.recv())
-        return got
-
-    def turn(self) -> list[dict]:
-        """Messages up to and including the next turnComplete."""
-        return self.until(lambda m: m.get("serverContent", {}).get("turnComplete"))
-
-    def close_code(self) -> tuple[int, str]:
-        with pytest.raises(ConnectionClosed) as closed:
-            while True:
-                self.recv()
-        return closed.value.rcvd.code, closed.value.rcvd.reason
+def Client(fake, token: str, setup: dict | None = None) -> GeminiClient:  # noqa: N802 - reads as the class it makes
+    return GeminiClient(fake.live_url, token, setup if setup is not None else setup_for())
 
 
-def opened(client: Client) -> list[dict]:
+def opened(client: GeminiClient) -> list[dict]:
     return client.until(lambda m: "sessionResumptionUpdate" in m)
 
 
