@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from speakpho import ddb
+from speakpho.access.lease import MAX_GRANTS_PER_SESSION
 from speakpho.store import conditional
 from speakpho.story_store import StoryAppend, StoryStore, update_expression
 from speakpho.tables import period_key
 
-MAX_GRANTS_PER_SESSION = 100
 KEEP = object()   # leave the field as it is
 
 

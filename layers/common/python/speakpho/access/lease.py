@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from speakpho.config import Settings
 
+# A session gets provider access (a token, a call) at most this many times: a client looping
+# on grants costs the provider calls of one session, not more.
+MAX_GRANTS_PER_SESSION = 100
+
 
 def seconds_left(started_at: int, cap_seconds: int, now: int) -> int:
     """What the session may still use: its cap less the time since it started."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from speakpho.access.hangup import hang_up, hung_up_entry
-from speakpho.access.lease import hangup_at
+from speakpho.access.lease import MAX_GRANTS_PER_SESSION, hangup_at
 from speakpho.access.grant import provider_failed
-from speakpho.access_store import MAX_GRANTS_PER_SESSION
 from speakpho.clock import Clock
 from speakpho.coach import coach_profile, openai_session
 from speakpho.config import Settings

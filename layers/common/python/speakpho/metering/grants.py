@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from speakpho.access.grant import gemini_access
 from speakpho.access.lease import seconds_left
-from speakpho.access_store import KEEP
 from speakpho.errors import AppError, LimitReached
 from speakpho.providers.catalog import require_key
 
@@ -37,7 +36,7 @@ def grant_gemini(store: MeteringStore, ports: ProviderPorts, settings: Settings,
     access, entry = gemini_access(ports, settings, key=key, session=session, now=now, left_seconds=left)
     store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
                         provider="gemini", now=now, entries=[*extra_entries, entry],
-                        access_until=access["expiresAt"], call_id=None if drop_call else KEEP)
+                        access_until=access["expiresAt"], **({"call_id": None} if drop_call else {}))
     return access
 
 
