@@ -87,22 +87,25 @@ def test_stale_closing_charges_to_the_last_heartbeat_capped(heartbeat_after_ms, 
 
 # A session closed without an end (docs/metering.md): the first VANISHED_FAIR_SESSIONS of a period
 # are charged to the last sign of life; later ones until the provider access they held ran out.
-@pytest.mark.parametrize("vanished_before, access_until_s, now_s, charged_until_s", [
-    (0, 600, 900, 50),        # fair: the last heartbeat, though the token ran to 600 s
-    (2, 600, 900, 50),        # still among the first three
-    (3, 600, 900, 600),       # the fourth: until the token's expiry
-    (3, 600, 300, 300),       # ... but never past now (an OpenAI call hung up now)
-    (3, 30, 900, 50),         # access that ended before the last heartbeat: the heartbeat
-    (5, None, 900, 50),       # no access recorded: the heartbeat
+@pytest.mark.parametrize("vanished_before, provider, access_until_s, now_s, charged_until_s, ended_at_s", [
+    (0, "gemini", 600, 900, 50, 50),      # fair: the last heartbeat, though the token ran to 600 s
+    (2, "gemini", 600, 900, 50, 50),      # still among the first three
+    (3, "gemini", 600, 900, 600, 600),    # the fourth: until the token's expiry
+    (3, "gemini", 600, 300, 600, 300),    # ... even past now: a token cannot be revoked (ended now)
+    (3, "openai", 2000, 300, 300, 300),   # an OpenAI call is hung up now: charged to now
+    (3, "gemini", 30, 900, 50, 50),       # access that ended before the last heartbeat: the heartbeat
+    (5, "gemini", None, 900, 50, 50),     # no access recorded: the heartbeat
 ])
-def test_a_session_closed_without_an_end_is_charged_until(vanished_before, access_until_s, now_s, charged_until_s):
+def test_a_session_closed_without_an_end_is_charged_until(vanished_before, provider, access_until_s, now_s,
+                                                        charged_until_s, ended_at_s):
     started = 1_794_312_000_000
-    row = {**_live_row(started, started + 50_000, 1800), "vanishedSessions": vanished_before}
+    row = {**_live_row(started, started + 50_000, 1800), "vanishedSessions": vanished_before,
+           "activeProvider": provider}
     if access_until_s is not None:
         row["activeAccessUntil"] = started + access_until_s * 1000
     assert charged_until(Settings(), row, started + now_s * 1000) == started + charged_until_s * 1000
     closing = stale_closing(Settings(), row, 1800, 0, ended_by="client_vanished", now=started + now_s * 1000)
-    assert closing["secondsUsed"] == charged_until_s and closing["endedAt"] == started + charged_until_s * 1000
+    assert closing["secondsUsed"] == charged_until_s and closing["endedAt"] == started + ended_at_s * 1000
 
 
 def test_a_closed_session_with_a_live_call_records_its_hangup():

@@ -63,13 +63,14 @@ def charged_until(settings: Settings, row: dict, now: int) -> int:
     charged (docs/metering.md "Sessions closed without an end"). The learner's first
     VANISHED_FAIR_SESSIONS such sessions in a period: its last sign of life (a heartbeat, or
     a grant of provider access, which also moves it). Later ones: until the provider access it
-    held ran out (a Gemini token's expiry; an OpenAI call's hangup, which is now), so a client
-    that follows none of the protocol gains at most those few leases a month."""
+    held runs out: an OpenAI call is hung up now by whoever closes it; a Gemini token cannot be
+    revoked and works until its expiry, even one later than now. So a client that follows none
+    of the protocol gains at most those few leases a month."""
     last = int(row["activeLastHeartbeatAt"])
     if int(row.get("vanishedSessions") or 0) < settings.vanished_fair_sessions:
         return last
-    held_until = int(row.get("activeAccessUntil") or last)
-    return max(last, min(held_until, now))
+    held_until = now if row.get("activeProvider") == "openai" else int(row.get("activeAccessUntil") or last)
+    return max(last, held_until)
 
 
 def stale_closing(settings: Settings, row: dict, plan_limit: int, used_before: int, *, ended_by: str,
@@ -90,7 +91,7 @@ def stale_closing(settings: Settings, row: dict, plan_limit: int, used_before: i
         "sessionId": row["activeSessionId"],
         "endReason": reason,
         "endedBy": ended_by,
-        "endedAt": until,
+        "endedAt": min(until, max(now, int(row["activeLastHeartbeatAt"]))),
         "secondsUsed": charge,
         "creditedSeconds": 0,
         "endResult": {"totalSecondsUsed": used_before + charge, "secondsLimit": plan_limit},
