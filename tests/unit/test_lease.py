@@ -1,0 +1,59 @@
+"""The lease arithmetic (speakpho.access.lease): a Gemini token's expiry and new-session
+window, when a heartbeat renews it, and when the server hangs up an OpenAI call."""
+from __future__ import annotations
+
+import pytest
+
+from speakpho.access.lease import gemini_lease, hangup_at, renewal_due, seconds_left
+from speakpho.config import Settings
+
+NOW = 1_000_000_000
+DEFAULTS = Settings()   # lease 600 s, grace 30 s, new-session window 60 s, renew before 120 s
+
+
+@pytest.mark.parametrize("started_at, cap, now, left", [
+    (NOW, 1800, NOW, 1800),                  # just started
+    (NOW, 1800, NOW + 90_500, 1710),         # whole seconds used: 90
+    (NOW, 1800, NOW + 1_800_000, 0),         # the cap reached
+    (NOW, 1800, NOW + 3_600_000, 0),         # past it: never negative
+    (NOW, 40, NOW - 5_000, 40),              # a clock gone back counts nothing
+    (NOW, 0, NOW, 0),                        # nothing to start with
+])
+def test_seconds_left(started_at, cap, now, left):
+    assert seconds_left(started_at, cap, now) == left
+
+
+@pytest.mark.parametrize("settings, left, expires_in, new_session_in", [
+    (DEFAULTS, 1800, 600, 60),               # plenty left: one lease
+    (DEFAULTS, 570, 600, 60),                # left + grace is exactly one lease
+    (DEFAULTS, 569, 599, 60),                # just under: left + grace
+    (DEFAULTS, 40, 70, 60),                  # little left: left + grace
+    (DEFAULTS, 10, 40, 40),                  # the new-session window never outlives the token
+    (DEFAULTS, 0, 30, 30),                   # nothing left: the grace alone
+    (Settings(lease_grace_seconds=0), 40, 40, 40),
+    (Settings(lease_max_seconds=300), 1800, 300, 60),
+    (Settings(new_session_window_seconds=120), 1800, 600, 120),
+])
+def test_gemini_lease(settings, left, expires_in, new_session_in):
+    assert gemini_lease(settings, NOW, left) == (NOW + expires_in * 1000, NOW + new_session_in * 1000)
+
+
+@pytest.mark.parametrize("access_until, now, due", [
+    (None, NOW, True),                       # no token held: give one
+    (NOW + 600_000, NOW, False),             # a fresh lease
+    (NOW + 120_000, NOW, False),             # exactly 2 minutes left: not yet
+    (NOW + 119_999, NOW, True),              # under 2 minutes
+    (NOW + 1_000, NOW, True),
+    (NOW - 1_000, NOW, True),                # expired already
+])
+def test_renewal_due(access_until, now, due):
+    assert renewal_due(DEFAULTS, access_until, now) is due
+
+
+@pytest.mark.parametrize("settings, started_at, cap, at", [
+    (DEFAULTS, NOW, 1800, NOW + 1_830_000),  # the cap plus the 30 s grace
+    (DEFAULTS, NOW, 40, NOW + 70_000),
+    (Settings(lease_grace_seconds=0), NOW, 40, NOW + 40_000),
+])
+def test_hangup_at(settings, started_at, cap, at):
+    assert hangup_at(settings, started_at, cap) == at
