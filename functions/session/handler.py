@@ -24,14 +24,25 @@ app.include_router(routes.router)
 def warm_before_snapshot() -> None:
     """SnapStart: the settings, the DynamoDB client and the request validators, before the snapshot."""
     from speakpho.deps import metering_store
-    from speakpho.models import (ClientEvent, EndSessionRequest, SessionEventsRequest, SessionRef,
+    from speakpho.models import (ClientEvent, ConnectRequest, EndSessionRequest, SessionEventsRequest, SessionRef,
                                  StartSessionRequest, SwitchProviderRequest)
 
+    # No provider key: secrets are read on first use, after the restore (speakpho.providers.keys).
     snapstart.warm(stores=[metering_store], models=[StartSessionRequest, SessionRef, SwitchProviderRequest,
-                                                   ClientEvent, SessionEventsRequest, EndSessionRequest])
+                                                   ClientEvent, SessionEventsRequest, EndSessionRequest,
+                                                   ConnectRequest])
+
+
+def forget_after_restore() -> None:
+    """No provider key is read before the snapshot (speakpho.providers.keys reads on first use);
+    should one ever be cached there, each restored container reads it again."""
+    from speakpho.providers.keys import clear_cache
+
+    clear_cache()
 
 
 snapstart.before_snapshot(warm_before_snapshot)
+snapstart.after_restore(forget_after_restore)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

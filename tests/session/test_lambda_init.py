@@ -72,6 +72,31 @@ assert dynamodb_client.cache_info().currsize == metering_store.cache_info().curr
     assert result.returncode == 0, result.stderr
 
 
+def test_no_secret_goes_into_the_snapshot_and_a_restore_forgets_cached_ones():
+    """The runtime's hooks, as Lambda calls them: the warm-up reads no provider key (Powertools
+    Parameters is not even imported), and the after-restore hook clears Parameters' cache."""
+    code = """
+import sys, types
+hooks = {}
+runtime = types.ModuleType("snapshot_restore_py")
+runtime.register_before_snapshot = lambda f: hooks.setdefault("before", f)
+runtime.register_after_restore = lambda f: hooks.setdefault("after", f)
+sys.modules["snapshot_restore_py"] = runtime
+import session.handler
+hooks["before"]()
+assert "aws_lambda_powertools.utilities.parameters" not in sys.modules
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+provider = parameters.SecretsProvider()   # holding a value, as a secret read before a snapshot would
+DEFAULT_PROVIDERS["secrets"] = provider
+provider.store[("k", "text", False)] = type("C", (), {"value": "cached", "ttl": 10**12})()
+hooks["after"]()
+assert "secrets" not in DEFAULT_PROVIDERS or not DEFAULT_PROVIDERS["secrets"].store
+"""
+    result = _run(code, set(USES["session.handler"]))
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_learning_warm_up_builds_its_client_validators_and_scheduler():
     code = """
 import sys

@@ -29,3 +29,14 @@ def before_snapshot(hook: Callable[[], None]) -> bool:
         return False
     register_before_snapshot(hook)
     return True
+
+
+def after_restore(hook: Callable[[], None]) -> bool:
+    """Registers `hook` to run in each container restored from the snapshot (e.g. to forget
+    what must not be shared between containers); False where the runtime hook does not exist."""
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:
+        return False
+    register_after_restore(hook)
+    return True
