@@ -3,8 +3,10 @@ the scripted coach behind it (local/fakes/coach_script.py).
 
 The conversation, as the real API runs it (guide "realtime-conversations"):
   * on the channel's open: session.created with the session the call was created with;
-  * session.update may not change instructions, tools, tool_choice or model (our server set
-    them and owns the coach: docs/providers.md): an `error` event; other fields are merged;
+  * session.update may not change instructions, tools, tool_choice or model: an `error` event;
+    other fields are merged (session.updated). NOT the real API's behaviour: OpenAI lets the
+    browser holding the call change them (openai-realtime-api-beta#115); the fake refuses
+    because our server owns the coach, so that a client that tries is caught in tests;
   * conversation.item.create before the first response hands earlier turns over (counted as
     contextTurns; the coach then continues instead of greeting); after it, a learner's
     input_text item stands in for speech: the fake sends what the learner saying those words
@@ -107,7 +109,7 @@ class FakeCall:
             return
         handler = getattr(self, "_on_" + kind.replace(".", "_"), None)
         if handler is None:
-            self.send(ev.error(f"Unknown client event type: {kind}", code="unknown_event",
+            self.send(ev.error(f"The fake does not serve client events of type {kind}.", code="unsupported_event",
                                client_event_id=message.get("event_id"), param="type"))
             return
         handler(message)
@@ -188,8 +190,6 @@ class FakeCall:
             call = ev.function_call(ev.new_id("item"), ev.new_id("call"), RECORD_CORRECTION["name"], correction)
             events += ev.function_call_events(response_id, call, len(output))
             output.append(call)
-        if words:
-            self.send(ev.event("output_audio_buffer.started", response_id=response_id))
         for event in events:
             self.send(event)
         if output:

@@ -68,7 +68,8 @@ def learner_speech(item_id: str, previous_item_id: str | None, line: str, start_
 
 
 def spoken_answer(response_id: str, item_id: str, index: int, words: str) -> list[dict]:
-    """The coach's audio message: its transcript in deltas (the audio is on the track)."""
+    """The coach's audio message: its transcript in deltas (the audio is on the track; its
+    output_audio_buffer.stopped follows response.done once the tone has played)."""
     where = {"response_id": response_id, "item_id": item_id, "output_index": index, "content_index": 0}
     part = {"type": "audio", "transcript": ""}
     deltas = [word + (" " if n < len(words.split()) - 1 else "") for n, word in enumerate(words.split())]
@@ -77,6 +78,7 @@ def spoken_answer(response_id: str, item_id: str, index: int, words: str) -> lis
               item=assistant_message(item_id, "", "in_progress")),
         event("conversation.item.added", item=assistant_message(item_id, "", "in_progress")),
         event("response.content_part.added", part=part, **where),
+        event("output_audio_buffer.started", response_id=response_id),  # WebRTC: after the audio part
         *[event("response.output_audio_transcript.delta", delta=delta, **where) for delta in deltas],
         event("response.output_audio_transcript.done", transcript=words, **where),
         event("response.content_part.done", part={**part, "transcript": words}, **where),

@@ -72,7 +72,8 @@ class AudioMeter:
             self.frames_in += 1
             ms = 1000 * frame.samples / frame.sample_rate
             self.heard_ms += ms
-            if frame.format.name == "s16" and max(map(abs, array("h", bytes(frame.planes[0])[:size])), default=0) > LOUD_PEAK:
+            samples = array("h", bytes(frame.planes[0])[:size]) if frame.format.name == "s16" else []
+            if max(map(abs, samples), default=0) > LOUD_PEAK:
                 self.loud_ms += ms
                 self.speech_ms += ms
                 if self.speech_ms >= UTTERANCE_MS and self.on_utterance:

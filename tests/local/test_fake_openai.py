@@ -80,8 +80,11 @@ def test_a_coach_call_greets_hears_a_typed_turn_records_a_correction_and_hangs_u
         kinds = learner.types(mark)
         order = ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
                  "conversation.item.input_audio_transcription.completed", "response.created",
+                 "response.content_part.added", "output_audio_buffer.started",
                  "response.output_audio_transcript.delta", "response.output_audio_transcript.done",
-                 "response.function_call_arguments.done", "response.done"]
+                 "response.function_call_arguments.done", "response.done", "output_audio_buffer.stopped"]
+        await learner.wait("output_audio_buffer.stopped", after=mark)
+        kinds = learner.types(mark)
         assert [kinds.index(kind) for kind in order] == sorted(kinds.index(kind) for kind in order)
         heard = await learner.wait("conversation.item.input_audio_transcription.completed", after=mark)
         assert heard["transcript"] == MISTAKE
@@ -163,7 +166,8 @@ def test_session_update_cannot_change_what_our_server_set(fake):
         assert (refused["error"]["code"], refused["error"]["event_id"]) == ("session_update_refused", "evt_1")
         assert refused["error"]["param"] == "session.instructions"
         learner.send({"type": "session.update", "session": {"type": "realtime", "tools": []}})
-        learner.send({"type": "session.update", "session": {"type": "realtime", "audio": {"output": {"voice": "cedar"}}}})
+        learner.send({"type": "session.update",
+                      "session": {"type": "realtime", "audio": {"output": {"voice": "cedar"}}}})
         updated = await learner.wait("session.updated")
         assert updated["session"]["audio"]["output"]["voice"] == "cedar"
         assert updated["session"]["instructions"] == session()["instructions"]
@@ -175,12 +179,32 @@ def test_session_update_cannot_change_what_our_server_set(fake):
     run(scenario())
 
 
+def test_input_audio_buffer_events_are_answered_and_an_unsupported_one_is_an_error(fake):
+    async def scenario():
+        learner = await connected(fake)
+        learner.send({"type": "input_audio_buffer.append", "audio": "AAAA"})
+        learner.send({"type": "input_audio_buffer.clear"})
+        learner.send({"type": "input_audio_buffer.commit"})
+        committed = await learner.wait("input_audio_buffer.committed")
+        assert committed["item_id"].startswith("item_")
+        learner.send({"type": "response.cancel", "event_id": "evt_9"})
+        refused = await learner.wait("error")
+        assert (refused["error"]["event_id"], refused["error"]["code"]) == ("evt_9", "unsupported_event")
+        assert learner.types() == ["session.created", "input_audio_buffer.cleared",
+                                   "input_audio_buffer.committed", "error"]
+        await learner.close()
+        assert learner.unknown == []
+
+    run(scenario())
+
+
 def test_a_wrong_key_is_401_in_openais_error_shape(fake):
     request = urllib.request.Request(f"{fake.api_base}/realtime/calls", data=b"", method="POST",
                                      headers={"Authorization": "Bearer sk-wrong-key"})
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
-    body = json.loads(refused.value.read())
+    with refused.value:
+        body = json.loads(refused.value.read())
     assert refused.value.code == 401
     assert set(body["error"]) == {"message", "type", "param", "code"} and body["error"]["code"] == "invalid_api_key"
     assert "sk-wrong-key" not in json.dumps(body)
@@ -197,7 +221,8 @@ def test_hanging_up_an_unknown_call_is_404(fake):
                                      method="POST", headers={"Authorization": f"Bearer {KEY}"})
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(request, timeout=5)
-    assert missing.value.code == 404
+    with missing.value:
+        assert missing.value.code == 404 and json.loads(missing.value.read())["error"]["code"] == "call_not_found"
     assert fake.log()["hangups"] == []
 
 
