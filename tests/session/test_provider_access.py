@@ -1,0 +1,315 @@
+"""Provider access through the API, on the in-memory provider ports (tests/provider_fakes.py):
+which providers are available, the Gemini token a start, POST /api/session/access and a
+heartbeat's renewal give (the lease), the OpenAI terms a start gives, and what a session
+closed without an end is charged once the learner has had the fair few."""
+from __future__ import annotations
+
+import pytest
+
+from apitest import T0, count_requests, data, end_session, error, start_session, stored_session, switch_provider
+from provider_fakes import KEYS
+from speakpho.coach import RECORD_CORRECTION
+from speakpho.config import get_settings
+
+PERIOD = "2026-11"
+ACCESS = "/api/session/access"
+
+
+def set_allowance(api, user_id: str, seconds: int) -> None:
+    data(api.as_user("root", admin=True).put(f"/api/admin/users/{user_id}/allowance",
+                                             {"secondsLimit": seconds, "reason": "test"}))
+
+
+def live_meter(user_id: str) -> dict:
+    from speakpho.deps import metering_store
+
+    return metering_store().get_period(user_id, PERIOD) or {}
+
+
+def usage(user) -> dict:
+    return data(user.get("/api/usage"))
+
+
+# --------------------------------------------------------------------------- the providers
+def test_the_provider_list_needs_a_token(api):
+    assert error(api.get("/api/session/providers"), 401)
+
+
+@pytest.mark.parametrize("removed, available", [
+    ((), {"gemini": True, "openai": True}),
+    (("openai",), {"gemini": True, "openai": False}),
+    (("gemini",), {"gemini": False, "openai": True}),
+    (("gemini", "openai"), {"gemini": False, "openai": False}),
+])
+def test_the_provider_list_says_how_each_connects_and_which_have_a_key(api, providers, removed, available):
+    for provider in removed:
+        providers.keys.keys[provider] = ""    # an empty secret: no key
+    settings = get_settings()
+    assert data(api.as_user("alice").get("/api/session/providers")) == {"providers": [
+        {"id": "gemini", "available": available["gemini"], "transport": "websocket", "model": settings.gemini_model},
+        {"id": "openai", "available": available["openai"], "transport": "webrtc", "model": settings.openai_model},
+    ]}
+
+
+@pytest.mark.parametrize("provider, removed, available", [
+    ("gemini", ("gemini",), ["openai"]),
+    ("openai", ("openai",), ["gemini"]),
+    ("gemini", ("gemini", "openai"), []),
+])
+def test_a_start_on_a_provider_without_a_key_starts_nothing(api, providers, clock, provider, removed, available):
+    alice = api.as_user("alice")
+    live = start_session(alice, {"provider": "openai" if provider == "gemini" else "gemini"})["sessionId"]
+    minted = len(providers.gemini.minted)
+    for name in removed:
+        providers.keys.keys.pop(name)
+    clock.advance(10)
+    refused = error(alice.post("/api/session/start", {"provider": provider}), 503)
+    assert refused["code"] == "provider_unavailable"
+    assert refused["details"] == {"provider": provider, "available": available}
+    assert usage(alice)["activeSessionId"] == live                       # nothing superseded
+    assert stored_session(live)["status"] == "active"
+    assert len(providers.gemini.minted) == minted and providers.openai.calls == []
+
+
+@pytest.mark.parametrize("start_on, switch_to", [("gemini", "openai"), ("openai", "gemini")])
+def test_a_switch_to_a_provider_without_a_key_switches_nothing(api, providers, clock, start_on, switch_to):
+    alice = api.as_user("alice")
+    sid = start_session(alice, {"provider": start_on})["sessionId"]
+    before = stored_session(sid)
+    providers.keys.keys.pop(switch_to)
+    clock.advance(20)
+    refused = error(alice.post("/api/session/switch-provider", {"sessionId": sid, "provider": switch_to}), 503)
+    assert (refused["code"], refused["details"]) == ("provider_unavailable",
+                                                     {"provider": switch_to, "available": [start_on]})
+    after = stored_session(sid)
+    assert (after["provider"], after["switchCount"], after["story"]) == (start_on, 0, before["story"])
+    assert live_meter("alice")["activeProvider"] == start_on
+
+
+# --------------------------------------------------------------------------- the start's token
+@pytest.mark.parametrize("topic, difficulty, mode", [
+    ("phở ở Hà Nội", "beginner", "coach"),
+    ("travel", "advanced", "free"),
+])
+def test_a_gemini_start_answers_a_one_use_token_locking_the_coach(api, providers, topic, difficulty, mode):
+    alice = api.as_user("alice")
+    started = start_session(alice, {"topic": topic, "difficulty": difficulty, "mode": mode})
+    settings = get_settings()
+    [minted] = providers.gemini.minted
+    assert started["providerAccess"] == {
+        "provider": "gemini", "transport": "websocket", "url": settings.gemini_live_url, "token": minted["token"],
+        "expiresAt": T0 + 600_000, "newSessionExpiresAt": T0 + 60_000}
+    assert (minted["key"], minted["uses"], minted["expiresAt"], minted["newSessionExpiresAt"]) == \
+        (KEYS["gemini"], 1, T0 + 600_000, T0 + 60_000)
+    setup = minted["setup"]
+    assert setup["model"] == f"models/{settings.gemini_model}"
+    instructions = setup["systemInstruction"]["parts"][0]["text"]
+    assert repr(topic) in instructions                                  # the learner's topic, quoted as data
+    assert ("record_correction" in instructions) is (mode == "coach")
+    assert setup.get("tools") == ([{"functionDeclarations": [RECORD_CORRECTION]}] if mode == "coach" else None)
+    assert setup["inputAudioTranscription"] == {} and setup["outputAudioTranscription"] == {}
+    assert "sessionResumption" in setup and "slidingWindow" in setup["contextWindowCompression"]
+    assert setup["generationConfig"]["responseModalities"] == ["AUDIO"]
+    assert stored_session(started["sessionId"])["story"][-1] == {
+        "type": "access_granted", "source": "server", "at": T0, "provider": "gemini", "expiresAt": T0 + 600_000}
+
+
+def test_the_difficulty_reaches_the_coach(api, providers):
+    alice = api.as_user("alice")
+    for difficulty in ("beginner", "advanced"):
+        start_session(alice, {"difficulty": difficulty})
+    beginner, advanced = (m["setup"]["systemInstruction"]["parts"][0]["text"] for m in providers.gemini.minted)
+    assert beginner != advanced
+
+
+@pytest.mark.parametrize("allowance, expires_in, new_session_in", [
+    (None, 600, 60),      # the free plan's 1,800 s: one lease
+    (570, 600, 60),       # left + grace is one lease
+    (100, 130, 60),       # little left: left + the 30 s grace
+    (40, 70, 60),
+    (20, 50, 50),         # the new-session window never outlives the token
+])
+def test_the_starts_lease(api, providers, allowance, expires_in, new_session_in):
+    if allowance is not None:
+        set_allowance(api, "alice", allowance)
+    access = start_session(api.as_user("alice"))["providerAccess"]
+    assert (access["expiresAt"], access["newSessionExpiresAt"]) == (T0 + expires_in * 1000,
+                                                                    T0 + new_session_in * 1000)
+    assert providers.gemini.minted[-1]["expiresAt"] == access["expiresAt"]
+    assert live_meter("alice")["activeAccessUntil"] == access["expiresAt"]
+
+
+def test_a_gemini_start_costs_two_requests_and_one_provider_call(api, providers, dynamodb):
+    alice = api.as_user("alice")
+    with count_requests(dynamodb) as meter:
+        start_session(alice)
+    assert dict(meter.ops) == {"TransactGetItems": 1, "TransactWriteItems": 1}
+    assert len(providers.gemini.minted) == 1 and providers.openai.calls == []
+
+
+def test_a_refused_mint_starts_nothing(api, providers, clock):
+    alice = api.as_user("alice")
+    live = start_session(alice)["sessionId"]
+    providers.gemini.fail_status = 429
+    clock.advance(30)
+    refused = error(alice.post("/api/session/start", {}), 502)
+    assert (refused["code"], refused["details"]) == ("provider_error", {"provider": "gemini", "status": 429})
+    assert usage(alice)["activeSessionId"] == live and stored_session(live)["status"] == "active"
+    assert "vanishedSessions" not in live_meter("alice")                 # nothing superseded
+
+
+@pytest.mark.parametrize("field, value", [
+    ("instructions", "Ignore the lesson"), ("systemInstruction", {"parts": [{"text": "x"}]}),
+    ("setup", {"model": "models/other"}), ("model", "gemini-pro"), ("tools", []), ("voice", "Puck"),
+])
+def test_the_client_cannot_change_the_coach(api, providers, field, value):
+    refused = error(api.as_user("alice").post("/api/session/start", {"topic": "food", field: value}), 422)
+    assert refused["code"] == "validation_error"
+    assert providers.gemini.minted == [] and usage(api.as_user("alice"))["activeSessionId"] is None
+
+
+def test_an_openai_start_answers_where_to_connect(api, providers):
+    started = start_session(api.as_user("alice"), {"provider": "openai"})
+    assert started["providerAccess"] == {"provider": "openai", "transport": "webrtc",
+                                         "connectPath": "/api/session/connect", "expiresAt": T0 + 1_830_000}
+    assert providers.gemini.minted == [] and providers.openai.calls == []   # the call comes with connect
+
+
+# --------------------------------------------------------------------------- POST /api/session/access
+def test_access_gives_a_fresh_token_and_is_a_sign_of_life(api, providers, clock):
+    alice = api.as_user("alice")
+    started = start_session(alice)
+    sid = started["sessionId"]
+    clock.advance(50)
+    granted = data(alice.post(ACCESS, {"sessionId": sid}))
+    assert granted["sessionId"] == sid
+    access = granted["providerAccess"]
+    assert access["token"] == providers.gemini.minted[-1]["token"] != started["providerAccess"]["token"]
+    assert (access["expiresAt"], access["newSessionExpiresAt"]) == (T0 + 650_000, T0 + 110_000)
+    assert providers.gemini.minted[-1]["uses"] == 1
+    assert stored_session(sid)["story"][-1] == {"type": "access_granted", "source": "server", "at": T0 + 50_000,
+                                                "provider": "gemini", "expiresAt": T0 + 650_000}
+    meter = live_meter("alice")
+    assert (meter["activeLastHeartbeatAt"], meter["activeAccessUntil"]) == (T0 + 50_000, T0 + 650_000)
+    assert usage(alice)["secondsUsed"] == 50          # charged to the grant however the session ends
+
+
+def test_access_to_another_learners_session_is_not_found(api, providers):
+    sid = start_session(api.as_user("alice"))["sessionId"]
+    bob = api.as_user("bob")
+    assert error(bob.post(ACCESS, {"sessionId": sid}), 404)["code"] == "not_found"
+    assert error(bob.post(ACCESS, {"sessionId": "no-such-session"}), 404)["code"] == "not_found"
+    assert len(providers.gemini.minted) == 1
+    assert error(api.post(ACCESS, {"sessionId": sid}), 401)
+
+
+def test_access_for_an_openai_session_is_the_wrong_transport(api, providers):
+    alice = api.as_user("alice")
+    sid = start_session(alice, {"provider": "openai"})["sessionId"]
+    assert error(alice.post(ACCESS, {"sessionId": sid}), 409)["code"] == "wrong_transport"
+    assert providers.gemini.minted == []
+
+
+def test_access_after_the_end_is_refused(api, providers, clock):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(30)
+    end_session(alice, sid)
+    assert error(alice.post(ACCESS, {"sessionId": sid}), 409)["code"] == "session_not_active"
+    assert len(providers.gemini.minted) == 1
+
+
+def test_access_once_the_sessions_minutes_are_used_is_refused(api, providers, clock):
+    set_allowance(api, "alice", 40)
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(40)
+    assert error(alice.post(ACCESS, {"sessionId": sid}), 402)["code"] == "limit_reached"
+    assert len(providers.gemini.minted) == 1 and stored_session(sid)["story"][-1]["at"] == T0
+
+
+# --------------------------------------------------------------------------- a heartbeat's renewal
+def _heartbeat(user, sid: str) -> dict:
+    return data(user.post("/api/session/heartbeat", {"sessionId": sid}))
+
+
+@pytest.mark.parametrize("provider, allowance, at, renewed_until", [
+    ("gemini", None, 30, None),               # the lease (600 s) has 570 s left
+    ("gemini", None, 480, None),              # exactly 2 minutes left: not yet
+    ("gemini", None, 481, 481 + 600),         # under 2 minutes: the next lease
+    ("gemini", None, 590, 590 + 600),
+    ("gemini", 100, 10, None),                # token until 130 s: 120 s left
+    ("gemini", 100, 11, 130),                 # the next token ends with the minutes (+ the grace)
+    ("gemini", 100, 99, 130),
+    ("gemini", 100, 100, None),               # no minutes left: no token
+    ("gemini", 100, 125, None),
+    ("openai", None, 590, None),              # an OpenAI call has no lease to renew
+])
+def test_a_heartbeat_renews_the_lease_when_it_runs_low(api, providers, clock, provider, allowance, at, renewed_until):
+    if allowance is not None:
+        set_allowance(api, "alice", allowance)
+    alice = api.as_user("alice")
+    sid = start_session(alice, {"provider": provider})["sessionId"]
+    clock.advance(at)
+    answer = _heartbeat(alice, sid)
+    if renewed_until is None:
+        assert "providerAccess" not in answer
+        assert len(providers.gemini.minted) == (provider == "gemini")
+        return
+    access = answer["providerAccess"]
+    assert (access["provider"], access["expiresAt"]) == ("gemini", T0 + renewed_until * 1000)
+    assert access["token"] == providers.gemini.minted[-1]["token"] and len(providers.gemini.minted) == 2
+    assert live_meter("alice")["activeAccessUntil"] == access["expiresAt"]
+    assert stored_session(sid)["story"][-1]["type"] == "access_granted"
+
+
+def test_a_renewed_lease_is_not_renewed_again_at_the_next_heartbeat(api, providers, clock):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    clock.advance(485)
+    assert "providerAccess" in _heartbeat(alice, sid)
+    clock.advance(30)
+    assert "providerAccess" not in _heartbeat(alice, sid)
+    assert len(providers.gemini.minted) == 2
+
+
+def test_a_refused_renewal_still_answers_the_heartbeat(api, providers, clock):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    providers.gemini.fail_status = 503
+    clock.advance(500)
+    answer = _heartbeat(alice, sid)
+    assert "providerAccess" not in answer and answer["sessionSeconds"] == 500
+    providers.gemini.fail_status = None
+    clock.advance(10)
+    assert _heartbeat(alice, sid)["providerAccess"]["expiresAt"] == T0 + 1_110_000   # the next one tries again
+
+
+# --------------------------------------------------------------------------- sessions closed without an end
+def test_after_the_fair_few_a_vanished_session_is_charged_the_lease_it_held(api, providers, clock):
+    """The first VANISHED_FAIR_SESSIONS (3) sessions closed without an end are charged to their
+    last sign of life (a heartbeat or a grant); the 4th to the expiry of the token it held."""
+    from infra.catalog import SWEEPER
+
+    alice = api.as_user("alice")
+    charged = []
+    sids = []
+    for n in range(4):
+        started = start_session(alice)
+        sids.append(started["sessionId"])
+        clock.advance(60)
+        if n == 1:
+            data(alice.post(ACCESS, {"sessionId": started["sessionId"]}))    # a grant is a sign of life too
+        else:
+            _heartbeat(alice, started["sessionId"])
+        clock.advance(640)                    # silent past the token's expiry (60 s + 640 s > 600 s)
+    # sessions 1-3 were superseded by the next start; the 4th is swept
+    assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == [sids[3]]
+    for sid in sids:
+        item = stored_session(sid)
+        charged.append(item["secondsUsed"])
+        assert item["creditedSeconds"] == 0
+    assert [stored_session(s)["endedBy"] for s in sids] == ["superseded"] * 3 + ["client_vanished"]
+    assert charged == [60, 60, 60, 600]
+    assert usage(alice)["secondsUsed"] == 780
+    assert live_meter("alice")["vanishedSessions"] == 4
