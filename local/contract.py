@@ -23,6 +23,8 @@ from infra import catalog
 
 catalog.ensure_import_paths()
 from speakpho import story  # noqa: E402
+from local.contract_access import (AccessGranted, CallPlaced, GeminiAccess, ProviderAccess,  # noqa: E402
+                                   Providers)
 from speakpho.models import Category, Difficulty, EndReason, Mode, Provider, Role  # noqa: E402
 
 Epoch = Annotated[int, Field(ge=0, description="epoch milliseconds")]
@@ -150,6 +152,7 @@ class StartedSession(BaseModel):
     topic: str
     difficulty: Difficulty
     closedSessionId: Optional[str] = Field(description="the previous active session, closed as superseded")
+    providerAccess: ProviderAccess
     usage: Usage
 
 
@@ -208,9 +211,12 @@ def answer(name: str, **fields) -> type[BaseModel]:
 
 
 LAST_PAGE = Field(default=None, description="absent on the last page")
-Heartbeat = answer("Heartbeat", sessionSeconds=Count, usage=Usage, limitReached=bool)
+Heartbeat = answer("Heartbeat", sessionSeconds=Count, usage=Usage, limitReached=bool,
+                   providerAccess=(Optional[GeminiAccess], Field(
+                       default=None, description="the next Gemini token, once the current one has less than "
+                                                 "2 minutes left and minutes remain")))
 ProviderSwitched = answer("ProviderSwitched", sessionId=str, provider=Provider, providerSwitchedAt=Epoch,
-                          switchCount=Count)
+                          switchCount=Count, providerAccess=ProviderAccess)
 EventsRecorded = answer("EventsRecorded", sessionId=str, accepted=(Count, "events recorded by this call"),
                         duplicates=(Count, "events whose eventId was already recorded"),
                         eventCount=(Count, "events the session holds"))
@@ -298,6 +304,8 @@ KEYED_422 = "validation_error; idempotency_key_reused: this Idempotency-Key came
 RANGE_422 = ("validation_error: an unknown parameter, a day that is not YYYY-MM-DD, from after to, "
              "or more than 366 days")
 CURSOR_400 = "invalid_cursor: a cursor this route did not make (for these filters)"
+PROVIDER_502 = "provider_error: the provider refused or did not answer (details.provider, details.status)"
+PROVIDER_503 = "provider_unavailable: the server holds no key for it (details.available: those it has)"
 # Every id in a path: what the API hands out (UUIDs, Cognito subs) is made of URL-unreserved
 # characters, the same sent encoded or not (API Gateway passes a path on percent-encoded).
 PATH_ID = {"pattern": "^[A-Za-z0-9._~-]+$"}
@@ -334,7 +342,8 @@ CSV_NOTE = {"X-Export-Note": "when truncated: where it stopped and why (the row 
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/session/start"): Route(
-        StartedSession, (*AUTH, *BODY, 402, 403, 409), success=201, idempotency_key=True, codes={
+        StartedSession, (*AUTH, *BODY, 402, 403, 409, 502, 503), success=201, idempotency_key=True, codes={
+            502: PROVIDER_502 + "; nothing started", 503: PROVIDER_503 + "; nothing started",
             403: "email_unverified: the learner's email address is not verified",
             409: "start_contended: too many starts at once; " + KEYED_409, 422: KEYED_422,
             429: "start_rate_limited: the learner's starts this hour; daily_session_limit: the sessions this UTC "
@@ -342,8 +351,24 @@ ROUTES: dict[tuple[str, str], Route] = {
             **LIVE_SESSION, "detail": ("GET /api/learning/session/{id}", {"id": SESSION_ID})}),
     ("POST", "/api/session/heartbeat"): Route(Heartbeat, (*AUTH, *BODY, 404, 409), codes={
         409: "session_not_active: the session has ended (details.endReason)"}),
-    ("POST", "/api/session/switch-provider"): Route(ProviderSwitched, (*AUTH, *BODY, 404, 409), codes={
-        409: "session_not_active; provider_unchanged: it already uses this provider; switch_contended: retry"}),
+    ("POST", "/api/session/switch-provider"): Route(ProviderSwitched, (*AUTH, *BODY, 402, 404, 409, 502, 503), codes={
+        402: "limit_reached: the session has no minutes left for a new token (the switch is recorded)",
+        409: "session_not_active; provider_unchanged: it already uses this provider; switch_contended: retry",
+        502: PROVIDER_502 + " (the switch is recorded: POST /api/session/access retries)",
+        503: PROVIDER_503 + "; nothing switched"}),
+    ("GET", "/api/session/providers"): Route(Providers, AUTH),
+    ("POST", "/api/session/access"): Route(AccessGranted, (*AUTH, *BODY, 402, 404, 409, 502, 503), codes={
+        402: "limit_reached: the session has no minutes left",
+        409: "session_not_active; wrong_transport: not a Gemini session; access_contended: retry",
+        429: "access_limit: the session had its grants; " + ERRORS[429],
+        502: PROVIDER_502, 503: PROVIDER_503}),
+    ("POST", "/api/session/connect"): Route(
+        CallPlaced, (*AUTH, *BODY, 402, 404, 409, 502, 503), idempotency_key=True, codes={
+            402: "limit_reached: the session has no minutes left",
+            409: "session_not_active; wrong_transport: not an OpenAI session; connect_contended: retry; "
+                 + KEYED_409, 422: KEYED_422,
+            429: "access_limit: the session had its grants; " + ERRORS[429],
+            502: PROVIDER_502, 503: PROVIDER_503}),
     ("POST", "/api/session/events"): Route(EventsRecorded, (*AUTH, *BODY, 404, 409), codes={
         409: "session_ended: it ended more than 5 minutes ago; events_contended: retry",
         413: "payload_too_large: a body over 1 MB, over 50 events in a call or 500 in a session"}),

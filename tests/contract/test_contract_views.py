@@ -65,7 +65,10 @@ def every_kind_of_entry() -> list[dict]:
                                **{"from": "gemini", "to": "openai"}),
             story.server_entry("ended", T0 + 95_000, endReason="error", endedBy="provider", code=1011),
             story.server_entry("timed_out", T0 + 95_000, endReason="timeout", endedBy="client_vanished"),
-            story.server_entry("superseded", T0 + 95_000, endReason="stale", endedBy="superseded")]
+            story.server_entry("superseded", T0 + 95_000, endReason="stale", endedBy="superseded"),
+            story.server_entry("access_granted", T0 + 1_000, provider="gemini", expiresAt=T0 + 601_000),
+            story.server_entry("call_connected", T0 + 31_000, callId="rtc_1"),
+            story.server_entry("call_hung_up", T0 + 95_000, callId="rtc_1", why="end")]
 
 
 @pytest.mark.parametrize("which", [0, 1])
