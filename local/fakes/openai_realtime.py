@@ -70,6 +70,7 @@ class FakeOpenAI:
         if self.loop is None:
             return
         self._run(self._shutdown(), timeout=15)
+        self._run(self.loop.shutdown_asyncgens())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
@@ -121,8 +122,18 @@ class FakeOpenAI:
     async def _shutdown(self) -> None:
         self.expiry.cancel()
         await self._end_all(CLOSE_GOING_AWAY, by="fake")
+        for call in list(self.calls.values()):
+            await call.pc.close()  # also the ones the learner closed (their close may still run)
         self.server.close()
         await self.server.wait_closed()
+        # Whatever still runs (aiortc's own tasks, a close begun by the learner's side) ends
+        # here, so that no task outlives the loop (as asyncio.run ends its tasks).
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=2)
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def _authorized(self, request: Request) -> bool:
         return hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {self.api_key}")

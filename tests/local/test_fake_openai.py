@@ -9,6 +9,7 @@ import threading
 import urllib.error
 import urllib.request
 
+import openai
 import pytest
 from rtc_learner import RtcLearner
 
@@ -115,6 +116,33 @@ def test_a_coach_call_greets_hears_a_typed_turn_records_a_correction_and_hangs_u
     assert (connection["openedAt"], connection["closedAt"], connection["closeCode"]) == (T0, T0, 1000)
     assert connection["contextTurns"] == 0
     assert fake.log()["hangups"] == [{"callId": call_id, "at": T0, "by": "server"}]
+
+
+class SdkCalls:
+    """The openai SDK's own realtime.calls, as a second client of the fake (to 127.0.0.1)."""
+
+    def __init__(self, base_url: str):
+        self.client = openai.OpenAI(api_key=KEY, base_url=base_url, max_retries=0)
+
+    def create_call(self, api_key: str, *, sdp: str, session: dict) -> tuple[str, str]:
+        raw = self.client.realtime.calls.with_raw_response.create(sdp=sdp, session=session)
+        return raw.http_response.text, raw.headers["location"].rsplit("/", 1)[1]
+
+
+def test_the_openai_sdk_creates_and_hangs_up_a_call_on_the_fake(fake):
+    async def scenario():
+        learner = RtcLearner()
+        sdk = SdkCalls(fake.api_base)
+        call_id = await learner.call(sdk, KEY, session())
+        assert (await learner.wait("session.created"))["session"] == session()
+        await asyncio.to_thread(sdk.client.realtime.calls.hangup, call_id)
+        await learner.wait_state("closed", "failed")
+        await learner.close()
+        sdk.client.close()
+        return call_id
+
+    call_id = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert [hangup["callId"] for hangup in fake.log()["hangups"]] == [call_id]
 
 
 def test_handed_over_turns_are_counted_and_the_coach_continues_without_greeting(fake):
