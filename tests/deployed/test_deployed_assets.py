@@ -12,7 +12,9 @@ would be compiled at every cold start.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import subprocess
 import tempfile
 import uuid
@@ -100,7 +102,36 @@ def layout(tmp_path_factory):
 
 
 @pytest.fixture
-def deployed(layout, monkeypatch):
+def provider_world(monkeypatch):
+    """What the deployed functions reach besides DynamoDB, as make dev has it (local/providers.py):
+    Secrets Manager and Scheduler (a moto server on 127.0.0.1, reached through botocore's
+    AWS_ENDPOINT_URL_<SERVICE>, so Powertools Parameters and the Scheduler client run their
+    deployed code), and the fake providers. Every variable it sets is put back afterwards."""
+    from moto.server import ThreadedMotoServer
+
+    from local.dynoxide import free_port
+    from local.providers import LocalProviders
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    for service in ("SECRETS_MANAGER", "SCHEDULER"):
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", f"http://127.0.0.1:{port}")
+    saved = dict(os.environ)
+    providers = LocalProviders()
+    providers.provision()
+    for name, value in os.environ.items():
+        if saved.get(name) != value:
+            monkeypatch.setenv(name, value)   # so that monkeypatch puts it back
+    try:
+        yield providers
+    finally:
+        providers.stop()
+        server.stop()
+
+
+@pytest.fixture
+def deployed(layout, monkeypatch, provider_world):
     """The deployed assets on a dynoxide of their own: nothing of another test file in its
     tables for the sweeper to close, nor in its stream for the pump to deliver."""
     with own_dynoxide() as endpoint:
@@ -117,7 +148,30 @@ def _deployed(layout, endpoint):
             gateway.close()
 
 
-def test_a_learners_session_runs_on_the_deployed_assets(deployed):
+def hangup_schedules() -> list[str]:
+    import botocore.session
+
+    from local.providers import SCHEDULE_GROUP
+
+    scheduler = botocore.session.get_session().create_client("scheduler", region_name="us-east-1")
+    return [s["Name"] for s in scheduler.list_schedules(GroupName=SCHEDULE_GROUP)["Schedules"]]
+
+
+async def offer() -> str:
+    """A browser's WebRTC offer (aiortc, loopback candidates only)."""
+    from local.fakes.loopback_ice import new_peer_connection
+    from local.fakes.openai_voice import ToneTrack
+
+    pc = new_peer_connection()
+    pc.addTrack(ToneTrack())
+    pc.createDataChannel("oai-events")
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
+
+
+def test_a_learners_session_runs_on_the_deployed_assets(deployed, provider_world):
     from local.streams import StreamPump
 
     gateway, client = deployed
@@ -127,13 +181,21 @@ def test_a_learners_session_runs_on_the_deployed_assets(deployed):
 
     # Session area: an idempotent start (the key's record in the start's transactions), heartbeat,
     # a provider switch, the end with transcript and corrections.
+    # The provider keys come from Secrets Manager through Powertools Parameters (the runtime's boto3).
+    providers = data(alice.get("/api/session/providers"))["providers"]
+    assert [(p["id"], p["available"]) for p in providers] == [("gemini", True), ("openai", True)]
     first = alice.post("/api/session/start", {"topic": "food"}, headers={"Idempotency-Key": "deployed-1"})
     again = alice.post("/api/session/start", {"topic": "food"}, headers={"Idempotency-Key": "deployed-1"})
     assert first.status == 201 and again.json() == first.json()
     sid = first.json()["data"]["sessionId"]
+    token = first.json()["data"]["providerAccess"]["token"]
+    assert [t["token"] for t in provider_world.log()["tokens"]] == [token]   # minted once, at the fake
     assert data(alice.post("/api/session/heartbeat", {"sessionId": sid}))["limitReached"] is False
     assert data(alice.post("/api/session/switch-provider",
                            {"sessionId": sid, "provider": "openai", "disconnectCode": 1006}))["provider"] == "openai"
+    # The OpenAI call: placed at the fake with a real offer, its hangup scheduled in Scheduler.
+    call_id = data(alice.post("/api/session/connect", {"sessionId": sid, "sdp": asyncio.run(offer())}))["callId"]
+    assert hangup_schedules() == [f"hangup-{sid}"]
     ended = data(alice.post("/api/session/end", {
         "sessionId": sid, "disconnectCode": 1000, "provider": "openai", "messageCount": 2,
         "messages": [{"role": "user", "text": "Tôi muốn ăn phở", "timestamp": 1},
@@ -141,6 +203,8 @@ def test_a_learners_session_runs_on_the_deployed_assets(deployed):
         "corrections": [{"original": "Tôi muốn ăn phở", "correction": "Em muốn ăn phở",
                          "explanation": "Use 'em' with someone older", "category": "tone"}]}))
     assert ended["session"]["endReason"] == "user_ended" and ended["session"]["messageCount"] == 2
+    assert [h["callId"] for h in provider_world.log()["hangups"]] == [call_id]   # hung up at the end
+    assert hangup_schedules() == []                                               # and its schedule gone
     assert data(alice.get("/api/usage"))["activeSessionId"] is None
 
     # Learning area: history, the transcript, an FSRS review (fsrs from the layer) retried
