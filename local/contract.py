@@ -50,6 +50,9 @@ class Usage(BaseModel):
     minutesUsed: Minutes
     minutesRemaining: Minutes
     activeSessionId: Optional[str]
+    creditedSeconds: Count = Field(description="seconds credited in the period for outages the server corroborated")
+    creditBudgetSeconds: Count = Field(description="the most the period may credit: CREDIT_BUDGET_PERCENT of "
+                                                   "secondsLimit")
 
 
 class HistoryEntry(BaseModel):

@@ -116,10 +116,22 @@ def client_event(kind: str, at: int, provider: str = "gemini", event_id: str | N
     return {"eventId": event_id or str(uuid.uuid4()), "type": kind, "at": at, "provider": provider, **fields}
 
 
-def send_events(user: ApiClient, session_id: str, events: list[dict], *, status: int | None = 200):
-    """POST /api/session/events; the answer's data, or the raw response with status=None."""
-    response = user.post("/api/session/events", {"sessionId": session_id, "events": events})
+def send_events(user: ApiClient, session_id: str, events: list[dict], *, status: int | None = 200, **extra):
+    """POST /api/session/events; the answer's data, or the raw response with status=None
+    (`extra`: e.g. sentAt)."""
+    response = user.post("/api/session/events", {"sessionId": session_id, "events": events, **extra})
     return response if status is None else data(response, status)
+
+
+def grant_access_again(user_id: str, session_id: str, at: int) -> None:
+    """The access_granted entry the server writes when it gives a dropped client access again
+    (POST /api/session/access), the server's corroboration of an outage (speakpho.story):
+    written here through the store's append of one server entry to a live story."""
+    from speakpho import story
+    from speakpho.deps import metering_store
+
+    entry = story.server_entry("access_granted", at, provider="gemini", expiresAt=at + 600_000)
+    metering_store().append_to_live_story(user_id=user_id, session_id=session_id, entry=entry)
 
 
 def stored_session(session_id: str) -> dict | None:

@@ -112,7 +112,7 @@ def test_end_answer(components):
 
 def test_usage_message_and_corrections(components):
     conforms(usage_view(plan="free", period="2026-11", seconds_limit=1800, seconds_used=1900,
-                        active_session_id=None), "Usage", components)
+                        active_session_id=None, credited_seconds=120, credit_budget_seconds=180), "Usage", components)
     conforms(message_view({"role": "coach", "text": "Chào em", "timestamp": T0, "seq": 3}), "Message", components)
     fresh = new_correction_item(user_id="u1", correction_id="c1", session_id=None, index=None, original="a",
                                 correction="b", explanation=None, category=None, created_at=T0)

@@ -17,7 +17,8 @@ def test_start_defaults_and_usage(api):
     usage = data(alice.get("/api/usage"))
     assert usage == {"plan": "free", "period": "2026-11", "secondsLimit": 1800, "secondsUsed": 0,
                      "secondsRemaining": 1800, "minutesUsed": 0.0, "minutesRemaining": 30.0,
-                     "activeSessionId": s["sessionId"]}
+                     "activeSessionId": s["sessionId"], "creditedSeconds": 0,
+                     "creditBudgetSeconds": 180}     # 10 % of the free plan's 30 minutes
 
 
 def test_heartbeat_tracks_time_and_limit(api, clock):

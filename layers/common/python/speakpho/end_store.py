@@ -28,12 +28,13 @@ class EndStore(StoryStore):
         return batches
 
     def commit_end(self, *, session: dict, ended: dict, content: dict, corrections: list[dict],
-                   charge_period: bool, period_used: int = 0, period_limit: int = 0,
+                   charge_period: bool, period_used: int = 0, period_limit: int = 0, period_credited: int = 0,
                    story_entries: list[dict] = (), event_ids: list[str] = ()) -> None:
         """Ends an active session (charging its period once) and/or marks its content stored.
 
         `ended` holds the end fields (only applied while the session is still active), its
-        `secondsUsed` the net charge; `content` holds the fields recorded with the transcript
+        `secondsUsed` the net charge and its `creditedSeconds` the credit the period's
+        `creditedSeconds` (the credit budget's use: speakpho.metering.end) grows by; `content` holds the fields recorded with the transcript
         (applied once); `story_entries` what the end appends to the story, `event_ids` the
         eventIds of its client events (each new).
         ConditionLost when the session or the period row is not as read, or an eventId is
@@ -67,19 +68,26 @@ class EndStore(StoryStore):
             }
         }]
         if charge_period:
+            # The credit so far as the end assumed it (a row that never credited has none).
+            credited = ("creditedSeconds = :credited" if period_credited
+                        else "(attribute_not_exists(creditedSeconds) OR creditedSeconds = :credited)")
             items.append({
                 "Update": {
                     "TableName": self.periods,
                     "Key": ddb.serialize(period_key(user_id, session["period"])),
-                    "UpdateExpression": "SET secondsUsed = secondsUsed + :charge REMOVE "
+                    "UpdateExpression": "SET secondsUsed = secondsUsed + :charge, "
+                                        "creditedSeconds = if_not_exists(creditedSeconds, :zero) + :credit REMOVE "
                                         + ", ".join(ACTIVE_FIELDS) + " ADD version :one",
-                    # The exact totals make the stored end answer exact; if an admin changed
-                    # the allowance meanwhile this fails and the caller retries with fresh totals.
+                    # The exact totals make the stored end answer exact and keep the credit
+                    # within its budget; if an admin changed the allowance meanwhile (or the
+                    # session did not carry the period's credit) this fails and the caller
+                    # retries with the row's totals.
                     "ConditionExpression": "activeSessionId = :sid AND secondsUsed = :usedAtStart "
-                                           "AND secondsLimit = :limit",
+                                           "AND secondsLimit = :limit AND " + credited,
                     "ExpressionAttributeValues": ddb.values({
                         ":charge": ended["secondsUsed"], ":sid": session["sessionId"],
                         ":usedAtStart": period_used, ":limit": period_limit, ":one": 1,
+                        ":credit": int(ended.get("creditedSeconds") or 0), ":credited": period_credited, ":zero": 0,
                     }),
                 }
             })

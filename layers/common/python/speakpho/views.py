@@ -9,7 +9,9 @@ def minutes(seconds: int | float) -> float:
 
 
 def usage_view(*, plan: str, period: str, seconds_limit: int, seconds_used: int,
-               active_session_id: str | None) -> dict:
+               active_session_id: str | None, credited_seconds: int, credit_budget_seconds: int) -> dict:
+    """The period's allowance; with the seconds credited in it for outages and the most that may
+    be (speakpho.metering.usage.period_credit gives those two)."""
     remaining = max(0, seconds_limit - seconds_used)
     return {
         "plan": plan,
@@ -20,6 +22,8 @@ def usage_view(*, plan: str, period: str, seconds_limit: int, seconds_used: int,
         "minutesUsed": minutes(seconds_used),
         "minutesRemaining": minutes(remaining),
         "activeSessionId": active_session_id,
+        "creditedSeconds": credited_seconds,
+        "creditBudgetSeconds": credit_budget_seconds,
     }
 
 

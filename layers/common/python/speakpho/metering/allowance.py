@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
-from speakpho.metering.usage import UserRef, period_totals
+from speakpho.metering.usage import UserRef, period_credit, period_totals
 from speakpho.tables import allowance_sk
 from speakpho.views import usage_view
 
@@ -36,7 +36,7 @@ def set_allowance(store: MeteringStore, settings: Settings, clock: Clock, admin:
     return {
         "userId": user_id,
         "usage": usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
-                            active_session_id=row.get("activeSessionId")),
+                            active_session_id=row.get("activeSessionId"), **period_credit(settings, row, limit)),
         "change": {k: audit[k] for k in CHANGE_FIELDS},
     }
 

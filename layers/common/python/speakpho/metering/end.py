@@ -2,6 +2,7 @@
 once, record the end's story, answer the same on every repeat."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from speakpho import story
@@ -12,7 +13,7 @@ from speakpho.corrections import new_correction_item, session_correction_id
 from speakpho.errors import ConditionLost, Conflict
 from speakpho.metering import events as client_events
 from speakpho.metering.live import other_provider, owned_session
-from speakpho.metering.usage import UserRef, elapsed_seconds, period_totals
+from speakpho.metering.usage import UserRef, credit_left, elapsed_seconds, period_credited, period_totals
 from speakpho.models import EndSessionRequest
 from speakpho.views import minutes, session_view
 
@@ -95,15 +96,17 @@ def _end_story(session: dict, request: EndSessionRequest, events: list[dict], no
     return entries, ids
 
 
-def _end_fields(session: dict, request: EndSessionRequest, timeline: list[dict], now: int, period_used: int,
-                period_limit: int) -> dict:
+def _end_fields(settings: Settings, session: dict, request: EndSessionRequest, timeline: list[dict], now: int,
+                period: PeriodAtEnd) -> dict:
     """The fields an end by the learner sets on a still active session (charged once, net
-    of the credit for outages the timeline shows: speakpho.story.credited_seconds)."""
+    of the credit for the outages the server corroborates: speakpho.story.credited_seconds,
+    at most what is left of the period's credit budget: speakpho.metering.usage.credit_left)."""
     elapsed = elapsed_seconds(session["startedAt"], now)
     cap = int(session["remainingAtStart"])
     charge = min(elapsed, cap)
     ended_by = story.ended_by_learner_end(request.disconnectCode, elapsed >= cap, bool(request.pageClosed))
-    credit = story.credited_seconds(timeline, now, charge)
+    credit = min(story.credited_seconds(timeline, now, charge),
+                 credit_left(settings, period.limit, period.credited))
     return {
         "status": "ended",
         "endedAt": now,
@@ -111,8 +114,35 @@ def _end_fields(session: dict, request: EndSessionRequest, timeline: list[dict],
         "endedBy": ended_by,
         "secondsUsed": charge - credit,
         "creditedSeconds": credit,
-        "endResult": {"totalSecondsUsed": period_used + charge - credit, "secondsLimit": period_limit},
+        "endResult": {"totalSecondsUsed": period.used + charge - credit, "secondsLimit": period.limit},
     }
+
+
+@dataclass(frozen=True)
+class PeriodAtEnd:
+    """The period's totals the end charges against (its transaction is conditioned on them).
+
+    First attempt: what the session carries from its start (usedAtStart, limitAtStart,
+    creditedAtStart), so the common end reads nothing but the session. They are exact: only
+    the period's active session can charge or credit it, and this one is active (an admin's
+    new allowance fails the condition, and the retry reads the row). A session started
+    before creditedAtStart existed counts 0: if the period had credited something, the
+    condition fails and the retry reads the row. Conditioning the period update on the
+    budget instead cannot be done (a condition cannot add credited + credit), and
+    recording the budget left on the row would need the same read to know the credit fits.
+    """
+    used: int
+    limit: int
+    credited: int
+
+    @classmethod
+    def from_session(cls, session: dict) -> PeriodAtEnd:
+        return cls(int(session["usedAtStart"]), int(session["limitAtStart"]), int(session.get("creditedAtStart") or 0))
+
+    @classmethod
+    def from_row(cls, settings: Settings, row: dict) -> PeriodAtEnd:
+        _, limit, used = period_totals(settings, row)
+        return cls(used, limit, period_credited(row))
 
 
 def _facts(session: dict, request: EndSessionRequest, appended: list[dict]) -> dict:
@@ -146,25 +176,26 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
     messages, corrections = _content_items(session, user, request, now)
     store.store_content(messages, corrections)
 
-    period_used = period_limit = None
+    period: PeriodAtEnd | None = None
     for _ in range(END_ATTEMPTS):
         content = content_fields(session, request, now)
         entries, event_ids = _end_story(session, request, events, now)
         if session.get("status") == "active":
-            if period_used is None:
-                period_used, period_limit = session["usedAtStart"], session["limitAtStart"]
+            if period is None:
+                period = PeriodAtEnd.from_session(session)
             if session.get("callId"):
                 entries.append(hung_up_entry(session["callId"], "end", now))
-            ended = _end_fields(session, request, (session.get("story") or []) + entries, now,
-                                period_used, period_limit)
+            ended = _end_fields(settings, session, request, (session.get("story") or []) + entries, now, period)
             entries.append(story.server_entry("ended", now, endReason=ended["endReason"],
                                               endedBy=ended["endedBy"], code=request.disconnectCode))
         else:
             ended = {}
         try:
             store.commit_end(session=session, ended=ended, content=content, corrections=corrections,
-                             charge_period=bool(ended), period_used=period_used or 0,
-                             period_limit=period_limit or 0, story_entries=entries, event_ids=event_ids)
+                             charge_period=bool(ended), period_used=period.used if period else 0,
+                             period_limit=period.limit if period else 0,
+                             period_credited=period.credited if period else 0,
+                             story_entries=entries, event_ids=event_ids)
             answer = end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}})
             if ended and session.get("callId"):
                 hang_up(ports, session_id=session["sessionId"], call_id=session["callId"], why="end")
@@ -179,5 +210,5 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
         if session.get("status") == "active":
             row = store.get_period(user.user_id, session["period"])
             if row and row.get("activeSessionId") == session["sessionId"]:
-                _, period_limit, period_used = period_totals(settings, row)
+                period = PeriodAtEnd.from_row(settings, row)
     raise Conflict("session end is contended; retry", code="end_contended")

@@ -11,7 +11,7 @@ from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, NotFound
 from speakpho.metering.grants import grant_gemini, renew_gemini
-from speakpho.metering.usage import UserRef, elapsed_seconds, period_totals
+from speakpho.metering.usage import UserRef, elapsed_seconds, period_credit, period_totals
 from speakpho.models import PROVIDERS
 from speakpho.providers.catalog import require_key
 from speakpho.views import usage_view
@@ -76,7 +76,8 @@ def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: User
     answer = {
         "sessionSeconds": session_seconds,
         "usage": usage_view(plan=plan, period=row["period"], seconds_limit=limit,
-                            seconds_used=used + min(session_seconds, cap), active_session_id=session_id),
+                            seconds_used=used + min(session_seconds, cap), active_session_id=session_id,
+                            **period_credit(settings, row, limit)),
         "limitReached": session_seconds >= cap,
     }
     if (row.get("activeProvider") == "gemini" and session_seconds < cap

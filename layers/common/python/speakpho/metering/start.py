@@ -13,7 +13,7 @@ from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
 from speakpho.idempotency import KeyedCall
 from speakpho.metering.limits import admit_start
-from speakpho.metering.usage import UserRef, period_totals, stale_closing
+from speakpho.metering.usage import UserRef, period_credit, period_credited, period_totals, stale_closing
 from speakpho.models import StartSessionRequest
 from speakpho.providers.catalog import require_key
 from speakpho.providers.ports import ProviderPorts
@@ -27,7 +27,7 @@ CONTENDED_RETRY_AFTER_SECONDS = 1
 
 
 def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period: str, seq: int,
-                remaining: int, used: int, limit: int) -> dict:
+                remaining: int, used: int, limit: int, credited: int = 0) -> dict:
     """The session item a start creates; remainingAtStart/usedAtStart/limitAtStart fix its
     cap and its end answer; its story opens with `started` (speakpho.story). Only a verified
     email is stored (start refuses unverified callers anyway)."""
@@ -51,6 +51,7 @@ def new_session(user: UserRef, request: StartSessionRequest, *, now: int, period
         "remainingAtStart": remaining,
         "usedAtStart": used,
         "limitAtStart": limit,
+        "creditedAtStart": credited,   # the period's credit so far: the end's credit budget (metering.end)
         "historyUser": user.user_id,
         "historySeq": seq,
         "story": [story.server_entry("started", now, provider=request.provider)],
@@ -118,12 +119,13 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
         if remaining <= 0:
             raise LimitReached("no voice minutes left in this period",
                                {"usage": usage_view(plan=plan, period=period, seconds_limit=limit,
-                                                    seconds_used=used, active_session_id=None)})
+                                                    seconds_used=used, active_session_id=None,
+                                                    **period_credit(settings, row, limit))})
         counts = admit_start(settings, profile, now)
         access, entries, access_until, minted = _access(ports, settings, key, request, now, remaining, minted)
         seq = int((profile or {}).get("sessionCount", 0)) + 1
         session = new_session(user, request, now=now, period=period, seq=seq, remaining=remaining,
-                              used=used, limit=limit)
+                              used=used, limit=limit, credited=period_credited(row))
         session["story"] += entries
         if access_until is not None:
             session.update(accessUntil=access_until, accessCount=1)
@@ -137,7 +139,7 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
             "closedSessionId": stale["sessionId"] if stale else None,
             "providerAccess": access,
             "usage": usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
-                                active_session_id=session["sessionId"]),
+                                active_session_id=session["sessionId"], **period_credit(settings, row, limit)),
         }
         try:
             store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,

@@ -42,6 +42,28 @@ def period_totals(settings: Settings, row: dict | None) -> tuple[str, int, int]:
     return plan, int(limit), int((row or {}).get("secondsUsed", 0))
 
 
+def credit_budget_seconds(settings: Settings, seconds_limit: int) -> int:
+    """The most a period may credit for outages: CREDIT_BUDGET_PERCENT of its limit (10 % of
+    the free plan's 30 minutes: 180 s), whatever the sessions' own caps would allow."""
+    return max(0, int(seconds_limit)) * settings.credit_budget_percent // 100
+
+
+def credit_left(settings: Settings, seconds_limit: int, credited_seconds: int) -> int:
+    """What the period may still credit: its budget less what it credited already."""
+    return max(0, credit_budget_seconds(settings, seconds_limit) - int(credited_seconds))
+
+
+def period_credited(row: dict | None) -> int:
+    """The seconds a period row says were credited in it (each end adds its session's)."""
+    return int((row or {}).get("creditedSeconds") or 0)
+
+
+def period_credit(settings: Settings, row: dict | None, seconds_limit: int) -> dict:
+    """usage_view's credit arguments for a period row."""
+    return {"credited_seconds": period_credited(row),
+            "credit_budget_seconds": credit_budget_seconds(settings, seconds_limit)}
+
+
 def elapsed_seconds(start_ms: int, end_ms: int) -> int:
     """Whole seconds from start to end; never negative (a clock going back counts nothing)."""
     return max(0, (end_ms - start_ms) // 1000)
@@ -109,4 +131,4 @@ def get_usage(store: MeteringStore, settings: Settings, clock: Clock, user: User
     if row and row.get("activeSessionId"):
         used += heartbeat_charge(row)
     return usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
-                      active_session_id=(row or {}).get("activeSessionId"))
+                      active_session_id=(row or {}).get("activeSessionId"), **period_credit(settings, row, limit))
