@@ -9,7 +9,7 @@ DEV_DB_PATH ?= .data/dynamodb.db
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/common/python:$(CURDIR)/functions
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: dev dev-reset test token bench load synth openapi screenshots seed browser-deps clean help
+.PHONY: dev dev-reset test token bench load synth openapi screenshots seed browser-deps clean help try-providers
 
 help:
 	@echo "make dev    - serve the API on http://127.0.0.1:$(PORT) (data kept in .data/ across restarts)"
@@ -70,6 +70,10 @@ screenshots: $(VENV)/.ready node_modules/.ready browser-deps
 # Fill a running `make dev` with demo sessions, corrections and health data.
 seed: $(VENV)/.ready
 	$(PY) tests/browser/browser_seed.py http://127.0.0.1:$(PORT)
+
+# What a browser does with provider access, against a running make dev (docs/providers.md).
+try-providers: $(VENV)/.ready
+	$(PY) -m local.try_providers http://127.0.0.1:$(PORT)
 
 openapi: $(VENV)/.ready
 	$(PY) -m local.openapi > docs/openapi.json

@@ -148,3 +148,17 @@ def test_the_call_is_hung_up_at_the_limit_by_its_schedule(runner):
     timeline = call(runner, "GET", f"/api/admin/sessions/{sid}", token=admin)["timeline"]
     assert [(e["callId"], e["why"]) for e in timeline if e["type"] == "call_hung_up"] == [(call_id, "limit")]
     call(runner, "POST", "/api/session/end", {"sessionId": sid}, token)
+
+
+def test_make_try_providers_shows_it_to_a_newcomer(runner):
+    """`make try-providers` (local/try_providers.py), the README's walk-through of provider access."""
+    import os
+    import subprocess
+    import sys
+
+    from dev_server import PYTHONPATH, ROOT
+
+    run = subprocess.run([sys.executable, "-m", "local.try_providers", runner], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, env={**os.environ, "PYTHONPATH": PYTHONPATH})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "connection 2 with the token: closed 1008" in run.stdout and "provider access works" in run.stdout
