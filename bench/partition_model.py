@@ -90,8 +90,10 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
     from speakpho.corrections import session_correction_id
     from speakpho.errors import AppError
     from speakpho.models import EndSessionRequest, StartSessionRequest
+    from tests.provider_fakes import fake_ports   # the providers answer in memory: the model counts DynamoDB
 
     sim = Sim(specs) if specs else Sim()
+    ports = fake_ports()
     sessions = 0
     with sample_tables(sim):
         store, settings = deps.metering_store(), get_settings()
@@ -108,17 +110,17 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
             provider = ("gemini", "openai")[n % 2]
             start = StartSessionRequest(topic="food", mode=("coach", "free")[n % 3 == 0], provider=provider)
             started = metering.start_session(  # as the route runs it, with an Idempotency-Key
-                store, settings, clock, user, start,
+                store, settings, clock, user, start, ports=ports,
                 once=idempotency.keyed(("start", user.user_id), f"start-{number}", start.model_dump(),
                                        ttl_seconds=settings.idempotency_ttl_seconds))
             sim.session = started["sessionId"]
             at(base)
             for beat in range(1, SESSION_SECONDS // HEARTBEAT_SECONDS + 1):
                 at(base + beat * HEARTBEAT_SECONDS)
-                metering.heartbeat(store, settings, clock, user, sim.session)
+                metering.heartbeat(store, settings, clock, user, sim.session, ports)
                 if beat == 5 and number % SWITCH_EVERY == 1:
                     provider = "openai" if provider == "gemini" else "gemini"
-                    metering.switch_provider(store, clock, user, sim.session, provider, 1006, None)
+                    metering.switch_provider(store, settings, clock, user, sim.session, provider, 1006, None, ports)
                 at(base + beat * HEARTBEAT_SECONDS)
             end = EndSessionRequest(
                 sessionId=sim.session, disconnectCode=1006 if number % DISCONNECT_EVERY == 0 else 1000,
@@ -128,7 +130,7 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                 corrections=[{"original": f"sai {i}", "correction": f"đúng {i}", "category": c}
                              for i, c in enumerate(("grammar", "tone", "vocabulary", "word_order",
                                                     "pronunciation")[:CORRECTIONS])])
-            metering.end_session(store, settings, clock, user, end)
+            metering.end_session(store, settings, clock, user, end, ports)
             at(base + SESSION_SECONDS)
             first, rating = session_correction_id(sim.session, 0), CorrectionReview(confidenceLevel=4)
             review.review_correction(
