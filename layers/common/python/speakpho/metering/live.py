@@ -9,7 +9,7 @@ from speakpho.access.hangup import hang_up, hung_up_entry
 from speakpho.access.lease import hangup_at, renewal_due
 from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
-from speakpho.errors import ConditionLost, Conflict, NotFound
+from speakpho.errors import AppError, ConditionLost, Conflict, NotFound
 from speakpho.metering.grants import grant_gemini, renew_gemini
 from speakpho.metering.usage import UserRef, elapsed_seconds, period_credit, period_totals
 from speakpho.models import PROVIDERS
@@ -138,7 +138,13 @@ def _access_after_switch(store: MeteringStore, ports: ProviderPorts, settings: S
     call_id = session.get("callId")
     dropped = (hung_up_entry(call_id, "switch", now),) if call_id else ()
     if session["provider"] == "gemini":
-        access = grant_gemini(store, ports, settings, session, now, extra_entries=dropped, drop_call=True)
+        try:
+            access = grant_gemini(store, ports, settings, session, now, extra_entries=dropped, drop_call=True)
+        except AppError:
+            # No token (502, 402, 503), but the switch is recorded: the call left behind is not wanted either.
+            if call_id:
+                _drop_call(store, ports, session, call_id, dropped, now)
+            raise
     else:
         store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
                             provider="openai", now=now, entries=list(dropped))
@@ -146,3 +152,15 @@ def _access_after_switch(store: MeteringStore, ports: ProviderPorts, settings: S
     if call_id:
         hang_up(ports, session_id=session["sessionId"], call_id=call_id, why="switch")
     return access
+
+
+def _drop_call(store: MeteringStore, ports: ProviderPorts, session: dict, call_id: str, dropped: tuple,
+               now: int) -> None:
+    """Records the call as hung up (best effort: a session that moved on meanwhile is closed by
+    whoever moved it) and hangs it up."""
+    try:
+        store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
+                            provider=session["provider"], now=now, entries=list(dropped), call_id=None)
+    except ConditionLost:
+        pass
+    hang_up(ports, session_id=session["sessionId"], call_id=call_id, why="switch")
