@@ -75,7 +75,15 @@ def _profile(dynamodb, user_id: str) -> dict | None:
                                              Key=ddb.serialize(profile_key(user_id))).get("Item"))
 
 
+def _minutes_for_many_starts(api, user_id: str) -> None:
+    """Minutes enough that the starts, not the allowance, run out: a session closed without an
+    end past the period's first few is charged the Gemini lease it held (speakpho.metering.usage)."""
+    data(api.as_user("root", admin=True).put(f"/api/admin/users/{user_id}/allowance",
+                                             {"secondsLimit": 36_000, "reason": "many starts"}))
+
+
 def test_the_21st_start_in_an_hour_waits_for_the_next_hour(api, clock, dynamodb):
+    _minutes_for_many_starts(api, "alice")
     alice = api.as_user("alice")
     clock.advance(600)                                       # 12:10 UTC
     for _ in range(20):
@@ -100,6 +108,7 @@ def test_the_21st_start_in_an_hour_waits_for_the_next_hour(api, clock, dynamodb)
 
 
 def test_a_keyed_start_still_replays_at_the_limit(api, clock):
+    _minutes_for_many_starts(api, "alice")
     alice = api.as_user("alice")
     for _ in range(19):
         start_session(alice)
