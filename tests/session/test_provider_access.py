@@ -313,3 +313,21 @@ def test_after_the_fair_few_a_vanished_session_is_charged_the_lease_it_held(api,
     assert charged == [60, 60, 60, 600]
     assert usage(alice)["secondsUsed"] == 780
     assert live_meter("alice")["vanishedSessions"] == 4
+
+
+# --------------------------------------------------------------------------- the grants' limit
+@pytest.mark.parametrize("provider, route, body", [
+    ("gemini", ACCESS, {}),
+    ("openai", "/api/session/connect", {"sdp": "v=0\r\n"}),
+])
+def test_a_session_gets_access_a_limited_number_of_times(api, providers, monkeypatch, provider, route, body):
+    monkeypatch.setattr("speakpho.access_store.MAX_GRANTS_PER_SESSION", 3)
+    monkeypatch.setattr("speakpho.metering.access.MAX_GRANTS_PER_SESSION", 3)
+    alice = api.as_user("alice")
+    sid = start_session(alice, {"provider": provider})["sessionId"]   # a Gemini start is the first grant
+    for _ in range(3 - (provider == "gemini")):
+        data(alice.post(route, {"sessionId": sid, **body}))
+    refused = error(alice.post(route, {"sessionId": sid, **body}), 429)
+    assert (refused["code"], refused["details"]) == ("access_limit", {"limit": 3})
+    assert stored_session(sid)["accessCount"] == 3
+    assert len(providers.gemini.minted) + len(providers.openai.calls) == 3
