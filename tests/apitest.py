@@ -141,6 +141,20 @@ def stored_session(session_id: str) -> dict | None:
     return metering_store().get_session(session_id, consistent=True)
 
 
+def stored_period(user_id: str, period: str = "2026-11") -> dict:
+    """The learner's period row as stored (its live meter: activeLastHeartbeatAt,
+    activeAccessUntil, activeCallId, ...); {} when there is none. T0's period by default."""
+    from speakpho.deps import metering_store
+
+    return metering_store().get_period(user_id, period) or {}
+
+
+def set_allowance(api: ApiClient, user_id: str, seconds: int) -> None:
+    """PUT /api/admin/users/{id}/allowance as an admin: the learner's seconds this period."""
+    data(api.as_user("root", admin=True).put(f"/api/admin/users/{user_id}/allowance",
+                                             {"secondsLimit": seconds, "reason": "test"}))
+
+
 def count_requests(client, *, capacity: bool = False):
     """The one DynamoDB request counter (local.ddb_meter.RequestMeter), as a context manager:
     `with count_requests(client) as meter: ...`, then meter.total, meter.ops, meter.names()."""

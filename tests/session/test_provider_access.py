@@ -1,29 +1,18 @@
 """Provider access through the API, on the in-memory provider ports (tests/provider_fakes.py):
-which providers are available, the Gemini token a start, POST /api/session/access and a
-heartbeat's renewal give (the lease), the OpenAI terms a start gives, and what a session
-closed without an end is charged once the learner has had the fair few."""
+which providers are available, the Gemini token a start and POST /api/session/access give (the
+lease), the OpenAI terms a start gives, and the limit on a session's grants. A heartbeat's
+renewal and the charge of sessions closed without an end: test_provider_lease.py."""
 from __future__ import annotations
 
 import pytest
 
-from apitest import T0, count_requests, data, end_session, error, start_session, stored_session, switch_provider
+from apitest import (T0, count_requests, data, end_session, error, set_allowance, start_session, stored_period,
+                     stored_session)
 from provider_fakes import KEYS
 from speakpho.coach import RECORD_CORRECTION
 from speakpho.config import get_settings
 
-PERIOD = "2026-11"
 ACCESS = "/api/session/access"
-
-
-def set_allowance(api, user_id: str, seconds: int) -> None:
-    data(api.as_user("root", admin=True).put(f"/api/admin/users/{user_id}/allowance",
-                                             {"secondsLimit": seconds, "reason": "test"}))
-
-
-def live_meter(user_id: str) -> dict:
-    from speakpho.deps import metering_store
-
-    return metering_store().get_period(user_id, PERIOD) or {}
 
 
 def usage(user) -> dict:
@@ -83,7 +72,7 @@ def test_a_switch_to_a_provider_without_a_key_switches_nothing(api, providers, c
                                                      {"provider": switch_to, "available": [start_on]})
     after = stored_session(sid)
     assert (after["provider"], after["switchCount"], after["story"]) == (start_on, 0, before["story"])
-    assert live_meter("alice")["activeProvider"] == start_on
+    assert stored_period("alice")["activeProvider"] == start_on
 
 
 # --------------------------------------------------------------------------- the start's token
@@ -136,7 +125,7 @@ def test_the_starts_lease(api, providers, allowance, expires_in, new_session_in)
     assert (access["expiresAt"], access["newSessionExpiresAt"]) == (T0 + expires_in * 1000,
                                                                     T0 + new_session_in * 1000)
     assert providers.gemini.minted[-1]["expiresAt"] == access["expiresAt"]
-    assert live_meter("alice")["activeAccessUntil"] == access["expiresAt"]
+    assert stored_period("alice")["activeAccessUntil"] == access["expiresAt"]
 
 
 def test_a_gemini_start_costs_two_requests_and_one_provider_call(api, providers, dynamodb):
@@ -155,7 +144,7 @@ def test_a_refused_mint_starts_nothing(api, providers, clock):
     refused = error(alice.post("/api/session/start", {}), 502)
     assert (refused["code"], refused["details"]) == ("provider_error", {"provider": "gemini", "status": 429})
     assert usage(alice)["activeSessionId"] == live and stored_session(live)["status"] == "active"
-    assert "vanishedSessions" not in live_meter("alice")                 # nothing superseded
+    assert "vanishedSessions" not in stored_period("alice")                 # nothing superseded
 
 
 @pytest.mark.parametrize("field, value", [
@@ -189,7 +178,7 @@ def test_access_gives_a_fresh_token_and_is_a_sign_of_life(api, providers, clock)
     assert providers.gemini.minted[-1]["uses"] == 1
     assert stored_session(sid)["story"][-1] == {"type": "access_granted", "source": "server", "at": T0 + 50_000,
                                                 "provider": "gemini", "expiresAt": T0 + 650_000}
-    meter = live_meter("alice")
+    meter = stored_period("alice")
     assert (meter["activeLastHeartbeatAt"], meter["activeAccessUntil"]) == (T0 + 50_000, T0 + 650_000)
     assert usage(alice)["secondsUsed"] == 50          # charged to the grant however the session ends
 
@@ -226,93 +215,6 @@ def test_access_once_the_sessions_minutes_are_used_is_refused(api, providers, cl
     clock.advance(40)
     assert error(alice.post(ACCESS, {"sessionId": sid}), 402)["code"] == "limit_reached"
     assert len(providers.gemini.minted) == 1 and stored_session(sid)["story"][-1]["at"] == T0
-
-
-# --------------------------------------------------------------------------- a heartbeat's renewal
-def _heartbeat(user, sid: str) -> dict:
-    return data(user.post("/api/session/heartbeat", {"sessionId": sid}))
-
-
-@pytest.mark.parametrize("provider, allowance, at, renewed_until", [
-    ("gemini", None, 30, None),               # the lease (600 s) has 570 s left
-    ("gemini", None, 480, None),              # exactly 2 minutes left: not yet
-    ("gemini", None, 481, 481 + 600),         # under 2 minutes: the next lease
-    ("gemini", None, 590, 590 + 600),
-    ("gemini", 100, 10, None),                # token until 130 s: 120 s left
-    ("gemini", 100, 11, 130),                 # the next token ends with the minutes (+ the grace)
-    ("gemini", 100, 99, 130),
-    ("gemini", 100, 100, None),               # no minutes left: no token
-    ("gemini", 100, 125, None),
-    ("openai", None, 590, None),              # an OpenAI call has no lease to renew
-])
-def test_a_heartbeat_renews_the_lease_when_it_runs_low(api, providers, clock, provider, allowance, at, renewed_until):
-    if allowance is not None:
-        set_allowance(api, "alice", allowance)
-    alice = api.as_user("alice")
-    sid = start_session(alice, {"provider": provider})["sessionId"]
-    clock.advance(at)
-    answer = _heartbeat(alice, sid)
-    if renewed_until is None:
-        assert "providerAccess" not in answer
-        assert len(providers.gemini.minted) == (provider == "gemini")
-        return
-    access = answer["providerAccess"]
-    assert (access["provider"], access["expiresAt"]) == ("gemini", T0 + renewed_until * 1000)
-    assert access["token"] == providers.gemini.minted[-1]["token"] and len(providers.gemini.minted) == 2
-    assert live_meter("alice")["activeAccessUntil"] == access["expiresAt"]
-    assert stored_session(sid)["story"][-1]["type"] == "access_granted"
-
-
-def test_a_renewed_lease_is_not_renewed_again_at_the_next_heartbeat(api, providers, clock):
-    alice = api.as_user("alice")
-    sid = start_session(alice)["sessionId"]
-    clock.advance(485)
-    assert "providerAccess" in _heartbeat(alice, sid)
-    clock.advance(30)
-    assert "providerAccess" not in _heartbeat(alice, sid)
-    assert len(providers.gemini.minted) == 2
-
-
-def test_a_refused_renewal_still_answers_the_heartbeat(api, providers, clock):
-    alice = api.as_user("alice")
-    sid = start_session(alice)["sessionId"]
-    providers.gemini.fail_status = 503
-    clock.advance(500)
-    answer = _heartbeat(alice, sid)
-    assert "providerAccess" not in answer and answer["sessionSeconds"] == 500
-    providers.gemini.fail_status = None
-    clock.advance(10)
-    assert _heartbeat(alice, sid)["providerAccess"]["expiresAt"] == T0 + 1_110_000   # the next one tries again
-
-
-# --------------------------------------------------------------------------- sessions closed without an end
-def test_after_the_fair_few_a_vanished_session_is_charged_the_lease_it_held(api, providers, clock):
-    """The first VANISHED_FAIR_SESSIONS (3) sessions closed without an end are charged to their
-    last sign of life (a heartbeat or a grant); the 4th to the expiry of the token it held."""
-    from infra.catalog import SWEEPER
-
-    alice = api.as_user("alice")
-    charged = []
-    sids = []
-    for n in range(4):
-        started = start_session(alice)
-        sids.append(started["sessionId"])
-        clock.advance(60)
-        if n == 1:
-            data(alice.post(ACCESS, {"sessionId": started["sessionId"]}))    # a grant is a sign of life too
-        else:
-            _heartbeat(alice, started["sessionId"])
-        clock.advance(640)                    # silent past the token's expiry (60 s + 640 s > 600 s)
-    # sessions 1-3 were superseded by the next start; the 4th is swept
-    assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == [sids[3]]
-    for sid in sids:
-        item = stored_session(sid)
-        charged.append(item["secondsUsed"])
-        assert item["creditedSeconds"] == 0
-    assert [stored_session(s)["endedBy"] for s in sids] == ["superseded"] * 3 + ["client_vanished"]
-    assert charged == [60, 60, 60, 600]
-    assert usage(alice)["secondsUsed"] == 780
-    assert live_meter("alice")["vanishedSessions"] == 4
 
 
 # --------------------------------------------------------------------------- the grants' limit

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from apitest import T0, data, end_session, error, start_session, stored_session
+from apitest import T0, data, end_session, error, set_allowance, start_session, stored_period, stored_session
 from provider_fakes import KEYS
 from speakpho.coach import coach_profile, openai_session
 from speakpho.config import get_settings
 
 CONNECT = "/api/session/connect"
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
-PERIOD = "2026-11"
-
-
-def live_meter(user_id: str) -> dict:
-    from speakpho.deps import metering_store
-
-    return metering_store().get_period(user_id, PERIOD) or {}
-
-
 def connect(user, sid: str, *, status: int = 200, sdp: str = OFFER, key: str | None = None):
     response = user.post(CONNECT, {"sessionId": sid, "sdp": sdp},
                          headers={"Idempotency-Key": key} if key else None)
@@ -54,7 +45,7 @@ def test_a_placed_call_is_recorded_and_its_hangup_scheduled(api, providers, cloc
     clock.advance(5)
     call_id = connect(alice, sid)["callId"]
     assert stored_session(sid)["callId"] == call_id
-    meter = live_meter("alice")
+    meter = stored_period("alice")
     assert (meter["activeCallId"], meter["activeLastHeartbeatAt"], meter["activeAccessUntil"]) == \
         (call_id, T0 + 5_000, T0 + 1_830_000)
     assert providers.schedules.scheduled == {sid: {"callId": call_id, "userId": "alice", "at": T0 + 1_830_000}}
@@ -62,8 +53,7 @@ def test_a_placed_call_is_recorded_and_its_hangup_scheduled(api, providers, cloc
 
 
 def test_the_hangup_is_scheduled_at_the_learners_limit(api, providers, clock):
-    data(api.as_user("root", admin=True).put("/api/admin/users/alice/allowance",
-                                             {"secondsLimit": 100, "reason": "test"}))
+    set_allowance(api, "alice", 100)
     alice = api.as_user("alice")
     sid = start_session(alice, {"provider": "openai"})["sessionId"]
     clock.advance(50)
@@ -78,7 +68,7 @@ def test_a_second_connect_replaces_the_first_call(api, providers, clock):
     clock.advance(40)
     second = connect(alice, sid, sdp=OFFER + "a=second\r\n")["callId"]
     assert second != first and providers.openai.hangups == [first]
-    assert stored_session(sid)["callId"] == second and live_meter("alice")["activeCallId"] == second
+    assert stored_session(sid)["callId"] == second and stored_period("alice")["activeCallId"] == second
     assert providers.schedules.scheduled[sid]["callId"] == second
     assert sid not in providers.schedules.cancelled                      # the schedule now backs the new call
     assert story_tail(sid, 2) == [
@@ -115,8 +105,7 @@ def test_connect_to_another_learners_session_is_not_found(api, providers):
 
 
 def test_connect_after_the_end_or_the_minutes_is_refused(api, providers, clock):
-    data(api.as_user("root", admin=True).put("/api/admin/users/alice/allowance",
-                                             {"secondsLimit": 40, "reason": "test"}))
+    set_allowance(api, "alice", 40)
     alice = api.as_user("alice")
     sid = start_session(alice, {"provider": "openai"})["sessionId"]
     clock.advance(40)
@@ -136,7 +125,7 @@ def test_a_refused_call_records_nothing(api, providers, clock):
     assert (refused["code"], refused["details"]) == ("provider_error", {"provider": "openai", "status": 400})
     item = stored_session(sid)
     assert "callId" not in item and item["story"] == story
-    assert "activeCallId" not in live_meter("alice") and providers.schedules.scheduled == {}
+    assert "activeCallId" not in stored_period("alice") and providers.schedules.scheduled == {}
 
 
 def test_connect_without_an_openai_key_is_unavailable(api, providers):

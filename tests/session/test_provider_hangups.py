@@ -9,20 +9,11 @@ import logging
 
 import pytest
 
-from apitest import T0, data, end_session, error, start_session, stored_session, switch_provider
+from apitest import T0, data, end_session, error, start_session, stored_period, stored_session, switch_provider
 from provider_fakes import KEYS
 
 CONNECT = "/api/session/connect"
 OFFER = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
-PERIOD = "2026-11"
-
-
-def live_meter(user_id: str) -> dict:
-    from speakpho.deps import metering_store
-
-    return metering_store().get_period(user_id, PERIOD) or {}
-
-
 def on_a_call(api, clock, user: str = "alice") -> tuple:
     """(the learner's client, an OpenAI session, its call id), 30 s into the session."""
     learner = api.as_user(user)
@@ -55,7 +46,7 @@ def _switch(api, clock, learner, sid):
     access = switch_provider(learner, sid, "gemini", 1011)["providerAccess"]
     assert (access["provider"], access["transport"]) == ("gemini", "websocket")
     item = stored_session(sid)
-    assert "callId" not in item and "activeCallId" not in live_meter("alice")
+    assert "callId" not in item and "activeCallId" not in stored_period("alice")
     assert [e["type"] for e in item["story"][-3:]] == ["provider_switched", "call_hung_up", "access_granted"]
 
 
@@ -74,7 +65,7 @@ def test_the_end_records_the_hangup_before_the_end(api, providers, clock):
     learner, sid, call_id = on_a_call(api, clock)
     end_session(learner, sid)
     assert [e["type"] for e in stored_session(sid)["story"]][-2:] == ["call_hung_up", "ended"]
-    assert "activeCallId" not in live_meter("alice")
+    assert "activeCallId" not in stored_period("alice")
 
 
 def test_an_end_without_a_call_hangs_up_nothing(api, providers, clock):
@@ -113,7 +104,7 @@ def test_a_switch_away_from_openai_whose_token_is_refused_still_hangs_up_the_cal
     assert stored_session(sid)["provider"] == "gemini"                  # the switch is recorded
     assert providers.openai.hangups == [call_id]
     assert [(e["callId"], e["why"]) for e in hung_up_entries(sid)] == [(call_id, "switch")]
-    assert "callId" not in stored_session(sid) and "activeCallId" not in live_meter("alice")
+    assert "callId" not in stored_session(sid) and "activeCallId" not in stored_period("alice")
 
 
 # --------------------------------------------------------------------------- the hangup at the limit
