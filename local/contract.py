@@ -112,6 +112,10 @@ class TimelineEntry(BaseModel):
     endReason: Optional[EndReason] = None
     endedBy: Optional[EndedBy] = None
     receivedAt: Optional[Epoch] = Field(default=None, description="when the server received a client event")
+    clientAt: Optional[Epoch] = Field(default=None, description="a client event's own time, when `at` differs "
+                                                                "from it (moved onto the server's clock, or clamped)")
+    skewMs: Optional[int] = Field(default=None, description="the offset added to a client event's time: the "
+                                                            "client's clock was off by more than 2 s")
     expiresAt: Optional[Epoch] = Field(default=None, description="access_granted: until when the access holds")
     callId: Optional[str] = Field(default=None, description="call_connected, call_hung_up: the OpenAI call")
     why: Optional[str] = Field(default=None, description="call_hung_up: end, switch, replaced, limit, "

@@ -69,7 +69,7 @@ def switch_provider(body: Annotated[SwitchProviderRequest, Body()]):
 
 @router.post("/api/session/events", summary="Record the client's connection events (each eventId once)")
 def events(body: Annotated[SessionEventsRequest, Body()]):
-    return ok(metering.record_events(metering_store(), clock, _user(), body))
+    return ok(metering.record_events(metering_store(), get_settings(), clock, _user(), body))
 
 
 @router.post("/api/session/end", summary="End a session, charge it once and store its transcript")

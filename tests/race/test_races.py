@@ -180,7 +180,7 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     store.append_to_live_story(user_id=user.user_id, session_id=sid, entry=story.server_entry(
         "access_granted", t0 + 39_000, provider="gemini", expiresAt=t0 + 639_000))
     clock.advance(60)
-    metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=outage))
+    metering.record_events(store, settings, clock, user, SessionEventsRequest(sessionId=sid, events=outage))
     metering.heartbeat(store, settings, clock, user, s["sessionId"], PORTS)
     clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
     calls = [[client_event("reconnect_attempt", t0 + 50_000 + 100 * k + i) for i in range(20)] for k in range(2)]
@@ -193,7 +193,8 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
         if i in (0, 1):
             return metering.end_session(store, settings, clock, user, end, PORTS)[0]
         if i in (2, 3):
-            return metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=calls[i - 2]))
+            return metering.record_events(store, settings, clock, user,
+                                          SessionEventsRequest(sessionId=sid, events=calls[i - 2]))
         return metering.close_stale_sessions(store, settings, clock, PORTS)
 
     results = run_together(5, racer)
@@ -234,7 +235,7 @@ def test_the_largest_story_fits_in_the_session_item(real_dynamodb, clock):
     for k in range(10):
         events = [client_event("provider_disconnected", t0 + k * 1000 + i, code=1011, reason=longest)
                   for i in range(50)]
-        assert metering.record_events(store, clock, user, SessionEventsRequest(sessionId=sid, events=events))[
+        assert metering.record_events(store, settings, clock, user, SessionEventsRequest(sessionId=sid, events=events))[
             "accepted"] == 50
     out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(
         sessionId=sid, disconnectCode=1011, disconnectReason=longest, provider="openai", providerSwitched=True), PORTS)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # What a timeline entry shows, in this order (eventIds stay in the store).
 TIMELINE_FIELDS = ("at", "type", "source", "provider", "code", "label", "reason", "connectMs", "from", "to",
-                   "endReason", "endedBy", "receivedAt", "expiresAt", "callId", "why")
+                   "endReason", "endedBy", "receivedAt", "clientAt", "skewMs", "expiresAt", "callId", "why")
 
 
 def timeline_entry(entry: dict) -> dict:

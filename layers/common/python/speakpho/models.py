@@ -129,6 +129,9 @@ class ClientEvent(StrictModel):
 class SessionEventsRequest(StrictModel):
     sessionId: str = Field(min_length=1, max_length=MAX_ID)
     events: list[ClientEvent] = Field(min_length=1, max_length=MAX_EVENTS_PARSED)
+    sentAt: int | None = Field(default=None, ge=0, le=10**15,
+                               description="epoch ms on the client's clock when it sent this call: the server "
+                                           "moves the events' times by its own clock's offset beyond 2 s")
 
 
 class EndSessionRequest(StrictModel):
@@ -142,6 +145,9 @@ class EndSessionRequest(StrictModel):
     messages: list[MessageIn] = Field(default_factory=list, max_length=MAX_MESSAGES)
     corrections: list[CorrectionIn] = Field(default_factory=list, max_length=MAX_CORRECTIONS)
     events: list[ClientEvent] = Field(default_factory=list, max_length=MAX_EVENTS_PARSED)
+    sentAt: int | None = Field(default=None, ge=0, le=10**15,
+                               description="epoch ms on the client's clock when it sent this call: the server "
+                                           "moves the events' times by its own clock's offset beyond 2 s")
     # The learner's own page is closing (tab closed, navigation): the session ends because the
     # learner left, whatever the close code (the client sends 1001, "Going away").
     pageClosed: bool | None = Field(default=None, strict=True)

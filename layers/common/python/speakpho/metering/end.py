@@ -77,9 +77,11 @@ def _content_items(session: dict, user: UserRef, request: EndSessionRequest, now
     return messages, corrections
 
 
-def _end_story(session: dict, request: EndSessionRequest, events: list[dict], now: int) -> tuple[list, list]:
+def _end_story(session: dict, request: EndSessionRequest, events: list[dict], now: int,
+               skew_ms: int) -> tuple[list, list]:
     """(entries, eventIds) the end appends before its `ended` entry: its client events not
-    recorded yet, clamped into the session's span, and a switch reported only now. The
+    recorded yet, moved by `skew_ms` (the client clock's offset, metering.events.skew) and
+    clamped into the session's span, and a switch reported only now. The
     events of an end more than EVENTS_AFTER_END_MS after the session was closed (by the
     sweeper or a newer start) are not recorded; its transcript still is."""
     entries, ids = [], []
@@ -87,7 +89,7 @@ def _end_story(session: dict, request: EndSessionRequest, events: list[dict], no
         fresh, _ = story.fresh_events(events, session.get("eventIds"))
         client_events.check_session_room(session, len(fresh))
         low, high = client_events.span(session, now)
-        entries = client_events.client_entries(fresh, now=now, low=low, high=high)
+        entries = client_events.client_entries(fresh, now=now, low=low, high=high, skew_ms=skew_ms)
         ids = [e["eventId"] for e in fresh]
     if switch_reported_at_end(session, request):
         initial = session.get("initialProvider") or "gemini"
@@ -172,14 +174,15 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
         return end_answer(session), None
     now = clock.now_ms()
     events = [e.entry_fields() for e in request.events]
-    _end_story(session, request, events, now)   # too many events: 413 before anything is written
+    skew_ms = client_events.skew(settings, request.sentAt, now)
+    _end_story(session, request, events, now, skew_ms)   # too many events: 413 before anything is written
     messages, corrections = _content_items(session, user, request, now)
     store.store_content(messages, corrections)
 
     period: PeriodAtEnd | None = None
     for _ in range(END_ATTEMPTS):
         content = content_fields(session, request, now)
-        entries, event_ids = _end_story(session, request, events, now)
+        entries, event_ids = _end_story(session, request, events, now, skew_ms)
         if session.get("status") == "active":
             if period is None:
                 period = PeriodAtEnd.from_session(session)

@@ -7,8 +7,10 @@ close code, reconnect attempts) with an eventId of its own making; the session's
 Rules: at most MAX_EVENTS_PER_CALL events a call and MAX_EVENTS_PER_SESSION new ones a
 session (413, nothing written); someone else's session is not found; events still land up
 to EVENTS_AFTER_END_MS after the session ended, later ones are refused (409 session_ended).
-Client times are clamped into the session's span: [startedAt, now] while it is active,
-[startedAt, endedAt] once ended.
+Client times are moved onto the server's clock when the call's `sentAt` says the client's
+clock is off by more than CLIENT_SKEW_TOLERANCE_MS (speakpho.story.skew_offset: a client clock
+10 minutes ahead cannot draw its events 10 minutes late, nor stretch an outage), then clamped
+into the session's span: [startedAt, now] while it is active, [startedAt, endedAt] once ended.
 
 Cost: one UpdateItem in the common case. It is sent before the session is read, clamping
 only to now, and its condition checks what was assumed (the session is the caller's, every
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from speakpho import story
 from speakpho.clock import Clock
+from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, NotFound, PayloadTooLarge
 from speakpho.metering.usage import UserRef
 from speakpho.models import SessionEventsRequest
@@ -59,24 +62,31 @@ def span(session: dict, now: int) -> tuple[int, int]:
     return (start, now) if session.get("status") == "active" else (start, int(session.get("endedAt") or start))
 
 
-def client_entries(events: list[dict], *, now: int, low: int, high: int) -> list[dict]:
-    return [story.client_entry(e, received_at=now, span_start=low, span_end=high) for e in events]
+def skew(settings: Settings, sent_at: int | None, now: int) -> int:
+    """What to add to a call's client times (0 within the tolerance or without `sentAt`)."""
+    return story.skew_offset(sent_at, now, settings.client_skew_tolerance_ms)
+
+
+def client_entries(events: list[dict], *, now: int, low: int, high: int, skew_ms: int = 0) -> list[dict]:
+    return [story.client_entry(e, received_at=now, span_start=low, span_end=high, skew_ms=skew_ms) for e in events]
 
 
 def _answer(session_id: str, *, accepted: int, duplicates: int, event_count: int) -> dict:
     return {"sessionId": session_id, "accepted": accepted, "duplicates": duplicates, "eventCount": event_count}
 
 
-def record_events(store: MeteringStore, clock: Clock, user: UserRef, request: SessionEventsRequest) -> dict:
+def record_events(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
+                  request: SessionEventsRequest) -> dict:
     """Records the new events of a call; the answer says how many were new and repeated."""
     check_call_size(request.events)
     now = clock.now_ms()
+    skew_ms = skew(settings, request.sentAt, now)
     received = [e.entry_fields() for e in request.events]
     events, _ = story.fresh_events(received, ())   # an eventId twice in one call counts once
     fresh = events
     low, high = 0, now     # not read yet: clamp to now only; the write's condition checks the rest
     for _ in range(EVENT_ATTEMPTS):
-        entries = client_entries(fresh, now=now, low=low, high=high)
+        entries = client_entries(fresh, now=now, low=low, high=high, skew_ms=skew_ms)
         ats = [e["at"] for e in entries]
         try:
             count = store.append_events(user_id=user.user_id, session_id=request.sessionId, entries=entries,
