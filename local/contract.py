@@ -159,7 +159,7 @@ class StartedSession(BaseModel):
     topic: str
     difficulty: Difficulty
     closedSessionId: Optional[str] = Field(description="the previous active session, closed as superseded")
-    providerAccess: ProviderAccess
+    providerAccess: Optional[ProviderAccess] = Field(description="null for a text session (channel text)")
     usage: Usage
 
 
@@ -223,7 +223,8 @@ Heartbeat = answer("Heartbeat", sessionSeconds=Count, usage=Usage, limitReached=
                        default=None, description="the next Gemini token, once the current one has less than "
                                                  "2 minutes left and minutes remain")))
 ProviderSwitched = answer("ProviderSwitched", sessionId=str, provider=Provider, providerSwitchedAt=Epoch,
-                          switchCount=Count, providerAccess=ProviderAccess)
+                          switchCount=Count, providerAccess=(Optional[ProviderAccess], Field(
+                              description="null for a text session (channel text)")))
 EventsRecorded = answer("EventsRecorded", sessionId=str, accepted=(Count, "events recorded by this call"),
                         duplicates=(Count, "events whose eventId was already recorded"),
                         eventCount=(Count, "events the session holds"))
@@ -240,6 +241,18 @@ ReviewResult = answer("ReviewResult", id=str, reviewed=bool, reviewedAt=Optional
                       nextReviewAt=Optional[Epoch])
 ReviewQueue = answer("ReviewQueue", corrections=list[Correction], dueCount=Count)
 ImportResult = answer("ImportResult", imported=Count, skipped=(Count, "already present, or repeated in the list"))
+# learning.memory.memory_view: the learner's FSRS parameters and desired retention.
+Fit = answer("Fit", logLoss=Annotated[float, Field(ge=0)], rmse=(Annotated[float, Field(ge=0)], "RMSE over fsrs-rs's bins"))
+MemoryState = answer(
+    "MemoryState",
+    parameters=(Literal["default", "own"], "own once the optimiser fitted parameters that differ from FSRS-6's"),
+    reviewCount=(Count, "FSRS reviews so far"), computedAt=(Optional[Epoch], "the last fit; null before one"),
+    computedFrom=(Optional[Count], "reviews the last fit used"),
+    fitStage=(Literal["none", "initial", "full"], "what fsrs-rs could fit from that many reviews (8, 64)"),
+    evaluation=(create_model("Evaluation", default=(Optional[Fit], ...), own=(Optional[Fit], ...)),
+                "both on the learner's own history at the last fit; null before one"),
+    desiredRetention=Annotated[float, Field(ge=0.8, le=0.95)],
+    expectedReviewsPerDay=(Annotated[float, Field(ge=0)], "fsrs-rs's simulator, at the desired retention"))
 AllowanceChange = answer("AllowanceChange", secondsLimit=Count, reason=str, changedBy=str, changedAt=Epoch)
 AllowanceSet = answer("AllowanceSet", userId=str, usage=Usage, change=AllowanceChange)
 Allowance = answer("Allowance", userId=str, usage=Usage, changes=list[AllowanceChange])
@@ -398,6 +411,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/learning/corrections/import"): Route(ImportResult, (*AUTH, *BODY), codes={
         413: "payload_too_large: a body over 1 MB; import_limit_reached: the learner's imported corrections "
              "would exceed the limit (details; nothing imported)"}),
+    ("GET", "/api/learning/memory"): Route(MemoryState, AUTH),
+    ("PUT", "/api/learning/memory"): Route(MemoryState, (*AUTH, *BODY), codes={
+        422: "validation_error: desiredRetention outside 0.80-0.95, or an unknown field"}),
     ("PUT", "/api/admin/users/{userId}/allowance"): Route(AllowanceSet, (*AUTH, *BODY, 403)),
     ("GET", "/api/admin/users/{userId}/allowance"): Route(Allowance, (*AUTH, 403, 422)),
     ("GET", "/api/admin/sessions"): Route(AdminSessionsPage, (*AUTH, 400, 403, 422), codes={

@@ -60,7 +60,7 @@ class MeteringStore(EndStore, AccessStore):
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
             ":sid": session["sessionId"], ":now": now, ":remaining": session["remainingAtStart"],
-            ":shard": active_shard(user_id), ":one": 1, ":provider": session["provider"],
+            ":shard": active_shard(user_id), ":one": 1, ":provider": session["provider"] if session.get("channel", "voice") == "voice" else "none",
             ":until": access_until if access_until is not None else now,
         }
         if period_row is None:

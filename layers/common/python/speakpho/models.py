@@ -4,9 +4,10 @@ from __future__ import annotations
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from speakpho.enums import CATEGORIES, MODES, PROVIDERS  # re-exported; their home has no pydantic
+from speakpho.latency import HISTOGRAM_LENGTH, MAX_LATENCY_MS, MAX_TURNS, histogram_problem
 
 Provider = Literal[PROVIDERS]            # Literal["gemini", "openai"]
 Mode = Literal[MODES]                    # Literal["free", "coach"]
@@ -68,6 +69,10 @@ class StartSessionRequest(StrictModel):
     difficulty: Difficulty = "intermediate"
     mode: Mode = "coach"
     provider: Provider = "gemini"
+    # "text": typed practice with the page's rehearsal coach: metered like any session, but no
+    # provider access is given (none is needed, so it works where no provider is configured).
+    channel: Literal["voice", "text"] = Field(default="voice", description="voice: provider access is given; "
+                                              "text: typed practice, no provider access")
 
 
 class SessionRef(StrictModel):
@@ -134,6 +139,40 @@ class SessionEventsRequest(StrictModel):
                                            "moves the events' times by its own clock's offset beyond 2 s")
 
 
+def _json_integer(value: Any) -> Any:
+    """An item of a list of integers, as StrictModel reads a field: a JSON number (5.0 is 5),
+    never a boolean or a string."""
+    if isinstance(value, (bool, str)):
+        raise ValueError("must be an integer")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+LatencyMs = Annotated[int, Field(ge=0, le=MAX_LATENCY_MS)]
+TurnCount = Annotated[int, Field(ge=0, le=MAX_TURNS)]
+BucketCount = Annotated[int, Field(ge=0, le=MAX_TURNS), BeforeValidator(_json_integer)]
+
+
+class ProviderLatency(StrictModel):
+    """The latency a learner felt on one provider (speakpho.latency): per turn, from the end of
+    the learner's speech (the provider's turn signal) to the coach's first audio."""
+    turns: TurnCount
+    p50Ms: LatencyMs
+    p95Ms: LatencyMs
+    histogram: list[BucketCount] = Field(min_length=HISTOGRAM_LENGTH, max_length=HISTOGRAM_LENGTH,
+                                       description="turns per bucket of speakpho.latency.LATENCY_BUCKETS_MS "
+                                                   "(<= each bound, and one above the last); they add up to turns")
+    firstAudioMs: LatencyMs | None = Field(default=None, description="from connecting to the coach's first audio")
+
+    @field_validator("histogram")
+    @classmethod
+    def _histogram_adds_up(cls, histogram: list[int], info: ValidationInfo) -> list[int]:
+        # turns is validated first (declared before): without a valid one there is nothing to add up to.
+        problem = "turns" in info.data and histogram_problem(histogram, info.data["turns"])
+        if problem:
+            raise ValueError(problem)
+        return histogram
+
+
 class EndSessionRequest(StrictModel):
     sessionId: str = Field(min_length=1, max_length=MAX_ID)
     conversationId: str | None = Field(default=None, max_length=MAX_ID)
@@ -151,6 +190,8 @@ class EndSessionRequest(StrictModel):
     # The learner's own page is closing (tab closed, navigation): the session ends because the
     # learner left, whatever the close code (the client sends 1001, "Going away").
     pageClosed: bool | None = Field(default=None, strict=True)
+    # The latency the learner felt, per provider it talked to (speakpho.latency).
+    latency: dict[Provider, ProviderLatency] | None = None
 
 
 class AllowanceRequest(StrictModel):

@@ -31,6 +31,8 @@ def _usable(session: dict, provider: str) -> None:
     """409 unless the session is active and on `provider`; 429 at its grant limit."""
     if session.get("status") != "active":
         raise Conflict("session is not active", {"endReason": session.get("endReason")}, code="session_not_active")
+    if session.get("channel") == "text":
+        raise Conflict("a text session gets no provider access", {"channel": "text"}, code="wrong_transport")
     if session.get("provider") != provider:
         raise Conflict(f"this session is on {session.get('provider')}, which connects another way",
                        {"provider": session.get("provider")}, code="wrong_transport")

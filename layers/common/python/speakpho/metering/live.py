@@ -99,8 +99,10 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
     story has room; a full story costs one more request and records the switch alone); then
     the new provider's access (one transaction): a Gemini token, or the OpenAI call's terms
     (its call comes with POST /api/session/connect). A call on the provider left behind is
-    hung up. 503 provider_unavailable, before anything is written, when `provider` has no key."""
-    require_key(settings, ports.keys, provider)
+    hung up. 503 provider_unavailable, before anything is written, when `provider` has no key
+    (a text session, which gets no provider access, switches all the same)."""
+    if ports.keys.key(provider) is None and not _text_session(store, user, session_id):
+        require_key(settings, ports.keys, provider)   # raises 503, naming those available
     now = clock.now_ms()
     from_provider = other_provider(provider)
     record_entry = True
@@ -133,8 +135,15 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
     return answer
 
 
+def _text_session(store: MeteringStore, user: UserRef, session_id: str) -> bool:
+    session = store.get_session(session_id, consistent=True) or {}
+    return session.get("userId") == user.user_id and session.get("channel") == "text"
+
+
 def _access_after_switch(store: MeteringStore, ports: ProviderPorts, settings: Settings, session: dict,
-                         now: int) -> dict:
+                         now: int) -> dict | None:
+    if session.get("channel") == "text":
+        return None   # typed practice: no provider access to give
     call_id = session.get("callId")
     dropped = (hung_up_entry(call_id, "switch", now),) if call_id else ()
     if session["provider"] == "gemini":

@@ -100,7 +100,8 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
     """
     if not user.email_verified:
         raise Forbidden("verify your email address before starting a session", code="email_unverified")
-    key = require_key(settings, ports.keys, request.provider)   # 503 before anything is read
+    voice = request.channel == "voice"
+    key = require_key(settings, ports.keys, request.provider) if voice else None   # 503 before any read
     minted = None
     for _ in range(START_ATTEMPTS):
         now = clock.now_ms()
@@ -122,11 +123,13 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
                                                     seconds_used=used, active_session_id=None,
                                                     **period_credit(settings, row, limit))})
         counts = admit_start(settings, profile, now)
-        access, entries, access_until, minted = _access(ports, settings, key, request, now, remaining, minted)
+        access, entries, access_until, minted = (_access(ports, settings, key, request, now, remaining, minted)
+                                                 if voice else (None, [], None, None))
         seq = int((profile or {}).get("sessionCount", 0)) + 1
         session = new_session(user, request, now=now, period=period, seq=seq, remaining=remaining,
                               used=used, limit=limit, credited=period_credited(row))
         session["story"] += entries
+        session["channel"] = request.channel
         if access_until is not None:
             session.update(accessUntil=access_until, accessCount=1)
         answer = {
