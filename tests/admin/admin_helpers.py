@@ -128,6 +128,8 @@ def dataset_environment(build=build_dataset):
     from apitest import T0, ApiClient, fresh_tables
     from local.gateway import Gateway
     from local.streams import StreamPump
+    from provider_fakes import fake_ports
+    from speakpho import deps
     from speakpho.clock import clock
 
     with pytest.MonkeyPatch.context() as patch:
@@ -136,10 +138,12 @@ def dataset_environment(build=build_dataset):
             gateway = Gateway()
             api = ApiClient(gateway)
             clock.set(T0)
+            deps.use_provider_ports(fake_ports())   # the starts need provider keys (conftest's `providers`)
             stream_pump = StreamPump(gateway, client)
             try:
                 yield Dataset(api, build(api, clock, stream_pump), client, stream_pump)
             finally:
+                deps.use_provider_ports(None)
                 clock.set(None)
 
 

@@ -114,18 +114,19 @@ def test_the_row_csv_and_detail_show_the_story(dataset_admin, dataset):
     assert (body["session"]["endedBy"], body["session"]["creditedSeconds"]) == ("learner", 30)
     timeline = body["timeline"]
     assert [(e["type"], e["source"], e["at"] - START) for e in timeline] == [
-        ("started", "server", 0), ("provider_connected", "client", 1_000),
+        ("started", "server", 0), ("access_granted", "server", 0), ("provider_connected", "client", 1_000),
         ("provider_disconnected", "client", 30_000), ("reconnect_attempt", "client", 32_000),
         ("provider_switched", "server", 60_000), ("provider_connected", "client", 64_000),
         ("ended", "server", 180_000)]
     assert [(e.get("provider"), e.get("code"), e.get("label")) for e in timeline] == [
-        ("gemini", None, None), ("gemini", None, None), ("gemini", 1011, "Server error"), ("gemini", None, None),
+        ("gemini", None, None), ("gemini", None, None), ("gemini", None, None), ("gemini", 1011, "Server error"),
+        ("gemini", None, None),
         (None, 1011, "Server error"), ("openai", None, None), (None, 1000, "Normal closure")]
-    dropped, switched, ended = timeline[2], timeline[4], timeline[6]
+    dropped, switched, ended = timeline[3], timeline[5], timeline[7]
     assert dropped["reason"] == "Internal error" and dropped["receivedAt"] == START + 60_000
     assert (switched["from"], switched["to"], switched["reason"]) == ("gemini", "openai", "Internal error")
     assert (ended["endReason"], ended["endedBy"]) == ("user_ended", "learner")
-    assert timeline[1]["connectMs"] == 420
+    assert timeline[2]["connectMs"] == 420
     assert all("eventId" not in e for e in timeline)
 
 
