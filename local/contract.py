@@ -25,6 +25,7 @@ catalog.ensure_import_paths()
 from speakpho import story  # noqa: E402
 from local.contract_access import (AccessGranted, CallPlaced, GeminiAccess, ProviderAccess,  # noqa: E402
                                    Providers)
+from local.contract_latency import ProviderLatencyStats, SessionProviderLatency  # noqa: E402
 from speakpho.models import Category, Difficulty, EndReason, Mode, Provider, Role  # noqa: E402
 
 Epoch = Annotated[int, Field(ge=0, description="epoch milliseconds")]
@@ -94,6 +95,8 @@ class AdminSession(Session):
     userEmail: Optional[str]
     switchCause: Optional[CodeKey] = Field(description="the first switch's cause; null without a switch")
     reconnects: Count = Field(description="reconnect attempts the client reported")
+    latency: Optional[dict[str, SessionProviderLatency]] = Field(
+        description="per provider, the latency its end reported; null when it reported none")
 
 
 class TimelineEntry(BaseModel):
@@ -189,6 +192,9 @@ class HealthStats(BaseModel):
                                               failedSessions=Count)]
     providerReliability: dict[str, create_model("ProviderReliability", connections=Count, failures=Count,
                                                 failuresByCode=dict[str, Count], failureRate=Rate)]
+    providerLatency: dict[str, ProviderLatencyStats] = Field(
+        description="per provider, turns and p50/p95 from the end of the learner's speech to the coach's "
+                    "first audio, and the same from connecting: gemini and openai always")
     switchCauses: dict[str, Count] = Field(description="code key -> switches (they add up to totalSwitches)")
     closeCodes: dict[str, create_model("CloseCodeInfo", label=str, cause=str, side=str)] = Field(
         description="every code key a breakdown can show")
@@ -301,6 +307,11 @@ REQUEST_RULES: dict[str, dict] = {
     # speakpho.metering.events.check_call_size: more events in a call is 413 payload_too_large.
     **{name: {"properties": {"events": {"maxItems": story.MAX_EVENTS_PER_CALL}}}
        for name in ("SessionEventsRequest", "EndSessionRequest")},
+    # speakpho.latency.histogram_problem: the counts add up to turns (JSON Schema cannot say it).
+    "ProviderLatency": {"properties": {"histogram": {
+        "description": "turns per bucket of speakpho.latency.LATENCY_BUCKETS_MS (100, 200, 300, 400, 500, 700, "
+                       "1000, 1500, 2000, 3000, 5000 ms: <= each bound, and one above the last); they add up "
+                       "to turns (else 422)"}}},
 }
 
 

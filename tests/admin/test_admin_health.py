@@ -58,6 +58,9 @@ def test_stats_over_the_full_range_are_exact(dataset_admin, ids):
         # Every session opens a connection on its initial provider, every switch one more.
         "providerReliability": {"gemini": {"connections": 9, "failures": 0, "failuresByCode": {}, "failureRate": 0},
                                 "openai": {"connections": 3, "failures": 0, "failuresByCode": {}, "failureRate": 0}},
+        # No end of the dataset reports latency (test_admin_latency.py has those that do).
+        "providerLatency": {p: {"turns": 0, "p50Ms": None, "p95Ms": None,
+                                "firstAudio": {"sessions": 0, "p50Ms": None, "p95Ms": None}} for p in ("gemini", "openai")},
         "switchCauses": {"1011": 2, "none": 1},
         "closeCodes": CLOSE_CODES,
         "closeCodeLabels": LABELS,

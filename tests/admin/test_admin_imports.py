@@ -53,7 +53,7 @@ def test_the_stream_lambda_loads_only_cells_reliability_the_ledger_and_its_store
     found = loaded("admin.rollups")
     admin = {m for m in found["modules"] if m == "admin" or m.startswith("admin.")}
     assert admin == {"admin", "admin.rollups", "admin.rollup_store", "admin.health", "admin.health.cells",
-                     "admin.health.reliability", "admin.health.ledger"}
+                     "admin.health.reliability", "admin.health.latency", "admin.health.ledger"}
     # Not the API's models and views, nor the listing store or the routes.
     assert not {"speakpho.models", "speakpho.views", "speakpho.api"} & set(found["modules"])
     # Nor pydantic: the settings (speakpho.config) load with the first record, not at init.

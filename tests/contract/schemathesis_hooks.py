@@ -6,7 +6,9 @@ would; negative cases are sent as generated:
 - a cursor is opaque and valid only when the API made it: a positive case keeps only one that
   reads as the API's (the stateful phase carries real ones from nextCursor);
 - the admin ranges: from <= to (to defaults to today), at most 366 days;
-- an imported createdAt is at most 24 hours ahead of the server's clock.
+- an imported createdAt is at most 24 hours ahead of the server's clock;
+- an end's latency histogram adds up to its turns (turns becomes the sum, or, where the sum is
+  over the bound of turns, the histogram becomes turns in its first bucket).
 And every case: an Idempotency-Key names one request, so each request sent gets a fresh one
 (two bodies under one key is 422 idempotency_key_reused, documented); an over-long one is kept.
 """
@@ -21,6 +23,7 @@ import schemathesis
 
 from speakpho import cursors
 from speakpho.errors import BadRequest
+from speakpho.latency import MAX_TURNS
 
 KEYS = itertools.count(1)
 MAX_RANGE_DAYS = 366
@@ -60,6 +63,18 @@ def _fit_created(body: object) -> None:
             item["createdAt"] = now_ms
 
 
+def _fit_latency(body: object) -> None:
+    latency = body.get("latency") if isinstance(body, dict) else None
+    for figures in latency.values() if isinstance(latency, dict) else ():
+        histogram = figures.get("histogram") if isinstance(figures, dict) else None
+        if not isinstance(histogram, list) or not all(isinstance(n, int) for n in histogram):
+            continue
+        if sum(histogram) <= MAX_TURNS:
+            figures["turns"] = sum(histogram)
+        elif isinstance(figures.get("turns"), int):
+            figures["histogram"] = [figures["turns"]] + [0] * (len(histogram) - 1)
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     headers = case.headers if isinstance(case.headers, MutableMapping) else {}
@@ -76,3 +91,5 @@ def before_call(context, case, kwargs):
             _fit_range(case.query)
     if case.path == "/api/learning/corrections/import":
         _fit_created(case.body)
+    if case.path == "/api/session/end":
+        _fit_latency(case.body)

@@ -47,7 +47,13 @@ def sessions() -> list[dict]:
              "secondsUsed": 80, "creditedSeconds": 15, "disconnectCode": 1011, "disconnectReason": "boom",
              "conversationId": "c-1", "messageCount": 2, "correctionCount": 1, "switchCount": 1,
              "provider": "openai", "providerSwitchedAt": T0 + 30_000,
-             "endResult": {"totalSecondsUsed": 140, "secondsLimit": 1800}}
+             "endResult": {"totalSecondsUsed": 140, "secondsLimit": 1800},
+             # speakpho.metering.end.content_fields: as the end reported it (one provider's turns all
+             # above 5000 ms: its percentiles from the cells are null).
+             "latency": {"gemini": {"turns": 2, "p50Ms": 300, "p95Ms": 900, "firstAudioMs": 800,
+                                    "histogram": [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]},
+                         "openai": {"turns": 1, "p50Ms": 6000, "p95Ms": 6000,
+                                    "histogram": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]}}}
     ended["story"] = [*active["story"], *every_kind_of_entry()]
     return [active, ended]
 
@@ -76,6 +82,8 @@ def test_session_views(components, which):
     item = sessions()[which]
     conforms(session_view(item), "Session", components)
     conforms(admin_session_row(item), "AdminSession", components)
+    for figures in (admin_session_row(item)["latency"] or {}).values():
+        conforms(figures, "SessionProviderLatency", components)
     conforms(history.history_entry(item), "HistoryEntry", components)
 
 
@@ -127,6 +135,11 @@ def test_usage_message_and_corrections(components):
 def test_health_stats_and_series(components):
     cells = [cell_from_session(s) for s in sessions()]
     conforms(stats_view(cells), "HealthStats", components)
+    latency = stats_view(cells)["providerLatency"]
+    assert latency["gemini"]["p95Ms"] == 1000 and latency["openai"]["p95Ms"] is None
+    for figures in latency.values():
+        conforms(figures, "ProviderLatencyStats", components)
+        conforms(figures["firstAudio"], "FirstAudioStats", components)
     conforms(stats_view([]), "HealthStats", components)
     flt = HealthFilter(day_from=date(2026, 11, 9), day_to=date(2026, 11, 10))
     for day in series_view(cells, flt):

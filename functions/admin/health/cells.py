@@ -21,7 +21,8 @@ Query page (see docs/admin.md, "Rollups").
 
 Counters: sessions, endedSessions, durationSecondsSum, switchedSessions, switchCountSum,
 endReason_<reason>, creditedSecondsSum, code_<key>, and the story's (admin.health.reliability):
-conn_<provider>, failc_<provider>_<key>, cause_<key>, failedSessions, reconnects.
+conn_<provider>, failc_<provider>_<key>, cause_<key>, failedSessions, reconnects; and the
+latency histograms the end reported (admin.health.latency): lat_<provider>_<i>, fa_<provider>_<i>.
 
 Cells written before the story (sk "day#provider#mode#<close code>") still parse: their
 code becomes a code_<key> counter, initial provider and endedBy are "unknown".
@@ -37,6 +38,7 @@ from speakpho import close_codes, story
 from speakpho.enums import MODES, PROVIDERS
 from speakpho.tables import rollup_cell_pk
 
+from admin.health.latency import latency_counters
 from admin.health.reliability import UNKNOWN, bounded, initial_provider, session_counters
 
 if TYPE_CHECKING:
@@ -125,6 +127,7 @@ def contribution(session: dict | None) -> Contribution | None:
     if code is not None:
         values[CODE_PREFIX + code_key(code)] = 1
     values.update(session_counters(session))
+    values.update(latency_counters(session))
     sk = cell_sk(day, bounded(session.get("provider"), PROVIDERS), bounded(session.get("mode"), MODES),
                  close_part(code), bounded(initial_provider(session), PROVIDERS), ended_by_part(session))
     return Contribution(pk=rollup_cell_pk(day), sk=sk, values=values)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterator
 from speakpho import cursors
 from speakpho.views import session_view
 
-from admin.health import reliability
+from admin.health import latency, reliability
 from admin.health.cells import Cell, cell_from_session, cell_matches
 from admin.health.stats import filtered_cells, stats_view
 
@@ -27,10 +27,11 @@ DAY, USER = "day:", "user:"
 def admin_session_row(item: dict) -> dict:
     """A list row: the shared session view with the user attached (it carries status,
     endedBy and creditedSeconds), and from the story the first switch's cause and the
-    reconnect attempts."""
+    reconnect attempts; the latency its end reported."""
     row = session_view(item, include_user=True)
     row["switchCause"] = reliability.switch_cause(item)
     row["reconnects"] = reliability.reconnects(item)
+    row["latency"] = latency.session_latency(item)
     return row
 
 

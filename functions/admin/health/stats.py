@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from speakpho import close_codes, story
 from speakpho.enums import PROVIDERS
 
-from admin.health import reliability
+from admin.health import latency, reliability
 from admin.health.cells import (CODE_PREFIX, END_REASON_PREFIX, Cell, cell_from_item, cell_from_session,
                                 cell_matches)
 from admin.health.reliability import prefixed_counts, rate
@@ -75,6 +75,7 @@ def stats_view(cells: list[Cell]) -> dict:
         "creditedSeconds": credited,
         "byInitialProvider": reliability.by_initial_provider(cells),
         "providerReliability": reliability.provider_reliability(cells),
+        "providerLatency": latency.provider_latency(cells),
         "switchCauses": reliability.switch_causes(cells),
         "closeCodes": close_code_table(),
         "closeCodeLabels": close_code_labels(),

@@ -55,6 +55,9 @@ def content_fields(session: dict, request: EndSessionRequest, now: int) -> dict:
         "provider": request.provider,
         "messageCount": len(request.messages) if request.messages else (request.messageCount or 0),
         "correctionCount": len(request.corrections),
+        # The latency the learner felt, per provider (speakpho.latency); recorded once, with the content.
+        "latency": ({p: v.model_dump(exclude_none=True) for p, v in request.latency.items()}
+                    if request.latency else None),
         "contentStoredAt": now,
     }
     if switch_reported_at_end(session, request):
