@@ -39,6 +39,10 @@ ROLLUPS = Area("admin", "admin.rollups.lambda_handler", http=False, description=
 # learner's limit (plus the grace) when nothing else did (speakpho.access).
 HANGUP = Area("session", "session.hangup.lambda_handler", http=False,
               description="Hangs up a voice call at the learner's limit")
+# Run by an EventBridge schedule: fits the FSRS parameters of the learners flagged for it
+# (learning/optimizer.py).
+OPTIMIZER = Area("learning", "learning.optimizer.lambda_handler", http=False,
+                 description="Fits each flagged learner's own FSRS parameters")
 
 
 @dataclass(frozen=True)

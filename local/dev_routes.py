@@ -9,6 +9,7 @@
   POST /local/providers/fail {"provider", "code", "reason"?}
                                                    that fake closes its open connections with that code
   POST /local/jobs/schedules                       fires the hangup schedules due on the dev clock now
+  POST /local/jobs/optimise                        runs the FSRS optimiser now (it also runs every dev-minute)
   GET  /local/faults                               with FAULTS set: what the fault proxy injected
   POST /local/faults {"rate"?, "seed"?}            changes the rate; a seed restarts the sequence
                                                    (and the counts); answers the counts
@@ -111,6 +112,10 @@ def _providers_fail(backend: DevBackend, body: dict) -> tuple[int, dict]:
     return 200, ok_body({"provider": provider, "code": code})
 
 
+def _optimise(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    return 200, ok_body(backend.scheduled.optimise())
+
+
 def _schedules(backend: DevBackend, body: dict) -> tuple[int, dict]:
     from speakpho.clock import clock
 
@@ -119,5 +124,5 @@ def _schedules(backend: DevBackend, body: dict) -> tuple[int, dict]:
 
 ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token, "/local/faults": _faults,
           "/local/providers/log": _providers_log, "/local/providers/fail": _providers_fail,
-          "/local/jobs/schedules": _schedules}
+          "/local/jobs/schedules": _schedules, "/local/jobs/optimise": _optimise}
 READABLE = {"/local/faults", "/local/providers/log"}   # also answers GET

@@ -1,5 +1,6 @@
 """What EventBridge runs in AWS, run by `make dev` on the dev clock: the stale-session sweeper
-every SWEEP_EVERY_MINUTES of dev time, and the one-time hangup schedules, each fired within
+every SWEEP_EVERY_MINUTES of dev time, the FSRS optimiser every OPTIMISE_EVERY_MINUTES of dev
+time (deployed: infra/constructs/schedules.py), and the one-time hangup schedules, each fired within
 about a second of real time once the dev clock passes it (so moving the clock with
 POST /local/clock fires them too). Both invoke the deployed handlers through the gateway."""
 from __future__ import annotations
@@ -9,7 +10,7 @@ import logging
 import os
 import threading
 
-from infra.catalog import HANGUP
+from infra.catalog import HANGUP, OPTIMIZER
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -22,6 +23,8 @@ class ScheduledJobs:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduled-jobs", daemon=True)
         self._last_sweep: int | None = None
+        self.optimise_every_ms = int(os.environ.get("OPTIMISE_EVERY_MINUTES") or 1) * 60_000
+        self._last_optimise: int | None = None
         self.fired: list[dict] = []
 
     def start(self) -> "ScheduledJobs":
@@ -48,7 +51,17 @@ class ScheduledJobs:
         elif now - self._last_sweep >= self.sweep_every_ms:
             self._last_sweep = now
             self.backend.sweep()
+        if self._last_optimise is None:
+            self._last_optimise = now
+        elif now - self._last_optimise >= self.optimise_every_ms:
+            self._last_optimise = now
+            self.optimise()
         self.fire_schedules(now)
+
+    def optimise(self) -> dict:
+        """Runs the FSRS optimiser now, as its schedule does when deployed."""
+        return self.backend.gateway.invoke(OPTIMIZER.handler, {"source": "local", "detail-type": "Scheduled Event"},
+                                           name="optimizer")
 
     def fire_schedules(self, now: int) -> list[dict]:
         """Invokes the hangup function for each schedule due at `now`, then deletes the schedule

@@ -14,7 +14,7 @@ from speakpho import ddb
 from speakpho.corrections import IMPORTED_COUNTER, stats_counts, stats_increment
 from speakpho.errors import ConditionLost
 from speakpho.store import TableStore, conditional
-from speakpho.tables import STATS_SK, stats_key
+from speakpho.tables import MEMORY_SK, memory_key, stats_key
 
 TRANSACT_LIMIT = 100            # DynamoDB's ceiling on actions per transaction
 IMPORT_CHUNK = TRANSACT_LIMIT - 1  # puts per transaction, plus the counters update
@@ -34,6 +34,19 @@ class CorrectionStore(TableStore):
         resp = self.client.get_item(TableName=self.corrections, ConsistentRead=True,
                                     Key=_key(user_id, correction_id))
         return ddb.deserialize(resp.get("Item"))
+
+    def get_correction_and_memory(self, user_id: str, correction_id: str) -> tuple[dict | None, dict | None]:
+        """The correction and the learner's #memory row (its FSRS parameters and retention), in
+        one BatchGetItem, both read strongly consistent: a review costs no extra request."""
+        keys = [_key(user_id, correction_id), ddb.serialize(memory_key(user_id))]
+        resp = self.client.batch_get_item(RequestItems={self.corrections: {"Keys": keys, "ConsistentRead": True}})
+        if resp.get("UnprocessedKeys"):   # throttled: read them one by one
+            found = [ddb.deserialize(self.client.get_item(TableName=self.corrections, ConsistentRead=True,
+                                                          Key=k).get("Item")) for k in keys]
+        else:
+            found = [ddb.deserialize(i) for i in resp.get("Responses", {}).get(self.corrections, [])]
+        rows = {r["correctionId"]: r for r in found if r}
+        return rows.get(correction_id), rows.get(MEMORY_SK)
 
     def get_stats(self, user_id: str) -> dict | None:
         resp = self.client.get_item(TableName=self.corrections,
@@ -86,20 +99,24 @@ class CorrectionStore(TableStore):
             kwargs.update(ExclusiveStartKey=resp["LastEvaluatedKey"], Limit=at_most - total)
 
     def get_correction_and_key(self, user_id: str, correction_id: str,
-                               key_record_id: str) -> tuple[dict | None, dict | None]:
-        """The correction and an Idempotency-Key's record, in one TransactGetItems."""
+                               key_record_id: str) -> tuple[dict | None, dict | None, dict | None]:
+        """The correction, an Idempotency-Key's record and the learner's #memory row, in one
+        TransactGetItems."""
         resp = self.client.transact_get_items(TransactItems=[
             {"Get": {"TableName": self.corrections, "Key": _key(user_id, correction_id)}},
-            self.key_record_get(key_record_id)])
-        item, record = (ddb.deserialize(r.get("Item")) for r in resp["Responses"])
-        return item, record
+            self.key_record_get(key_record_id),
+            {"Get": {"TableName": self.corrections, "Key": ddb.serialize(memory_key(user_id))}}])
+        item, record, memory = (ddb.deserialize(r.get("Item")) for r in resp["Responses"])
+        return item, record, memory
 
     def save_review(self, *, user_id: str, correction_id: str, version: int, sets: dict,
-                    removes: tuple[str, ...], reviewed_delta: int, key_record: dict | None = None) -> None:
+                    removes: tuple[str, ...], reviewed_delta: int, key_record: dict | None = None,
+                    memory_update: dict | None = None) -> None:
         """One write: the correction (only if still at `version`) and, in the same transaction,
-        the learner's reviewed counter when the flag flips and an Idempotency-Key's record when
-        given. ConditionLost when the correction is no longer at `version` (or no longer
-        exists), or a live record of that key exists."""
+        the learner's reviewed counter when the flag flips, an Idempotency-Key's record when
+        given and the #memory row's update of an FSRS review (MemoryStore.memory_review_update).
+        ConditionLost when the correction is no longer at `version` (or no longer exists), or a
+        live record of that key exists."""
         names, vals, clauses = {}, {":version": version, ":one": 1}, []
         for i, (name, value) in enumerate(sets.items()):
             names[f"#s{i}"] = name
@@ -119,10 +136,12 @@ class CorrectionStore(TableStore):
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": ddb.values(vals),
         }
-        if not reviewed_delta and not key_record:
+        if not reviewed_delta and not key_record and not memory_update:
             conditional(self.client.update_item, **update)
             return
         actions = [{"Update": update}]
+        if memory_update:
+            actions.append({"Update": memory_update})
         if reviewed_delta:
             actions.append({"Update": self._counters_update(user_id, {"reviewed": reviewed_delta})})
         if key_record:
@@ -222,7 +241,7 @@ class CorrectionStore(TableStore):
                               ExpressionAttributeNames={"#r": "reviewed", "#c": "category", "#s": "source"},
                               ExpressionAttributeValues=ddb.values({":u": user_id}),
                               ProjectionExpression="correctionId, #r, #c, #s")
-        return [i for i in items if i["correctionId"] != STATS_SK]
+        return [i for i in items if not i["correctionId"].startswith("#")]   # not #stats, #memory
 
     def delete_corrections(self, user_id: str, correction_ids: list[str]) -> None:
         ddb.batch_write(self.client, self.corrections,

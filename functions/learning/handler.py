@@ -20,14 +20,15 @@ app.include_router(routes.router)
 
 
 def warm_before_snapshot() -> None:
-    """SnapStart: the settings, the DynamoDB client, the request validators and the FSRS
-    scheduler (imported by the first review otherwise), before the snapshot."""
-    from learning import review
+    """SnapStart: the settings, the DynamoDB client, the request validators, the FSRS
+    scheduler and fsrs-rs (imported by the first review or GET memory otherwise), before the snapshot."""
+    from learning import fsrs_fit, review
     from learning.learning_store import learning_store
-    from learning.requests import CorrectionReview, CorrectionsImport, ImportedCorrection
+    from learning.requests import CorrectionReview, CorrectionsImport, ImportedCorrection, MemorySettings
 
-    snapstart.warm(stores=[learning_store], models=[CorrectionReview, ImportedCorrection, CorrectionsImport],
-                   extra=[review.scheduler])
+    snapstart.warm(stores=[learning_store],
+                   models=[CorrectionReview, ImportedCorrection, CorrectionsImport, MemorySettings],
+                   extra=[review.scheduler, fsrs_fit.default_parameters])   # fsrs, and fsrs-rs for GET memory
 
 
 snapstart.before_snapshot(warm_before_snapshot)

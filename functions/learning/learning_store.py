@@ -1,5 +1,6 @@
 """Data access for the learning area: the history (pages, erasure, one session's deletion)
-on top of CorrectionStore (corrections_store.py: corrections and their counters); a
+on top of CorrectionStore (corrections_store.py: corrections and their counters) and
+MemoryStore (memory_store.py: the learner's FSRS memory row); a
 session and its content are read with TableStore's shared readers. Every read is a key
 lookup or a key-range query on a table or GSI (no Scan); plain dicts in and out. A write
 that loses its condition raises speakpho.errors.ConditionLost, except where losing is
@@ -19,10 +20,11 @@ from speakpho.store import conditional
 from speakpho.tables import profile_key
 
 from learning.corrections_store import TRANSACT_LIMIT, CorrectionStore
+from learning.memory_store import MemoryStore
 
 
 @dataclass
-class LearningStore(CorrectionStore):
+class LearningStore(CorrectionStore, MemoryStore):
     # The corrections deleted with the session's own transaction (commit_session_deletion):
     # their deletes, the counters, the session and the profile fill one transaction.
     CORRECTIONS_WITH_SESSION = TRANSACT_LIMIT - 3

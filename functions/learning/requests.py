@@ -26,3 +26,8 @@ class ImportedCorrection(StrictModel):
 
 class CorrectionsImport(StrictModel):
     corrections: list[ImportedCorrection] = Field(min_length=1, max_length=MAX_CORRECTIONS)
+
+
+class MemorySettings(StrictModel):
+    """PUT /api/learning/memory: the retention the learner's reviews aim at (learning/memory.py)."""
+    desiredRetention: float = Field(ge=0.80, le=0.95)

@@ -3,8 +3,9 @@ review queue, and the import of corrections kept in the browser's localStorage.
 
 Domain logic only (plain data, a LearningStore, the clock); no HTTP here.
 
-Spaced repetition uses the maintained `fsrs` package (FSRS-6, default parameters, 90 %
-desired retention). Each correction is one card:
+Spaced repetition uses the maintained `fsrs` package (FSRS-6: the default parameters, or the
+learner's own once the optimiser has fitted them, at the learner's desired retention, 90 % by
+default: learning/memory.py). Each correction is one card:
 
 * card id: fsrs wants an int; it is the top 64 bits of the correction's UUID
   (``uuid.UUID(correctionId).int >> 64``): stable, derived from the correction id alone,
@@ -23,6 +24,9 @@ desired retention). Each correction is one card:
   5                   Easy
   ==================  =============
 
+* each review appends ``[reviewedAtMs, rating]`` to the card's ``reviewLog`` (the optimiser's
+  history) and adds 1 to the learner's ``#memory`` row's ``reviewCount``, in the review's own
+  write;
 * ``nextReviewAt`` = the card's due time in epoch ms, and ``dueAt`` (the key of the
   corrections_due index) follows it. A never-rated correction is due from its creation,
   so the review queue holds never-rated cards and rated cards whose time has come.
@@ -31,7 +35,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from speakpho import cursors
@@ -40,9 +43,9 @@ from speakpho.corrections import (CORRECTION_LISTS, IMPORTED, IMPORTED_COUNTER, 
                                   list_key_attributes, new_correction_item)
 from speakpho.errors import ConditionLost, Conflict, NotFound, PayloadTooLarge, Unprocessable
 from speakpho.idempotency import KeyedCall
-from speakpho.tables import STATS_SK
 from speakpho.views import correction_stats_view, correction_view
 
+from learning import memory
 from learning.requests import CorrectionReview, CorrectionsImport
 
 if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore through it
@@ -70,15 +73,18 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@lru_cache(maxsize=1)
+REVIEW_LOG_LIMIT = 100   # reviews kept in a card's reviewLog (the optimiser's history); later ones schedule, unlogged
+
+
 def scheduler():
-    import fsrs  # only the PATCH route needs it
+    """The default scheduler (FSRS-6 defaults, 90 % retention); warmed before a SnapStart snapshot."""
+    return memory.scheduler_for(None)
 
-    return fsrs.Scheduler()
 
-
-def schedule_review(item: dict, confidence_level: int, review_time: datetime) -> dict:
-    """The fields one review writes: the new card state, its schema and the next due time."""
+def schedule_review(item: dict, confidence_level: int, review_time: datetime, memory_row: dict | None = None) -> dict:
+    """The fields one review writes: the new card state, its schema, the next due time and the
+    card's review log with this review appended ([reviewedAtMs, rating], at most REVIEW_LOG_LIMIT).
+    Scheduled with the learner's own parameters and desired retention (learning/memory.py)."""
     import fsrs
 
     stored = item.get("fsrsCard")
@@ -90,9 +96,13 @@ def schedule_review(item: dict, confidence_level: int, review_time: datetime) ->
     else:
         card = fsrs.Card(card_id=fsrs_card_id(item["correctionId"]), due=_utc(item["createdAt"]))
     rating = fsrs.Rating[RATING_BY_CONFIDENCE[confidence_level]]
-    card, _log = scheduler().review_card(card, rating, review_datetime=review_time)
+    card, _log = memory.scheduler_for(memory_row).review_card(card, rating, review_datetime=review_time)
     due = _epoch_ms(card.due)
-    return {"fsrsCard": card.to_dict(), "fsrsSchema": FSRS_SCHEMA, "nextReviewAt": due, "dueAt": due}
+    log = list(item.get("reviewLog") or [])
+    if len(log) < REVIEW_LOG_LIMIT:
+        log.append([_epoch_ms(review_time), int(rating)])
+    return {"fsrsCard": card.to_dict(), "fsrsSchema": FSRS_SCHEMA, "nextReviewAt": due, "dueAt": due,
+            "reviewLog": log}
 
 
 # --------------------------------------------------------------------------- lists
@@ -156,7 +166,8 @@ def _check_review(request: CorrectionReview) -> None:
                             {"field": "disputed"})
 
 
-def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: int) -> tuple[dict, tuple[str, ...]]:
+def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: int,
+                    memory_row: dict | None = None) -> tuple[dict, tuple[str, ...]]:
     """(attributes to set, attributes to remove) for this request on this item."""
     sets: dict = {}
     removes: list[str] = []
@@ -170,7 +181,7 @@ def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: in
     if request.confidenceLevel is not None:
         sets["confidenceLevel"] = request.confidenceLevel
         # the same clock reading as reviewedAt (clock.now_datetime() of that instant)
-        sets.update(schedule_review(item, request.confidenceLevel, _utc(now)))
+        sets.update(schedule_review(item, request.confidenceLevel, _utc(now), memory_row))
     if request.disputed is not None and request.disputed != bool(item.get("disputed")):
         if request.disputed:   # out of the sparse corrections_due index: no longer in the queue
             sets["disputed"] = True
@@ -198,14 +209,17 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
     the first call ended; a write lost to this key's own earlier call re-reads and finds it.
     """
     _check_review(request)
-    if correction_id == STATS_SK:
+    if correction_id.startswith("#"):   # the learner's #stats and #memory rows are no corrections
         raise NotFound("correction not found")
     for _ in range(REVIEW_ATTEMPTS):
+        memory_row = None
         if once:
-            item, record = store.get_correction_and_key(user_id, correction_id, once.record_id)
+            item, record, memory_row = store.get_correction_and_key(user_id, correction_id, once.record_id)
             replayed = once.replay(record, clock.now_ms())
             if replayed is not None:
                 return replayed
+        elif request.confidenceLevel is not None:   # an FSRS review: the learner's parameters too
+            item, memory_row = store.get_correction_and_memory(user_id, correction_id)
         else:
             item = store.get_correction(user_id, correction_id)
         if not item:
@@ -214,7 +228,7 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
             raise Conflict("this correction is flagged as wrong: unflag it (disputed: false) before rating it",
                            code="correction_disputed")
         now = clock.now_ms()
-        sets, removes = _review_changes(item, user_id, request, now)
+        sets, removes = _review_changes(item, user_id, request, now, memory_row)
         updated = {**item, **sets}
         for name in removes:
             updated.pop(name, None)
@@ -231,7 +245,10 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
             try:
                 store.save_review(user_id=user_id, correction_id=correction_id, version=item.get("version", 0),
                                   sets=sets, removes=removes, reviewed_delta=delta,
-                                  key_record=once.record(answer, now) if once else None)
+                                  key_record=once.record(answer, now) if once else None,
+                                  memory_update=store.memory_review_update(
+                                      user_id, memory.review_update(memory_row, now))
+                                  if request.confidenceLevel is not None else None)
             except ConditionLost:
                 continue  # reviewed meanwhile (another device, this key's own earlier call): re-read
         return answer

@@ -1,5 +1,6 @@
 """Learning area routes: history, session detail and deletion, corrections review (and
-disputes), review queue, import and erasure. Every route acts on the caller's own data only."""
+disputes), review queue, import, erasure and the learner's memory model (FSRS parameters,
+desired retention). Every route acts on the caller's own data only."""
 from __future__ import annotations
 
 from typing import Annotated, Optional
@@ -13,9 +14,9 @@ from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.models import Category
 
-from learning import deletion, history, review
+from learning import deletion, history, memory, review
 from learning.learning_store import learning_store
-from learning.requests import MAX_PAGE, CorrectionReview, CorrectionsImport
+from learning.requests import MAX_PAGE, CorrectionReview, CorrectionsImport, MemorySettings
 
 router = Router()
 
@@ -83,3 +84,14 @@ def get_review(limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20):
                                      "the limit; nothing imported")})
 def import_corrections(body: Annotated[CorrectionsImport, Body()]):
     return ok(review.import_corrections(learning_store(), get_settings(), clock, _user_id(), body))
+
+
+@router.get("/api/learning/memory",
+            summary="The learner's FSRS parameters (default or own), their evaluation and desired retention")
+def get_memory():
+    return ok(memory.get_memory(learning_store(), _user_id()))
+
+
+@router.put("/api/learning/memory", summary="Set the learner's desired retention (0.80-0.95)")
+def put_memory(body: Annotated[MemorySettings, Body()]):
+    return ok(memory.set_desired_retention(learning_store(), _user_id(), body.desiredRetention))

@@ -53,8 +53,9 @@ class DataTables(Construct):
                 partition_key=_attribute(index.partition_key),
                 sort_key=_attribute(index.sort_key),
                 projection_type=(dynamodb.ProjectionType.ALL if projected is None
+                                 else dynamodb.ProjectionType.KEYS_ONLY if not projected
                                  else dynamodb.ProjectionType.INCLUDE),
-                non_key_attributes=list(projected) if projected is not None else None,
+                non_key_attributes=list(projected) if projected else None,
             )
         return table
 

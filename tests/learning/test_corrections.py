@@ -143,16 +143,23 @@ def test_a_review_racing_another_rereads_and_counts_once(alice, clock, monkeypat
 
     ids = _seed(alice, clock)
     real_get = LearningStore.get_correction
+    real_get_rated = LearningStore.get_correction_and_memory   # a rating reads #memory with it
     reads = []
 
     def get_then_someone_else_reviews(self, user_id, correction_id):
         item = real_get(self, user_id, correction_id)
         reads.append(item["version"])
-        if len(reads) == 1:  # another device reviews between our read and our write
-            data(alice.patch(f"/api/learning/corrections/{correction_id}", {"reviewed": True}))
         return item
 
+    def get_rated_then_someone_else_reviews(self, user_id, correction_id):
+        item, memory = real_get_rated(self, user_id, correction_id)
+        reads.append(item["version"])
+        if len(reads) == 1:  # another device reviews between our read and our write
+            data(alice.patch(f"/api/learning/corrections/{correction_id}", {"reviewed": True}))
+        return item, memory
+
     monkeypatch.setattr(LearningStore, "get_correction", get_then_someone_else_reviews)
+    monkeypatch.setattr(LearningStore, "get_correction_and_memory", get_rated_then_someone_else_reviews)
     answer = data(alice.patch(f"/api/learning/corrections/{ids[0]}", {"confidenceLevel": 3}))
     monkeypatch.undo()
     assert answer["reviewed"] is True and answer["confidenceLevel"] == 3 and answer["nextReviewAt"]

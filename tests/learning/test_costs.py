@@ -39,10 +39,15 @@ def test_requests_per_call_are_within_budget(alice, clock, ddb_requests, setting
     correction_id = data(alice.get("/api/learning/corrections"))["corrections"][0]["id"]
     calls, flip = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
                                                                {"reviewed": True, "confidenceLevel": 4})))
-    assert calls == {"GetItem": 1, "TransactWriteItems": 1} and flip <= 2
+    # An FSRS review reads the correction with the learner's #memory row (one BatchGetItem) and
+    # writes both (the review log on the card, the review count on #memory) in one transaction.
+    assert calls == {"BatchGetItem": 1, "TransactWriteItems": 1} and flip <= 2
     calls, again = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
                                                                 {"confidenceLevel": 5})))
-    assert calls == {"GetItem": 1, "UpdateItem": 1} and again <= 2
+    assert calls == {"BatchGetItem": 1, "TransactWriteItems": 1} and again <= 2
+    calls, _ = _cost(ddb_requests, lambda: data(alice.patch(f"/api/learning/corrections/{correction_id}",
+                                                            {"reviewed": True})))
+    assert calls == {"GetItem": 1, "UpdateItem": 1}   # no review: neither the #memory row nor the log
 
     # With an Idempotency-Key: the key's record rides in the same two requests; a repeat is one read.
     key = {"Idempotency-Key": "cost-1"}

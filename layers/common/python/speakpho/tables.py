@@ -19,7 +19,8 @@ class Index:
     name: str
     partition_key: Key
     sort_key: Key | None = None
-    # None projects every attribute; a tuple projects only those (keys always come along).
+    # None projects every attribute; a tuple projects only those (keys always come along;
+    # an empty tuple: the keys only).
     projected: tuple[str, ...] | None = None
 
 
@@ -87,6 +88,9 @@ CORRECTIONS = TableSpec(
         Index("corrections_by_category_reviewed", Key("listCategoryReviewed", "S"), Key("createdAt", "N")),
         # Review queue: never-reviewed cards are due from creation, reviewed ones at nextReviewAt.
         Index("corrections_due", Key("userId", "S"), Key("dueAt", "N")),
+        # Sparse: only the "#memory" rows of learners whose FSRS parameters are due for
+        # optimisation carry optimiseDue (learning/memory.py), oldest request first.
+        Index("memory_optimise_due", Key("optimiseDue", "S"), Key("optimiseRequestedAt", "N"), projected=()),
     ),
 )
 
@@ -155,6 +159,15 @@ def stats_key(user_id: str) -> dict:
     return {"userId": user_id, "correctionId": STATS_SK}
 
 
+# corrections: the learner's FSRS memory row (review count, own parameters, desired retention).
+MEMORY_SK = "#memory"
+OPTIMISE_DUE = "due"   # the one partition of the sparse memory_optimise_due index
+
+
+def memory_key(user_id: str) -> dict:
+    return {"userId": user_id, "correctionId": MEMORY_SK}
+
+
 # idempotency: "<scope>#<part>#...#<key>", each part escaped so that no two calls share an id.
 def idempotency_record_id(scope: tuple[str, ...], key: str) -> str:
     """("start", userId) + key -> "start#<userId>#<key>"; '%' and '#' inside a part are escaped."""
@@ -199,6 +212,7 @@ def create_table_request(spec: TableSpec, table_name: str) -> dict:
         if index.sort_key:
             attributes[index.sort_key.name] = index.sort_key.type
         projection = ({"ProjectionType": "ALL"} if index.projected is None
+                      else {"ProjectionType": "KEYS_ONLY"} if not index.projected
                       else {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projected)})
         gsis.append({
             "IndexName": index.name,
