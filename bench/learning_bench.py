@@ -1,4 +1,5 @@
-"""Learning routes in `make bench`: requests per call on a learner with 23 sessions."""
+"""Learning routes in `make bench`: requests per call on a learner with 23 sessions, then the
+learning-quality figure (bench/learning_quality.py)."""
 from __future__ import annotations
 
 
@@ -32,9 +33,14 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     record("learning", "GET /api/learning/corrections filtered", r)
     first = listed["corrections"][0]["id"]
     _, r = lan.call("PATCH", f"/api/learning/corrections/{first}", {"reviewed": True, "confidenceLevel": 4})
-    record("learning", "PATCH /api/learning/corrections/{id} (first review)", r, 2)
+    record("learning", "PATCH /api/learning/corrections/{id} (first review)", r, 2,
+           note="reads #memory with the card, writes the review log and count in the same transaction")
     _, r = lan.call("PATCH", f"/api/learning/corrections/{first}", {"confidenceLevel": 5})
     record("learning", "PATCH /api/learning/corrections/{id} (again)", r, 2)
+    _, r = lan.call("GET", "/api/learning/memory")
+    record("learning", "GET /api/learning/memory", r, 1, note="+ one fsrs-rs simulation before a first fit")
+    _, r = lan.call("PUT", "/api/learning/memory", {"desiredRetention": 0.85})
+    record("learning", "PUT /api/learning/memory", r, 2)
     _, r = lan.call("GET", "/api/learning/review", query="limit=20")
     record("learning", "GET /api/learning/review", r, 2)
     _, r = lan.call("PATCH", f"/api/learning/corrections/{listed['corrections'][1]['id']}", {"disputed": True})
@@ -49,3 +55,9 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     record("learning", "POST /api/learning/corrections/import (same again)", r)
     _, r = lan.call("DELETE", "/api/learning/history")
     record("learning", "DELETE /api/learning/history (22 sessions)", r, note="grows with what is erased")
+
+    # The learning-quality figure: simulated learners reviewing for months (bench/learning_quality.py).
+    from bench import learning_quality
+
+    learning_quality.run(gateway=gateway, meter=meter, clock=clock, client=client, record=record, Caller=Caller,
+                         fail=fail)

@@ -93,11 +93,18 @@ ACCESS: dict[str, Access] = {
             ("GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"),
             indexes=("corrections_by_session", "corrections_by_created", "corrections_by_category",
                      "corrections_by_reviewed", "corrections_by_category_reviewed", "corrections_due"),
-            why="lists, review queue, reviews and disputes (update), import (existence check, conditional "
-                "puts), erasure (query the learner's partition, delete in batches), a session's deletion "
+            why="lists, review queue, reviews and disputes (update; a review reads the correction with the "
+                "#memory row in one BatchGetItem and updates both), GET/PUT memory (#memory and #stats: "
+                "BatchGetItem, update), import (existence check, conditional puts), erasure (query the learner's partition, delete in batches), a session's deletion "
                 "(conditional deletes with the #stats update in transactions)"),
         "idempotency": Grant(IDEMPOTENCY_ACTIONS,
                              why="an Idempotency-Key on a review: its record, read and put by the review's transactions"),
+    }),
+    "optimizer": Access({
+        "corrections": Grant(
+            ("Query", "UpdateItem"), indexes=("memory_optimise_due",),
+            why="reads the learners flagged in the sparse memory_optimise_due index, queries each one's "
+                "partition for the review logs, and writes the parameters on their #memory row (update)"),
     }),
     "admin": Access({
         "usage_periods": Grant(

@@ -12,7 +12,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.providers import ProviderAccess
-from infra.constructs.schedules import SweeperSchedule
+from infra.constructs.schedules import OptimizerSchedule, SweeperSchedule
 from infra.constructs.tables import DataTables
 from infra.constructs.waf import ApiFirewall
 from infra.constructs.web import WEB_DIR, WebHosting
@@ -45,6 +45,7 @@ class SpeakPhoStack(Stack):
                                      ip_limit=settings.waf_ip_limit) if settings.waf else None)
         self.schedule = SweeperSchedule(self, "SweeperSchedule", sweeper=self.functions.sweeper,
                                         every_minutes=settings.sweep_every_minutes)
+        self.optimizer_schedule = OptimizerSchedule(self, "OptimizerSchedule", optimizer=self.functions.optimizer)
         self.monitoring = Monitoring(self, "Monitoring", settings=settings, sweeper=self.functions.sweeper,
                                      rollups=self.functions.rollups,
                                      rollups_failures=self.functions.rollups_failures,

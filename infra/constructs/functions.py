@@ -1,5 +1,6 @@
 """The Lambdas: one per API area (infra.catalog.AREAS), the stale-session sweeper, the
-sessions-stream rollups processor and the hangup function (the Scheduler's target). Each gets its own role with exactly the DynamoDB actions
+sessions-stream rollups processor, the hangup function (the Scheduler's target) and the FSRS
+optimiser (run by its EventBridge schedule). Each gets its own role with exactly the DynamoDB actions
 its code calls, on the tables and indexes it uses (infra/access.py), and its own log group."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from constructs import Construct
 
 from infra import layer_build, runtime
 from infra.access import ACCESS, Access
-from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, ROLLUPS, SWEEPER, Area
+from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, OPTIMIZER, ROLLUPS, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
 from infra.nag import acknowledge
@@ -50,6 +51,9 @@ def function_specs() -> tuple[FunctionSpec, ...]:
         FunctionSpec("sweeper", SWEEPER, 512, Duration.seconds(60), False),
         FunctionSpec("rollups", ROLLUPS, 512, Duration.seconds(60), False),
         FunctionSpec("hangup", HANGUP, 512, Duration.seconds(30), False),
+        # fsrs-rs fits a learner in ~0.1-1 s on one vCPU (1769 MB); a run does at most
+        # optimizer.LEARNERS_PER_RUN learners.
+        FunctionSpec("optimizer", OPTIMIZER, 1769, Duration.minutes(5), False),
     )
 
 
@@ -96,6 +100,7 @@ class Functions(Construct):
         self.sweeper = self.functions["sweeper"]
         self.rollups = self.functions["rollups"]
         self.hangup = self.functions["hangup"]
+        self.optimizer = self.functions["optimizer"]
 
         # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
         self.rollups_failures = sqs.Queue(
@@ -189,7 +194,7 @@ def _async_delivery(key: str, hangup_dead_letters: sqs.IQueue) -> dict:
     retries (a hangup is idempotent, a call already over counts as done), none after an hour
     (OpenAI ends a call at 60 minutes anyway), then the event goes to the hangup dead-letter
     queue beside Scheduler's own. The others keep Lambda's defaults."""
-    if key == "sweeper":
+    if key in ("sweeper", "optimizer"):   # both run again minutes later; a flagged learner stays flagged
         return {"retry_attempts": 0}
     if key == "hangup":
         return {"retry_attempts": 2, "max_event_age": Duration.hours(1), "dead_letter_queue": hangup_dead_letters}

@@ -1,4 +1,4 @@
-"""EventBridge schedule of the stale-session sweeper."""
+"""EventBridge schedules: the stale-session sweeper and the FSRS optimiser."""
 from __future__ import annotations
 
 from aws_cdk import Duration
@@ -22,4 +22,20 @@ class SweeperSchedule(Construct):
                 retry_attempts=0,
                 max_event_age=Duration.minutes(every_minutes),
             )],
+        )
+
+
+class OptimizerSchedule(Construct):
+    """Runs the FSRS optimiser (learning/optimizer.py) every `every_minutes`: each run fits the
+    learners flagged since (one Query of a sparse index when none is)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, optimizer: lambda_.IFunction,
+                 every_minutes: int = 15) -> None:
+        super().__init__(scope, construct_id)
+        self.rule = events.Rule(
+            self, "Rule",
+            description="Fit the FSRS parameters of the learners flagged for it",
+            schedule=events.Schedule.rate(Duration.minutes(every_minutes)),
+            targets=[targets.LambdaFunction(optimizer, retry_attempts=0,
+                                            max_event_age=Duration.minutes(every_minutes))],
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra import bytecode
-from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, ROLLUPS, SWEEPER, ensure_import_paths
+from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, OPTIMIZER, ROLLUPS, SWEEPER, ensure_import_paths
 from infra.access import ACCESS
 from infra.constructs.functions import function_specs
 from infra_helpers import refs, role_statements
@@ -28,7 +28,7 @@ def statements_of(synth, key: str) -> list[dict]:
 
 
 def test_every_area_sweeper_rollups_and_hangup_have_a_function():
-    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup"]
+    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup", "optimizer"]
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -169,14 +169,25 @@ def test_roles_have_no_managed_policies_and_log_only_to_their_group(synth, key):
 
 def test_sweeper_runs_every_two_minutes(synth):
     rules = synth.of_type("AWS::Events::Rule")
-    assert len(rules) == 1
-    props = next(iter(rules.values()))["Properties"]
+    assert len(rules) == 2
+    props = synth.resources[synth.logical_id(synth.stack.schedule.rule)]["Properties"]
     assert props["ScheduleExpression"] == "rate(2 minutes)"
     assert props["State"] == "ENABLED"
     sweeper = synth.logical_id(synth.stack.functions.sweeper)
     assert [t["Arn"] for t in props["Targets"]] == [{"Fn::GetAtt": [sweeper, "Arn"]}]
     synth.template.has_resource_properties("AWS::Lambda::Permission", {
         "Principal": "events.amazonaws.com", "FunctionName": {"Fn::GetAtt": [sweeper, "Arn"]}})
+
+
+def test_the_fsrs_optimiser_runs_every_fifteen_minutes_without_retries(synth):
+    props = synth.resources[synth.logical_id(synth.stack.optimizer_schedule.rule)]["Properties"]
+    assert props["ScheduleExpression"] == "rate(15 minutes)" and props["State"] == "ENABLED"
+    optimizer = synth.logical_id(synth.stack.functions.optimizer)
+    assert [t["Arn"] for t in props["Targets"]] == [{"Fn::GetAtt": [optimizer, "Arn"]}]
+    assert props["Targets"][0]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    function = function_props(synth, "optimizer")
+    assert function["Handler"] == OPTIMIZER.handler and function["MemorySize"] == 1769
+    assert function["Timeout"] == 300 and "SnapStart" not in function
 
 
 def test_background_handlers_come_from_the_catalog(synth):

@@ -131,6 +131,15 @@ def test_readers_do_not_write(synth):
     assert {k for k in KEYS if ("idempotency", None) in dynamodb_grants(synth, k)} == {"session", "learning"}
 
 
+def test_the_fsrs_optimiser_reads_flagged_learners_and_writes_only_their_memory_rows(synth):
+    """It queries the sparse index and a learner's partition, and updates (the #memory row):
+    no Scan, no Put/Delete, no other table."""
+    assert dynamodb_grants(synth, "optimizer") == {
+        ("corrections", None): {"dynamodb:Query", "dynamodb:UpdateItem"},
+        ("corrections", "index/memory_optimise_due"): {"dynamodb:Query"},
+    }
+
+
 def test_the_deploy_guide_lists_exactly_these_grants():
     """docs/deploy.md, "Table grants": one row per function and table, as infra/access.py says."""
     from pathlib import Path

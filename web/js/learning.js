@@ -10,6 +10,7 @@ import { dateTime, minutes, plural, providerName, titleCase } from './format.js'
 import { loadUsage, setUpErase } from './learning-account.js';
 import { correctionsLoaded, loadCorrections, setUpCorrections } from './learning-corrections.js';
 import { loadReview, setUpReview } from './learning-review.js';
+import { loadMemory, setUpMemory } from './learning-memory.js';
 import { boot } from './shell.js';
 import { bubble, correctionItem } from './transcript.js';
 import { learnerVisit } from './visit.js';
@@ -164,6 +165,7 @@ async function reloadAfterChange({ history = false } = {}) {
   await Promise.all([
     history ? loadHistory(state.page) : null,
     loadReview({ keepStatus: true }),
+    loadMemory(),
     correctionsLoaded() ? loadCorrections() : null,
   ]);
 }
@@ -199,6 +201,7 @@ function setUpTabs() {
 boot(async () => {
   setUpTabs();
   setUpReview();
+  setUpMemory();
   setUpCorrections({ onDisputeChange: () => loadReview({ keepStatus: true }) });
   setUpErase(async () => {
     state.selectedId = null;
@@ -215,5 +218,5 @@ boot(async () => {
   const hash = window.location.hash;
   const linked = hash.startsWith('#session=') ? decodeURIComponent(hash.slice('#session='.length)) : null;
   selectTab(TABS.includes(hash.slice(1)) ? hash.slice(1) : 'history');
-  await Promise.all([loadHistory(1), loadReview(), loadUsage(), linked ? openSession(linked) : null]);
+  await Promise.all([loadHistory(1), loadReview(), loadMemory(), loadUsage(), linked ? openSession(linked) : null]);
 });
