@@ -122,6 +122,10 @@ def test_the_hangup_function_hangs_up_at_the_limit(api, providers, clock):
     assert providers.openai.hangups == [call_id]
     assert hung_up_entries(sid) == [{"type": "call_hung_up", "source": "server", "at": T0 + 1_830_000,
                                      "callId": call_id, "why": "limit"}]
+    # The call is off the session and its live meter: the end neither hangs it up nor records it again.
+    assert "callId" not in stored_session(sid) and "activeCallId" not in stored_period("alice")
+    end_session(learner, sid)
+    assert providers.openai.hangups == [call_id] and len(hung_up_entries(sid)) == 1
 
 
 def test_the_hangup_function_also_hangs_up_a_call_that_replaced_the_scheduled_one(api, providers, clock):

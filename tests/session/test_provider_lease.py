@@ -25,8 +25,8 @@ def _heartbeat(user, sid: str) -> dict:
     ("gemini", None, 481, 481 + 600),         # under 2 minutes: the next lease
     ("gemini", None, 590, 590 + 600),
     ("gemini", 100, 10, None),                # token until 130 s: 120 s left
-    ("gemini", 100, 11, 130),                 # the next token ends with the minutes (+ the grace)
-    ("gemini", 100, 99, 130),
+    ("gemini", 100, 11, None),                # the next token would end with this one, at the minutes'
+    ("gemini", 100, 99, None),                # end plus the grace (130 s): no mint for nothing
     ("gemini", 100, 100, None),               # no minutes left: no token
     ("gemini", 100, 125, None),
     ("openai", None, 590, None),              # an OpenAI call has no lease to renew

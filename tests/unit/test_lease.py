@@ -38,16 +38,22 @@ def test_gemini_lease(settings, left, expires_in, new_session_in):
     assert gemini_lease(settings, NOW, left) == (NOW + expires_in * 1000, NOW + new_session_in * 1000)
 
 
-@pytest.mark.parametrize("access_until, now, due", [
-    (None, NOW, True),                       # no token held: give one
-    (NOW + 600_000, NOW, False),             # a fresh lease
-    (NOW + 120_000, NOW, False),             # exactly 2 minutes left: not yet
-    (NOW + 119_999, NOW, True),              # under 2 minutes
-    (NOW + 1_000, NOW, True),
-    (NOW - 1_000, NOW, True),                # expired already
+@pytest.mark.parametrize("access_until, now, left, due", [
+    (None, NOW, 1800, True),                       # no token held: give one
+    (None, NOW, 0, False),                         # ... unless no minutes are left
+    (NOW + 600_000, NOW, 1800, False),             # a fresh lease
+    (NOW + 120_000, NOW, 1800, False),             # exactly 2 minutes left: not yet
+    (NOW + 119_999, NOW, 1800, True),              # under 2 minutes
+    (NOW + 1_000, NOW, 1800, True),
+    (NOW - 1_000, NOW, 1800, True),                # expired already
+    # Near the end of the minutes: the next token would end with the current one (90 s left + 30 s
+    # grace = the current expiry), so no mint; with 30 s more minutes it lasts a heartbeat longer.
+    (NOW + 120_000 - 1, NOW, 90, False),
+    (NOW + 100_000, NOW, 100, True),              # 130 s >= 100 s + 30 s: worth a token
+    (NOW + 100_000, NOW, 99, False),
 ])
-def test_renewal_due(access_until, now, due):
-    assert renewal_due(DEFAULTS, access_until, now) is due
+def test_renewal_due(access_until, now, left, due):
+    assert renewal_due(DEFAULTS, access_until, now, left) is due
 
 
 @pytest.mark.parametrize("settings, started_at, cap, at", [

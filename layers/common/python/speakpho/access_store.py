@@ -34,7 +34,7 @@ class AccessStore(StoryStore):
 
     def record_access(self, *, user_id: str, period: str, session_id: str, provider: str, now: int,
                       entries: list[dict], access_until: int | None = None, call_id=KEEP, expected_call_id=KEEP,
-                      key_record: dict | None = None) -> None:
+                      key_record: dict | None = None, sign_of_life: bool = True) -> None:
         """Records a grant. `call_id`: KEEP, None (the call is gone) or the new call's id;
         `expected_call_id`: KEEP (any), None (no call yet) or the call the session must hold.
         ConditionLost when the session is not the caller's, not active, not on `provider`, at
@@ -45,9 +45,11 @@ class AccessStore(StoryStore):
                        ":max": MAX_GRANTS_PER_SESSION})
         conditions += ["userId = :uid", "#status = :active", "provider = :provider",
                        "(attribute_not_exists(accessCount) OR accessCount < :max)"]
-        period_sets = ["activeProvider = :provider", "activeLastHeartbeatAt = :now"]
+        # `sign_of_life`: a grant the client asked for moves the last heartbeat; the server's own
+        # hangup at the limit does not.
+        period_sets = ["activeProvider = :provider"] + (["activeLastHeartbeatAt = :now"] if sign_of_life else [])
         period_removes: list[str] = []
-        period_values = {":provider": provider, ":now": now, ":one": 1, ":sid": session_id}
+        period_values = {":provider": provider, ":one": 1, ":sid": session_id, **({":now": now} if sign_of_life else {})}
         if access_until is not None:
             sets.append("accessUntil = :until")
             period_sets.append("activeAccessUntil = :until")

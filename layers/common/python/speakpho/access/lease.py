@@ -26,9 +26,15 @@ def gemini_lease(settings: Settings, now: int, left_seconds: int) -> tuple[int, 
     return expires, min(expires, now + settings.new_session_window_seconds * 1000)
 
 
-def renewal_due(settings: Settings, access_until: int | None, now: int) -> bool:
-    """The heartbeat carries the next token once the current one has less than renew_before left."""
-    return access_until is None or int(access_until) - now < settings.renew_before_seconds * 1000
+def renewal_due(settings: Settings, access_until: int | None, now: int, left_seconds: int) -> bool:
+    """The heartbeat carries the next token once the current one has less than renew_before left,
+    and only when the next one would last longer by at least a heartbeat interval: near the end
+    of the minutes every new token would expire when the current one does (a mint for nothing)."""
+    if access_until is None:
+        return left_seconds > 0
+    if int(access_until) - now >= settings.renew_before_seconds * 1000:
+        return False
+    return gemini_lease(settings, now, left_seconds)[0] >= int(access_until) + settings.heartbeat_interval_seconds * 1000
 
 
 def hangup_at(settings: Settings, started_at: int, cap_seconds: int) -> int:

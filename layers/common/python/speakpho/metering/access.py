@@ -112,10 +112,14 @@ def hang_up_at_limit(store: MeteringStore, ports: ProviderPorts, clock: Clock, *
     for call in calls:
         if not hang_up(ports, session_id=session_id, call_id=call, why="limit", cancel_schedule=False):
             raise RuntimeError(f"hangup of a call of session {session_id} failed")
-    if session.get("status") == "active":
+    if session.get("status") == "active" and session.get("callId"):
+        # Recorded, and the call taken off the session and its live meter, so that no end or
+        # sweep hangs it up (and records it) a second time.
         try:
-            store.append_to_live_story(user_id=session["userId"], session_id=session_id,
-                                       entry=hung_up_entry(calls[-1], "limit", clock.now_ms()))
+            store.record_access(user_id=session["userId"], period=session["period"], session_id=session_id,
+                                provider="openai", now=clock.now_ms(), sign_of_life=False, call_id=None,
+                                expected_call_id=session["callId"],
+                                entries=[hung_up_entry(session["callId"], "limit", clock.now_ms())])
         except ConditionLost:
-            pass   # ended meanwhile, or its story is full: the hangup is done all the same
+            pass   # ended, switched or reconnected meanwhile: the hangup is done all the same
     return calls

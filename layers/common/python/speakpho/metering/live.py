@@ -81,7 +81,7 @@ def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: User
         "limitReached": session_seconds >= cap,
     }
     if (row.get("activeProvider") == "gemini" and session_seconds < cap
-            and renewal_due(settings, row.get("activeAccessUntil"), now)):
+            and renewal_due(settings, row.get("activeAccessUntil"), now, cap - session_seconds)):
         renewed = renew_gemini(store, ports, settings, session_id, now)
         if renewed:
             answer["providerAccess"] = renewed
