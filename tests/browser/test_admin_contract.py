@@ -41,6 +41,11 @@ def with_stats(data: dict) -> None:
             "gemini": {"connections": 20, "failures": 3, "failuresByCode": {"1011": 2, "other": 1},
                        "failureRate": 0.15},
             "openai": {"connections": 6, "failures": 0, "failuresByCode": {}, "failureRate": 0}},
+        "providerLatency": {
+            "gemini": {"turns": 40, "p50Ms": 700, "p95Ms": None,
+                       "firstAudio": {"sessions": 15, "p50Ms": 1000, "p95Ms": 2000}},
+            "openai": {"turns": 0, "p50Ms": None, "p95Ms": None,
+                       "firstAudio": {"sessions": 0, "p50Ms": None, "p95Ms": None}}},
         "switchCauses": {"1011": 2, "none": 1},
         "endedByBreakdown": {"learner": 15, "network": 2, "client_vanished": 1},
         "creditedSeconds": 95,
@@ -67,9 +72,9 @@ def test_the_story_cards_draw_the_contract(page, runner, seeded):
     sign_in(page, runner, "/admin", ADMIN, admin=True)
     expect(page.locator("#reliability-card")).to_be_visible()
     gemini = page.locator("#reliability-body tr[data-provider='gemini'] td").all_inner_texts()
-    assert gemini == ["15.0%", "3 / 20", "1011 Server error ×2, Other code ×1"]
+    assert gemini == ["15.0%", "≤ 700 ms / > 5000 ms (40 turns)", "3 / 20", "1011 Server error ×2, Other code ×1"]
     openai = page.locator("#reliability-body tr[data-provider='openai'] td").all_inner_texts()
-    assert openai == ["0.0%", "0 / 6", "none"]
+    assert openai == ["0.0%", "no turns", "0 / 6", "none"]
     expect(page.locator("#initial-providers")).to_have_text(
         "Sessions by the provider they started on: Gemini 15 (2 switched away, 3 with a failure); "
         "OpenAI 4 (0 switched away, 0 with a failure).")
@@ -157,3 +162,21 @@ def test_a_live_session_runs_to_now_and_a_timed_out_one_stops_at_its_last_heartb
     end.hover()
     expect(page.locator("#timeline-tip")).to_contain_text("Timed out (no heartbeat)")
     expect(page.locator("#timeline-list li")).to_have_count(3)
+
+
+def test_the_detail_shows_the_sessions_own_reply_latency(page, runner, seeded):
+    def with_latency(data):
+        data["session"]["latency"] = {"openai": {"turns": 1, "p50Ms": 640, "p95Ms": 640},
+                                      "gemini": {"turns": 12, "p50Ms": 420, "p95Ms": 1310, "firstAudioMs": 900}}
+
+    change_answer(page, detail_url(seeded.swept_id), with_latency)
+    sign_in(page, runner, "/admin", ADMIN, admin=True)
+    page.locator(f"#sessions-body tr[data-session-id='{seeded.swept_id}'] button").click()
+    expect(page.locator("#admin-detail-heading")).to_have_text("Session of duc@example.com")
+    assert detail_facts(page)["Reply latency"] == (
+        "Gemini: p50 420 ms, p95 1310 ms over 12 turns; first audio 900 ms after connecting · "
+        "OpenAI: p50 640 ms, p95 640 ms over 1 turn")
+    page.click("#detail-back")
+    page.locator(f"#sessions-body tr[data-session-id='{seeded.live_id}'] button").click()
+    expect(page.locator("#detail-facts dd").nth(2)).to_have_text(seeded.live_id)     # its Session id
+    assert detail_facts(page)["Reply latency"] == "—"       # its end reported none (the API gives null)

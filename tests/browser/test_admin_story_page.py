@@ -175,10 +175,10 @@ def test_reliability_and_ended_by_cards_match_the_api(page, runner, seeded):
     for provider, row in reliability.items():
         cells = page.locator(f"#reliability-body tr[data-provider='{provider}'] td").all_inner_texts()
         assert cells[0] == f"{to_fixed(row['failureRate'] * 100, 1)}%"
-        assert cells[1] == f"{row['failures']} / {row['connections']}"
-    gemini = page.locator("#reliability-body tr[data-provider='gemini'] td").nth(2)
+        assert cells[2] == f"{row['failures']} / {row['connections']}"
+    gemini = page.locator("#reliability-body tr[data-provider='gemini'] td").nth(3)
     expect(gemini).to_contain_text("1011 Server error ×")
-    expect(page.locator("#reliability-body tr[data-provider='openai'] td").nth(2)).to_have_text("none")
+    expect(page.locator("#reliability-body tr[data-provider='openai'] td").nth(3)).to_have_text("none")
     expect(page.locator("#ended-by-card")).to_be_visible()
     for key, count in ended_by.items():
         if count:

@@ -3,7 +3,7 @@
 
 import { api, ApiError, describeError } from './api.js';
 import { $, fill, h, setStatus } from './dom.js';
-import { duration, minutes, plural, titleCase, utcDateTime } from './format.js';
+import { duration, minutes, plural, providerName, titleCase, utcDateTime } from './format.js';
 import { bubble, correctionItem } from './transcript.js';
 import { codeKeyText, disconnectText, endedByText, isLive, providerPath } from './admin-words.js';
 import { renderTimeline } from './admin-timeline.js';
@@ -19,6 +19,20 @@ export function initDetail({ onForbidden }) {
 
 function fact(term, value) {
   return [h('dt', {}, term), h('dd', {}, value === null || value === undefined || value === '' ? '—' : value)];
+}
+
+/** The session's own reply latency, per provider, as its end reported it (null: none reported). */
+function latencyText(latency) {
+  if (!latency || typeof latency !== 'object' || !Object.keys(latency).length) return null;
+  return Object.keys(latency).sort().map((provider) => {
+    const row = latency[provider] || {};
+    const turns = Number(row.turns || 0);
+    const replies = turns ? `p50 ${Number(row.p50Ms)} ms, p95 ${Number(row.p95Ms)} ms over ${plural(turns, 'turn')}`
+      : 'no turns';
+    const first = row.firstAudioMs !== undefined && row.firstAudioMs !== null
+      ? `; first audio ${Number(row.firstAudioMs)} ms after connecting` : '';
+    return `${providerName(provider)}: ${replies}${first}`;
+  }).join(' · ');
 }
 
 function facts(session, messages) {
@@ -45,6 +59,7 @@ function facts(session, messages) {
     fact('Ended by', live ? null : endedByText(session.endedBy)),
     fact('End reason', titleCase(session.endReason)),
     fact('Messages', String(session.messageCount ?? messages.length)),
+    session.latency !== undefined ? fact('Reply latency', latencyText(session.latency)) : null,
   ];
 }
 

@@ -1,9 +1,9 @@
 // The overview of GET /api/admin/sessions → stats (the whole filtered range): stat cards,
-// close codes, provider reliability and who ended the sessions. A card whose field the API
-// does not give is hidden.
+// close codes, provider reliability (with the reply latency: stats.providerLatency) and who
+// ended the sessions. A card whose field the API does not give is hidden.
 
 import { $, fill, h } from './dom.js';
-import { duration, minutes, percent, providerName } from './format.js';
+import { duration, minutes, percent, plural, providerName } from './format.js';
 import { codeKeyText, codeLabel, endedByText, ENDED_BY, setCodeWords } from './admin-words.js';
 
 const PROVIDER_ORDER = ['gemini', 'openai'];
@@ -68,8 +68,22 @@ function codeCounts(counts) {
   return entries.map(([key, n]) => `${codeKeyText(key)} ×${n}`).join(', ');
 }
 
+/** "≤ 300 ms"; a percentile of summed histograms is a bucket's upper bound, null above the last. */
+function bound(ms) {
+  return ms === null || ms === undefined ? '> 5000 ms' : `≤ ${Number(ms)} ms`;
+}
+
+/** p50 / p95 of the turns: from the end of the learner's speech to the coach's first audio. */
+function latencyText(row) {
+  if (!row) return '—';
+  const turns = Number(row.turns || 0);
+  if (!turns) return 'no turns';
+  return `${bound(row.p50Ms)} / ${bound(row.p95Ms)} (${plural(turns, 'turn')})`;
+}
+
 function renderReliability(stats) {
   const reliability = stats.providerReliability;
+  const latency = stats.providerLatency || {};
   const card = $('#reliability-card');
   card.hidden = !reliability || typeof reliability !== 'object';
   if (card.hidden) return;
@@ -81,10 +95,11 @@ function renderReliability(stats) {
       return h('tr', { dataset: { provider } },
         h('th', { scope: 'row' }, h('span', { class: `chip provider-${provider}` }, providerName(provider))),
         h('td', { class: failures ? 'code-bad' : 'clean' }, percent(failureRate(row))),
+        h('td', { class: 'latency' }, latencyText(latency[provider])),
         h('td', {}, `${failures} / ${Number(row.connections || 0)}`),
         h('td', {}, codeCounts(row.failuresByCode)));
     })
-    : h('tr', {}, h('td', { colspan: 4, class: 'empty' }, 'No connections in this range.')));
+    : h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No connections in this range.')));
 
   const initial = stats.byInitialProvider;
   const initialLine = $('#initial-providers');
