@@ -41,6 +41,7 @@ HANDLERS = {
     "admin": "import admin.handler",
     "sweeper": "import session.sweeper",
     "rollups": "import admin.rollups",
+    "hangup": "import session.hangup",      # infra.catalog.HANGUP, the Scheduler's target
 }
 
 # Not handlers: printed for reference, so a reader can tell our code's share from the
