@@ -3,6 +3,9 @@ the day cells once through the stream, and the admin stats read p50/p95 per prov
 summed histograms (at no read more); the session detail shows the session's own figures."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from admin_helpers import user
@@ -129,6 +132,12 @@ def test_stream_rollups_give_the_admin_p50_and_p95_per_provider(api, admin, cloc
                                  "openai": {"turns": 2, "p50Ms": 800, "p95Ms": 800, "firstAudioMs": 1200}}
     rows = {r["id"]: r for r in data(admin.get("/api/admin/sessions"))["sessions"]}
     assert rows[a]["latency"]["gemini"]["turns"] == 9
+
+    # The CSV export: each provider's p50/p95 as the session's end reported them.
+    exported = {r["id"]: r for r in csv.DictReader(io.StringIO(admin.get("/api/admin/sessions/export.csv").body))}
+    assert [exported[b][c] for c in ("geminiP50Ms", "geminiP95Ms", "openaiP50Ms", "openaiP95Ms")] == \
+        ["2500", "2500", "800", "800"]
+    assert [exported[a][c] for c in ("geminiP50Ms", "openaiP50Ms")] == ["150", ""]
 
 
 def test_latency_costs_the_stats_no_read_more(api, admin, clock, pump, dynamodb):

@@ -82,7 +82,9 @@ def test_csv_export_has_a_header_and_one_row_per_session(dataset_admin, ids):
     s8 = next(r for r in rows if r["id"] == ids["s8"])
     assert s8["endedAt"] == "" and s8["durationMinutes"] == ""
     assert (s8["endedBy"], s8["switchCause"]) == ("", "")
-    assert list(rows[0])[-4:] == ["endedBy", "switchCause", "reconnects", "creditedSeconds"]
+    assert list(rows[0])[-8:] == ["endedBy", "switchCause", "reconnects", "creditedSeconds",
+                                  "geminiP50Ms", "geminiP95Ms", "openaiP50Ms", "openaiP95Ms"]
+    assert [s2[c] for c in ("geminiP50Ms", "geminiP95Ms", "openaiP50Ms", "openaiP95Ms")] == ["", "", "", ""]
 
 
 def test_csv_export_applies_filters_and_caps_rows(dataset_admin, ids):

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from speakpho import close_codes
+from speakpho.enums import PROVIDERS
 from speakpho.views import minutes
 
 from admin.health.cells import duration_seconds
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 CSV_COLUMNS = ("id", "userId", "userEmail", "startedAt", "endedAt", "durationMinutes", "provider",
                "initialProvider", "providerSwitched", "switchCount", "disconnectCode", "disconnectLabel",
                "disconnectReason", "endReason", "mode", "topic", "messageCount", "correctionCount", "minutesUsed",
-               "endedBy", "switchCause", "reconnects", "creditedSeconds")
+               "endedBy", "switchCause", "reconnects", "creditedSeconds",
+               # The reply latency the session's end reported (admin.health.latency.session_latency).
+               *(f"{provider}{figure}" for provider in PROVIDERS for figure in ("P50Ms", "P95Ms")))
 MAX_EXPORT_ROWS = 20_000
 
 
@@ -59,7 +62,12 @@ def export_row(item: dict) -> list[str]:
         code, close_codes.label(int(code)) if code is not None else "", view.get("disconnectReason"),
         view.get("endReason"), view.get("mode"), view.get("topic"), view.get("messageCount"),
         view.get("correctionCount"), view.get("minutesUsed"), view.get("endedBy"), view.get("switchCause"),
-        view.get("reconnects"), view.get("creditedSeconds"))]
+        view.get("reconnects"), view.get("creditedSeconds"), *_latency_cells(view.get("latency") or {}))]
+
+
+def _latency_cells(latency: dict) -> list:
+    """p50Ms and p95Ms per provider, empty where the end reported none for it."""
+    return [(latency.get(provider) or {}).get(figure) for provider in PROVIDERS for figure in ("p50Ms", "p95Ms")]
 
 
 @dataclass
