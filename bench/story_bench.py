@@ -1,8 +1,12 @@
-"""The session story in `make bench`: events calls and an end carrying events.
+"""The session story in `make bench`: events calls and an end carrying events; the latency an
+end reports, and what it costs the rollups.
 
 Budgets (docs/metering.md): an events call at most 1 + ceil(new / 25) requests (one in the
 common case), a repeated call 1; an end with events what the end costs without them
-(2 + its batches) plus ceil(events / 25), and in fact no more than without.
+(2 + its batches) plus ceil(events / 25), and in fact no more than without. An end with a
+latency summary costs what it costs without (2), and so does the rollup of its session (a
+ledger read and one transaction: docs/admin.md, "Latency"); the capacity shows what the
+histograms' counters weigh.
 """
 from __future__ import annotations
 
@@ -43,3 +47,40 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     budget = 2 + _batches(len(messages)) + _batches(len(end_events))
     record("session", "POST /api/session/end (30 messages, 21 events)", r, budget,
            note=f"end {2 + _batches(len(messages))} + ceil(21/25)")
+    bench_latency(gateway=gateway, meter=meter, clock=clock, client=client, record=record, Caller=Caller, fail=fail)
+
+
+# Two providers' summaries as the practice page sends them (40 and 12 turns).
+LATENCY = {"gemini": {"turns": 40, "p50Ms": 650, "p95Ms": 1800, "firstAudioMs": 900,
+                      "histogram": [0, 1, 3, 6, 8, 9, 6, 4, 2, 1, 0, 0]},
+           "openai": {"turns": 12, "p50Ms": 480, "p95Ms": 1200, "firstAudioMs": 1300,
+                      "histogram": [0, 0, 2, 3, 2, 2, 1, 1, 1, 0, 0, 0]}}
+
+
+def bench_latency(*, gateway, meter, clock, client, record, Caller, fail) -> None:
+    """An end with and without latency, and the rollup of each session's ended image (the first
+    record of a session: the ledger read and one transaction)."""
+    from admin.rollups import apply_record
+    from speakpho import ddb
+    from speakpho.config import get_settings
+
+    print("latency")
+    kim = Caller(gateway, meter, "bench-kim")
+    rollups = {}
+    for label, extra in (("no latency", {}), ("latency of 2 providers", {"latency": LATENCY})):
+        started, _ = kim.call("POST", "/api/session/start", {"topic": "latency"})
+        clock.advance(60)
+        _, r = kim.call("POST", "/api/session/end", {"sessionId": started["sessionId"], "disconnectCode": 1000,
+                                                      **extra})
+        record("session", f"POST /api/session/end ({label})", r, 2)
+        key = ddb.serialize({"sessionId": started["sessionId"]})
+        image = client.get_item(TableName=get_settings().table("sessions"), Key=key, ConsistentRead=True)["Item"]
+        change = {"dynamodb": {"Keys": key, "NewImage": image}}
+        _, r = meter.measure(lambda: apply_record(change))
+        record("rollups", f"stream record: an ended session ({label})", r, 2, note="ledger read + 1 transaction")
+        rollups[label] = r
+    plain, timed = rollups.values()
+    print(f"  rollup of a record with latency: {timed.requests} requests vs {plain.requests}, "
+          f"{timed.capacity:.1f} CU vs {plain.capacity:.1f} CU")
+    if timed.requests != plain.requests:
+        fail(f"a session's latency changed the rollup's requests: {plain.requests} -> {timed.requests}")
