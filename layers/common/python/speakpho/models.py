@@ -159,8 +159,8 @@ class ProviderLatency(StrictModel):
     p50Ms: LatencyMs
     p95Ms: LatencyMs
     histogram: list[BucketCount] = Field(min_length=HISTOGRAM_LENGTH, max_length=HISTOGRAM_LENGTH,
-                                       description="turns per bucket of speakpho.latency.LATENCY_BUCKETS_MS "
-                                                   "(<= each bound, and one above the last); they add up to turns")
+                                         description="turns per bucket of speakpho.latency.LATENCY_BUCKETS_MS "
+                                                     "(<= each bound, and one above the last); they add up to turns")
     firstAudioMs: LatencyMs | None = Field(default=None, description="from connecting to the coach's first audio")
 
     @field_validator("histogram")
