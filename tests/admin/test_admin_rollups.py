@@ -60,14 +60,14 @@ def test_replaying_the_whole_stream_counts_nothing_twice(api, admin, clock, pump
     b = start_session(bob, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(30)
     end_session(bob, b)
-    assert pump.drain() == 5                     # 2 starts, 1 switch, 2 ends
+    assert pump.drain() == 6                     # 2 starts, 1 switch and its grant, 2 ends
     first = stats(admin)
     assert first["totalSessions"] == 2 and first["disconnectBreakdown"] == {"1006": 1}
     assert first["avgDuration"] == 1.25          # (120 + 30) / 2 / 60
     cells = stored_cells(dynamodb)
 
     replay = StreamPump(api.gateway, dynamodb)   # no position: reads the stream from its start
-    assert replay.drain() == 5
+    assert replay.drain() == 6
     assert stats(admin) == first
     assert stored_cells(dynamodb) == cells
 

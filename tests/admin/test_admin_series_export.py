@@ -123,10 +123,13 @@ def test_detail_returns_the_session_its_messages_and_corrections(dataset_admin, 
     start = other["session"]["startedAt"]
     assert other["timeline"] == [
         {"at": start, "type": "started", "source": "server", "provider": "gemini"},
+        {"at": start, "type": "access_granted", "source": "server", "provider": "gemini",
+         "expiresAt": start + 600_000},                                  # the start's Gemini token
         {"at": start + 100_000, "type": "provider_switched", "source": "server", "code": 1011,
          "label": "Server error", "from": "gemini", "to": "openai"},
         {"at": start + 240_000, "type": "ended", "source": "server", "code": 1006, "label": "Abnormal closure",
          "endReason": "disconnect", "endedBy": "network"}]
     swept = data(dataset_admin.get(f"/api/admin/sessions/{ids['s7']}"))
-    assert [e["type"] for e in swept["timeline"]] == ["started", "heartbeat_gap", "timed_out"]   # 90 s silent
+    assert [e["type"] for e in swept["timeline"]] == ["started", "access_granted", "heartbeat_gap",
+                                                     "timed_out"]   # 90 s silent
     assert swept["timeline"][-1]["endedBy"] == "client_vanished"

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.race
 
 
 def test_parallel_starts_take_the_hours_last_start_once(real_dynamodb, clock):
-    store, settings = metering_store(), get_settings()
+    # Minutes enough for 20 starts: past the first three, a superseded session is charged the
+    # Gemini lease it held (docs/metering.md), and the free plan would run out first (402).
+    store = metering_store()
+    settings = get_settings().model_copy(update={"plan_minutes": {"free": 100_000, "pro": 100_000}})
     user = metering.UserRef(f"limited-{uuid.uuid4().hex[:8]}", email_verified=True)
     for _ in range(settings.starts_per_hour - 1):
         metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)

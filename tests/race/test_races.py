@@ -220,10 +220,12 @@ def test_the_largest_story_fits_in_the_session_item(real_dynamodb, clock):
     """The worst case of speakpho.story's size note, on an engine that enforces 400 KB: 600
     story entries of switches with the longest reasons (4-byte characters), then 500 client
     disconnects with such reasons, then the end. Every write succeeds; later optional
-    entries are left out, the switches themselves still count."""
+    entries are left out, the switches themselves still count. A voice session gets at most
+    MAX_GRANTS_PER_SESSION grants (and so switches); a text session has none, and is the
+    worst case."""
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"big-story-{uuid.uuid4().hex[:8]}", email_verified=True)
-    s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
+    s = metering.start_session(store, settings, clock, user, StartSessionRequest(channel="text"), ports=PORTS)
     sid, t0 = s["sessionId"], clock.now_ms()
     longest = "🍜" * 500
     for i in range(601):

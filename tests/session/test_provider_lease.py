@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apitest import T0, data, set_allowance, start_session, stored_period, stored_session
+from apitest import T0, data, set_allowance, start_session, stored_period, stored_session, switch_provider
 
 ACCESS = "/api/session/access"
 
@@ -99,3 +99,20 @@ def test_after_the_fair_few_a_vanished_session_is_charged_the_lease_it_held(api,
     assert charged == [60, 60, 60, 600]
     assert usage(alice)["secondsUsed"] == 780
     assert stored_period("alice")["vanishedSessions"] == 4
+
+
+def test_a_voice_session_switches_only_while_it_may_get_access(api, providers, clock, monkeypatch):
+    """Each switch is followed by a grant: at the grants' limit the switch itself is refused
+    (429 access_limit) and nothing is written, rather than switching without access."""
+    from speakpho import metering_store
+
+    monkeypatch.setattr(metering_store, "MAX_GRANTS_PER_SESSION", 3)
+    monkeypatch.setattr("speakpho.metering.live.MAX_GRANTS_PER_SESSION", 3)
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]                      # grant 1
+    switch_provider(alice, sid, "openai")                        # grant 2
+    switch_provider(alice, sid, "gemini")                        # grant 3
+    before = stored_session(sid)
+    refused = alice.post("/api/session/switch-provider", {"sessionId": sid, "provider": "openai"})
+    assert refused.status == 429 and refused.json()["error"]["code"] == "access_limit"
+    assert stored_session(sid) == before

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from speakpho import ddb
+from speakpho.access.lease import MAX_GRANTS_PER_SESSION
 from speakpho.access_store import AccessStore
 from speakpho.end_store import ACTIVE_FIELDS, EndStore
 from speakpho.store import conditional
@@ -164,11 +165,11 @@ class MeteringStore(EndStore, AccessStore):
                         story_entry: dict | None = None) -> dict:
         """Returns the updated session. `story_entry` (optional: the provider_switched entry)
         is recorded while the story has room. Refused (not this user's, not active, not on
-        `from_provider`, or an entry given and the story full): ConditionLost with `current`
-        = the session as it was (None if absent)."""
+        `from_provider`, at its grants' limit (a switch is followed by a grant), or an entry given
+        and the story full): ConditionLost with `current` = the session as it was (None if absent)."""
         sets = ["provider = :provider", "providerSwitchedAt = :now"]
         vals = {":provider": provider, ":from": from_provider, ":now": now, ":uid": user_id, ":active": "active",
-                ":one": 1}
+                ":one": 1, ":grants": MAX_GRANTS_PER_SESSION}
         if disconnect_code is not None:
             sets.append("lastSwitchDisconnectCode = :code")
             vals[":code"] = disconnect_code
@@ -184,6 +185,7 @@ class MeteringStore(EndStore, AccessStore):
             Key=ddb.serialize({"sessionId": session_id}),
             UpdateExpression=update_expression(sets + story_sets, story_adds + ["switchCount :one", "version :one"]),
             ConditionExpression=" AND ".join(["userId = :uid", "#status = :active", "provider = :from",
+                                              "(attribute_not_exists(accessCount) OR accessCount < :grants)",
                                               *story_conditions]),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(vals),

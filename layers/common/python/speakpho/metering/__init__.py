@@ -21,13 +21,22 @@ Callers use the package: `from speakpho import metering; metering.start_session(
 """
 from __future__ import annotations
 
-from speakpho.metering.allowance import allowance_history, set_allowance
-from speakpho.metering.end import end_session
-from speakpho.metering.events import record_events
-from speakpho.metering.live import heartbeat, switch_provider
-from speakpho.metering.start import start_or_replay, start_session
-from speakpho.metering.sweep import close_stale_sessions
-from speakpho.metering.usage import UserRef, get_usage
+import importlib
 
-__all__ = ["UserRef", "get_usage", "start_session", "start_or_replay", "heartbeat", "switch_provider", "end_session",
-           "record_events", "close_stale_sessions", "set_allowance", "allowance_history"]
+# Each name is loaded from its module on first use (PEP 562): a function that needs only the
+# allowance (the admin function) does not pay at cold start for start, end and provider access.
+_HOMES = {
+    "allowance_history": "allowance", "set_allowance": "allowance", "end_session": "end",
+    "record_events": "events", "heartbeat": "live", "switch_provider": "live", "start_or_replay": "start",
+    "start_session": "start", "close_stale_sessions": "sweep", "UserRef": "usage", "get_usage": "usage",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

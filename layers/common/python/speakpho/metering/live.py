@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 from speakpho import story
 from speakpho.access.grant import openai_access
 from speakpho.access.hangup import hang_up, hung_up_entry
-from speakpho.access.lease import hangup_at, renewal_due
+from speakpho.access.lease import MAX_GRANTS_PER_SESSION, hangup_at, renewal_due
 from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
-from speakpho.errors import AppError, ConditionLost, Conflict, NotFound
+from speakpho.errors import AppError, ConditionLost, Conflict, NotFound, TooManyRequests
 from speakpho.metering.grants import grant_gemini, renew_gemini
 from speakpho.metering.usage import UserRef, elapsed_seconds, period_credit, period_totals
 from speakpho.models import PROVIDERS
@@ -123,6 +123,9 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
             raise Conflict("session is not active", code="session_not_active") from None
         if refused.get("provider") == provider:
             raise Conflict(f"session already uses {provider}", code="provider_unchanged") from None
+        if int(refused.get("accessCount") or 0) >= MAX_GRANTS_PER_SESSION:
+            raise TooManyRequests(f"a session gets provider access at most {MAX_GRANTS_PER_SESSION} times",
+                                  {"limit": MAX_GRANTS_PER_SESSION}, code="access_limit") from None
         if refused.get("provider") != from_provider:
             from_provider = refused["provider"]
         elif len(refused.get("story") or ()) >= story.MAX_STORY_ENTRIES:
@@ -131,7 +134,13 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
         raise Conflict("provider switch is contended; retry", code="switch_contended")
     answer = {"sessionId": session_id, "provider": updated["provider"],
               "providerSwitchedAt": updated["providerSwitchedAt"], "switchCount": updated["switchCount"]}
-    answer["providerAccess"] = _access_after_switch(store, ports, settings, updated, now)
+    try:
+        answer["providerAccess"] = _access_after_switch(store, ports, settings, updated, now)
+    except ConditionLost:
+        # Ended, switched again or given access meanwhile: the switch stands; access again
+        # through POST /api/session/access (Gemini) or /connect (OpenAI).
+        raise Conflict("the session changed while switching; ask for access again", code="switch_contended",
+                       retry_after=1) from None
     return answer
 
 
