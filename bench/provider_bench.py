@@ -117,17 +117,9 @@ class Browser:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
     def offer(self):
-        from local.fakes.loopback_ice import new_peer_connection
-        from local.fakes.openai_voice import ToneTrack
+        from local.fakes.browser_peer import browser_offer
 
-        async def make():
-            pc = new_peer_connection()
-            pc.addTrack(ToneTrack())
-            pc.createDataChannel("oai-events")
-            await pc.setLocalDescription(await pc.createOffer())
-            return pc
-
-        pc = self._run(make())
+        pc = self._run(browser_offer())
         self.peers.append(pc)
         return pc
 

@@ -53,17 +53,13 @@ def try_gemini(api: str, token: str) -> bool:
 def try_openai(api: str, token: str) -> bool:
     from aiortc import RTCSessionDescription
 
-    from local.fakes.loopback_ice import new_peer_connection
-    from local.fakes.openai_voice import ToneTrack
+    from local.fakes.browser_peer import browser_offer
 
     started = _call(api, "POST", "/api/session/start", {"provider": "openai"}, token)
     sid = started["sessionId"]
 
     async def place() -> str:
-        pc = new_peer_connection()
-        pc.addTrack(ToneTrack())
-        pc.createDataChannel("oai-events")
-        await pc.setLocalDescription(await pc.createOffer())
+        pc = await browser_offer()
         answer = await asyncio.to_thread(_call, api, "POST", "/api/session/connect",
                                          {"sessionId": sid, "sdp": pc.localDescription.sdp}, token)
         await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))

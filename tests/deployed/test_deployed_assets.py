@@ -159,13 +159,9 @@ def hangup_schedules() -> list[str]:
 
 async def offer() -> str:
     """A browser's WebRTC offer (aiortc, loopback candidates only)."""
-    from local.fakes.loopback_ice import new_peer_connection
-    from local.fakes.openai_voice import ToneTrack
+    from local.fakes.browser_peer import browser_offer
 
-    pc = new_peer_connection()
-    pc.addTrack(ToneTrack())
-    pc.createDataChannel("oai-events")
-    await pc.setLocalDescription(await pc.createOffer())
+    pc = await browser_offer()
     sdp = pc.localDescription.sdp
     await pc.close()
     return sdp

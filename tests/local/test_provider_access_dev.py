@@ -15,8 +15,8 @@ from gemini_client import GeminiClient
 from apitest import http_call
 from dev_server import DevServer
 from local import tokens
-from local.fakes.loopback_ice import candidate_addresses, new_peer_connection
-from local.fakes.openai_voice import ToneTrack
+from local.fakes.browser_peer import browser_offer
+from local.fakes.loopback_ice import candidate_addresses
 from speakpho.config import Settings
 
 SETTINGS = Settings()
@@ -54,10 +54,7 @@ def open_call(runner: str, token: str, session_id: str) -> tuple[dict, object]:
     """The browser's part of an OpenAI call: an offer with a microphone and the oai-events channel,
     POST /api/session/connect, the answer set. Returns (the connect's data, the peer connection)."""
     async def connect():
-        pc = new_peer_connection()
-        pc.addTrack(ToneTrack())
-        pc.createDataChannel("oai-events")
-        await pc.setLocalDescription(await pc.createOffer())
+        pc = await browser_offer()
         answer = await asyncio.to_thread(call, runner, "POST", "/api/session/connect",
                                          {"sessionId": session_id, "sdp": pc.localDescription.sdp}, token)
         await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
