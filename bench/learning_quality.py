@@ -22,7 +22,7 @@ import os
 import time
 
 LEARNERS = int(os.environ.get("BENCH_QUALITY_LEARNERS", "4"))
-DAYS = int(os.environ.get("BENCH_QUALITY_DAYS", "90"))
+DAYS = int(os.environ.get("BENCH_QUALITY_DAYS", "60"))
 NEW_PER_DAY = 5
 TRAIN_SHARE = 0.8
 
@@ -84,7 +84,7 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:  # noqa
                         ("true", "each learner's true (the floor)")):
         print(f"  {label:<34} {pooled[side]['logLoss']:>9.4f} {pooled[side]['rmse']:>11.4f}")
     gain = 1 - pooled["own"]["rmse"] / pooled["default"]["rmse"] if pooled["default"]["rmse"] else 0.0
-    print(f"  own vs default: RMSE {gain:+.0%} lower; {reviews} reviews through the route in "
+    print(f"  own vs default: RMSE {gain:.0%} lower; {reviews} reviews through the route in "
           f"{time.monotonic() - started:.0f} s")
     if pooled["own"]["logLoss"] > pooled["default"]["logLoss"]:
         fail("learning quality: the learners' own parameters predict held-out reviews worse than the defaults")

@@ -69,7 +69,7 @@ def test_only_creating_or_updating_a_schedule_passes_the_role(schedules, passes)
 def test_the_grants_as_the_brief_states_them():
     assert {k: set(grant_of(k).secrets) for k in KEYS} == {
         "session": {"gemini", "openai"}, "sweeper": {"openai"}, "hangup": {"openai"},
-        "learning": set(), "admin": set(), "rollups": set()}
+        "learning": set(), "admin": set(), "rollups": set(), "optimizer": set()}
     assert {k: set(grant_of(k).schedules) for k in KEYS if grant_of(k).schedules} == {
         "session": set(SCHEDULE_ACTIONS), "sweeper": {"DeleteSchedule"}}
     assert [k for k in KEYS if grant_of(k).passes_role] == ["session"]
