@@ -8,6 +8,8 @@
   GET  /local/providers/log                        what the provider fakes saw: tokens, connections, hangups
   POST /local/providers/fail {"provider", "code", "reason"?}
                                                    that fake closes its open connections with that code
+  POST /local/providers/go-away {"timeLeftMs"}      the fake Gemini sends goAway {timeLeft} on its open
+                                                   connections and closes each when that time is up
   POST /local/jobs/schedules                       fires the hangup schedules due on the dev clock now
   POST /local/jobs/optimise                        runs the FSRS optimiser now (it also runs every dev-minute)
   GET  /local/faults                               with FAULTS set: what the fault proxy injected
@@ -112,6 +114,16 @@ def _providers_fail(backend: DevBackend, body: dict) -> tuple[int, dict]:
     return 200, ok_body({"provider": provider, "code": code})
 
 
+def _providers_go_away(backend: DevBackend, body: dict) -> tuple[int, dict]:
+    left = body.get("timeLeftMs")
+    if not isinstance(left, int) or isinstance(left, bool) or not 0 <= left <= 600_000:
+        return 400, error_body("validation_error", "timeLeftMs must be an integer from 0 to 600000",
+                               [{"field": "timeLeftMs"}])
+    if not backend.providers.go_away(left):
+        return 404, error_body("not_found", "no fake Gemini runs (PROVIDERS=real)")
+    return 200, ok_body({"provider": "gemini", "timeLeftMs": left})
+
+
 def _optimise(backend: DevBackend, body: dict) -> tuple[int, dict]:
     return 200, ok_body(backend.scheduled.optimise())
 
@@ -124,5 +136,5 @@ def _schedules(backend: DevBackend, body: dict) -> tuple[int, dict]:
 
 ROUTES = {"/local/clock": _clock, "/local/jobs/sweep": _sweep, "/local/token": _token, "/local/faults": _faults,
           "/local/providers/log": _providers_log, "/local/providers/fail": _providers_fail,
-          "/local/jobs/schedules": _schedules, "/local/jobs/optimise": _optimise}
+          "/local/providers/go-away": _providers_go_away, "/local/jobs/schedules": _schedules, "/local/jobs/optimise": _optimise}
 READABLE = {"/local/faults", "/local/providers/log"}   # also answers GET

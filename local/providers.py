@@ -80,6 +80,13 @@ class LocalProviders:
         fake.fail(code, reason or "Internal error encountered.")
         return True
 
+    def go_away(self, time_left_ms: int) -> bool:
+        """The fake Gemini's goAway on every open connection (closed when the time is up)."""
+        if self.gemini is None:
+            return False
+        self.gemini.go_away(time_left_ms)
+        return True
+
     def stop(self) -> None:
         for fake in (self.gemini, self.openai):
             if fake:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,21 @@ def content_type(file: Path) -> str:
     return guessed
 
 
+CONNECT_SRC = b"connect-src 'self' https:"
+
+
+def local_csp(page: bytes) -> bytes:
+    """The page with the fake Gemini Live's WebSocket origin allowed (ws://127.0.0.1:<port>).
+    Deployed, Gemini's wss:// URL is already allowed by `https:` (a CSP scheme source `https:`
+    matches `wss:`); the local fake speaks plain ws:// on another port, which `'self'` does not
+    match. Only that one loopback origin is added, and only by the local runner."""
+    live = os.environ.get("GEMINI_LIVE_URL", "")
+    if not live.startswith("ws://127.0.0.1:"):
+        return page
+    origin = "/".join(live.split("/")[:3]).encode()
+    return page.replace(CONNECT_SRC, CONNECT_SRC + b" " + origin, 1)
+
+
 def static_response(path: str) -> tuple[int, bytes, str]:
     """(status, body, content type) for a GET of `path`."""
     target = static_file(path)
@@ -48,4 +64,5 @@ def static_response(path: str) -> tuple[int, bytes, str]:
         return 404, b"not found", "text/plain; charset=utf-8"
     if isinstance(target, bytes):
         return 200, target, "application/json"
-    return 200, target.read_bytes(), content_type(target)
+    body = target.read_bytes()
+    return 200, local_csp(body) if target.suffix == ".html" else body, content_type(target)

@@ -18,3 +18,13 @@ LAUNCH_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+# The voice tests' own Chromium (tests/browser/voice_helpers.py): a fake microphone playing a WAV
+# the test makes, permission granted without a prompt, audio that plays without a gesture, and
+# WebRTC on loopback: a 127.0.0.1 host candidate (not an mDNS name); the fake OpenAI answers with
+# 127.0.0.1 only, so no other address is ever a target.
+VOICE_ARGS = [
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]

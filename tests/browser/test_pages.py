@@ -24,7 +24,7 @@ def topics_in_list(page) -> list[str]:
 # ---------------------------------------------------------------------------- static checks
 def test_scripts_never_parse_data_as_html():
     sinks = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\(")
-    offenders = [f"{p.name}:{n}" for p in sorted((WEB / "js").glob("*.js"))
+    offenders = [f"{p.name}:{n}" for p in sorted((WEB / "js").rglob("*.js"))
                  for n, line in enumerate(p.read_text().splitlines(), 1) if sinks.search(line)]
     assert offenders == []
     # Every page and module the tests expect is there (others may be added: the scan above covers them).
@@ -47,7 +47,7 @@ def test_pages_keep_their_content_security_policy_and_scripts_stay_small():
                 'connect-src \'self\' https:; object-src \'none\'; base-uri \'none\'; form-action \'self\'"') in html
         assert " style=" not in html and "<style" not in html
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), page
-    for script in (WEB / "js").glob("*.js"):
+    for script in (WEB / "js").rglob("*.js"):  # providers/ too
         assert len(script.read_text().splitlines()) <= 300, script.name
         assert "setAttribute('style'" not in script.read_text() and "style:" not in script.read_text(), script.name
 

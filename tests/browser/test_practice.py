@@ -24,6 +24,7 @@ def shoot(page, name: str, **kwargs) -> None:
 
 def start(page, *, topic="Ordering food", provider="gemini", mode="coach") -> None:
     page.fill("#topic", topic)
+    page.select_option("#channel", "text")   # the rehearsal coach (voice: test_voice_*.py)
     page.select_option("#provider", provider)
     page.select_option("#mode", mode)
     page.click("#start")

@@ -84,3 +84,48 @@ def test_static_files(path, status, content_type):
     assert (answer_status, answer_type) == (status, content_type)
     if path == "/config.json":
         assert json.loads(body) == {"apiBase": "", "auth": {"mode": "local"}}
+
+
+class GoAwayProviders:
+    def __init__(self, running: bool = True) -> None:
+        self.running, self.calls = running, []
+
+    def go_away(self, time_left_ms: int) -> bool:
+        self.calls.append(time_left_ms)
+        return self.running
+
+
+@pytest.mark.parametrize("body,status,calls", [
+    ({"timeLeftMs": 5000}, 200, [5000]),
+    ({"timeLeftMs": 0}, 200, [0]),
+    ({"timeLeftMs": "soon"}, 400, []),
+    ({"timeLeftMs": True}, 400, []),
+    ({"timeLeftMs": -1}, 400, []),
+    ({"timeLeftMs": 600_001}, 400, []),
+    ({}, 400, []),
+])
+def test_go_away_asks_the_fake_gemini(body, status, calls):
+    backend = StubBackend()
+    backend.providers = GoAwayProviders()
+    answer_status, answer = post("/local/providers/go-away", body, backend=backend)
+    assert (answer_status, backend.providers.calls) == (status, calls)
+    if status == 200:
+        assert answer == ok_body({"provider": "gemini", "timeLeftMs": body["timeLeftMs"]})
+
+
+def test_go_away_without_a_fake_is_not_found():
+    backend = StubBackend()
+    backend.providers = GoAwayProviders(running=False)
+    assert post("/local/providers/go-away", {"timeLeftMs": 1000}, backend=backend)[0] == 404
+
+
+@pytest.mark.parametrize("live_url,expected", [
+    ("ws://127.0.0.1:4567/ws/x", b"connect-src 'self' https: ws://127.0.0.1:4567; object-src"),
+    ("wss://generativelanguage.googleapis.com/ws/x", b"connect-src 'self' https:; object-src"),
+    ("", b"connect-src 'self' https:; object-src"),
+])
+def test_pages_allow_only_the_local_fake_geminis_websocket(monkeypatch, live_url, expected):
+    monkeypatch.setenv("GEMINI_LIVE_URL", live_url)
+    status, body, _ = static.static_response("/practice")
+    assert status == 200 and expected in body
+    assert static.static_response("/js/practice.js")[1] == (static.WEB_ROOT / "js" / "practice.js").read_bytes()

@@ -19,12 +19,18 @@ export function clockText(seconds) {
   return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 }
 
+/** The seconds left by the meter's count (the server's last figure, counted down while live). */
+export function secondsLeft() {
+  if (!meter.usage) return Infinity;
+  const sinceSync = meter.live ? Math.floor((Date.now() - meter.syncedAt) / 1000) : 0;
+  return Math.max(0, Number(meter.usage.secondsRemaining || 0) - sinceSync);
+}
+
 function drawMeter() {
   const usage = meter.usage;
   if (!usage) return;
   const limit = Number(usage.secondsLimit || 0);
-  const sinceSync = meter.live ? Math.floor((Date.now() - meter.syncedAt) / 1000) : 0;
-  const remaining = Math.max(0, Number(usage.secondsRemaining || 0) - sinceSync);
+  const remaining = secondsLeft();
   const used = Math.min(limit, limit - remaining);
   $('#meter-remaining').textContent = clockText(remaining);
   const bar = $('#meter-bar');
@@ -72,8 +78,17 @@ export function showLive(setup, devControls) {
   fill($('#bubbles'));
   fill($('#live-corrections'));
   $('#live-corrections-empty').hidden = false;
-  $('#dev-controls').hidden = !devControls;
+  $('#dev-controls').hidden = !devControls || setup.channel === 'voice'; // the rehearsal coach's drops
+  $('#say-form').hidden = setup.channel === 'voice'; // voice: the learner speaks
   setTalking(false);
+}
+
+/** A line across the conversation where another provider took it over. */
+export function addDivider(provider) {
+  const list = $('#bubbles');
+  list.append(h('p', { class: 'provider-divider', role: 'listitem', dataset: { provider } },
+    `Now with ${providerName(provider)}`));
+  list.scrollTop = list.scrollHeight;
 }
 
 export function setProvider(provider) {
@@ -141,8 +156,22 @@ function fact(term, value, key) {
   return [h('dt', {}, term), h('dd', { dataset: { fact: key } }, value)];
 }
 
+/** The session's story as the page saw it: drops, switches, resumptions, the coach's reply time. */
+function storyFacts({ drops = [], switches = [], resumptions = 0, latency = null }) {
+  const facts = [fact('Connection drops', drops.length
+    ? drops.map((d) => `${providerName(d.provider)} ${d.code}${d.limit ? ' (minutes used up)' : ''}`).join(', ') : 'None', 'drops')];
+  facts.push(fact('Provider switches', switches.length
+    ? switches.map((s) => `${providerName(s.from)} → ${providerName(s.to)}`).join(', ') : 'None', 'switches'));
+  if (resumptions) facts.push(fact('Resumed', `${plural(resumptions, 'time')} without a break (the provider moved the connection)`, 'resumptions'));
+  for (const [provider, figures] of Object.entries(latency || {})) {
+    facts.push(fact(`Coach's reply time (${providerName(provider)})`,
+      `${figures.p50Ms} ms typical, ${figures.p95Ms} ms slowest 5 % (${plural(figures.turns, 'turn')})`, `latency-${provider}`));
+  }
+  return facts;
+}
+
 /** The summary, before the end is answered (pending) or with the API's answer. */
-export function showSummary({ sessionId, corrections, answer, pending, note }) {
+export function showSummary({ sessionId, corrections, answer, pending, note, story }) {
   $('#live').hidden = true;
   $('#summary').hidden = false;
   const facts = [];
@@ -156,6 +185,7 @@ export function showSummary({ sessionId, corrections, answer, pending, note }) {
     facts.push(fact('Remaining this month', `${Number(answer.minutesRemaining).toFixed(2)} min`, 'month-remaining'));
     if (session.endReason) facts.push(fact('Ended', END_REASONS[session.endReason] || session.endReason, 'end-reason'));
   }
+  if (story) facts.push(...storyFacts(story));
   fill($('#summary-facts'), facts);
   fill($('#summary-corrections'), corrections.map(correctionItem));
   $('#summary-corrections-empty').hidden = corrections.length > 0;

@@ -2,8 +2,7 @@
 // (the practice page here, the real practice app later): start (Idempotency-Key, safe
 // retries), heartbeats, connection events, provider switch, end with the transcript (never
 // lost: see end-queue.js), the latest usage and the 80 % / 100 % notices. It knows nothing
-// of the DOM beyond the window's page-closing events. docs/web.md explains the rules; the
-// JSDoc types are in session-types.js.
+// of the DOM beyond the window's page-closing events. docs/web.md explains the rules (types: session-types.js).
 
 import { PENDING_ENDS_KEY, deliverEnd, flushPendingEnds, queueEnd, sendOnPageClose, tokenSubject } from './end-queue.js';
 import { Emitter } from './emitter.js';
@@ -25,8 +24,8 @@ const startRetryable = (reply) => (isRetryable(reply) && !LIMITED.has(reply.erro
 
 /**
  * Events (`on(name, callback)`, from emitter.js): usage(usage), threshold(80 | 100, usage),
- * limit(usage) (stop: nothing left), ended(answer), endPending({reason}) (not delivered yet,
- * kept on this device), heartbeatFailed(reply), sessionLost(error) (the server no longer has it
+ * heartbeat(data), limit(usage) (stop: nothing left), ended(answer), endPending({reason}) (not delivered
+ * yet, kept on this device), heartbeatFailed(reply), sessionLost(error) (the server no longer has it
  * active), pageClosing() (the page is going away; the client already sent the end).
  */
 export class SessionClient extends Emitter {
@@ -129,10 +128,7 @@ export class SessionClient extends Emitter {
     this.heartbeatTimer = setTimeout(() => this.heartbeat(), delay);
   }
 
-  stopHeartbeats() {
-    clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = null;
-  }
+  stopHeartbeats() { clearTimeout(this.heartbeatTimer); this.heartbeatTimer = null; }
 
   async heartbeat() {
     if (this.state !== 'active') return;
@@ -141,6 +137,7 @@ export class SessionClient extends Emitter {
     if (this.state !== 'active' || sessionId !== this.sessionId) return;
     if (reply.ok) {
       this.heartbeatFailures = 0;
+      this.emit('heartbeat', reply.data); // e.g. a renewed providerAccess (session-access.js keeps it)
       this.setUsage(reply.data.usage);
       if (reply.data.limitReached) return this.limitReached();
       return this.scheduleHeartbeat();
@@ -214,6 +211,8 @@ export class SessionClient extends Emitter {
     if (disconnectCode !== undefined && disconnectCode !== null) body.disconnectCode = disconnectCode;
     if (disconnectReason) body.disconnectReason = clip(disconnectReason, LIMITS.reason);
     if (pageClosed) body.pageClosed = true;
+    const latency = this.latencySummary && this.latencySummary(); // set by the page: turn-latency.js
+    if (latency) body.latency = latency;
     return body;
   }
 
