@@ -43,24 +43,31 @@ def seeded(runner):
 
 
 @pytest.fixture(scope="session")
-def browser_context():
+def playwright():
+    """One Playwright driver for the run (a second sync one may not start while one runs): the
+    shared Chromium below and the voice tests' own (voice_helpers.py) both launch from it."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make browser-deps` "
                     "(apt-get install chromium) or set CHROMIUM_PATH")
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser_context(playwright):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15_000)  # generous: `make test` runs other tests on the other core
     profile = tempfile.mkdtemp(prefix="speakpho-chromium-")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
-            viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC",
-            accept_downloads=True)
-        context.set_default_timeout(15_000)
-        yield context
-        context.close()
+    context = playwright.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC",
+        accept_downloads=True)
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
     shutil.rmtree(profile, ignore_errors=True)
 
 

@@ -34,19 +34,17 @@ def make_wav(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def voice_context():
-    from playwright.sync_api import sync_playwright
-
+def voice_context(playwright):
+    """The voice tests' Chromium, launched from the run's one Playwright driver (conftest.py)."""
     folder = Path(tempfile.mkdtemp(prefix="speakpho-voice-"))
     wav = make_wav(folder / "learner.wav")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(folder / "profile"), executable_path=CHROMIUM, headless=True,
-            args=LAUNCH_ARGS + VOICE_ARGS + [f"--use-file-for-fake-audio-capture={wav}"],
-            viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
-        context.set_default_timeout(20_000)
-        yield context
-        context.close()
+    context = playwright.chromium.launch_persistent_context(
+        str(folder / "profile"), executable_path=CHROMIUM, headless=True,
+        args=LAUNCH_ARGS + VOICE_ARGS + [f"--use-file-for-fake-audio-capture={wav}"],
+        viewport={"width": 1280, "height": 900}, locale="en-US", timezone_id="UTC")
+    context.set_default_timeout(20_000)
+    yield context
+    context.close()
     shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -106,12 +106,13 @@ async function onClose(code, reason) {
   }
   const provider = state.client.provider;
   // The server's hangup or the lease's end at the limit: "Your minutes are used up", no dialog.
+  const drop = { provider, code };
+  state.story.drops.push(drop);
   if (await minutesUsedUp()) {
-    state.story.drops.push({ provider, code, limit: true });
+    drop.limit = true;
     return;
   }
   state.drop = { code, reason: reason || '', provider };
-  state.story.drops.push({ provider, code });
   state.client.recordEvent({ type: 'provider_disconnected', provider, code, reason: reason || undefined });
   view.setConnection(`Disconnected from ${providerName(provider)} (code ${code}).`, 'error');
   view.showDisconnect({ code, reason, provider, other: OTHER[provider] });
