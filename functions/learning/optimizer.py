@@ -20,7 +20,7 @@ from learning.learning_store import learning_store
 
 require_tables("corrections")
 
-LEARNERS_PER_RUN = 50    # ~0.1-1 s each (fit, evaluation, four simulations); the rest wait for the next run
+LEARNERS_PER_RUN = 50    # ~30-70 ms of fsrs-rs each (fit, evaluation, four simulations) + 2 requests; the rest wait
 
 logger = Logger(service="optimizer")
 

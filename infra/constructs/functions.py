@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra import layer_build, runtime
 from infra.access import ACCESS, Access
-from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, OPTIMIZER, ROLLUPS, SWEEPER, Area
+from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, OPTIMIZER, ROLLUPS, SIGNUP, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
 from infra.nag import acknowledge
@@ -51,9 +51,11 @@ def function_specs() -> tuple[FunctionSpec, ...]:
         FunctionSpec("sweeper", SWEEPER, 512, Duration.seconds(60), False),
         FunctionSpec("rollups", ROLLUPS, 512, Duration.seconds(60), False),
         FunctionSpec("hangup", HANGUP, 512, Duration.seconds(30), False),
-        # fsrs-rs fits a learner in ~0.1-1 s on one vCPU (1769 MB); a run does at most
-        # optimizer.LEARNERS_PER_RUN learners.
+        # fsrs-rs is CPU-bound: one full vCPU (1769 MB); a learner takes ~30-70 ms of it and a
+        # run does at most optimizer.LEARNERS_PER_RUN learners.
         FunctionSpec("optimizer", OPTIMIZER, 1769, Duration.minutes(5), False),
+        # Cognito waits 5 s for a trigger, then fails the sign-up.
+        FunctionSpec("signup", SIGNUP, 512, Duration.seconds(5), False),
     )
 
 
@@ -101,6 +103,7 @@ class Functions(Construct):
         self.rollups = self.functions["rollups"]
         self.hangup = self.functions["hangup"]
         self.optimizer = self.functions["optimizer"]
+        self.signup = self.functions["signup"]
 
         # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
         self.rollups_failures = sqs.Queue(
@@ -194,6 +197,8 @@ def _async_delivery(key: str, hangup_dead_letters: sqs.IQueue) -> dict:
     retries (a hangup is idempotent, a call already over counts as done), none after an hour
     (OpenAI ends a call at 60 minutes anyway), then the event goes to the hangup dead-letter
     queue beside Scheduler's own. The others keep Lambda's defaults."""
+    if key == "signup":   # Cognito invokes it synchronously: no asynchronous delivery to tune
+        return {}
     if key in ("sweeper", "optimizer"):   # both run again minutes later; a flagged learner stays flagged
         return {"retry_attempts": 0}
     if key == "hangup":

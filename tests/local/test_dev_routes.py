@@ -53,6 +53,12 @@ def test_sweep_runs_the_backends_sweeper():
     assert backend.sweeps == 1
 
 
+def test_optimise_runs_the_fsrs_optimiser_job_now():
+    backend = StubBackend()
+    backend.scheduled = type("Jobs", (), {"optimise": lambda self: {"optimised": 2, "failed": 0}})()
+    assert post("/local/jobs/optimise", backend=backend) == (200, ok_body({"optimised": 2, "failed": 0}))
+
+
 def test_token_mints_a_local_token():
     status, body = post("/local/token", {"sub": " lan ", "admin": True, "email": "lan@example.com"})
     assert status == 200 and body["success"] is True
