@@ -139,9 +139,22 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                                        ttl_seconds=settings.idempotency_ttl_seconds))
             at(base + SESSION_SECONDS)
 
+        def sign_up(n: int, user_id: str) -> None:
+            """The sign-up trigger's claim of the learner's mailbox (functions/signup), then its confirmation."""
+            from signup.claims import claim_mailbox, confirm_mailbox
+            from signup.mailbox import mailbox_of
+            from signup.store import TABLE, DynamoClaimStore
+
+            at(n % SESSION_SECONDS)
+            claims = DynamoClaimStore(deps.dynamodb_client(), settings.table(TABLE))
+            key = mailbox_of(f"{user_id}@example.com").key
+            claim_mailbox(claims, None, key=key, pool_id="learners", user_name=user_id, now=clock.now_ms() // 1000)
+            confirm_mailbox(claims, key=key, user_name=user_id, now=clock.now_ms() // 1000)
+
         try:
             for n, user_id in enumerate(learner_ids(learners)):
                 sim.learner = user_id
+                sign_up(n, user_id)
                 for round_ in range(2):
                     sessions += 1   # starts spread over the peak
                     session(n, metering.UserRef(user_id, f"{user_id}@example.com", email_verified=True), sessions,

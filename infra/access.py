@@ -117,6 +117,12 @@ ACCESS: dict[str, Access] = {
         "corrections": Grant(indexes=("corrections_by_session",), why="session detail reads the corrections"),
         "session_rollups": Grant(("Query",), why="health stats from the month partitions of the rollups"),
     }),
+    "signup": Access({
+        "mailbox_claims": Grant(
+            ("GetItem", "PutItem", "UpdateItem"),
+            why="pre sign-up puts the pending claim (conditional), reads the holder of a taken mailbox and "
+                "replaces a released claim (conditional put); post confirmation updates the claim to confirmed"),
+    }),
     "rollups": Access({
         "session_rollups": Grant(
             ("GetItem", "PutItem", "UpdateItem"),

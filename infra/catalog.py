@@ -43,6 +43,10 @@ HANGUP = Area("session", "session.hangup.lambda_handler", http=False,
 # (learning/optimizer.py).
 OPTIMIZER = Area("learning", "learning.optimizer.lambda_handler", http=False,
                  description="Fits each flagged learner's own FSRS parameters")
+# The learner pool's pre sign-up and post confirmation trigger (functions/signup): refuses
+# disposable domains, one account per mailbox.
+SIGNUP = Area("signup", "signup.handler.lambda_handler", http=False,
+              description="Learner sign-up: no disposable mail, one account per mailbox")
 
 
 @dataclass(frozen=True)

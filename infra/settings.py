@@ -10,6 +10,7 @@ from typing import Any
 
 from constructs import Construct
 
+from infra import limits
 from infra.catalog import ensure_import_paths
 
 ensure_import_paths()
@@ -47,6 +48,9 @@ CONTEXT_KEYS = {
     "wafTokenLimit": "waf_token_limit",
     "wafIpLimit": "waf_ip_limit",
     "secretMaxAgeSeconds": "secret_max_age_seconds",
+    "wafSignupLimit": "waf_signup_limit",
+    "sesIdentity": "ses_identity",
+    "learnerThreatProtection": "learner_threat_protection",
     "leaseMaxSeconds": "lease_max_seconds",
     "leaseGraceSeconds": "lease_grace_seconds",
     "geminiModel": "gemini_model",
@@ -81,8 +85,9 @@ class StackSettings:
     alarm_min_connections: int = 20
     provider_failure_rate_percent: float = 10.0
     iterator_age_ms: int = 60_000                # rollups stream processor lag
-    api_throttle_rate: int = 50
-    api_throttle_burst: int = 100
+    # The stage-wide default throttle (routes have their own: infra/limits.py).
+    api_throttle_rate: int = limits.DEFAULT_THROTTLE.rate
+    api_throttle_burst: int = limits.DEFAULT_THROTTLE.burst
     auth_domain_prefix: str = ""                 # empty = "speakpho-<stack uuid>"
     callback_urls: tuple[str, ...] = ()          # extra OAuth callback/logout URLs (e.g. a custom domain)
     # "pip": the layer carries requirements.txt built for the Lambda runtime (real synth/deploy).
@@ -90,8 +95,14 @@ class StackSettings:
     layer_dependencies: str = "pip"
     # AWS WAF web ACL on the API stage (infra/constructs/waf.py); `-c waf=false` leaves it out.
     waf: bool = True
-    waf_token_limit: int = 600                   # requests per bearer token per 5 minutes
-    waf_ip_limit: int = 3000                     # requests per source IP per 5 minutes
+    waf_token_limit: int = limits.WAF_TOKEN_LIMIT     # requests per bearer token per 5 minutes
+    waf_ip_limit: int = limits.WAF_IP_LIMIT           # requests per source IP per 5 minutes
+    waf_signup_limit: int = limits.WAF_SIGNUP_LIMIT   # sign-ups per source IP per 5 minutes (learner pool)
+    # Learner pool (infra/constructs/auth.py, docs/deploy.md "Sign-up"): an SES identity (an
+    # address or a domain verified in SES) sends its mail; empty = Cognito's own sender, for
+    # development only. Threat protection needs the Plus feature plan (billed per active user).
+    ses_identity: str = ""
+    learner_threat_protection: bool = False
     # Provider access (speakpho.config; docs/deploy.md "Provider keys and hangups").
     secret_max_age_seconds: int = APP_DEFAULTS["secret_max_age_seconds"]   # key cache: a new key within this
     lease_max_seconds: int = APP_DEFAULTS["lease_max_seconds"]
@@ -109,7 +120,8 @@ class StackSettings:
                 continue
             values[name] = _coerce(raw, types[name], key)
         settings = cls(**values)
-        for key, limit in (("wafTokenLimit", settings.waf_token_limit), ("wafIpLimit", settings.waf_ip_limit)):
+        for key, limit in (("wafTokenLimit", settings.waf_token_limit), ("wafIpLimit", settings.waf_ip_limit),
+                           ("wafSignupLimit", settings.waf_signup_limit)):
             if not WAF_RATE_LIMITS[0] <= limit <= WAF_RATE_LIMITS[1]:
                 raise ValueError(f"context {key} must be between {WAF_RATE_LIMITS[0]} and {WAF_RATE_LIMITS[1]}, "
                                  f"got {limit}")

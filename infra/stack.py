@@ -12,7 +12,9 @@ from infra.constructs.functions import Functions
 from infra.constructs.layer import CommonLayer
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.providers import ProviderAccess
+from infra.constructs.pool_firewall import PoolFirewall
 from infra.constructs.schedules import OptimizerSchedule, SweeperSchedule
+from infra.constructs.signup import SignUpTrigger
 from infra.constructs.tables import DataTables
 from infra.constructs.waf import ApiFirewall
 from infra.constructs.web import WEB_DIR, WebHosting
@@ -30,19 +32,24 @@ class SpeakPhoStack(Stack):
         self.layer = CommonLayer(self, "CommonLayer", dependencies=settings.layer_dependencies)
         self.web = WebHosting(self, "Web", web_dir=web_dir)
         self.auth = Auth(self, "Auth", web_url=self.web.url, domain_prefix=settings.auth_domain_prefix,
-                         extra_urls=settings.callback_urls)
+                         extra_urls=settings.callback_urls, ses_identity=settings.ses_identity,
+                         threat_protection=settings.learner_threat_protection)
         self.providers = ProviderAccess(self, "Providers", settings=settings)
         self.functions = Functions(self, "Functions", tables=self.tables, layer=self.layer.layer,
                                    settings=settings, web_origin=self.web.url, admin_issuer=self.auth.admin_issuer,
                                    hangup_dead_letters=self.providers.dead_letters)
         self.providers.allow_invoke(self.functions.hangup)
+        self.signup = SignUpTrigger(self, "SignUp", user_pool=self.auth.user_pool, function=self.functions.signup)
         for key, function in self.functions.functions.items():
             self.providers.attach(key, function)
         self.api = Api(self, "Api", functions=self.functions.by_area,
                        user_pools=[self.auth.user_pool, self.auth.admin_pool], web_origin=self.web.url,
                        settings=settings)
-        self.firewall = (ApiFirewall(self, "Firewall", rest_api=self.api.rest_api, token_limit=settings.waf_token_limit,
+        self.firewall = (ApiFirewall(self, "Firewall", rest_api=self.api.rest_api, stage_name=settings.stage_name,
+                                     token_limit=settings.waf_token_limit,
                                      ip_limit=settings.waf_ip_limit) if settings.waf else None)
+        self.pool_firewall = (PoolFirewall(self, "PoolFirewall", user_pool=self.auth.user_pool,
+                                           sign_up_limit=settings.waf_signup_limit) if settings.waf else None)
         self.schedule = SweeperSchedule(self, "SweeperSchedule", sweeper=self.functions.sweeper,
                                         every_minutes=settings.sweep_every_minutes)
         self.optimizer_schedule = OptimizerSchedule(self, "OptimizerSchedule", optimizer=self.functions.optimizer)

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.catalog import RouteSpec, ensure_import_paths, routes
+from infra.limits import throttle_for
 from infra.nag import acknowledge
 from infra.settings import StackSettings
 
@@ -44,6 +45,23 @@ def envelope_template(code: str, message: str | None = None) -> str:
     return body.replace(json.dumps(_GATEWAY_MESSAGE), "$context.error.messageString")
 
 
+def method_key(route: RouteSpec) -> str:
+    """How CDK names a method's settings: the resource path, then the method."""
+    return f"{route.path}/{route.method}"
+
+
+def route_throttles(catalog: tuple[RouteSpec, ...]) -> dict[str, apigw.MethodDeploymentOptions]:
+    """One stage MethodSettings entry per route (infra/limits.py): each route its own bucket,
+    so a flood of one route cannot use up another's."""
+    options = {}
+    for route in catalog:
+        throttle = throttle_for(route.method, route.path)
+        options[method_key(route)] = apigw.MethodDeploymentOptions(
+            throttling_rate_limit=throttle.rate, throttling_burst_limit=throttle.burst,
+            logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False, metrics_enabled=True)
+    return options
+
+
 class Api(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, functions: dict[str, lambda_.IFunction],
                  user_pools: list[cognito.IUserPool], web_origin: str, settings: StackSettings) -> None:
@@ -73,8 +91,10 @@ class Api(Construct):
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                     caller=False, http_method=True, ip=True, protocol=True, request_time=True,
                     resource_path=True, response_length=True, status=True, user=True),
+                # The stage-wide default: CORS preflights and anything that is not a route.
                 throttling_rate_limit=settings.api_throttle_rate,
                 throttling_burst_limit=settings.api_throttle_burst,
+                method_options=route_throttles(routes()),
             ),
         )
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(

@@ -9,6 +9,12 @@
 
 Both pools: deletion protection, retained with the stack, and an email change keeps the old,
 verified address until the new one is verified (no sign-in or mail to an unverified address).
+
+The learner pool's mail (verification codes, password resets) goes through SES when
+`ses_identity` is given (an address, or a domain sending as no-reply@<domain>, verified in
+SES); otherwise through Cognito's own sender, whose small daily quota fits development only
+(docs/deploy.md, "Sign-up"). Threat protection on the learner pool (`threat_protection`)
+needs the Plus feature plan, billed per monthly active user: off unless asked for.
 """
 from __future__ import annotations
 
@@ -48,6 +54,27 @@ def _pool(scope: Construct, construct_id: str, *, self_sign_up: bool, mfa: cogni
     )
 
 
+SES_SENDER = "no-reply"   # the local part when the SES identity is a domain
+
+
+def learner_email(ses_identity: str) -> cognito.UserPoolEmail | None:
+    """SES as the sender when an identity is given (verified in SES in the stack's Region);
+    None keeps Cognito's own sender."""
+    if not ses_identity:
+        return None
+    if "@" in ses_identity:
+        return cognito.UserPoolEmail.with_ses(from_email=ses_identity, from_name="Speak Pho", ses_region=Aws.REGION)
+    return cognito.UserPoolEmail.with_ses(from_email=f"{SES_SENDER}@{ses_identity}", from_name="Speak Pho",
+                                          ses_verified_domain=ses_identity, ses_region=Aws.REGION)
+
+
+def _threat_protection(on: bool) -> dict:
+    if on:
+        return {"feature_plan": cognito.FeaturePlan.PLUS,
+                "standard_threat_protection_mode": cognito.StandardThreatProtectionMode.FULL_FUNCTION}
+    return {"feature_plan": cognito.FeaturePlan.ESSENTIALS}
+
+
 def _client(pool: cognito.UserPool, construct_id: str, urls: list[str], refresh: Duration) -> cognito.UserPoolClient:
     return pool.add_client(
         construct_id,
@@ -77,15 +104,19 @@ class Auth(Construct):
     `admin_domain`, `admin_group`, `admin_issuer` (the `iss` of the admin pool's tokens)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, web_url: str, domain_prefix: str = "",
-                 extra_urls: tuple[str, ...] = ()) -> None:
+                 extra_urls: tuple[str, ...] = (), ses_identity: str = "", threat_protection: bool = False) -> None:
         super().__init__(scope, construct_id)
-        self.user_pool = _pool(self, "UserPool", self_sign_up=True, mfa=cognito.Mfa.OPTIONAL)
+        email = learner_email(ses_identity)
+        self.user_pool = _pool(self, "UserPool", self_sign_up=True, mfa=cognito.Mfa.OPTIONAL,
+                               **_threat_protection(threat_protection), **({"email": email} if email else {}))
         acknowledge(self.user_pool, "AwsSolutions-COG2",
                     "TOTP MFA is offered (optional); requiring it would block learners' self sign-up. "
                     "Admins sign in to the admin user pool, which requires TOTP MFA.")
-        acknowledge(self.user_pool, "AwsSolutions-COG8",
-                    "The Essentials feature plan is used; Plus (threat protection) is billed per active user and "
-                    "can be switched on without code changes.")
+        if not threat_protection:
+            acknowledge(self.user_pool, "AwsSolutions-COG8",
+                        "The Essentials feature plan is used: Plus (threat protection) is billed per monthly active "
+                        "learner (docs/deploy.md); -c learnerThreatProtection=true switches it on. Sign-up abuse is "
+                        "met by the pool's WAF rate on sign-ups and the sign-up trigger meanwhile.")
         self.domain = self.user_pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=_domain_prefix(domain_prefix, "")))
         callbacks = [f"{web_url}/", f"{web_url}/learning", f"{web_url}/admin", *extra_urls]

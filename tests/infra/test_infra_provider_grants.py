@@ -69,7 +69,8 @@ def test_only_creating_or_updating_a_schedule_passes_the_role(schedules, passes)
 def test_the_grants_as_the_brief_states_them():
     assert {k: set(grant_of(k).secrets) for k in KEYS} == {
         "session": {"gemini", "openai"}, "sweeper": {"openai"}, "hangup": {"openai"},
-        "learning": set(), "admin": set(), "rollups": set(), "optimizer": set()}
+        "learning": set(), "admin": set(), "rollups": set(), "optimizer": set(),
+        "signup": set()}
     assert {k: set(grant_of(k).schedules) for k in KEYS if grant_of(k).schedules} == {
         "session": set(SCHEDULE_ACTIONS), "sweeper": {"DeleteSchedule"}}
     assert [k for k in KEYS if grant_of(k).passes_role] == ["session"]
@@ -111,7 +112,8 @@ def test_role_passes_only_the_scheduler_role_only_to_scheduler(synth, key):
 @pytest.mark.parametrize("key", KEYS)
 def test_every_statement_of_a_function_role_is_accounted_for(synth, key):
     """Logs to its own group, X-Ray, DynamoDB (test_infra_grants.py), the provider grants above,
-    the hangup function's dead letters and the rollups' failure queue; nothing else, no other wildcard."""
+    the hangup function's dead letters, the rollups' failure queue and the sign-up trigger's Cognito
+    actions on the learner pool (test_infra_signup.py); nothing else, no other wildcard."""
     log_group = synth.logical_id(synth.stack.functions.log_groups[key])
     dead_letters = synth.logical_id(synth.stack.providers.dead_letters)
     for statement in statements(synth, key):
@@ -122,6 +124,8 @@ def test_every_statement_of_a_function_role_is_accounted_for(synth, key):
             assert refs(statement["Resource"]) == {log_group}
         elif actions == {"sqs:SendMessage"}:
             assert grant_of(key).dead_letters and refs(statement["Resource"]) == {dead_letters}, statement
+        elif {a.split(":")[0] for a in actions} == {"cognito-idp"}:
+            assert key == "signup" and refs(statement["Resource"]) == {synth.logical_id(synth.stack.auth.user_pool)}
         elif key == "rollups" and {a.split(":")[0] for a in actions} == {"sqs"}:   # its stream's on-failure queue
             assert refs(statement["Resource"]) == {synth.logical_id(synth.stack.functions.rollups_failures)}
         else:

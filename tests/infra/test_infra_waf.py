@@ -1,6 +1,7 @@
-"""The WAF web ACL on the API stage: per-token and per-IP rate limits, the AWS common rule set
-with its 8 KB body rule counting only, the 429 envelope; on by default, `-c waf=false` off;
-the stage's cdk-nag WAF finding (APIG3) is satisfied, not acknowledged."""
+"""The WAF web ACL on the API stage: token-less /api/ requests refused (preflights excepted),
+per-token and per-IP rate limits, the AWS common rule set with its 8 KB body rule counting only,
+the 429 envelope; on by default, `-c waf=false` off; the stage's cdk-nag WAF finding (APIG3) is
+satisfied, not acknowledged. (The learner pool's web ACL: test_infra_signup.py.)"""
 from __future__ import annotations
 
 import json
@@ -8,15 +9,17 @@ import json
 import pytest
 from aws_cdk import Validations
 
-from infra.constructs.waf import COMMON_RULE_SET, COUNT_ONLY, EVALUATION_WINDOW_SECONDS, RATE_LIMITED_BODY_KEY
+from infra.constructs.waf import (COMMON_RULE_SET, COUNT_ONLY, EVALUATION_WINDOW_SECONDS, RATE_LIMITED_BODY_KEY,
+                                  UNAUTHORIZED_BODY_KEY)
+from infra.limits import WAF_IP_LIMIT, WAF_TOKEN_LIMIT
 from infra.settings import StackSettings
 from infra_helpers import refs
 
 
 def web_acl(synth) -> dict:
     acls = synth.of_type("AWS::WAFv2::WebACL")
-    assert list(acls) == [synth.logical_id(synth.stack.firewall.web_acl)]
-    return next(iter(acls.values()))["Properties"]
+    assert set(acls) == {synth.logical_id(synth.stack.firewall.web_acl), synth.logical_id(synth.stack.pool_firewall.web_acl)}
+    return acls[synth.logical_id(synth.stack.firewall.web_acl)]["Properties"]
 
 
 def rules(synth) -> dict[str, dict]:
@@ -27,18 +30,37 @@ def test_web_acl_is_regional_allows_by_default_and_is_associated_with_the_stage(
     props = web_acl(synth)
     assert props["Scope"] == "REGIONAL" and props["DefaultAction"] == {"Allow": {}}
     assert props["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
-    associations = list(synth.of_type("AWS::WAFv2::WebACLAssociation").values())
-    assert len(associations) == 1
-    association = associations[0]["Properties"]
+    association = synth.resources[synth.logical_id(synth.stack.firewall.association)]["Properties"]
     api = synth.stack.api.rest_api
     assert refs(association["ResourceArn"]) == {synth.logical_id(api), synth.logical_id(api.deployment_stage)}
     assert "/stages/" in json.dumps(association["ResourceArn"])
     assert association["WebACLArn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.firewall.web_acl), "Arn"]}
 
 
-def test_rules_in_order_rate_limits_first(synth):
+def test_rules_in_order_token_check_then_rate_limits(synth):
     assert [(r["Name"], r["Priority"]) for r in web_acl(synth)["Rules"]] == [
-        ("PerTokenRate", 0), ("PerIpRate", 1), ("AwsCommon", 2)]
+        ("RequireAuthorization", 0), ("PerTokenRate", 1), ("PerIpRate", 2), ("AwsCommon", 3)]
+
+
+def test_api_requests_without_a_token_are_refused_except_preflights(synth):
+    """/api/ (with or without the stage in the path), not OPTIONS, no non-empty Authorization
+    header: 401 in the error envelope, before any rate rule counts it."""
+    rule = rules(synth)["RequireAuthorization"]
+    assert rule["Action"] == {"Block": {"CustomResponse": {"ResponseCode": 401,
+                                                           "CustomResponseBodyKey": UNAUTHORIZED_BODY_KEY}}}
+    api_path, not_preflight, not_token = rule["Statement"]["AndStatement"]["Statements"]
+    prefixes = [s["ByteMatchStatement"] for s in api_path["OrStatement"]["Statements"]]
+    assert [(p["FieldToMatch"], p["PositionalConstraint"], p["SearchString"]) for p in prefixes] == [
+        ({"UriPath": {}}, "STARTS_WITH", "/api/"),
+        ({"UriPath": {}}, "STARTS_WITH", f"/{synth.stack.settings.stage_name}/api/")]
+    preflight = not_preflight["NotStatement"]["Statement"]["ByteMatchStatement"]
+    assert (preflight["FieldToMatch"], preflight["PositionalConstraint"], preflight["SearchString"]) == (
+        {"Method": {}}, "EXACTLY", "OPTIONS")
+    token = not_token["NotStatement"]["Statement"]["SizeConstraintStatement"]
+    assert token["FieldToMatch"] == {"SingleHeader": {"Name": "authorization"}}
+    assert (token["ComparisonOperator"], token["Size"]) == ("GT", 0)
+    body = json.loads(web_acl(synth)["CustomResponseBodies"][UNAUTHORIZED_BODY_KEY]["Content"])
+    assert body["success"] is False and body["error"]["code"] == "unauthorized"
 
 
 def test_per_token_rate_limit_is_keyed_on_the_authorization_header(synth):
@@ -47,7 +69,7 @@ def test_per_token_rate_limit_is_keyed_on_the_authorization_header(synth):
     assert statement["AggregateKeyType"] == "CUSTOM_KEYS"
     assert statement["CustomKeys"] == [{"Header": {"Name": "authorization",
                                                    "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}}]
-    assert statement["Limit"] == synth.stack.settings.waf_token_limit == 600
+    assert statement["Limit"] == synth.stack.settings.waf_token_limit == WAF_TOKEN_LIMIT
     assert statement["EvaluationWindowSec"] == EVALUATION_WINDOW_SECONDS == 300
     assert "ScopeDownStatement" not in statement
 
@@ -100,7 +122,7 @@ def test_waf_defaults_and_limits_from_context():
     from aws_cdk import App
 
     default = StackSettings.from_context(App())
-    assert (default.waf, default.waf_token_limit, default.waf_ip_limit) == (True, 600, 3000)
+    assert (default.waf, default.waf_token_limit, default.waf_ip_limit) == (True, WAF_TOKEN_LIMIT, WAF_IP_LIMIT)
     given = StackSettings.from_context(App(context={"wafTokenLimit": "100", "wafIpLimit": "2000"}))
     assert (given.waf_token_limit, given.waf_ip_limit) == (100, 2000)
 
@@ -135,7 +157,8 @@ def _stage_findings(waf: bool, firewall: bool) -> set[str]:
     api = Api(stack, "Api", functions=functions, user_pools=[cognito.UserPool(stack, "Pool")],
               web_origin="https://example.com", settings=settings)
     if firewall:
-        ApiFirewall(stack, "Firewall", rest_api=api.rest_api, token_limit=settings.waf_token_limit,
+        ApiFirewall(stack, "Firewall", rest_api=api.rest_api, stage_name=settings.stage_name,
+                    token_limit=settings.waf_token_limit,
                     ip_limit=settings.waf_ip_limit)
     report = AwsSolutionsChecks().validate_scope(app)
     return {v.rule_name for v in report.violations if v.rule_name == "AwsSolutions-APIG3"}

@@ -112,8 +112,18 @@ IDEMPOTENCY = TableSpec(
 )
 
 TABLES: tuple[TableSpec, ...] = (
-    USAGE_PERIODS, SESSIONS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY,
+    USAGE_PERIODS, SESSIONS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY, MAILBOX_CLAIMS,
 )
+# One free allowance per mailbox: the learner pool's sign-up trigger claims the sha256 of the
+# normalised mailbox (functions/signup); a pending claim's `expiresAt` is epoch seconds (TTL),
+# a confirmed claim has none.
+MAILBOX_CLAIMS = TableSpec(
+    logical_name="mailbox_claims",
+    env_name="MAILBOX_CLAIMS_TABLE",
+    partition_key=Key("mailbox", "S"),
+    ttl_attribute="expiresAt",
+)
+
 
 
 # --------------------------------------------------------------------------- key builders
