@@ -43,6 +43,10 @@ HANGUP = Area("session", "session.hangup.lambda_handler", http=False,
 # (learning/optimizer.py).
 OPTIMIZER = Area("learning", "learning.optimizer.lambda_handler", http=False,
                  description="Fits each flagged learner's own FSRS parameters")
+# Fed by the erasure queue (SQS): runs the erasure jobs DELETE /api/learning/history starts,
+# a bounded chunk per invocation, re-enqueuing itself while work is left (learning/erasure.py).
+ERASURE_WORKER = Area("learning", "learning.erasure_worker.lambda_handler", http=False,
+                      description="Runs the learners' erasure jobs in chunks")
 # The learner pool's pre sign-up and post confirmation trigger (functions/signup): refuses
 # disposable domains, one account per mailbox.
 SIGNUP = Area("signup", "signup.handler.lambda_handler", http=False,

@@ -1,6 +1,6 @@
 """The dev backend behind `make dev`: DynamoDB, the local API Gateway calling the deployed
 handlers, and the background jobs the stack runs in AWS (the sessions stream feeding the
-rollups).
+rollups, the erasure queue's worker).
 
 Which DynamoDB, first match wins:
   DYNAMODB_ENDPOINT=<url>  that endpoint, with any missing tables created there;
@@ -125,9 +125,14 @@ class DevBackend:
         from local.jobs import ScheduledJobs
 
         self.scheduled = ScheduledJobs(self)
-        self.jobs = [self.stream_pump, self.scheduled]
+        # The erasure queue (moto SQS) and its runner, as the deployed event source mapping.
+        from local.queue_runner import QueueRunner, provision_erasure_queue
+
+        self.erasure_queue = QueueRunner(self.gateway, provision_erasure_queue())
+        self.jobs = [self.stream_pump, self.scheduled, self.erasure_queue]
         self.stream_pump.start()
         self.scheduled.start()
+        self.erasure_queue.start()
 
     def _start_engine(self) -> None:
         from local import dynoxide

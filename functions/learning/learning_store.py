@@ -20,11 +20,13 @@ from speakpho.store import conditional
 from speakpho.tables import profile_key
 
 from learning.corrections_store import TRANSACT_LIMIT, CorrectionStore
+from learning.erasure_store import ErasureStore
 from learning.memory_store import MemoryStore
+from learning.withdrawal_store import WithdrawalStore
 
 
 @dataclass
-class LearningStore(CorrectionStore, MemoryStore):
+class LearningStore(WithdrawalStore, ErasureStore, CorrectionStore, MemoryStore):
     # The corrections deleted with the session's own transaction (commit_session_deletion):
     # their deletes, the counters, the session and the profile fill one transaction.
     CORRECTIONS_WITH_SESSION = TRANSACT_LIMIT - 3

@@ -14,7 +14,8 @@ from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.models import Category
 
-from learning import deletion, history, memory, review
+from learning import deletion, erasure, history, memory, review
+from learning.erasure_queue import erasure_queue
 from learning.learning_store import learning_store
 from learning.requests import MAX_PAGE, CorrectionReview, CorrectionsImport, MemorySettings
 
@@ -36,9 +37,17 @@ def get_history(page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     return ok(history.history_page(learning_store(), _user_id(), page=page, limit=limit, cursor=cursor))
 
 
-@router.delete("/api/learning/history", summary="Erase the caller's transcripts and corrections")
+@router.delete("/api/learning/history", summary="Erase the caller's transcripts and corrections (a job)",
+               responses={202: {"description": "the erasure job, queued: {erasureId, status}; follow it with "
+                                               "GET /api/learning/erasure/{erasureId}",
+                                "content": {"application/json": {}}}})
 def delete_history():
-    return ok(deletion.erase_history(learning_store(), clock, _user_id()))
+    return ok(erasure.start_erasure(learning_store(), erasure_queue(), clock, _user_id()), 202)
+
+
+@router.get("/api/learning/erasure/<erasureId>", summary="One of the caller's erasure jobs: status and items left")
+def get_erasure(erasureId: Id):  # noqa: N803 - the route's own parameter name
+    return ok(erasure.erasure_status(learning_store(), _user_id(), erasureId))
 
 
 @router.get("/api/learning/session/<id>", summary="One session with its transcript and corrections")

@@ -22,3 +22,12 @@ def ddb_requests(dynamodb):
     """Counts every request the handlers send (local.ddb_meter.RequestMeter); reset() between calls."""
     with count_requests(dynamodb) as meter:
         yield meter
+
+
+@pytest.fixture
+def erasures(api, monkeypatch):
+    """The erasure queue on moto and its runner (local/queue_runner.py), drained by the tests:
+    `erasures.drain()` runs the erasure worker until the queue is empty."""
+    from local.queue_runner import QueueRunner, provision_erasure_queue
+
+    return QueueRunner(api.gateway, provision_erasure_queue(monkeypatch.setenv))

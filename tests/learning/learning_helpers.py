@@ -22,3 +22,17 @@ def correction(n: int, category: str | None = "grammar") -> dict:
     if category:
         item["category"] = category
     return item
+
+
+def erase(client, erasures, *, expect_done: bool = True) -> dict:
+    """DELETE /api/learning/history (202, a running job), the queue drained, and the job's
+    final view from GET /api/learning/erasure/{id}."""
+    from apitest import data
+
+    started = data(client.delete("/api/learning/history"), 202)
+    assert started["status"] == "running" and started["erasureId"]
+    erasures.drain()
+    view = data(client.get(f"/api/learning/erasure/{started['erasureId']}"))
+    if expect_done:
+        assert view["status"] == "done" and view["itemsLeft"] == 0, view
+    return view

@@ -7,7 +7,7 @@ import pytest
 
 from apitest import data, end_session, error
 from learning.learning_store import learning_store
-from learning_helpers import correction, run_session
+from learning_helpers import correction, erase, run_session
 
 TRANSCRIPT = [{"role": "user", "text": "Tôi tên là Lan", "timestamp": 1},
               {"role": "coach", "text": "Rất vui được gặp Lan!", "timestamp": 2}]
@@ -118,14 +118,15 @@ def test_pages_stay_full_and_exact_around_deleted_sessions(alice, clock, deleted
     assert _history(alice, f"page={len(kept) + 1}&limit=1")["sessions"] == []
 
 
-def test_deletions_and_erasure_add_up(alice, clock):
+def test_deletions_and_erasure_add_up(alice, clock, erasures):
     ids = [run_session(alice, clock, messages=TRANSCRIPT) for _ in range(4)]
     _delete(alice, ids[1])
     cursor = _history(alice, "limit=2")["nextCursor"]
     _delete(alice, ids[0])        # a cursor stays put while sessions are deleted
     assert [s["id"] for s in _history(alice, f"limit=2&cursor={cursor}")["sessions"]] == []
-    erased = data(alice.delete("/api/learning/history"))
-    assert erased == {"sessionsErased": 2, "messagesDeleted": 4, "correctionsDeleted": 0, "sessionsKept": 0}
+    erased = erase(alice, erasures)
+    assert (erased["sessionsErased"], erased["messagesDeleted"], erased["correctionsDeleted"],
+            erased["sessionsKept"]) == (2, 4, 0, 0)
     assert learning_store().get_profile("alice") == {"sessionCount": 4, "historyErasedThrough": 4}
     fresh = [run_session(alice, clock) for _ in range(3)]
     _delete(alice, fresh[1])
@@ -142,8 +143,10 @@ def test_a_large_session_deletes_in_chunks_with_exact_counters(alice, clock, ddb
     ddb_requests.reset()
     assert _delete(alice, session_id) == {"sessionId": session_id, "messagesDeleted": 60,
                                           "correctionsDeleted": 150}
-    # GetItem + Query seqs + 3 BatchWrite + Query corrections + 2 transactions (53, then 97 with the session)
-    assert dict(ddb_requests.ops) == {"GetItem": 1, "Query": 2, "BatchWriteItem": 3, "TransactWriteItems": 2}
+    # GetItem + the close + Query seqs + 3 BatchWrite + Query corrections + 2 transactions of
+    # corrections (98 from the top index down, then 52), then the session's removal
+    assert dict(ddb_requests.ops) == {"GetItem": 1, "UpdateItem": 1, "Query": 2, "BatchWriteItem": 3,
+                                      "TransactWriteItems": 3}
     assert learning_store().get_stats("alice") == {"userId": "alice", "correctionId": "#stats", "total": 1,
                                                    "cat_tone": 0, "cat_vocabulary": 1}
     assert [c["sessionId"] for c in data(alice.get("/api/learning/corrections"))["corrections"]] == [other]

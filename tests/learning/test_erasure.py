@@ -1,10 +1,11 @@
-"""DELETE /api/learning/history: the learner's transcripts and corrections go, their
-session (usage) records stay, the history is empty, and nobody else is touched."""
+"""DELETE /api/learning/history (an erasure job, run by the worker off the queue): the
+learner's transcripts and corrections go, their session (usage) records stay, the history
+is empty, and nobody else is touched."""
 from __future__ import annotations
 
 from learning.learning_store import learning_store
 from apitest import data, end_session, error
-from learning_helpers import correction, run_session
+from learning_helpers import correction, erase, run_session
 
 TRANSCRIPT = [{"role": "user", "text": "Tôi tên là Lan", "timestamp": 1},
               {"role": "coach", "text": "Rất vui được gặp Lan!", "timestamp": 2}]
@@ -20,7 +21,7 @@ def _snapshot(client) -> dict:
     }
 
 
-def test_erasure_removes_content_keeps_usage_and_spares_others(alice, bob, clock):
+def test_erasure_removes_content_keeps_usage_and_spares_others(alice, bob, clock, erasures):
     alice_ids = [run_session(alice, clock, messages=TRANSCRIPT * (n + 1), corrections=[correction(n, "tone")])
                  for n in range(3)]
     data(alice.post("/api/learning/corrections/import", {"corrections": [{"original": "x", "correction": "y"}]}))
@@ -30,9 +31,9 @@ def test_erasure_removes_content_keeps_usage_and_spares_others(alice, bob, clock
     bob_before = _snapshot(bob)
     usage_before = data(alice.get("/api/usage"))
 
-    erased = data(alice.delete("/api/learning/history"))
-    assert erased == {"sessionsErased": 3, "messagesDeleted": 2 + 4 + 6, "correctionsDeleted": 4,
-                      "sessionsKept": 0}
+    erased = erase(alice, erasures)
+    assert {k: erased[k] for k in ("sessionsErased", "messagesDeleted", "correctionsDeleted", "sessionsKept")} == \
+        {"sessionsErased": 3, "messagesDeleted": 2 + 4 + 6, "correctionsDeleted": 4, "sessionsKept": 0}
 
     after = _snapshot(alice)
     assert after["history"] == {"sessions": [], "pagination": {"total": 0, "page": 1, "limit": 50}}
@@ -50,8 +51,8 @@ def test_erasure_removes_content_keeps_usage_and_spares_others(alice, bob, clock
     assert _snapshot(bob) == bob_before
 
     # erasing again finds nothing more; new sessions start a fresh history
-    assert data(alice.delete("/api/learning/history")) == {"sessionsErased": 0, "messagesDeleted": 0,
-                                                           "correctionsDeleted": 0, "sessionsKept": 0}
+    again = erase(alice, erasures)
+    assert (again["sessionsErased"], again["messagesDeleted"], again["correctionsDeleted"]) == (0, 0, 0)
     fresh = [run_session(alice, clock, messages=TRANSCRIPT, corrections=[correction(7)]) for _ in range(3)]
     history = data(alice.get("/api/learning/history", query="limit=2"))
     assert history["pagination"]["total"] == 3
@@ -62,10 +63,10 @@ def test_erasure_removes_content_keeps_usage_and_spares_others(alice, bob, clock
     assert data(alice.get("/api/learning/corrections"))["stats"]["total"] == 3
 
 
-def test_a_session_in_progress_stays_in_the_history(alice, clock):
+def test_a_session_in_progress_stays_in_the_history(alice, clock, erasures):
     finished = run_session(alice, clock, messages=TRANSCRIPT)
     ongoing = run_session(alice, clock, end=False)
-    erased = data(alice.delete("/api/learning/history"))
+    erased = erase(alice, erasures)
     assert erased["sessionsErased"] == 1 and erased["sessionsKept"] == 1
     history = data(alice.get("/api/learning/history"))
     assert [s["id"] for s in history["sessions"]] == [ongoing] and history["pagination"]["total"] == 1
@@ -74,11 +75,11 @@ def test_a_session_in_progress_stays_in_the_history(alice, clock):
     clock.advance(30)
     end_session(alice, ongoing, messages=TRANSCRIPT, corrections=[correction(1)])
     assert data(alice.get(f"/api/learning/session/{ongoing}"))["messages"] == TRANSCRIPT
-    assert data(alice.delete("/api/learning/history"))["sessionsErased"] == 1
+    assert erase(alice, erasures)["sessionsErased"] == 1
     assert data(alice.get("/api/learning/history"))["pagination"]["total"] == 0
 
 
-def test_a_late_end_cannot_add_a_transcript_to_an_erased_session(alice, clock):
+def test_a_late_end_cannot_add_a_transcript_to_an_erased_session(alice, clock, erasures):
     """A session closed by the stale sweeper can still receive its /session/end later."""
     session_id = run_session(alice, clock, end=False)
     clock.advance(600)
@@ -87,16 +88,27 @@ def test_a_late_end_cannot_add_a_transcript_to_an_erased_session(alice, clock):
 
     Gateway().invoke(SWEEPER.handler, {"source": "test", "detail-type": "Scheduled Event"})
     assert learning_store().get_session(session_id)["status"] == "ended"
-    assert data(alice.delete("/api/learning/history"))["sessionsErased"] == 1
+    assert erase(alice, erasures)["sessionsErased"] == 1
     end_session(alice, session_id, messages=TRANSCRIPT)
     assert learning_store().session_messages(session_id) == []
     assert data(alice.get("/api/learning/history"))["pagination"]["total"] == 0
 
 
-def test_erasure_needs_a_token_and_touches_only_the_caller(api, alice, bob, clock):
+def test_erasure_needs_a_token_and_touches_only_the_caller(api, alice, bob, clock, erasures):
     run_session(alice, clock, messages=TRANSCRIPT, corrections=[correction(0)])
     assert api.delete("/api/learning/history").status == 401
-    assert data(bob.delete("/api/learning/history")) == {"sessionsErased": 0, "messagesDeleted": 0,
-                                                         "correctionsDeleted": 0, "sessionsKept": 0}
+    started = data(alice.delete("/api/learning/history"), 202)
+    # another learner's erasure id is not found (the job's key holds its owner), nor an unknown one
+    assert error(bob.get(f"/api/learning/erasure/{started['erasureId']}"), 404)["code"] == "not_found"
+    assert error(alice.get("/api/learning/erasure/nope"), 404)["code"] == "not_found"
+    assert api.get(f"/api/learning/erasure/{started['erasureId']}").status == 401
+    assert data(alice.get(f"/api/learning/erasure/{started['erasureId']}")) == {
+        "erasureId": started["erasureId"], "status": "running", "requestedAt": started["requestedAt"],
+        "itemsLeft": None, "sessionsErased": 0, "messagesDeleted": 0, "correctionsDeleted": 0, "sessionsKept": 0}
+    erasures.drain()
+    assert data(alice.get(f"/api/learning/erasure/{started['erasureId']}"))["status"] == "done"
+    bobs = erase(bob, erasures)
+    assert (bobs["sessionsErased"], bobs["messagesDeleted"], bobs["correctionsDeleted"]) == (0, 0, 0)
+    run_session(alice, clock, messages=TRANSCRIPT, corrections=[correction(0)])
     assert data(alice.get("/api/learning/history"))["sessions"][0]["messageCount"] == 2
     assert data(alice.get("/api/learning/corrections"))["stats"]["total"] == 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from apitest import data, error
-from learning_helpers import correction, run_session
+from learning_helpers import correction, erase, run_session
 
 URL = "/api/learning/corrections/import"
 
@@ -112,7 +112,7 @@ def test_an_item_created_meanwhile_is_neither_duplicated_nor_counted(alice, monk
     assert len(_list(alice)["corrections"]) == 6
 
 
-def test_a_learner_holds_at_most_the_limit_of_imported_corrections(alice, clock, settings_env):
+def test_a_learner_holds_at_most_the_limit_of_imported_corrections(alice, clock, settings_env, erasures):
     """IMPORTED_CORRECTIONS_LIMIT counts the imported corrections held (the #stats row's
     `imported`): an import whose new items do not fit is refused whole (413), nothing written."""
     from learning.learning_store import learning_store
@@ -134,7 +134,7 @@ def test_a_learner_holds_at_most_the_limit_of_imported_corrections(alice, clock,
 
     data(alice.delete(f"/api/learning/session/{session_id}"))      # a session's own corrections: no change
     assert learning_store().get_stats("alice")["imported"] == 150
-    data(alice.delete("/api/learning/history"))                    # erasing them frees the room
+    erase(alice, erasures)                                         # erasing them frees the room
     assert learning_store().get_stats("alice")["imported"] == 0
     assert data(alice.post(URL, {"corrections": items[150:]})) == {"imported": 50, "skipped": 0}
 

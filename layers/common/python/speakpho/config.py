@@ -34,6 +34,13 @@ class Settings(BaseModel):
     starts_per_hour: int = Field(default=20, ge=1)
     sessions_per_day: int = Field(default=50, ge=1)
     imported_corrections_limit: int = Field(default=5000, ge=0)
+    # Data that cannot outgrow its owner (docs/learning.md "Lifetime bounds"): transcripts
+    # expire (DynamoDB TTL on session_messages.expiresAt) and a learner holds at most
+    # corrections_limit corrections (an end keeps its session's up to it).
+    transcript_retention_days: int = Field(default=365, ge=1)
+    corrections_limit: int = Field(default=10_000, ge=0)
+    # The erasure jobs' queue (learning/erasure_queue.py); the worker re-enqueues itself.
+    erasure_queue_url: str = ""
     # Provider access (docs/providers.md). A provider is available when its secret holds a key.
     gemini_secret_name: str | None = None
     openai_secret_name: str | None = None
@@ -77,6 +84,9 @@ ENV_NAMES = {
     "starts_per_hour": "STARTS_PER_HOUR",
     "sessions_per_day": "SESSIONS_PER_DAY",
     "imported_corrections_limit": "IMPORTED_CORRECTIONS_LIMIT",
+    "transcript_retention_days": "TRANSCRIPT_RETENTION_DAYS",
+    "corrections_limit": "CORRECTIONS_LIMIT",
+    "erasure_queue_url": "ERASURE_QUEUE_URL",
     "gemini_secret_name": "GEMINI_SECRET_NAME",
     "openai_secret_name": "OPENAI_SECRET_NAME",
     "secret_max_age_seconds": "SECRET_MAX_AGE_SECONDS",

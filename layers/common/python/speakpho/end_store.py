@@ -27,6 +27,17 @@ class EndStore(StoryStore):
             batches += ddb.batch_write(self.client, self.corrections, puts=corrections)
         return batches
 
+    def delete_written(self, messages: list[dict], corrections: list[dict]) -> None:
+        """Deletes content items this end wrote and no commit counted: its session's content
+        was withdrawn (deleted or erased) before its commit (learning/withdrawal.py)."""
+        if messages:
+            ddb.batch_write(self.client, self.messages,
+                            delete_keys=[{"sessionId": m["sessionId"], "seq": m["seq"]} for m in messages])
+        if corrections:
+            ddb.batch_write(self.client, self.corrections,
+                            delete_keys=[{"userId": c["userId"], "correctionId": c["correctionId"]}
+                                         for c in corrections])
+
     def commit_end(self, *, session: dict, ended: dict, content: dict, corrections: list[dict],
                    charge_period: bool, period_used: int = 0, period_limit: int = 0, period_credited: int = 0,
                    story_entries: list[dict] = (), event_ids: list[str] = ()) -> None:

@@ -67,11 +67,19 @@ def content_fields(session: dict, request: EndSessionRequest, now: int) -> dict:
     return fields
 
 
-def _content_items(session: dict, user: UserRef, request: EndSessionRequest, now: int) -> tuple[list, list]:
+def transcript_expires_at(settings: Settings, now: int) -> int:
+    """The epoch second a transcript stored at `now` expires (DynamoDB TTL on session_messages)."""
+    return now // 1000 + settings.transcript_retention_days * 86_400
+
+
+def _content_items(settings: Settings, session: dict, user: UserRef, request: EndSessionRequest,
+                   now: int) -> tuple[list, list]:
     """The transcript and correction items, with deterministic keys (a retry rewrites them)."""
     created_at = session.get("endedAt") or now
+    expires_at = transcript_expires_at(settings, now)
     messages = [{"sessionId": session["sessionId"], "seq": i, "userId": user.user_id, "role": m.role,
-                 "text": m.text, "timestamp": m.timestamp} for i, m in enumerate(request.messages)]
+                 "text": m.text, "timestamp": m.timestamp, "expiresAt": expires_at}
+                for i, m in enumerate(request.messages)]
     corrections = [new_correction_item(
         user_id=user.user_id, correction_id=session_correction_id(session["sessionId"], i),
         session_id=session["sessionId"], index=i, original=c.original, correction=c.correction,
@@ -157,6 +165,15 @@ def _facts(session: dict, request: EndSessionRequest, appended: list[dict]) -> d
                                      session.get("initialProvider") or "gemini")}
 
 
+def _delete_written(store: MeteringStore, session: dict, messages: list[dict], corrections: list[dict]) -> None:
+    """An end that lost its commit to a withdrawal (learning/withdrawal.py) deletes its
+    transcript items and the corrections no counter holds: those at or above the session's
+    correctionCount (below it are the counted ones of an earlier end, which the withdrawal
+    deletes with their counts)."""
+    counted = int(session.get("correctionCount") or 0)
+    store.delete_written(messages, [c for c in corrections if c["correctionIndex"] >= counted])
+
+
 def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
                 request: EndSessionRequest, ports: ProviderPorts) -> tuple[dict, dict | None]:
     """Charge once, store the transcript once, answer the same on every repeat.
@@ -179,7 +196,7 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
     events = [e.entry_fields() for e in request.events]
     skew_ms = client_events.skew(settings, request.sentAt, now)
     _end_story(session, request, events, now, skew_ms)   # too many events: 413 before anything is written
-    messages, corrections = _content_items(session, user, request, now)
+    messages, corrections = _content_items(settings, session, user, request, now)
     store.store_content(messages, corrections)
 
     period: PeriodAtEnd | None = None
@@ -211,6 +228,10 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
         # Lost a race (a repeat, the sweeper, a newer start, an events call) or the allowance
         # changed: re-read.
         session = owned_session(store, user, request.sessionId)
+        if session.get("contentWithdrawnAt"):
+            # Deleted or erased before this commit: what this call wrote is nobody's to see.
+            _delete_written(store, session, messages, corrections)
+            return end_answer(session), None
         if session.get("contentStoredAt"):
             return end_answer(session), None
         if session.get("status") == "active":
