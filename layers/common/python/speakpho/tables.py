@@ -66,11 +66,14 @@ SESSIONS = TableSpec(
     stream=True,
 )
 
+# A transcript expires TRANSCRIPT_RETENTION_DAYS after its end stored it: `expiresAt`, epoch
+# seconds, written by the end (speakpho.metering.end.transcript_expires_at), is the TTL.
 SESSION_MESSAGES = TableSpec(
     logical_name="session_messages",
     env_name="SESSION_MESSAGES_TABLE",
     partition_key=Key("sessionId", "S"),
     sort_key=Key("seq", "N"),
+    ttl_attribute="expiresAt",
 )
 
 # Corrections belong to a user (partition) so an id from someone else is simply not found.
@@ -149,6 +152,15 @@ def allowance_sk(period: str, changed_at: int, suffix: str) -> str:
 
 def allowance_sk_prefix(period: str) -> str:
     return f"{ALLOWANCE_SK_PREFIX}{period}#"
+
+
+# usage_periods: one row per erasure job of the learner (learning/erasure.py): its status
+# and progress, read by GET /api/learning/erasure/{id} under the caller's own partition.
+ERASURE_SK_PREFIX = "erasure#"
+
+
+def erasure_key(user_id: str, erasure_id: str) -> dict:
+    return {"userId": user_id, "period": f"{ERASURE_SK_PREFIX}{erasure_id}"}
 
 
 def active_shard_value(shard: int) -> str:
