@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from learning import deletion, history, review
+from learning import deletion, erasure, history, review
 from learning.learning_store import learning_store
 from learning.requests import CorrectionReview
 from speakpho import metering
@@ -19,6 +19,14 @@ from test_races import end_request, run_together
 from provider_fakes import fake_ports
 
 PORTS = fake_ports()
+
+
+class _NoQueue:
+    def send(self, user_id, erasure_id):
+        pass
+
+
+NO_QUEUE = _NoQueue()
 
 pytestmark = pytest.mark.race
 
@@ -74,5 +82,7 @@ def test_the_largest_session_deletes_within_dynamodb_limits(real_dynamodb, clock
     stats = learning_store().get_stats(user.user_id)
     assert stats["total"] == 0 and stats["cat_grammar"] == 0
     assert learning_store().get_session(s["sessionId"])["secondsUsed"] == 30
-    assert deletion.erase_history(learning_store(), clock, user.user_id)["sessionsErased"] == 0
+    job = erasure.start_erasure(learning_store(), NO_QUEUE, clock, user.user_id)
+    assert erasure.run_erasure(learning_store(), clock, user.user_id, job["erasureId"],
+                               has_time=lambda: True)["sessionsErased"] == 0
     assert learning_store().get_profile(user.user_id) == {"sessionCount": 1, "historyErasedThrough": 1}
