@@ -33,7 +33,7 @@ def hangups_of(http: Http, call_id: str) -> list[dict]:
 
 
 def test_the_page_ends_an_openai_session_at_the_limit_and_the_server_hangs_up(voice_page, runner, fresh_month):
-    page, http, user = voice_page, Http(runner.base), "quang"
+    page, http, user = voice_page, Http(runner.base), "voice-lam"
     small_allowance(http, user)
     before = len(connections(http, "openai"))
     start_voice(page, runner, user, "openai")
@@ -48,7 +48,7 @@ def test_the_page_ends_an_openai_session_at_the_limit_and_the_server_hangs_up(vo
 
 
 def test_a_frozen_page_is_hung_up_by_the_schedule_within_the_grace(voice_page, voice_context, runner, fresh_month):
-    page, http, user = voice_page, Http(runner.base), "son"
+    page, http, user = voice_page, Http(runner.base), "voice-nhu"
     small_allowance(http, user)
     before = len(connections(http, "openai"))
     requests = Requests(page, "/api/session/end")
@@ -78,14 +78,14 @@ def test_a_frozen_page_is_hung_up_by_the_schedule_within_the_grace(voice_page, v
 def test_a_voice_start_without_a_microphone_starts_nothing(page, runner, fresh_month):
     """The shared Chromium has no microphone (no fake device): a clear message and no start call."""
     requests = Requests(page, "/api/session/start")
-    sign_in(page, runner, PRACTICE, "tam")
+    sign_in(page, runner, PRACTICE, "voice-mic")
     expect(page.locator("#provider option")).to_have_count(2)
     page.select_option("#channel", "voice")
     page.click("#start")
     expect(page.locator("#setup-status")).to_contain_text("Text practice")
     expect(page.locator("#setup-status")).to_have_attribute("data-kind", "error")
     assert requests.sent["/api/session/start"] == []
-    assert Http(runner.base).as_user("tam").get("/api/usage").data["activeSessionId"] is None
+    assert Http(runner.base).as_user("voice-mic").get("/api/usage").data["activeSessionId"] is None
 
     page.select_option("#channel", "text")   # the learner without a microphone can still practise
     page.click("#start")

@@ -33,7 +33,7 @@ def test_a_voice_session_resumes_a_go_away_switches_after_a_1011_and_hangs_up_at
     page, http = voice_page, Http(runner.base)
     requests = Requests(page, END, EVENTS, CONNECT, "/api/session/switch-provider")
     gemini_before = len(connections(http, "gemini"))
-    start_voice(page, runner, "minh", "gemini")
+    start_voice(page, runner, "voice-gia", "gemini")
 
     # The microphone's audio reaches the fake, which hears the learner's line and corrects it.
     wait_for_line(page, "user", HEARD)

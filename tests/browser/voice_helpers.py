@@ -81,7 +81,11 @@ def start_voice(page, runner, user: str, provider: str, mode: str = "coach") -> 
     page.select_option("#provider", provider)
     page.select_option("#mode", mode)
     page.click("#start")
-    expect(page.locator("#connection-status")).to_have_text(f"Connected to {'Gemini' if provider == 'gemini' else 'OpenAI'}.")
+    try:
+        expect(page.locator("#connection-status")).to_have_text(f"Connected to {'Gemini' if provider == 'gemini' else 'OpenAI'}.")
+    except AssertionError as err:   # say what the page said instead
+        raise AssertionError(f"{err}\nsetup: {page.text_content('#setup-status')!r}; dialog: "
+                             f"{page.text_content('#disconnect-reason')!r} / {page.text_content('#dialog-status')!r}") from err
     expect(page.locator("#voice-bar")).to_be_visible()
 
 

@@ -107,11 +107,8 @@ async function onClose(code, reason) {
   const provider = state.client.provider;
   // The server's hangup or the lease's end at the limit: "Your minutes are used up", no dialog.
   const drop = { provider, code };
-  state.story.drops.push(drop);
-  if (await minutesUsedUp()) {
-    drop.limit = true;
-    return;
-  }
+  state.story.drops.push(drop); // before the await: the summary drawn meanwhile (at the limit) counts it
+  if (await minutesUsedUp()) { drop.limit = true; return; }
   state.drop = { code, reason: reason || '', provider };
   state.client.recordEvent({ type: 'provider_disconnected', provider, code, reason: reason || undefined });
   view.setConnection(`Disconnected from ${providerName(provider)} (code ${code}).`, 'error');
