@@ -237,8 +237,15 @@ EventsRecorded = answer("EventsRecorded", sessionId=str, accepted=(Count, "event
 HistoryPage = answer("HistoryPage", sessions=list[HistoryEntry], pagination=answer(
     "Pagination", total=Count, page=Annotated[int, Field(ge=1)], limit=Annotated[int, Field(ge=1)]),
     nextCursor=(Optional[Cursor], LAST_PAGE))
-HistoryErased = answer("HistoryErased", sessionsErased=Count, messagesDeleted=Count, correctionsDeleted=Count,
-                       sessionsKept=(Count, "a session in progress, and those after it, stay"))
+ErasureStatus = Literal["running", "done"]
+ErasureStarted = answer("ErasureStarted", erasureId=str, status=ErasureStatus, requestedAt=Epoch,
+                        itemsLeft=(Optional[Count], "null until the job has counted what it erases"),
+                        sessionsErased=Count, messagesDeleted=Count, correctionsDeleted=Count, sessionsKept=Count)
+ErasureJob = answer("ErasureJob", erasureId=str, status=ErasureStatus, requestedAt=Epoch,
+                    itemsLeft=(Optional[Count], "messages and corrections still to delete: null until counted, "
+                                                "0 when done"),
+                    sessionsErased=Count, messagesDeleted=Count, correctionsDeleted=Count,
+                    sessionsKept=(Count, "a session in progress, and those after it, stay"))
 SessionDetail = answer("SessionDetail", session=Session, messages=list[Message], corrections=list[Correction])
 SessionDeleted = answer("SessionDeleted", sessionId=str, messagesDeleted=Count, correctionsDeleted=Count)
 CorrectionsPage = answer("CorrectionsPage", corrections=list[Correction], stats=CorrectionStats,
@@ -409,7 +416,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/learning/history"): Route(HistoryPage, (*AUTH, 400, 422), codes={400: CURSOR_400}, links={
         "detail": ("GET /api/learning/session/{id}", {"id": "$response.body#/data/sessions/0/id"}),
         "next": ("GET /api/learning/history", {"cursor": "$response.body#/data/nextCursor"})}),
-    ("DELETE", "/api/learning/history"): Route(HistoryErased, AUTH),
+    ("DELETE", "/api/learning/history"): Route(ErasureStarted, AUTH, success=202, links={
+        "status": ("GET /api/learning/erasure/{erasureId}", {"erasureId": "$response.body#/data/erasureId"})}),
+    ("GET", "/api/learning/erasure/{erasureId}"): Route(ErasureJob, (*AUTH, 404, 422)),
     ("GET", "/api/learning/session/{id}"): Route(SessionDetail, (*AUTH, 404, 422)),
     ("DELETE", "/api/learning/session/{id}"): Route(SessionDeleted, (*AUTH, 404, 409, 422), codes={
         409: "session_active: the session is still in progress"}),
