@@ -12,7 +12,6 @@ would be compiled at every cold start.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import own_loop
 from apitest import ApiClient, data, fresh_tables
 from dev_server import own_dynoxide
 from infra import bytecode, layer_build, runtime
@@ -190,7 +190,7 @@ def test_a_learners_session_runs_on_the_deployed_assets(deployed, provider_world
     assert data(alice.post("/api/session/switch-provider",
                            {"sessionId": sid, "provider": "openai", "disconnectCode": 1006}))["provider"] == "openai"
     # The OpenAI call: placed at the fake with a real offer, its hangup scheduled in Scheduler.
-    call_id = data(alice.post("/api/session/connect", {"sessionId": sid, "sdp": asyncio.run(offer())}))["callId"]
+    call_id = data(alice.post("/api/session/connect", {"sessionId": sid, "sdp": own_loop.run(offer())}))["callId"]
     assert hangup_schedules() == [f"hangup-{sid}"]
     ended = data(alice.post("/api/session/end", {
         "sessionId": sid, "disconnectCode": 1000, "provider": "openai", "messageCount": 2,

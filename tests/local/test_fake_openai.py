@@ -13,6 +13,7 @@ import openai
 import pytest
 from rtc_learner import RtcLearner
 
+import own_loop
 from apitest import T0
 from local.fakes.coach_script import CoachScript
 from local.fakes.loopback_ice import candidate_addresses
@@ -32,7 +33,7 @@ def session(mode: str = "coach") -> dict:
 
 
 def run(scenario):
-    asyncio.run(asyncio.wait_for(scenario, 30))
+    own_loop.run(scenario, 30)
 
 
 @pytest.fixture
@@ -110,7 +111,7 @@ def test_a_coach_call_greets_hears_a_typed_turn_records_a_correction_and_hangs_u
         assert learner.unknown == []
         return learner.call_id
 
-    call_id = asyncio.run(asyncio.wait_for(scenario(), 30))
+    call_id = own_loop.run(scenario(), 30)
     [connection] = fake.log()["connections"]
     assert connection["callId"] == call_id
     assert (connection["openedAt"], connection["closedAt"], connection["closeCode"]) == (T0, T0, 1000)
@@ -141,7 +142,7 @@ def test_the_openai_sdk_creates_and_hangs_up_a_call_on_the_fake(fake):
         sdk.client.close()
         return call_id
 
-    call_id = asyncio.run(asyncio.wait_for(scenario(), 30))
+    call_id = own_loop.run(scenario(), 30)
     assert [hangup["callId"] for hangup in fake.log()["hangups"]] == [call_id]
 
 
@@ -264,7 +265,7 @@ def test_fail_ends_every_open_call(fake, clock):
             await learner.close()
         return [learner.call_id for learner in learners]
 
-    call_ids = asyncio.run(asyncio.wait_for(scenario(), 30))
+    call_ids = own_loop.run(scenario(), 30)
     log = fake.log()
     assert [(c["callId"], c["closedAt"], c["closeCode"]) for c in log["connections"]] == [
         (call_id, T0 + 5000, 1011) for call_id in call_ids]

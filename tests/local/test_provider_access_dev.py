@@ -12,6 +12,7 @@ import pytest
 from aiortc import RTCSessionDescription
 from gemini_client import GeminiClient
 
+import own_loop
 from apitest import http_call
 from dev_server import DevServer
 from local import tokens
@@ -59,7 +60,7 @@ def open_call(runner: str, token: str, session_id: str) -> tuple[dict, object]:
                                          {"sessionId": session_id, "sdp": pc.localDescription.sdp}, token)
         await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
         return answer, pc
-    return asyncio.run(connect())
+    return own_loop.run(connect())
 
 
 def hangups_of(runner: str, call_id: str, timeout: float = 10) -> list[dict]:
