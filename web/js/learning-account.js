@@ -1,5 +1,6 @@
 // The learner's own account on the learning page: this month's minutes (GET /api/usage) and
-// "Erase all my learning data" (DELETE /api/learning/history), behind a confirmation.
+// "Erase all my learning data" (DELETE /api/learning/history: a job, followed with
+// GET /api/learning/erasure/{id} until done), behind a confirmation.
 
 import { api, describeError } from './api.js';
 import { confirmAction } from './confirm.js';
@@ -27,6 +28,18 @@ export async function loadUsage() {
   setStatus(status, usage.activeSessionId ? 'A practice session is running: its minutes count up to its last heartbeat.' : '');
 }
 
+const POLL_MS = 1000;
+
+/** Polls the erasure job until it is done, showing the items left; its final view. */
+async function followErasure(job, status) {
+  while (job.status !== 'done') {
+    if (job.itemsLeft != null) setStatus(status, `Erasing your learning data… ${plural(job.itemsLeft, 'item')} left.`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    job = await api(`/api/learning/erasure/${encodeURIComponent(job.erasureId)}`);
+  }
+  return job;
+}
+
 /** Wires the erase button; `onErased` reloads the page's lists. */
 export function setUpErase(onErased) {
   const button = $('#erase-all');
@@ -42,7 +55,7 @@ export function setUpErase(onErased) {
     setStatus(status, 'Erasing your learning data…');
     let result;
     try {
-      result = await api('/api/learning/history', { method: 'DELETE' });
+      result = await followErasure(await api('/api/learning/history', { method: 'DELETE' }), status);
     } catch (err) {
       setStatus(status, describeError('erase your learning data', err), 'error');
       button.disabled = false;
