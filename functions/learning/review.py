@@ -44,6 +44,7 @@ from speakpho.corrections import (CORRECTION_LISTS, IMPORTED, IMPORTED_COUNTER, 
 from speakpho.errors import ConditionLost, Conflict, NotFound, PayloadTooLarge, Unprocessable
 from speakpho.idempotency import KeyedCall
 from speakpho.views import correction_stats_view, correction_view
+from speakpho.tables import is_correction_id
 
 from learning import memory
 from learning.requests import CorrectionReview, CorrectionsImport
@@ -209,7 +210,7 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
     the first call ended; a write lost to this key's own earlier call re-reads and finds it.
     """
     _check_review(request)
-    if correction_id.startswith("#"):   # the learner's #stats and #memory rows are no corrections
+    if not is_correction_id(correction_id):   # the learner's #stats and #memory rows are no corrections
         raise NotFound("correction not found")
     for _ in range(REVIEW_ATTEMPTS):
         memory_row = None

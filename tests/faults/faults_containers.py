@@ -27,7 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
-for path in (ROOT, ROOT / "layers" / "common" / "python", ROOT / "functions"):
+for path in (ROOT, ROOT / "layers" / "common" / "python", ROOT / "functions", ROOT / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
@@ -41,6 +41,11 @@ def main(count: int) -> None:
     from local.gateway import Gateway
     from local.httpd import make_handler
 
+    # The voice providers are not what this suite is about: in-memory ones, always available.
+    from provider_fakes import fake_ports
+    from speakpho import deps
+
+    deps.use_provider_ports(fake_ports())
     catalog.routes()                       # imports every HTTP area
     for area in catalog.AREAS:
         Gateway().handler_for(area.handler)

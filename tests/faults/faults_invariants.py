@@ -10,6 +10,7 @@ import pkgutil
 from collections import defaultdict
 
 from speakpho import ddb
+from speakpho.tables import STATS_SK, is_correction_id
 
 from faults_learner import CORRECTIONS, IMPORTED, LearnerReport
 
@@ -100,8 +101,8 @@ def check_corrections(client, report: LearnerReport) -> list[str]:
     and exactly once when answered; the learner's counters match the items."""
     who, problems = report.user_id, []
     items = query(client, "corrections", "userId = :u", {":u": who}, ConsistentRead=True)
-    stats = next((i for i in items if i["correctionId"] == "#stats"), {})
-    items = [i for i in items if i["correctionId"] != "#stats"]
+    stats = next((i for i in items if i["correctionId"] == STATS_SK), {})
+    items = [i for i in items if is_correction_id(i["correctionId"])]   # not #stats, not #memory
     imported = sorted(i["original"] for i in items if i.get("source") == "import")
     if imported != sorted(c["original"] for c in report.imported):
         problems.append(f"{who}: {len(imported)} imported corrections, {IMPORTED} distinct ones sent")

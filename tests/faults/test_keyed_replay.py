@@ -34,7 +34,7 @@ def direct(dynoxide_endpoint):
 
 
 @pytest.fixture
-def learner(proxy, clock):
+def learner(proxy, clock, providers):
     from local.gateway import Gateway
 
     user_id = f"lost-{uuid.uuid4().hex[:8]}"

@@ -114,9 +114,6 @@ IDEMPOTENCY = TableSpec(
     ttl_attribute="expiration",
 )
 
-TABLES: tuple[TableSpec, ...] = (
-    USAGE_PERIODS, SESSIONS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY, MAILBOX_CLAIMS,
-)
 # One free allowance per mailbox: the learner pool's sign-up trigger claims the sha256 of the
 # normalised mailbox (functions/signup); a pending claim's `expiresAt` is epoch seconds (TTL),
 # a confirmed claim has none.
@@ -127,6 +124,9 @@ MAILBOX_CLAIMS = TableSpec(
     ttl_attribute="expiresAt",
 )
 
+TABLES: tuple[TableSpec, ...] = (
+    USAGE_PERIODS, SESSIONS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY, MAILBOX_CLAIMS,
+)
 
 
 # --------------------------------------------------------------------------- key builders
@@ -188,6 +188,15 @@ OPTIMISE_DUE = "due"   # the one partition of the sparse memory_optimise_due ind
 
 def memory_key(user_id: str) -> dict:
     return {"userId": user_id, "correctionId": MEMORY_SK}
+
+
+# The learner's own rows in the corrections partition (#stats, #memory) start with "#"; a
+# correction's id never does.
+LEARNER_ROW_PREFIX = "#"
+
+
+def is_correction_id(correction_id: str) -> bool:
+    return not correction_id.startswith(LEARNER_ROW_PREFIX)
 
 
 # idempotency: "<scope>#<part>#...#<key>", each part escaped so that no two calls share an id.
