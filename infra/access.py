@@ -100,6 +100,19 @@ ACCESS: dict[str, Access] = {
         "idempotency": Grant(IDEMPOTENCY_ACTIONS,
                              why="an Idempotency-Key on a review: its record, read and put by the review's transactions"),
     }),
+    "erasure": Access({
+        "usage_periods": Grant(("GetItem", "UpdateItem"),
+                               why="reads and updates the job's row and the profile (historyErasedThrough)"),
+        "sessions": Grant(("GetItem", "UpdateItem"), indexes=("learning_history",),
+                          why="reads the history in slices; closes each session to ends, lowers its "
+                              "correctionCount with its counted corrections and takes it out of the history "
+                              "(update: the session items stay, they are usage records)"),
+        "session_messages": Grant(("Query", "BatchWriteItem"), why="deletes each session's transcript in batches"),
+        "corrections": Grant(
+            ("GetItem", "Query", "UpdateItem", "DeleteItem", "BatchWriteItem"), indexes=("corrections_by_session",),
+            why="reads #stats and each session's corrections; counted deletes with the #stats update in "
+                "transactions, uncounted ones in batches; the imported ones from the learner's partition"),
+    }),
     "optimizer": Access({
         "corrections": Grant(
             ("Query", "UpdateItem"), indexes=("memory_optimise_due",),

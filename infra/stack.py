@@ -6,6 +6,7 @@ from pathlib import Path
 from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
+from infra.constructs.erasure import ErasureJobs
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.functions import Functions
@@ -39,6 +40,8 @@ class SpeakPhoStack(Stack):
                                    settings=settings, web_origin=self.web.url, admin_issuer=self.auth.admin_issuer,
                                    hangup_dead_letters=self.providers.dead_letters)
         self.providers.allow_invoke(self.functions.hangup)
+        self.erasure_jobs = ErasureJobs(self, "ErasureJobs", worker=self.functions.erasure,
+                                        senders=[self.functions.functions["learning"]])
         self.signup = SignUpTrigger(self, "SignUp", user_pool=self.auth.user_pool, function=self.functions.signup)
         for key, function in self.functions.functions.items():
             self.providers.attach(key, function)

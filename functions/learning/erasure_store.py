@@ -16,9 +16,14 @@ SESSION_FIELDS = "sessionId, historySeq, #status, messageCount, correctionCount"
 @dataclass
 class ErasureStore(TableStore):
     def create_erasure(self, user_id: str, erasure_id: str, fields: dict) -> None:
-        conditional(self.client.put_item, TableName=self.periods,
-                    Item=ddb.serialize({**erasure_key(user_id, erasure_id), **fields}),
-                    ConditionExpression="attribute_not_exists(userId)")
+        """Creates the job's row with a conditional UpdateItem: the learning functions never
+        PutItem on a billing table (infra/access.py)."""
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        vals = {f":f{i}": v for i, v in enumerate(fields.values())}
+        conditional(self.client.update_item, TableName=self.periods, Key=ddb.serialize(erasure_key(user_id, erasure_id)),
+                    UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+                    ConditionExpression="attribute_not_exists(userId)",
+                    ExpressionAttributeNames=names, ExpressionAttributeValues=ddb.values(vals))
 
     def get_erasure(self, user_id: str, erasure_id: str) -> dict | None:
         """The caller's own job only: the key holds the caller's id."""

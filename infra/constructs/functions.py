@@ -18,7 +18,7 @@ from constructs import Construct
 
 from infra import layer_build, runtime
 from infra.access import ACCESS, Access
-from infra.catalog import AREAS, FUNCTIONS_PATH, HANGUP, OPTIMIZER, ROLLUPS, SIGNUP, SWEEPER, Area
+from infra.catalog import AREAS, ERASURE_WORKER, FUNCTIONS_PATH, HANGUP, OPTIMIZER, ROLLUPS, SIGNUP, SWEEPER, Area
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
 from infra.nag import acknowledge
@@ -54,6 +54,8 @@ def function_specs() -> tuple[FunctionSpec, ...]:
         # fsrs-rs is CPU-bound: one full vCPU (1769 MB); a learner takes ~30-70 ms of it and a
         # run does at most optimizer.LEARNERS_PER_RUN learners.
         FunctionSpec("optimizer", OPTIMIZER, 1769, Duration.minutes(5), False),
+        # A run works until 20 s before its timeout, then re-enqueues the job (learning/erasure_worker.py).
+        FunctionSpec("erasure", ERASURE_WORKER, 512, Duration.minutes(2), False),
         # Cognito waits 5 s for a trigger, then fails the sign-up.
         FunctionSpec("signup", SIGNUP, 512, Duration.seconds(5), False),
     )
@@ -104,6 +106,7 @@ class Functions(Construct):
         self.hangup = self.functions["hangup"]
         self.optimizer = self.functions["optimizer"]
         self.signup = self.functions["signup"]
+        self.erasure = self.functions["erasure"]
 
         # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
         self.rollups_failures = sqs.Queue(

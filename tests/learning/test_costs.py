@@ -69,9 +69,10 @@ def test_requests_per_call_are_within_budget(alice, clock, erasures, ddb_request
     calls, _ = _cost(ddb_requests, lambda: data(alice.post("/api/learning/corrections/import", {
         "corrections": [{"original": f"o{n}", "correction": f"c{n}"} for n in range(150)]})))
     assert calls == {"BatchGetItem": 2}  # a repeated import writes nothing
-    # The erasure's route records the job and queues it (the worker does the work): one write.
+    # The erasure's route records the job (a conditional UpdateItem creates its row) and queues
+    # it (the worker does the work): one write.
     calls, _ = _cost(ddb_requests, lambda: data(alice.delete("/api/learning/history"), 202))
-    assert calls == {"PutItem": 1}
+    assert calls == {"UpdateItem": 1}
 
 
 def test_requests_of_deleting_a_session_disputing_and_the_review_queue(alice, clock, ddb_requests):
