@@ -99,7 +99,7 @@ def test_data_outlive_a_restart_of_make_dev(tmp_path):
         again.stop()
 
 
-def test_the_stream_pump_goes_on_from_its_saved_positions(dynoxide_endpoint, monkeypatch, tmp_path, clock):
+def test_the_stream_pump_goes_on_from_its_saved_positions(dynoxide_endpoint, monkeypatch, tmp_path, clock, providers):
     """In-process on dynoxide: a pump made again with the same positions file hands over only
     what is new; without the file it would feed the whole stream to the rollups again."""
     from apitest import ApiClient, fresh_tables, start_session
