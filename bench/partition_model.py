@@ -56,6 +56,10 @@ SHARED = {
         "`pk` = `month#YYYY-MM#n`, n = crc32(sessionId) % 4 (the ledger keeps the session's cell); stats and "
         "series query the 4 shards of each month and add the cells up"),
 }
+SHARED["corrections/memory_optimise_due"] = Shared(
+    "`optimiseDue`: one value (`OPTIMISE_DUE`); written by the review that takes a learner's review count to 8, "
+    "then to each doubling after a fit (a few times in a learner's life), and cleared by the optimiser", 1,
+    "none needed: at the peak it takes under a tenth of its limit")
 SKEW_NOISE = 1.25   # a hottest value within 25 % of the mean is sampling noise: the key spreads evenly
 
 
@@ -132,12 +136,16 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                                                     "pronunciation")[:CORRECTIONS])])
             metering.end_session(store, settings, clock, user, end, ports)
             at(base + SESSION_SECONDS)
-            first, rating = session_correction_id(sim.session, 0), CorrectionReview(confidenceLevel=4)
-            review.review_correction(
-                learning_store(), clock, user.user_id, first, rating,
-                once=idempotency.keyed(("review", user.user_id, first), f"review-{number}", rating.model_dump(),
-                                       ttl_seconds=settings.idempotency_ttl_seconds))
-            at(base + SESSION_SECONDS)
+            # The learner reviews the session's corrections: two sessions pass the 8 reviews that
+            # flag its FSRS parameters for the optimiser (the memory_optimise_due index).
+            rating = CorrectionReview(confidenceLevel=4)
+            for index in range(CORRECTIONS):
+                card = session_correction_id(sim.session, index)
+                review.review_correction(
+                    learning_store(), clock, user.user_id, card, rating,
+                    once=idempotency.keyed(("review", user.user_id, card), f"review-{number}-{index}",
+                                           rating.model_dump(), ttl_seconds=settings.idempotency_ttl_seconds))
+                at(base + SESSION_SECONDS)
 
         def sign_up(n: int, user_id: str) -> None:
             """The sign-up trigger's claim of the learner's mailbox (functions/signup), then its confirmation."""
