@@ -19,7 +19,10 @@ POLL_SECONDS = 1.0
 class ScheduledJobs:
     def __init__(self, backend, *, sweep_every_minutes: int | None = None) -> None:
         self.backend = backend
-        self.sweep_every_ms = int(sweep_every_minutes or os.environ.get("SWEEP_EVERY_MINUTES") or 2) * 60_000
+        # SWEEP_EVERY_MINUTES=0: no sweep by itself (POST /local/jobs/sweep still runs one).
+        minutes = sweep_every_minutes if sweep_every_minutes is not None else int(
+            os.environ.get("SWEEP_EVERY_MINUTES") or 2)
+        self.sweep_every_ms = minutes * 60_000 if minutes > 0 else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduled-jobs", daemon=True)
         self._last_sweep: int | None = None
@@ -48,7 +51,7 @@ class ScheduledJobs:
         now = clock.now_ms()
         if self._last_sweep is None:
             self._last_sweep = now
-        elif now - self._last_sweep >= self.sweep_every_ms:
+        elif self.sweep_every_ms is not None and now - self._last_sweep >= self.sweep_every_ms:
             self._last_sweep = now
             self.backend.sweep()
         if self._last_optimise is None:

@@ -22,7 +22,10 @@ IGNORED_CONSOLE = ("Failed to load resource",)  # HTTP error statuses are assert
 @pytest.fixture(scope="session")
 def runner(tmp_path_factory):
     """`python -m local.server` on a free port, as `make dev` runs it (own process: own moto, own clock)."""
-    server = DevServer(tmp_path_factory.mktemp("runner") / "server.log", PYTHONDONTWRITEBYTECODE="1")
+    # No sweep by itself: the tests move the dev clock by months (fresh_month) and the seed keeps a
+    # live session for the admin page; the sweeper's own runs are tested in tests/local.
+    server = DevServer(tmp_path_factory.mktemp("runner") / "server.log", PYTHONDONTWRITEBYTECODE="1",
+                       SWEEP_EVERY_MINUTES="0")
     base = server.wait_ready().base
     # Warm up: the first call of each area imports its handler; do it before any page waits on it.
     http = Http(base)
