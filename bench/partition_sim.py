@@ -29,6 +29,7 @@ ensure_import_paths()
 from local.ddb_meter import ItemWrite, WriteLog  # noqa: E402
 from speakpho import ddb  # noqa: E402
 from speakpho import tables as T  # noqa: E402
+from speakpho.table_setup import create_missing_tables  # noqa: E402
 
 
 def key_names(pk: T.Key, sk: T.Key | None) -> tuple[str, ...]:
@@ -126,7 +127,7 @@ def sample_tables(sim: Sim):
             for spec in sim.specs:                   # a test's variant of a table first, then the others
                 if spec not in T.TABLES:
                     client.create_table(**T.create_table_request(spec, names[spec.logical_name]))
-            T.create_missing_tables(client)
+            create_missing_tables(client)
             sim.by_table = {names[s.logical_name]: s for s in sim.specs}
             with WriteLog(client, MotoImages(region), sim.record) as log:
                 sim.refused = log.refused

@@ -151,7 +151,7 @@ def main() -> int:
         from speakpho import deps
         from speakpho.aws import dynamodb_client
         from speakpho.clock import clock
-        from speakpho.tables import create_missing_tables
+        from speakpho.table_setup import create_missing_tables
 
         from bench.meter import Meter
         from local.gateway import Gateway

@@ -111,7 +111,7 @@ class DevBackend:
         from local.streams import StreamPump
         from speakpho import deps
         from speakpho.aws import dynamodb_client
-        from speakpho.tables import create_missing_tables
+        from speakpho.table_setup import create_missing_tables
 
         deps.reset()
         self.client = dynamodb_client()

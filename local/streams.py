@@ -43,7 +43,8 @@ PAGE_PAUSE_SECONDS = 0.001    # between shard pages: a waiting request gets the 
 class StreamPump:
     def __init__(self, gateway, client, *, poll_seconds: float = POLL_SECONDS, table: str | None = None,
                  positions_file: str | Path | None = None, engine_in_process: bool = True) -> None:
-        from speakpho.tables import SESSIONS, table_name
+        from speakpho.table_setup import table_name
+        from speakpho.tables import SESSIONS
 
         self.gateway = gateway
         self.client = client

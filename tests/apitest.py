@@ -76,7 +76,7 @@ def fresh_tables():
     and after, so that each test sees its own environment."""
     from speakpho import deps
     from speakpho.aws import dynamodb_client
-    from speakpho.tables import create_missing_tables
+    from speakpho.table_setup import create_missing_tables
 
     deps.reset()
     client = dynamodb_client()

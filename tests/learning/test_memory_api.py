@@ -15,7 +15,8 @@ from bench.memory_learners import SimulatedLearner, study, varied_parameters
 from learning_helpers import correction, run_session
 from local.jobs import ScheduledJobs
 from speakpho import ddb
-from speakpho.tables import CORRECTIONS, memory_key, table_name
+from speakpho.table_setup import table_name
+from speakpho.tables import CORRECTIONS, memory_key
 
 
 def _call(client):

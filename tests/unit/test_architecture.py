@@ -1,4 +1,4 @@
-"""The import rules of docs/architecture.md, read from the source (module-level imports):
+"""The import rules of docs/architecture.md, read from the source (every import, in functions too):
 no import cycle anywhere, and each layer imports only what it may."""
 from __future__ import annotations
 
@@ -30,28 +30,30 @@ FILES = _module_files()
 
 
 def _imports(path: Path, module: str) -> set[str]:
-    """Modules imported at module level (not inside functions, not under TYPE_CHECKING)."""
+    """Modules imported anywhere in the file: at module level and inside functions (a lazy
+    import is still a dependency: config -> table_env -> tables -> config was a cycle hidden in
+    a function), not under TYPE_CHECKING."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            continue
-        for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
-            if isinstance(sub, ast.Import):
-                found.update(alias.name for alias in sub.names)
-            elif isinstance(sub, ast.ImportFrom):
-                base = sub.module or ""
-                if sub.level:
-                    anchor = package.split(".")
-                    anchor = anchor[:len(anchor) - sub.level + 1]
-                    base = ".".join(anchor + ([base] if base else []))
-                submodules = {f"{base}.{alias.name}" for alias in sub.names} & FILES.keys()
-                found.update(submodules)
-                if len(submodules) < len(sub.names):   # names from the module itself
-                    found.add(base)
+            node.body = []
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Import):
+            found.update(alias.name for alias in sub.names)
+        elif isinstance(sub, ast.ImportFrom):
+            base = sub.module or ""
+            if sub.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - sub.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            submodules = {f"{base}.{alias.name}" for alias in sub.names} & FILES.keys()
+            found.update(submodules)
+            if len(submodules) < len(sub.names):   # names from the module itself
+                found.add(base)
     # A package's own ancestors run before it anyway: not an edge of a cycle.
-    return {name for name in found if name in FILES and not module.startswith(name + ".")}
+    return {name for name in found if name in FILES and name != module and not module.startswith(name + ".")}
 
 
 GRAPH = {module: _imports(path, module) for module, path in FILES.items()}

@@ -15,7 +15,8 @@ class CapturingLogger:
 
 
 def test_a_handler_logs_its_calls_with_time_and_capacity(dynamodb):
-    from speakpho.tables import SESSIONS, table_name
+    from speakpho.table_setup import table_name
+    from speakpho.tables import SESSIONS
 
     logger = CapturingLogger()
 
