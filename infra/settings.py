@@ -37,6 +37,7 @@ CONTEXT_KEYS = {
     "abnormalCloseSharePercent": "abnormal_close_share_percent",
     "providerSwitchRatePercent": "provider_switch_rate_percent",
     "alarmMinConnections": "alarm_min_connections",
+    "alarmMinLearners": "alarm_min_learners",
     "providerFailureRatePercent": "provider_failure_rate_percent",
     "iteratorAgeMs": "iterator_age_ms",
     "apiThrottleRate": "api_throttle_rate",
@@ -47,10 +48,10 @@ CONTEXT_KEYS = {
     "waf": "waf",
     "wafTokenLimit": "waf_token_limit",
     "wafIpLimit": "waf_ip_limit",
-    "secretMaxAgeSeconds": "secret_max_age_seconds",
     "wafSignupLimit": "waf_signup_limit",
     "sesIdentity": "ses_identity",
     "learnerThreatProtection": "learner_threat_protection",
+    "secretMaxAgeSeconds": "secret_max_age_seconds",
     "leaseMaxSeconds": "lease_max_seconds",
     "leaseGraceSeconds": "lease_grace_seconds",
     "geminiModel": "gemini_model",
@@ -84,6 +85,10 @@ class StackSettings:
     # below alarm_min_connections connections to that provider in a period, it does not alarm.
     alarm_min_connections: int = 20
     provider_failure_rate_percent: float = 10.0
+    # Every ratio alarm is quiet below this many distinct learners starting in a period
+    # (ActiveLearners: session.telemetry counts a learner once an hour), so one or two learners
+    # alone can never page anyone, whatever they send (docs/security.md).
+    alarm_min_learners: int = 3
     iterator_age_ms: int = 60_000                # rollups stream processor lag
     # The stage-wide default throttle (routes have their own: infra/limits.py).
     api_throttle_rate: int = limits.DEFAULT_THROTTLE.rate

@@ -27,6 +27,7 @@ from local.contract_access import (AccessGranted, CallPlaced, GeminiAccess, Prov
                                    Providers)
 from local.contract_latency import ProviderLatencyStats, SessionProviderLatency  # noqa: E402
 from speakpho.models import Category, Difficulty, EndReason, Mode, Provider, Role  # noqa: E402
+from speakpho.metering.live import MAX_SWITCHES_PER_SESSION  # noqa: E402
 
 Epoch = Annotated[int, Field(ge=0, description="epoch milliseconds")]
 Count = Annotated[int, Field(ge=0)]
@@ -392,6 +393,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/session/switch-provider"): Route(ProviderSwitched, (*AUTH, *BODY, 402, 404, 409, 502, 503), codes={
         402: "limit_reached: the session has no minutes left for a new token (the switch is recorded)",
         409: "session_not_active; provider_unchanged: it already uses this provider; switch_contended: retry",
+        429: f"switch_limit: the session made its {MAX_SWITCHES_PER_SESSION} switches (details.limit; nothing "
+             "switched); access_limit: the session had its grants; " + ERRORS[429],
         502: PROVIDER_502 + " (the switch is recorded: POST /api/session/access retries)",
         503: PROVIDER_503 + "; nothing switched"}),
     ("GET", "/api/session/providers"): Route(Providers, AUTH),

@@ -45,10 +45,11 @@ def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
     # With a key, the start's own transaction records it: a retry gets the first answer.
     once = idempotency.keyed(("start", user.user_id), idempotency_key, request.model_dump(),
                              ttl_seconds=settings.idempotency_ttl_seconds)
+    counts = []
     data, replayed = metering.start_or_replay(metering_store(), settings, clock, user, request, once=once,
-                                              ports=provider_ports())
-    if not replayed:
-        telemetry.session_started(data)  # a replayed answer is not counted again
+                                              ports=provider_ports(), admitted=counts.append)
+    if not replayed:   # a replayed answer is not counted again
+        telemetry.session_started(data, first_start_of_hour=bool(counts) and counts[0].in_hour == 1)
     return ok(data, 201)
 
 
@@ -58,7 +59,9 @@ def heartbeat(body: Annotated[SessionRef, Body()]):
 
 
 @router.post("/api/session/switch-provider", summary="Switch to the other voice provider, with its access",
-             responses={502: refusal("provider_error: the provider refused access (the switch is recorded)"),
+             responses={429: refusal("switch_limit: the session made its switches, or access_limit: it had its "
+                                     "grants; nothing switched"),
+                        502: refusal("provider_error: the provider refused access (the switch is recorded)"),
                         503: refusal("provider_unavailable: nothing switched")})
 def switch_provider(body: Annotated[SwitchProviderRequest, Body()]):
     data = metering.switch_provider(metering_store(), get_settings(), clock, _user(), body.sessionId, body.provider,

@@ -3,6 +3,12 @@
 Every metric name and dimension value comes from a fixed set: close codes only from the
 table (speakpho.story.code_key: anything else is `other`), providers only gemini|openai.
 A learner sends close codes and events, and must not be able to create metrics.
+
+Nor page the on-call on their own (docs/security.md, "One learner cannot trip an alarm"): a
+session counts at most MAX_COUNTED_PER_SESSION connections, failures and switches toward the
+ratio alarms, and every ratio alarm is quiet unless `ActiveLearners`, each learner counted once
+per UTC hour (at their first start of it), reaches its minimum in the period
+(infra/constructs/monitoring.py).
 """
 from __future__ import annotations
 
@@ -15,6 +21,11 @@ from speakpho.models import PROVIDERS
 
 metrics = Metrics(namespace="SpeakPho", service="session")
 ABNORMAL_CODES = (1006, 1011)  # the AbnormalCloses alarm's codes
+# Per session (and provider, for connections and failures): a real session rarely has more than
+# its start, one reconnect and one switch, three segments; a session with more is failing
+# already, and "3 of 3 failed" says so. Beyond it the client's word counts for nothing more:
+# 80 forged events make 41 connections and 40 failures, which count as 3 and 3.
+MAX_COUNTED_PER_SESSION = 3
 
 
 def _emit(name: str, value: float, dimensions: dict[str, str] | None = None) -> None:
@@ -30,14 +41,21 @@ def _emit(name: str, value: float, dimensions: dict[str, str] | None = None) -> 
         pass
 
 
-def session_started(data: dict) -> None:
+def session_started(data: dict, *, first_start_of_hour: bool = False) -> None:
+    """`first_start_of_hour`: the learner's first start in this UTC hour (the start limits'
+    counter on the profile row: speakpho.metering.limits), so ActiveLearners counts a learner
+    once an hour, whatever they do."""
     _emit("SessionsStarted", 1)
+    if first_start_of_hour:
+        _emit("ActiveLearners", 1)
     if data.get("closedSessionId"):
         _emit("SessionsClosedByNewStart", 1)
 
 
 def provider_switched(data: dict) -> None:
-    _emit("ProviderSwitches", 1)
+    """The session's first few switches only (its switchCount after this one)."""
+    if int(data.get("switchCount") or 1) <= MAX_COUNTED_PER_SESSION:
+        _emit("ProviderSwitches", 1)
 
 
 def disconnect_metric(code: int | None) -> str:
@@ -60,13 +78,17 @@ def end_datapoints(data: dict, facts: dict) -> list[tuple[str, float, dict[str, 
         points.append(("ProviderSwitches", 1, None))   # a switch the server never saw mid-session
     summary = facts.get("summary") or {}
     # Connection segments and the failures among them, per provider: the failure-rate alarms
-    # divide the one by the other (infra/constructs/monitoring.py).
-    for provider, count in sorted(summary.get("connections", {}).items()):
-        if provider in PROVIDERS and count:
-            points.append(("ProviderConnections", count, {"provider": provider}))
+    # divide the one by the other (infra/constructs/monitoring.py). Each capped per session,
+    # the failures at the connections counted (never more failed than connected).
+    connections = {p: min(int(n), MAX_COUNTED_PER_SESSION)
+                   for p, n in summary.get("connections", {}).items() if p in PROVIDERS and n}
+    for provider, count in sorted(connections.items()):
+        points.append(("ProviderConnections", count, {"provider": provider}))
     for provider, codes in sorted(summary.get("failures", {}).items()):
-        if provider in PROVIDERS and sum(codes.values()):
-            points.append(("ProviderFailures", sum(codes.values()), {"provider": provider}))
+        # A failure the client charges to a provider it never connected to counts for nothing.
+        failed = min(sum(codes.values()), connections.get(provider, 0)) if provider in PROVIDERS else 0
+        if failed:
+            points.append(("ProviderFailures", failed, {"provider": provider}))
     return points
 
 

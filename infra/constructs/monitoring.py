@@ -7,6 +7,8 @@ e-mail subscription, parameter `AlarmEmail`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import CfnCondition, CfnParameter, CfnResource, Duration, Fn, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
@@ -42,10 +44,57 @@ def alarm_name_part(provider: str) -> str:
     return PROVIDER_NAMES.get(provider, provider.title())
 
 
-def ratio_percent(numerator: str, denominator: str, min_denominator: int) -> str:
-    """Metric math: 100 * numerator / denominator, 0 while the denominator is below the minimum volume."""
-    return (f"IF(FILL({denominator}, 0) >= {min_denominator}, "
-            f"100 * FILL({numerator}, 0) / {denominator}, 0)")
+def ratio_percent(numerator: str, denominator: str, min_denominator: int, learners: str | None = None,
+                  min_learners: int = 0) -> str:
+    """Metric math: 100 * numerator / denominator, 0 while the denominator is below the minimum
+    volume; with `learners` (the id of ActiveLearners), also 0 while fewer distinct learners
+    than `min_learners` started in the period. Nested IFs, no AND: IF is all it needs."""
+    ratio = (f"IF(FILL({denominator}, 0) >= {min_denominator}, "
+             f"100 * FILL({numerator}, 0) / {denominator}, 0)")
+    return ratio if learners is None else f"IF(FILL({learners}, 0) >= {min_learners}, {ratio}, 0)"
+
+
+# Distinct learners in a period: session.telemetry emits ActiveLearners = 1 at a learner's first
+# start of each UTC hour (the start limits' hour counter on the profile row says which one), so
+# one learner adds at most 1 to any period, whatever they send. Every ratio alarm is 0 below
+# alarm_min_learners of them (docs/security.md, "One learner cannot trip an alarm").
+LEARNERS_METRIC = "ActiveLearners"
+
+
+@dataclass(frozen=True)
+class RatioAlarm:
+    """A ratio alarm as data: its metrics, the settings holding its minimum and threshold, and
+    the math expression the template carries (tests evaluate that same string)."""
+    name: str
+    numerator: str
+    denominator: str
+    min_setting: str            # StackSettings field: the denominator's minimum in a period
+    threshold_setting: str      # StackSettings field: the percent that alarms
+    provider: str | None = None
+
+    def ids(self) -> dict[str, str]:
+        """Metric-math id -> metric name; ids are per provider (the dashboard graphs the
+        providers' rates together)."""
+        suffix = f"_{self.provider}" if self.provider else ""
+        return {f"{name[0].lower()}{name[1:]}{suffix}": name
+                for name in (self.numerator, self.denominator, LEARNERS_METRIC)}
+
+    def expression(self, settings: StackSettings) -> str:
+        num, den, learners = self.ids()
+        return ratio_percent(num, den, getattr(settings, self.min_setting), learners, settings.alarm_min_learners)
+
+    def threshold(self, settings: StackSettings) -> float:
+        return getattr(settings, self.threshold_setting)
+
+
+RATIO_ALARMS = (
+    RatioAlarm("AbnormalCloseShare", "AbnormalCloses", "SessionsEnded", "alarm_min_sessions",
+               "abnormal_close_share_percent"),
+    RatioAlarm("ProviderSwitchRate", "ProviderSwitches", "SessionsStarted", "alarm_min_sessions",
+               "provider_switch_rate_percent"),
+    *(RatioAlarm(f"ProviderFailureRate{PROVIDER_NAMES.get(p, p.title())}", "ProviderFailures", "ProviderConnections",
+                 "alarm_min_connections", "provider_failure_rate_percent", provider=p) for p in PROVIDERS),
+)
 
 
 class Monitoring(Construct):
@@ -62,39 +111,39 @@ class Monitoring(Construct):
                    dimensions: dict[str, str] | None = None) -> cw.Metric:
             return business_metric(name, service, period, label, dimensions)
 
-        self.abnormal_close_share = cw.MathExpression(
-            expression=ratio_percent("abnormal", "ended", settings.alarm_min_sessions),
-            using_metrics={"abnormal": metric("AbnormalCloses"), "ended": metric("SessionsEnded")},
-            period=period, label="Abnormal closes (1006/1011) % of ended sessions")
-        self.switch_rate = cw.MathExpression(
-            expression=ratio_percent("switches", "started", settings.alarm_min_sessions),
-            using_metrics={"switches": metric("ProviderSwitches"), "started": metric("SessionsStarted")},
-            period=period, label="Provider switches % of started sessions")
-        # Per provider: failed connection segments % of connection segments (both counted once per
-        # ended session by session.telemetry), quiet below alarm_min_connections in a period.
+        def ratio(spec: RatioAlarm, label: str) -> cw.MathExpression:
+            # ActiveLearners has no provider dimension: it counts learners, not connections.
+            return cw.MathExpression(
+                expression=spec.expression(settings), period=period, label=label,
+                using_metrics={i: metric(name, dimensions={"provider": spec.provider}
+                                         if spec.provider and name != LEARNERS_METRIC else None)
+                               for i, name in spec.ids().items()})
+
+        specs = {spec.name: spec for spec in RATIO_ALARMS}
+        self.abnormal_close_share = ratio(specs["AbnormalCloseShare"], "Abnormal closes (1006/1011) % of ended sessions")
+        self.switch_rate = ratio(specs["ProviderSwitchRate"], "Provider switches % of started sessions")
+        # Per provider: failed connection segments % of connection segments (session.telemetry
+        # counts at most 3 of each per ended session), quiet below alarm_min_connections in a period.
         self.provider_failure_rates: dict[str, cw.MathExpression] = {
-            provider: cw.MathExpression(
-                # Ids are per provider: the dashboard graphs every provider's rate together.
-                expression=ratio_percent(f"failures_{provider}", f"connections_{provider}",
-                                         settings.alarm_min_connections),
-                using_metrics={
-                    f"failures_{provider}": metric("ProviderFailures", dimensions={"provider": provider}),
-                    f"connections_{provider}": metric("ProviderConnections", dimensions={"provider": provider})},
-                period=period, label=f"{alarm_name_part(provider)} failed connections %")
+            provider: ratio(specs[f"ProviderFailureRate{alarm_name_part(provider)}"],
+                            f"{alarm_name_part(provider)} failed connections %")
             for provider in PROVIDERS}
 
         self.alarms: dict[str, cw.Alarm] = {}
+        learners = f" and {settings.alarm_min_learners} learners starting in the period"
         self._alarm("AbnormalCloseShare", self.abnormal_close_share, settings.abnormal_close_share_percent,
                     f"More than {settings.abnormal_close_share_percent:g}% of ended sessions closed abnormally "
-                    "(WebSocket 1006/1011).", evaluation_periods=3, datapoints=2)
+                    f"(WebSocket 1006/1011), with at least {settings.alarm_min_sessions} sessions{learners}.",
+                    evaluation_periods=3, datapoints=2)
         self._alarm("ProviderSwitchRate", self.switch_rate, settings.provider_switch_rate_percent,
                     f"More than {settings.provider_switch_rate_percent:g}% of started sessions switched provider "
-                    "(Gemini failing over to OpenAI).", evaluation_periods=3, datapoints=2)
+                    f"(Gemini failing over to OpenAI), with at least {settings.alarm_min_sessions} "
+                    f"sessions{learners}.", evaluation_periods=3, datapoints=2)
         for provider, rate in self.provider_failure_rates.items():
             self._alarm(f"ProviderFailureRate{alarm_name_part(provider)}", rate, settings.provider_failure_rate_percent,
                         f"More than {settings.provider_failure_rate_percent:g}% of {alarm_name_part(provider)} "
                         f"connections failed (provider- or network-side close), with at least "
-                        f"{settings.alarm_min_connections} connections in the period.",
+                        f"{settings.alarm_min_connections} connections{learners}.",
                         evaluation_periods=3, datapoints=2)
         self._alarm("SweeperErrors", sweeper.metric_errors(period=period, statistic="Sum"), 1,
                     "The stale-session sweeper failed: stale sessions are not being closed.")
@@ -162,7 +211,8 @@ class Monitoring(Construct):
         dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24))
         dashboard.add_widgets(
             cw.GraphWidget(title="Sessions", width=width,
-                           left=[metric("SessionsStarted", label="started"), metric("SessionsEnded", label="ended")]),
+                           left=[metric("SessionsStarted", label="started"), metric("SessionsEnded", label="ended"),
+                                 metric(LEARNERS_METRIC, label="learners (first start of their hour)")]),
             cw.GraphWidget(title="Abnormal closes (%)", width=width, left=[self.abnormal_close_share],
                            left_annotations=[cw.HorizontalAnnotation(
                                value=self.settings.abnormal_close_share_percent, label="alarm")]),

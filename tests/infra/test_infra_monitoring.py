@@ -23,63 +23,97 @@ def expression_of(props: dict) -> str:
     return next(m["Expression"] for m in props["Metrics"] if "Expression" in m)
 
 
-@pytest.mark.parametrize("name,numerator,denominator,threshold_attr", [
-    ("AbnormalCloseShare", "AbnormalCloses", "SessionsEnded", "abnormal_close_share_percent"),
-    ("ProviderSwitchRate", "ProviderSwitches", "SessionsStarted", "provider_switch_rate_percent"),
+def spec(name: str):
+    from infra.constructs.monitoring import RATIO_ALARMS
+
+    return next(s for s in RATIO_ALARMS if s.name == name)
+
+
+@pytest.mark.parametrize("name,numerator,denominator,threshold_attr,min_attr", [
+    ("AbnormalCloseShare", "AbnormalCloses", "SessionsEnded", "abnormal_close_share_percent", "alarm_min_sessions"),
+    ("ProviderSwitchRate", "ProviderSwitches", "SessionsStarted", "provider_switch_rate_percent", "alarm_min_sessions"),
 ])
-def test_ratio_alarms_on_powertools_metrics(synth, name, numerator, denominator, threshold_attr):
+def test_ratio_alarms_on_powertools_metrics(synth, name, numerator, denominator, threshold_attr, min_attr):
+    settings = synth.stack.settings
     props = alarm(synth, name)
     metrics = metrics_of(props)
-    assert {m["MetricName"] for m in metrics.values()} == {numerator, denominator}
+    assert {m["MetricName"] for m in metrics.values()} == {numerator, denominator, "ActiveLearners"}
     for metric in metrics.values():
         assert metric["Namespace"] == "SpeakPho"
         assert metric["Dimensions"] == [{"Name": "service", "Value": "session"}]
     ids = {m["MetricName"]: i for i, m in metrics.items()}
-    expression = expression_of(props)
-    assert f"100 * FILL({ids[numerator]}, 0) / {ids[denominator]}" in expression
-    assert f"FILL({ids[denominator]}, 0) >= {synth.stack.settings.alarm_min_sessions}" in expression
-    assert props["Threshold"] == getattr(synth.stack.settings, threshold_attr)
+    assert expression_of(props) == (
+        f"IF(FILL({ids['ActiveLearners']}, 0) >= {settings.alarm_min_learners}, "
+        f"IF(FILL({ids[denominator]}, 0) >= {getattr(settings, min_attr)}, "
+        f"100 * FILL({ids[numerator]}, 0) / {ids[denominator]}, 0), 0)")
+    assert expression_of(props) == spec(name).expression(settings)
+    assert props["Threshold"] == getattr(synth.stack.settings, threshold_attr) == spec(name).threshold(settings)
     assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert props["TreatMissingData"] == "notBreaching"
+    assert f"{settings.alarm_min_learners} learners" in props["AlarmDescription"]
 
 
-def test_ratio_math_is_percent_with_minimum_volume():
+# (numerator, denominator, learners) sums in one period -> the expression's value
+RATIO_CASES = [
+    ((3, 10, 3), 30.0),
+    ((3, 10, None), 0.0),       # no learner started: quiet
+    ((3, 10, 2), 0.0),          # two learners alone cannot page anyone
+    ((3, 4, 9), 0.0),           # too few sessions to judge
+    ((None, 20, 5), 0.0),
+    ((None, None, None), 0.0),  # a silent period
+]
+
+
+@pytest.mark.parametrize("sums,value", RATIO_CASES)
+def test_ratio_math_is_percent_with_minimum_volume_and_learners(sums, value):
+    from metric_math import evaluate
+
     from infra.constructs.monitoring import ratio_percent
 
-    # CloudWatch's IF/FILL evaluated by hand for one datapoint.
-    def evaluate(expr: str, num: float | None, den: float | None) -> float:
-        den_f, num_f = den or 0, num or 0
-        minimum = float(expr.split(">=")[1].split(",")[0])
-        return 100 * num_f / den_f if den_f >= minimum else 0
-
-    expr = ratio_percent("a", "e", 5)
-    assert evaluate(expr, 3, 10) == 30
-    assert evaluate(expr, 3, 4) == 0        # too few sessions to judge
-    assert evaluate(expr, None, 20) == 0
+    expression = ratio_percent("a", "e", 5, "l", 3)
+    assert evaluate(expression, dict(zip(("a", "e", "l"), sums))) == value
+    assert evaluate(ratio_percent("a", "e", 5), {"a": 3, "e": 10}) == 30.0    # without a learner guard
 
 
 @pytest.mark.parametrize("provider,name", [("gemini", "ProviderFailureRateGemini"),
                                            ("openai", "ProviderFailureRateOpenAI")])
 def test_a_failure_rate_alarm_per_provider(synth, provider, name):
     """ProviderFailures / ProviderConnections of that provider alone (the dimensions session.telemetry
-    emits them with), quiet while the period has fewer connections than alarm_min_connections."""
+    emits them with), quiet while the period has fewer connections than alarm_min_connections or
+    fewer learners starting than alarm_min_learners (ActiveLearners: no provider dimension)."""
     settings = synth.stack.settings
     props = alarm(synth, name)
     metrics = metrics_of(props)
-    assert {m["MetricName"] for m in metrics.values()} == {"ProviderFailures", "ProviderConnections"}
+    assert {m["MetricName"] for m in metrics.values()} == {"ProviderFailures", "ProviderConnections", "ActiveLearners"}
     for metric in metrics.values():
         assert metric["Namespace"] == "SpeakPho"
-        assert {d["Name"]: d["Value"] for d in metric["Dimensions"]} == {"service": "session", "provider": provider}
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        if metric["MetricName"] == "ActiveLearners":
+            assert dimensions == {"service": "session"}
+        else:
+            assert dimensions == {"service": "session", "provider": provider}
     assert all(m["MetricStat"]["Stat"] == "Sum" for m in props["Metrics"] if "MetricStat" in m)
     ids = {m["MetricName"]: i for i, m in metrics.items()}
     expression = expression_of(props)
-    assert expression == (f"IF(FILL({ids['ProviderConnections']}, 0) >= {settings.alarm_min_connections}, "
-                          f"100 * FILL({ids['ProviderFailures']}, 0) / {ids['ProviderConnections']}, 0)")
+    assert expression == (f"IF(FILL({ids['ActiveLearners']}, 0) >= {settings.alarm_min_learners}, "
+                          f"IF(FILL({ids['ProviderConnections']}, 0) >= {settings.alarm_min_connections}, "
+                          f"100 * FILL({ids['ProviderFailures']}, 0) / {ids['ProviderConnections']}, 0), 0)")
     assert props["Threshold"] == settings.provider_failure_rate_percent
     assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert props["TreatMissingData"] == "notBreaching"
     assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (3, 2)
     assert str(settings.alarm_min_connections) in props["AlarmDescription"]
+
+
+def test_every_ratio_alarm_has_its_spec_and_the_learner_guard(synth):
+    from infra.constructs.monitoring import RATIO_ALARMS
+
+    ratio_names = {n for n in synth.stack.monitoring.alarms
+                   if n in ("AbnormalCloseShare", "ProviderSwitchRate") or n.startswith("ProviderFailureRate")}
+    assert ratio_names == {s.name for s in RATIO_ALARMS}
+    for ratio in RATIO_ALARMS:
+        assert expression_of(alarm(synth, ratio.name)) == ratio.expression(synth.stack.settings)
+        assert expression_of(alarm(synth, ratio.name)).startswith("IF(FILL(activeLearners")
 
 
 def test_failure_rate_alarms_cover_every_provider_and_only_them(synth):
@@ -92,21 +126,26 @@ def test_failure_rate_alarms_cover_every_provider_and_only_them(synth):
 
 def test_a_quiet_night_cannot_page_anyone(synth):
     """Five sessions at 3 a.m., every one failing: below the minimum number of connections the
-    expression yields 0, never the threshold."""
+    expression yields 0, never the threshold; and below the minimum of learners too."""
+    from metric_math import evaluate
+
     settings = synth.stack.settings
-    assert settings.alarm_min_connections > 5
-    expr = expression_of(alarm(synth, "ProviderFailureRateGemini"))
+    assert settings.alarm_min_connections > 5 and settings.alarm_min_learners >= 3
+    props = alarm(synth, "ProviderFailureRateGemini")
+    ids = {m["MetricName"]: i for i, m in metrics_of(props).items()}
 
-    def evaluate(failures: float | None, connections: float | None) -> float:
-        minimum = float(expr.split(">=")[1].split(",")[0])
-        den, num = connections or 0, failures or 0
-        return 100 * num / den if den >= minimum else 0
+    def rate(failures, connections, learners):
+        return evaluate(expression_of(props), {ids["ProviderFailures"]: failures,
+                                               ids["ProviderConnections"]: connections,
+                                               ids["ActiveLearners"]: learners})
 
-    assert evaluate(5, 5) == 0 < settings.provider_failure_rate_percent
-    assert evaluate(None, None) == 0
+    enough = settings.alarm_min_learners
+    assert rate(5, 5, enough) == 0 < settings.provider_failure_rate_percent
+    assert rate(None, None, None) == 0
     at_minimum = settings.alarm_min_connections
-    assert evaluate(at_minimum, at_minimum) == 100 >= settings.provider_failure_rate_percent
-    assert evaluate(1, at_minimum * 20) < settings.provider_failure_rate_percent
+    assert rate(at_minimum, at_minimum, enough) == 100 >= settings.provider_failure_rate_percent
+    assert rate(at_minimum, at_minimum, enough - 1) == 0            # not enough learners to judge
+    assert rate(1, at_minimum * 20, enough) < settings.provider_failure_rate_percent
 
 
 def test_failure_rate_settings_come_from_context():
@@ -114,9 +153,10 @@ def test_failure_rate_settings_come_from_context():
 
     from infra.settings import StackSettings
 
-    settings = StackSettings.from_context(App(context={"alarmMinConnections": "50",
+    settings = StackSettings.from_context(App(context={"alarmMinConnections": "50", "alarmMinLearners": "4",
                                                        "providerFailureRatePercent": "7.5"}))
     assert (settings.alarm_min_connections, settings.provider_failure_rate_percent) == (50, 7.5)
+    assert settings.alarm_min_learners == 4 and StackSettings().alarm_min_learners == 3
 
 
 @pytest.mark.parametrize("name,function,metric", [
@@ -167,7 +207,7 @@ def test_dashboard_shows_the_business_metrics_and_alarms(synth):
     body = json.dumps(next(iter(dashboards.values()))["Properties"]["DashboardBody"])
     for metric in ("SessionsStarted", "SessionsEnded", "ProviderSwitches", "MinutesUsed", "Disconnects",
                    "AbnormalCloses", "StaleSessionsClosed", "IteratorAge", "ProviderFailures",
-                   "ProviderConnections"):
+                   "ProviderConnections", "ActiveLearners"):
         assert metric in body, metric
     for provider in ("gemini", "openai"):   # failures per provider, and each provider's rate
         assert f'\\"provider\\",\\"{provider}\\"' in body, provider

@@ -10,7 +10,7 @@ from speakpho.close_codes import CLOSE_CODES
 
 FIXED_NAMES = {"SessionsStarted", "SessionsClosedByNewStart", "ProviderSwitches", "SessionsEnded", "MinutesUsed",
                "Disconnects", "DisconnectsOther", "AbnormalCloses", "ProviderFailures",
-               "ProviderConnections"} | \
+               "ProviderConnections", "ActiveLearners"} | \
               {f"Disconnects{code}" for code in CLOSE_CODES}
 
 
@@ -42,8 +42,9 @@ def test_made_up_close_codes_create_no_metric_name_or_dimension_value(api, clock
     assert {k for _, _, d in emitted for k in d} <= {"provider"}
     assert _count(emitted, "DisconnectsOther") == 3 and _count(emitted, "Disconnects") == 3
     # 4999 and 4321 (gemini's) and 4998 (openai's) are in the provider range; 1234 has no known side.
-    assert _count(emitted, "ProviderFailures", provider="gemini") == 2 * 3
-    assert _count(emitted, "ProviderFailures", provider="openai") == 1 * 3
+    assert _count(emitted, "ProviderFailures", provider="gemini") == 1 * 3   # its one connection failed
+    # openai's: a provider the session never connected to (telemetry counts at most its connections)
+    assert _count(emitted, "ProviderFailures", provider="openai") == 0
 
 
 def test_provider_failures_are_charged_to_the_provider_that_was_running(api, clock, emitted):
@@ -78,7 +79,8 @@ def test_disconnect_metric_names(code, name):
     from session import telemetry
 
     points = telemetry.end_datapoints({"session": {"disconnectCode": code, "minutesUsed": 1}},
-                                      {"summary": {"failures": {"gemini": {"other": 2}, "claude": {"1011": 1}}}})
+                                      {"summary": {"connections": {"gemini": 2, "claude": 1},
+                                                   "failures": {"gemini": {"other": 2}, "claude": {"1011": 1}}}})
     names = [n for n, _, _ in points]
     assert (name in names) if name else not any(n.startswith("Disconnects") for n in names)
     assert [(v, d) for n, v, d in points if n == "ProviderFailures"] == [(2, {"provider": "gemini"})]
@@ -160,3 +162,45 @@ def test_connections_only_for_known_providers():
                                                    "failures": {"gemini": {"1011": 1}}}})
     assert [(n, v, d) for n, v, d in points if n.startswith("Provider")] == [
         ("ProviderConnections", 2, {"provider": "gemini"}), ("ProviderFailures", 1, {"provider": "gemini"})]
+
+
+# ---------------------------------------------------------------------------- one learner's weight
+@pytest.mark.parametrize("connections, failures, counted", [
+    ({"gemini": 41}, {"gemini": {"1011": 40}}, [("ProviderConnections", 3), ("ProviderFailures", 3)]),  # 80 forged events
+    ({"gemini": 2}, {"gemini": {"1011": 5}}, [("ProviderConnections", 2), ("ProviderFailures", 2)]),   # never above connected
+    ({"gemini": 3}, {"gemini": {"1006": 1}}, [("ProviderConnections", 3), ("ProviderFailures", 1)]),   # within the cap: as is
+    ({"gemini": 1}, {"openai": {"1011": 9}}, [("ProviderConnections", 1)]),                             # never connected to openai
+])
+def test_a_session_counts_at_most_a_few_connections_and_failures(connections, failures, counted):
+    from session import telemetry
+
+    assert telemetry.MAX_COUNTED_PER_SESSION == 3
+    points = telemetry.end_datapoints({"session": {"disconnectCode": 1000, "minutesUsed": 1}},
+                                      {"summary": {"connections": connections, "failures": failures}})
+    assert [(n, v) for n, v, _ in points if n.startswith("Provider")] == counted
+
+
+def test_a_session_counts_its_first_three_switches(api, clock, emitted):
+    alice = api.as_user("alice")
+    sid = start_session(alice)["sessionId"]
+    for i in range(8):
+        clock.advance(1)
+        switch_provider(alice, sid, "openai" if i % 2 == 0 else "gemini")
+    assert _count(emitted, "ProviderSwitches") == 3
+
+
+def test_active_learners_counts_a_learner_once_an_hour(api, clock, emitted):
+    """At the learner's first start of each UTC hour; a replayed start counts nothing."""
+    from speakpho.metering.limits import HOUR_MS
+
+    alice, bob = api.as_user("alice"), api.as_user("bob")
+    clock.set(T0 + 10 * 60_000)                              # 10 minutes into an hour
+    for _ in range(4):
+        start_session(alice)
+        clock.advance(30)
+    start_session(bob, headers={"Idempotency-Key": "k1"})
+    start_session(bob, headers={"Idempotency-Key": "k1"})   # the replay
+    assert _count(emitted, "ActiveLearners") == 2 and _count(emitted, "SessionsStarted") == 5
+    clock.set(T0 - T0 % HOUR_MS + HOUR_MS + 1)               # the next UTC hour
+    start_session(alice)
+    assert _count(emitted, "ActiveLearners") == 3

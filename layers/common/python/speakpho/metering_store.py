@@ -162,11 +162,12 @@ class MeteringStore(EndStore, AccessStore):
     # switch provider -------------------------------------------------------
     def switch_provider(self, *, user_id: str, session_id: str, from_provider: str, provider: str, now: int,
                         disconnect_code: int | None, disconnect_reason: str | None,
-                        story_entry: dict | None = None) -> dict:
+                        story_entry: dict | None = None, max_switches: int | None = None) -> dict:
         """Returns the updated session. `story_entry` (optional: the provider_switched entry)
         is recorded while the story has room. Refused (not this user's, not active, not on
-        `from_provider`, at its grants' limit (a switch is followed by a grant), or an entry given
-        and the story full): ConditionLost with `current` = the session as it was (None if absent)."""
+        `from_provider`, at its grants' limit (a switch is followed by a grant), at `max_switches`
+        switches, or an entry given and the story full): ConditionLost with `current` = the
+        session as it was (None if absent)."""
         sets = ["provider = :provider", "providerSwitchedAt = :now"]
         vals = {":provider": provider, ":from": from_provider, ":now": now, ":uid": user_id, ":active": "active",
                 ":one": 1, ":grants": MAX_GRANTS_PER_SESSION}
@@ -176,6 +177,10 @@ class MeteringStore(EndStore, AccessStore):
         if disconnect_reason is not None:
             sets.append("lastSwitchDisconnectReason = :reason")
             vals[":reason"] = disconnect_reason
+        switch_cap = []
+        if max_switches is not None:
+            switch_cap = ["(attribute_not_exists(switchCount) OR switchCount < :switches)"]
+            vals[":switches"] = max_switches
         appended = StoryAppend([story_entry] if story_entry else [], capped=True)
         story_sets, story_adds, story_conditions, story_values = appended.parts()
         vals.update(story_values)
@@ -186,7 +191,7 @@ class MeteringStore(EndStore, AccessStore):
             UpdateExpression=update_expression(sets + story_sets, story_adds + ["switchCount :one", "version :one"]),
             ConditionExpression=" AND ".join(["userId = :uid", "#status = :active", "provider = :from",
                                               "(attribute_not_exists(accessCount) OR accessCount < :grants)",
-                                              *story_conditions]),
+                                              *switch_cap, *story_conditions]),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(vals),
             ReturnValues="ALL_NEW",

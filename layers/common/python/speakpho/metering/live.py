@@ -30,6 +30,10 @@ def owned_session(store: MeteringStore, user: UserRef, session_id: str) -> dict:
 
 
 SWITCH_ATTEMPTS = 3
+# Switches a session may make (429 switch_limit beyond): a real session switches once or twice
+# when a provider fails; each switch is a grant and a provider call, and one learner's repeated
+# switches must not move the switch-rate alarm (docs/security.md).
+MAX_SWITCHES_PER_SESSION = 10
 
 
 def _touch(store: MeteringStore, user: UserRef, session_id: str, now: int) -> tuple[dict, int | None]:
@@ -100,7 +104,9 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
     the new provider's access (one transaction): a Gemini token, or the OpenAI call's terms
     (its call comes with POST /api/session/connect). A call on the provider left behind is
     hung up. 503 provider_unavailable, before anything is written, when `provider` has no key
-    (a text session, which gets no provider access, switches all the same)."""
+    (a text session, which gets no provider access, switches all the same). 429 switch_limit,
+    nothing written, after MAX_SWITCHES_PER_SESSION switches (the switch's own condition: no
+    request more)."""
     if ports.keys.key(provider) is None and not _text_session(store, user, session_id):
         require_key(settings, ports.keys, provider)   # raises 503, naming those available
     now = clock.now_ms()
@@ -113,7 +119,8 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
         try:
             updated = store.switch_provider(user_id=user.user_id, session_id=session_id, provider=provider,
                                             from_provider=from_provider, now=now, disconnect_code=disconnect_code,
-                                            disconnect_reason=disconnect_reason, story_entry=entry)
+                                            disconnect_reason=disconnect_reason, story_entry=entry,
+                                            max_switches=MAX_SWITCHES_PER_SESSION)
             break
         except ConditionLost as lost:
             refused = lost.current or {}  # the session as it was when the switch was refused
@@ -123,6 +130,9 @@ def switch_provider(store: MeteringStore, settings: Settings, clock: Clock, user
             raise Conflict("session is not active", code="session_not_active") from None
         if refused.get("provider") == provider:
             raise Conflict(f"session already uses {provider}", code="provider_unchanged") from None
+        if int(refused.get("switchCount") or 0) >= MAX_SWITCHES_PER_SESSION:
+            raise TooManyRequests(f"a session switches provider at most {MAX_SWITCHES_PER_SESSION} times",
+                                  {"limit": MAX_SWITCHES_PER_SESSION}, code="switch_limit") from None
         if int(refused.get("accessCount") or 0) >= MAX_GRANTS_PER_SESSION:
             raise TooManyRequests(f"a session gets provider access at most {MAX_GRANTS_PER_SESSION} times",
                                   {"limit": MAX_GRANTS_PER_SESSION}, code="access_limit") from None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from speakpho import story
 from speakpho.access.grant import gemini_access, openai_access
@@ -12,7 +12,7 @@ from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
 from speakpho.idempotency import KeyedCall
-from speakpho.metering.limits import admit_start
+from speakpho.metering.limits import StartCounts, admit_start
 from speakpho.metering.usage import UserRef, period_credit, period_credited, period_totals, stale_closing
 from speakpho.models import StartSessionRequest
 from speakpho.providers.catalog import require_key
@@ -80,7 +80,8 @@ def _access(ports: ProviderPorts, settings: Settings, key: str, request: StartSe
 
 def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
                     request: StartSessionRequest, *, ports: ProviderPorts,
-                    once: KeyedCall | None = None) -> tuple[dict, bool]:
+                    once: KeyedCall | None = None,
+                    admitted: Callable[[StartCounts], None] | None = None) -> tuple[dict, bool]:
     """Admit and reserve in one conditional transaction: (the answer, whether it is a replay).
 
     The transaction is conditioned on the period row's version (and the profile's session
@@ -97,6 +98,9 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
     before any read), nothing left of the period (402), the learner's starts this hour or
     sessions this day at their limits (429, speakpho.metering.limits). A replay is answered
     before any of the last two: it starts nothing.
+
+    `admitted`, when given, is called with the learner's start counts after a start that
+    committed (not a replay): the session telemetry counts a learner once an hour from them.
     """
     if not user.email_verified:
         raise Forbidden("verify your email address before starting a session", code="email_unverified")
@@ -153,6 +157,8 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
             continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read
         if stale and stale.get("callId"):
             hang_up(ports, session_id=stale["sessionId"], call_id=stale["callId"], why="superseded")
+        if admitted:
+            admitted(counts)
         return answer, False
     raise Conflict("too many concurrent session starts; retry", code="start_contended",
                    retry_after=CONTENDED_RETRY_AFTER_SECONDS)
