@@ -114,6 +114,10 @@ class DevBackend:
         from speakpho.table_setup import create_missing_tables
 
         deps.reset()
+        from local.dev_clock import DevClockOffset
+
+        self.dev_clock = DevClockOffset.beside(self.db_path)
+        self.dev_clock.restore()      # before the jobs: they read the clock from their first run
         self.client = dynamodb_client()
         self.created_tables = create_missing_tables(self.client)
         self.gateway = Gateway()

@@ -57,12 +57,10 @@ def handle(backend: DevBackend, method: str, path: str, raw_body: bytes) -> tupl
 
 
 def _clock(backend: DevBackend, body: dict) -> tuple[int, dict]:
-    from speakpho.clock import clock
-
     seconds = body.get("advanceSeconds")
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
         return 400, error_body("validation_error", "advanceSeconds must be a number", [{"field": "advanceSeconds"}])
-    return 200, ok_body({"now": clock.advance(seconds)})
+    return 200, ok_body({"now": backend.dev_clock.advance(seconds)})   # kept across restarts
 
 
 def _sweep(backend: DevBackend, body: dict) -> tuple[int, dict]:

@@ -55,6 +55,11 @@ def _shown(path) -> str:
         return str(path)
 
 
+def _ahead(offset_ms: int) -> str:
+    seconds = offset_ms / 1000
+    return f"{seconds / 86400:.1f} days" if abs(seconds) >= 86400 else f"{seconds / 60:.1f} min"
+
+
 def main() -> None:
     port = int(os.environ.get("PORT", "3000"))
     try:
@@ -77,6 +82,9 @@ def main() -> None:
     if backend.db_path:
         print(f"data kept in {_shown(backend.db_path)} across restarts (make dev-reset starts empty; "
               "MEMORY=1 keeps nothing)", flush=True)
+    if backend.dev_clock.offset_ms:
+        print(f"dev clock: {_ahead(backend.dev_clock.offset_ms)} ahead of the real time, as moved before the restart "
+              "(make dev-reset starts at the real time)", flush=True)
     print("token: make token SUB=alice [ADMIN=1]   pages: /practice /learning /admin", flush=True)
     try:
         server.serve_forever()

@@ -54,6 +54,7 @@ def test_data_outlive_a_restart_of_make_dev(tmp_path):
         assert status == 201, started
         session_id = started["data"]["sessionId"]
         http_call(first.base, "POST", "/local/clock", {"advanceSeconds": 45})
+        moved_to = http_call(first.base, "POST", "/local/clock", {"advanceSeconds": 0})[1]["data"]["now"]
         status, ended = http_call(first.base, "POST", "/api/session/end",
                               {"sessionId": session_id, "messages": MESSAGES,
                                "corrections": [{"original": "tôi là", "correction": "em là", "category": "grammar"}]},
@@ -81,6 +82,10 @@ def test_data_outlive_a_restart_of_make_dev(tmp_path):
     again = Server(db_path, tmp_path / "again.log").wait_ready()
     try:
         assert "tables created:" not in again.output()
+        # The dev clock goes on from its offset (what was due on the moved clock stays due).
+        assert "dev clock: 0.8 min ahead of the real time" in again.output()
+        now_again = http_call(again.base, "POST", "/local/clock", {"advanceSeconds": 0})[1]["data"]["now"]
+        assert now_again - moved_to >= 0 and abs((now_again - int(time.time() * 1000)) - 45_000) < 5_000
         status, detail = http_call(again.base, "GET", f"/api/learning/session/{session_id}", token=learner)
         assert status == 200, detail
         assert detail["data"]["messages"] == MESSAGES and detail["data"]["session"]["secondsUsed"] == 45

@@ -12,7 +12,10 @@ from speakpho.envelope import error_body, ok_body
 
 class StubBackend:
     def __init__(self) -> None:
+        from local.dev_clock import DevClockOffset
+
         self.sweeps = 0
+        self.dev_clock = DevClockOffset(None)    # MEMORY=1: the offset is not kept
 
     def sweep(self) -> dict:
         self.sweeps += 1
