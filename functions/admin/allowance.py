@@ -13,6 +13,8 @@ from speakpho.config import get_settings
 from speakpho.deps import metering_store
 from speakpho.models import AllowanceRequest
 
+from admin import audit
+
 router = Router()
 # A learner's id as the API hands it out (a Cognito sub): URL-unreserved characters only, so a
 # percent-encoded path is refused instead of becoming a user of its own.
@@ -33,4 +35,6 @@ def get_allowance(userId: UserId):
     store = metering_store()
     period = utc_month(clock.now_ms())
     usage = metering.get_usage(store, get_settings(), clock, metering.UserRef(userId))
-    return ok({"userId": userId, "usage": usage, "changes": metering.allowance_history(store, userId, period)})
+    changes = metering.allowance_history(store, userId, period)
+    audit.read_on(router, audit.ALLOWANCE, learner_id=userId, rows=len(changes))
+    return ok({"userId": userId, "usage": usage, "changes": changes})

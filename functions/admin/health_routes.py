@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from speakpho import story
-from speakpho.api import caller, ok
+from speakpho.api import ok
 from speakpho.clock import clock
 from speakpho.config import get_settings
 from speakpho.enums import SESSION_STATUSES
@@ -126,7 +126,9 @@ def list_sessions(from_: DayFrom = None, to: Day = None, provider: ProviderFilte
                   cursor: Annotated[Optional[str], Query(max_length=2048)] = None):
     _refuse_unknown_params(FILTER_PARAMS | {"limit", "cursor"})
     flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
-    return ok(listing.list_sessions(health_store(), flt, limit, cursor))
+    page = listing.list_sessions(health_store(), flt, limit, cursor)
+    _audit(audit.SESSIONS_LIST, learner_id=flt.user_id, filters=filter_params(flt), rows=len(page["sessions"]))
+    return ok(page)
 
 
 @router.get("/api/admin/sessions/timeseries", summary="Per-day session health in a date range")
@@ -136,7 +138,10 @@ def timeseries(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
                status: StatusFilter = None):
     _refuse_unknown_params(FILTER_PARAMS)
     flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
-    return ok(stats.session_series(health_store(), flt))
+    series = stats.session_series(health_store(), flt)
+    if flt.user_id:   # one learner's days: a read about that learner (the unfiltered series is aggregate)
+        _audit(audit.SESSIONS_SERIES, learner_id=flt.user_id, filters=filter_params(flt))
+    return ok(series)
 
 
 @router.get("/api/admin/sessions/export.csv", summary="Sessions in a date range as CSV",
@@ -172,4 +177,4 @@ def session_detail(id: SessionId):  # noqa: A002 - the path parameter's name
 
 def _audit(action: str, **what) -> None:
     """The audit record of a successful read (a refused or failed one never gets here)."""
-    audit.admin_read(caller(router), action, request_id=router.current_event.request_context.request_id, **what)
+    audit.read_on(router, action, **what)

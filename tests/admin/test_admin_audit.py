@@ -1,6 +1,7 @@
-"""The audit trail of admin reads (admin/audit.py): a session's detail and a CSV export each
-write exactly one `admin_read` record, through the admin function's logger, with who read what
-and when; nothing else does (the list and stats, learner routes, refused or failed reads)."""
+"""The audit trail of admin reads (admin/audit.py): a session's detail, a CSV export, a page of
+the session list, the per-day series of one learner and a learner's allowance each write exactly
+one `admin_read` record, through the admin function's logger, with who read what and when;
+nothing else does (the unfiltered series, learner routes, refused or failed reads)."""
 from __future__ import annotations
 
 import logging
@@ -79,14 +80,43 @@ def test_each_read_is_one_record(admin, session_id, lambda_logs):
     for _ in range(2):
         data(admin.get(f"/api/admin/sessions/{session_id}"))
     assert admin.get("/api/admin/sessions/export.csv").status == 200
-    assert [r["audit"]["action"] for r in audit_records(lambda_logs)] == [
-        "session_detail", "session_detail", "sessions_export"]
-
-
-def test_lists_stats_and_learner_routes_write_no_audit_record(admin, alice, session_id, lambda_logs):
     data(admin.get("/api/admin/sessions"))
-    data(admin.get("/api/admin/sessions/timeseries"))
     data(admin.get("/api/admin/users/alice/allowance"))
+    assert [r["audit"]["action"] for r in audit_records(lambda_logs)] == [
+        "session_detail", "session_detail", "sessions_export", "sessions_list", "allowance_read"]
+
+
+def test_a_page_of_the_session_list_writes_one_record_with_its_learner_and_rows(admin, session_id, clock,
+                                                                                lambda_logs):
+    from admin.health_routes import FILTER_PARAMS
+
+    page = data(admin.get("/api/admin/sessions", query="userId=alice&from=2026-11-01"))
+    assert [s["userId"] for s in page["sessions"]] == ["alice"]
+    data(admin.get("/api/admin/sessions"))                  # unfiltered: its rows name learners too
+    first, second = [r["audit"] for r in audit_records(lambda_logs)]
+    assert list(first) == AUDIT_KEYS and set(first["filters"]) == FILTER_PARAMS
+    assert first == {"version": 1, "action": "sessions_list", "adminSub": "root", "adminEmail": "root@example.com",
+                     "at": clock.now_ms(), "requestId": first["requestId"], "sessionId": None, "learnerId": "alice",
+                     "filters": {"from": "2026-11-01", "to": "2026-11-10", "provider": None, "mode": None,
+                                 "hasDisconnect": None, "userId": "alice", "endedBy": None, "initialProvider": None,
+                                 "status": None},
+                     "rows": 1, "truncated": None}
+    assert (second["action"], second["learnerId"], second["filters"]["userId"]) == ("sessions_list", None, None)
+
+
+def test_one_learners_series_and_allowance_reads_are_audited(admin, session_id, lambda_logs):
+    data(admin.get("/api/admin/sessions/timeseries", query="userId=alice"))
+    allowance = data(admin.get("/api/admin/users/alice/allowance"))
+    series, read = [r["audit"] for r in audit_records(lambda_logs)]
+    assert (series["action"], series["learnerId"], series["filters"]["userId"]) == ("sessions_timeseries", "alice",
+                                                                                  "alice")
+    assert list(read) == AUDIT_KEYS
+    assert (read["action"], read["learnerId"], read["rows"]) == ("allowance_read", "alice", len(allowance["changes"]))
+    assert (read["adminSub"], read["sessionId"], read["filters"]) == ("root", None, None)
+
+
+def test_aggregates_and_learner_routes_write_no_audit_record(admin, alice, session_id, lambda_logs):
+    data(admin.get("/api/admin/sessions/timeseries"))      # every learner's days, summed
     data(alice.get(f"/api/learning/session/{session_id}"))
     data(alice.get("/api/learning/history"))
     data(alice.get("/api/learning/corrections"))
@@ -101,4 +131,8 @@ def test_refused_or_failed_reads_write_no_audit_record(api, admin, alice, sessio
     assert error(admin.get("/api/admin/sessions/no-such-session"), 404)["code"] == "not_found"
     error(admin.get("/api/admin/sessions/export.csv", query="proivder=gemini"), 422)
     error(admin.get(f"/api/admin/sessions/{session_id}", query="x=1"), 422)
+    error(alice.get("/api/admin/sessions", query="userId=alice"), 403)
+    error(alice.get("/api/admin/users/alice/allowance"), 403)
+    error(admin.get("/api/admin/sessions", query="userId=alice&proivder=gemini"), 422)
+    error(admin.get("/api/admin/users/al%20ice/allowance"), 422)
     assert audit_records(lambda_logs) == []

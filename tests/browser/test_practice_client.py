@@ -208,7 +208,7 @@ def test_the_end_is_queued_before_it_is_sent_and_sent_again_unchanged_until_answ
 def test_the_queue_delivers_once_keeps_refusals_and_other_learners_ends(page, runner):
     out = run(page, runner, """
       const { queueEnd, readQueue } = await import('/js/end-queue.js');
-      const end = (sessionId, user, extra = {}) => ({ sessionId, user, queuedAt: 1, body: { sessionId, messages: [], ...extra } });
+      const end = (sessionId, user, extra = {}) => ({ sessionId, user, queuedAt: Date.now(), body: { sessionId, messages: [], ...extra } });
       queueEnd(end('a', 'unit', { pageClosed: true, disconnectCode: 1001 }));
       queueEnd(end('b', 'unit'));
       queueEnd(end('c', 'someone-else'));
@@ -223,8 +223,8 @@ def test_the_queue_delivers_once_keeps_refusals_and_other_learners_ends(page, ru
       return { first, second, left: readQueue().map((e) => [e.sessionId, e.rejected ? e.rejected.status : null]),
                bodies: calls.map((x) => JSON.parse(x.body)) };
     """)
-    assert out["first"] == {"delivered": ["a", "d"], "kept": ["b"]}
-    assert out["second"] == {"delivered": [], "kept": []}   # nothing is sent twice; a refusal is not resent
+    assert out["first"] == {"delivered": ["a", "d"], "kept": ["b"], "expired": []}
+    assert out["second"] == {"delivered": [], "kept": [], "expired": []}   # nothing sent twice; a refusal not resent
     assert out["left"] == [["b", 404], ["c", None]]
     assert [b["sessionId"] for b in out["bodies"]] == ["a", "a", "b", "d"]
     assert out["bodies"][0]["pageClosed"] is True and "pageClosed" not in out["bodies"][1]   # an older API: sent without it

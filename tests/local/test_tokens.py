@@ -85,3 +85,23 @@ def test_admin_routes_take_admin_pool_tokens_only(api):
     assert status(tokens.mint("root", groups=["admin"], issuer=tokens.LEARNER_ISSUER)) == 403
     assert status(tokens.mint("root", groups=["learners"], issuer=tokens.ADMIN_ISSUER)) == 403
     assert status(tokens.mint("alice")) == 403
+
+
+def test_only_the_local_runner_sets_an_admin_issuer_and_without_one_there_is_no_admin(api, monkeypatch):
+    """The local gateway sets the local admin issuer explicitly (as the stack sets the admin
+    pool's); a function left without it (here: set empty) refuses even a genuine admin token."""
+    from apitest import ApiClient
+
+    from local.gateway import Gateway
+
+    monkeypatch.delenv("ADMIN_TOKEN_ISSUER", raising=False)
+    Gateway()
+    assert os.environ["ADMIN_TOKEN_ISSUER"] == tokens.ADMIN_ISSUER
+
+    admin = ApiClient(api.gateway, cli_token(SUB="root", ADMIN="1"))
+    assert admin.get("/api/admin/sessions").status == 200
+    monkeypatch.setenv("ADMIN_TOKEN_ISSUER", "")
+    refused = admin.get("/api/admin/sessions")
+    assert refused.status == 403 and "not configured" in refused.json()["error"]["message"]
+    monkeypatch.delenv("ADMIN_TOKEN_ISSUER")
+    assert admin.get("/api/admin/users/alice/allowance").status == 403

@@ -1,6 +1,6 @@
 """speakpho.auth: an admin is in the `admin` group AND signed in to the admin user pool (the
-token's `iss` is ADMIN_TOKEN_ISSUER) when the function is told that issuer; the claims as the
-REST API's Cognito authorizer passes them (strings)."""
+token's `iss` is ADMIN_TOKEN_ISSUER); a function not told that issuer (unset or empty) has no
+admin at all (fail closed); the claims as the REST API's Cognito authorizer passes them (strings)."""
 from __future__ import annotations
 
 import pytest
@@ -27,7 +27,9 @@ CASES = [
     pytest.param("[learners]", ADMINS, ADMINS, False, id="wrong group, admin pool"),
     pytest.param("[not-admin]", ADMINS, ADMINS, False, id="look-alike group"),
     pytest.param(None, ADMINS, ADMINS, False, id="no groups"),
-    pytest.param("[admin]", LEARNERS, None, True, id="no issuer configured: the group alone"),
+    pytest.param("[admin]", LEARNERS, None, False, id="no issuer configured: fail closed, learner pool"),
+    pytest.param("[admin]", ADMINS, None, False, id="no issuer configured: fail closed, even the admin pool"),
+    pytest.param("[admin]", None, None, False, id="no issuer configured, no iss"),
     pytest.param("[learners]", LEARNERS, None, False, id="no issuer configured, wrong group"),
 ]
 
@@ -86,3 +88,17 @@ def test_parse_bool_claim(raw, expected):
 def test_no_subject_is_401():
     with pytest.raises(Unauthorized):
         caller_from_event(event(iss=ADMINS, **{"cognito:groups": "[admin]"}))
+
+
+@pytest.mark.parametrize("configured", [None, ""])
+def test_without_an_admin_issuer_no_one_is_admin(monkeypatch, configured):
+    """Unset or empty: fail closed, saying why, whatever the token claims."""
+    if configured is None:
+        monkeypatch.delenv(ADMIN_ISSUER_ENV, raising=False)
+    else:
+        monkeypatch.setenv(ADMIN_ISSUER_ENV, configured)
+    for iss in (ADMINS, LEARNERS, None):
+        caller = Caller("root", None, frozenset({"admin"}), issuer=iss)
+        assert caller.is_admin is False
+        with pytest.raises(Forbidden, match="admin access is not configured"):
+            require_admin(caller)

@@ -6,6 +6,7 @@
 // hosted UI and callback /admin, MFA required); the other pages to the learners' pool (config.auth).
 
 import { clearToken, getToken, setToken, useTokenOf } from './api.js';
+import { droppedNote, forgetEndsOf, tokenSubject } from './end-queue.js';
 
 let pkceKey = 'speakpho.pkce';
 let selected = { mode: 'local' };
@@ -161,7 +162,15 @@ export async function completeCognitoSignIn(auth) {
   return true;
 }
 
-export async function signOut() {
+/**
+ * Signs out: drops the learner's queued session ends from this device (end-queue.js: no one's
+ * transcript stays on a shared device after they leave), forgets the token, then leaves.
+ * `say(message)` is given what to tell the learner before the page goes: that they signed
+ * out, and what was dropped.
+ */
+export async function signOut(say = () => {}) {
+  const dropped = forgetEndsOf(tokenSubject(getToken()));
+  say(['You have signed out.', droppedNote(dropped, 'signedOut')].filter(Boolean).join(' '));
   clearToken();
   const auth = selected || {};
   if (auth.mode === 'cognito') {

@@ -4,11 +4,18 @@
 // it with fetch keepalive; whatever is still here is sent again by flushPendingEnds() on
 // the next page load. The end is idempotent server-side (a repeat answers the stored result
 // and records nothing), so sending one twice is harmless; it is recorded once.
+//
+// What this device keeps is bounded: a queued end expires QUEUED_END_MAX_AGE_MS after it was
+// queued (dropped at the next flush), and signing out drops that learner's queued ends
+// (forgetEndsOf): a shared device keeps no one's transcript after they leave. Either way the
+// learner is told what was dropped (droppedNote).
 
 import { backoffMs, request, sleep as defaultSleep } from './session-http.js';
 
 /** localStorage key: a JSON array of PendingEnd, oldest first. */
 export const PENDING_ENDS_KEY = 'speakpho.pendingEnds';
+/** A queued end older than this is dropped, unsent: 7 days. */
+export const QUEUED_END_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 /** fetch keepalive refuses bodies over 64 KiB (the browser's budget for a closing page). */
 export const KEEPALIVE_MAX_BYTES = 60 * 1024;
 
@@ -68,6 +75,49 @@ function updateQueue(storage, sessionId, change) {
 }
 
 export const removeEnd = (sessionId, storage = globalThis.localStorage) => updateQueue(storage, sessionId, () => []);
+
+/** Removes the queued ends `drop` selects; returns them (none when storage is unavailable). */
+function dropWhere(storage, drop) {
+  try {
+    const list = readQueue(storage);
+    const dropped = list.filter(drop);
+    if (dropped.length) writeQueue(storage, list.filter((e) => !drop(e)));
+    return dropped;
+  } catch (err) {
+    return [];
+  }
+}
+
+/** Signing out: drops every end queued by `user` (a token's sub); returns them. */
+export function forgetEndsOf(user, storage = globalThis.localStorage) {
+  return user && storage ? dropWhere(storage, (e) => e.user === user) : [];
+}
+
+/**
+ * Drops every end queued more than QUEUED_END_MAX_AGE_MS before `now`, whoever queued it (an
+ * end is never kept longer, even for a learner who does not come back); returns them. An end
+ * with no readable queuedAt counts as expired.
+ */
+export function dropExpiredEnds(now = Date.now(), storage = globalThis.localStorage) {
+  if (!storage) return [];
+  return dropWhere(storage, (e) => !(Number(e.queuedAt) > now - QUEUED_END_MAX_AGE_MS));
+}
+
+/**
+ * A sentence telling the learner which conversations were dropped from this device, unsent
+ * (why: 'expired' or 'signedOut'), or '' for none. Dates as queued, in the learner's locale.
+ */
+export function droppedNote(dropped, why) {
+  if (!dropped || !dropped.length) return '';
+  const count = dropped.length === 1 ? '1 conversation' : `${dropped.length} conversations`;
+  const dates = [...new Set(dropped.map((e) => (Number(e.queuedAt) > 0
+    ? new Date(Number(e.queuedAt)).toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' })
+    : 'an unknown date')))].join(', ');
+  const was = dropped.length === 1 ? 'was' : 'were';
+  return why === 'expired'
+    ? `${count} saved on this device (from ${dates}) could not be sent within 7 days and ${was} deleted from this device; ${dropped.length === 1 ? 'it is' : 'they are'} not in your history.`
+    : `${count} saved on this device and not yet sent (from ${dates}) ${was} deleted from this device when you signed out; ${dropped.length === 1 ? 'it is' : 'they are'} not in your history.`;
+}
 
 /** A 409 that means the session is already over: the end has nothing more to do. */
 const ALREADY_ENDED = new Set(['session_not_active', 'session_ended']);
@@ -143,13 +193,17 @@ async function withQueueLock(work) {
  * stays queued for the next load.
  * @param {{apiBase?: string, getToken: () => (string | null), fetch?: typeof fetch,
  *          storage?: Storage, attempts?: number, sleep?: (ms: number) => Promise<void>}} options
- * @returns {Promise<{delivered: string[], kept: string[]}>} session ids
+ * Ends older than QUEUED_END_MAX_AGE_MS are dropped first, unsent: the signed-in learner's
+ * are reported in `expired` (the others' are dropped all the same).
+ * @returns {Promise<{delivered: string[], kept: string[], expired: PendingEnd[]}>} session ids; the expired ends
  */
-export async function flushPendingEnds({ storage = globalThis.localStorage, attempts = 3, ...transport } = {}) {
+export async function flushPendingEnds({ storage = globalThis.localStorage, attempts = 3, now = Date.now(),
+  ...transport } = {}) {
   const user = tokenSubject(transport.getToken && transport.getToken());
-  const result = { delivered: [], kept: [] };
+  const result = { delivered: [], kept: [], expired: [] };
   if (!user || !storage) return result;
   await withQueueLock(async () => {
+    result.expired = dropExpiredEnds(now, storage).filter((e) => e.user === user);
     for (const entry of readQueue(storage)) {
       if (entry.user !== user || entry.rejected) continue;
       let outcome = 'retry';

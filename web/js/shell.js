@@ -86,10 +86,7 @@ function showSignIn(signIn, message, kind = 'info') {
 function showAccount(user) {
   fill($('#account-name'), user.email || user.sub, user.isAdmin ? h('span', { class: 'chip' }, 'admin') : null);
   $('#account').hidden = false;
-  $('#signout').onclick = () => {
-    flash('You have signed out.');
-    signOut();
-  };
+  $('#signout').onclick = () => signOut(flash);   // it says what it dropped from this device
 }
 
 /**

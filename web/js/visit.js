@@ -5,6 +5,7 @@
 import { api, getToken, loadConfig } from './api.js';
 import { plural } from './format.js';
 import { migrateLegacyCorrections } from './legacy-corrections.js';
+import { droppedNote } from './end-queue.js';
 import { flushPendingEnds } from './session-client.js';
 
 /**
@@ -21,6 +22,7 @@ export async function learnerVisit() {
   if (delivered.length) {
     notes.push(`${plural(delivered.length, 'conversation')} saved on this device ${delivered.length === 1 ? 'was' : 'were'} sent to your history.`);
   }
+  if (ends.status === 'fulfilled' && ends.value.expired.length) notes.push(droppedNote(ends.value.expired, 'expired'));
   if (ends.status === 'fulfilled' && ends.value.kept.length) {
     notes.push(`${plural(ends.value.kept.length, 'conversation')} saved on this device could not be sent yet: kept on this device, it is tried again on your next visit.`);
   }

@@ -4,7 +4,10 @@ Admins sign in to their own user pool, which requires TOTP MFA (infra/constructs
 a learner pool's ID token says nothing reliable about MFA. So an admin is a caller in the
 `admin` group whose token was issued by that pool: the stack gives the HTTP functions the
 admin pool's issuer URL in ADMIN_TOKEN_ISSUER, and `require_admin` compares the token's `iss`
-with it. Without the variable (unit tests that build events by hand) only the group counts.
+with it. Without the variable there is no admin at all (fail closed): a function deployed
+without it, or with it empty, refuses every admin route rather than trusting the group alone
+(which a learner pool could carry). Only the local runner sets a local issuer of its own
+(local/tokens.py LAMBDA_ENVIRONMENT).
 """
 from __future__ import annotations
 
@@ -29,7 +32,7 @@ class Caller:
 
     @property
     def is_admin(self) -> bool:
-        """In the admin group and, when an admin issuer is configured, signed in to that pool."""
+        """In the admin group and signed in to the configured admin pool (none configured: no one)."""
         return admin_refusal(self) is None
 
 
@@ -80,12 +83,18 @@ def admin_issuer() -> str | None:
     return os.environ.get(ADMIN_ISSUER_ENV) or None
 
 
+NO_ADMIN_ISSUER = "admin access is not configured"
+
+
 def admin_refusal(caller: Caller, issuer: str | None = None) -> str | None:
-    """Why `caller` is not an admin, or None when it is. `issuer` defaults to admin_issuer()."""
+    """Why `caller` is not an admin, or None when it is. `issuer` defaults to admin_issuer();
+    with neither, every caller is refused (fail closed)."""
     if ADMIN_GROUP not in caller.groups:
         return "admin group required"
-    expected = issuer if issuer is not None else admin_issuer()
-    if expected and caller.issuer != expected:
+    expected = issuer or admin_issuer()
+    if not expected:
+        return NO_ADMIN_ISSUER
+    if caller.issuer != expected:
         return "sign in with an admin account (admin user pool, MFA required)"
     return None
 
