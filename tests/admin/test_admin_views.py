@@ -86,6 +86,15 @@ def test_stats_view(cells, expected):
     assert sum(view["endedByBreakdown"].values()) == view["endedSessions"]
 
 
+@pytest.mark.parametrize("cells", [[], [ONE], [TWO, ONE, ACTIVE]])
+def test_every_rate_is_a_float_in_json(cells):
+    """One JSON type per field: a provider without connections says 0.0, as another says 0.6."""
+    view = json.loads(json.dumps(stats_view(cells)))
+    rates = [row["failureRate"] for row in view["providerReliability"].values()]
+    assert rates and all(isinstance(r, float) for r in rates)
+    assert isinstance(view["providerSwitchRate"], float)
+
+
 def test_stats_carry_every_close_code_with_its_label_cause_and_side():
     view = stats_view([])
     assert view["closeCodes"] == {

@@ -116,7 +116,8 @@ def _sorted(counts: dict[str, int]) -> dict[str, int]:
 
 
 def rate(part: float, whole: float) -> float:
-    return round(part / whole, 4) if whole else 0
+    """A float always (0.0, not 0, without a whole): one JSON type for every provider."""
+    return round(part / whole, 4) if whole else 0.0
 
 
 def prefixed_counts(cells: Iterable[Cell], prefix: str) -> dict[str, int]:
