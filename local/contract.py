@@ -96,6 +96,8 @@ class AdminSession(Session):
     userEmail: Optional[str]
     switchCause: Optional[CodeKey] = Field(description="the first switch's cause; null without a switch")
     reconnects: Count = Field(description="reconnect attempts the client reported")
+    hadDrop: bool = Field(description="a provider- or network-side disconnect in the story, or an end by the "
+                                      "provider or the network (the hadDrop filter; failedSessions counts these)")
     latency: Optional[dict[str, SessionProviderLatency]] = Field(
         description="per provider, the latency its end reported; null when it reported none")
 

@@ -7,6 +7,7 @@ Powertools tries static routes first, and API Gateway prefers a literal resource
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Literal, Optional
 
@@ -40,6 +41,9 @@ ProviderFilter = Annotated[Optional[Provider], Query(description="final provider
 ModeFilter = Annotated[Optional[Mode], Query()]
 DisconnectFilter = Annotated[Optional[bool], Query(
     description="true: ended with a close code other than 1000; false: every other session")]
+DropFilter = Annotated[Optional[bool], Query(
+    description="true: a provider- or network-side disconnect anywhere in the session's story (or an end by the "
+                "provider or the network); false: none. Narrows the rows only: the stats count the other filters")]
 UserFilter = Annotated[Optional[str], Query(min_length=1, max_length=MAX_ID)]
 EndedByFilter = Annotated[Optional[Literal[story.ENDED_BY]], Query(description="who ended the session")]
 InitialProviderFilter = Annotated[Optional[Provider], Query(description="the provider the session started on")]
@@ -106,7 +110,8 @@ def filter_params(flt: HealthFilter) -> dict:
     """The filter as the query parameters that select it (resolved: from/to always given)."""
     return {"from": flt.day_from.isoformat(), "to": flt.day_to.isoformat(), "provider": flt.provider,
             "mode": flt.mode, "hasDisconnect": flt.has_disconnect, "userId": flt.user_id, "endedBy": flt.ended_by,
-            "initialProvider": flt.initial_provider, "status": flt.status}
+            "initialProvider": flt.initial_provider, "status": flt.status,
+            **({} if flt.had_drop is None else {"hadDrop": flt.had_drop})}   # the list's and export's own
 
 
 def _filter(day_from, day_to, provider, mode, has_disconnect, user_id, ended_by, initial_provider,
@@ -121,11 +126,12 @@ def _filter(day_from, day_to, provider, mode, has_disconnect, user_id, ended_by,
 def list_sessions(from_: DayFrom = None, to: Day = None, provider: ProviderFilter = None,
                   hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None,
                   endedBy: EndedByFilter = None, initialProvider: InitialProviderFilter = None,
-                  status: StatusFilter = None,
+                  status: StatusFilter = None, hadDrop: DropFilter = None,
                   limit: Annotated[int, Query(ge=1, le=200)] = 50,
                   cursor: Annotated[Optional[str], Query(max_length=2048)] = None):
-    _refuse_unknown_params(FILTER_PARAMS | {"limit", "cursor"})
-    flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
+    _refuse_unknown_params(FILTER_PARAMS | {"limit", "cursor", "hadDrop"})
+    flt = replace(_filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status),
+                  had_drop=hadDrop)
     page = listing.list_sessions(health_store(), flt, limit, cursor)
     _audit(audit.SESSIONS_LIST, learner_id=flt.user_id, filters=filter_params(flt), rows=len(page["sessions"]))
     return ok(page)
@@ -150,9 +156,10 @@ def timeseries(from_: DayFrom = None, to: Day = None, provider: ProviderFilter =
 def export_csv(from_: DayFrom = None, to: Day = None, provider: ProviderFilter = None,
                hasDisconnect: DisconnectFilter = None, mode: ModeFilter = None, userId: UserFilter = None,
                endedBy: EndedByFilter = None, initialProvider: InitialProviderFilter = None,
-               status: StatusFilter = None):
-    _refuse_unknown_params(FILTER_PARAMS)
-    flt = _filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status)
+               status: StatusFilter = None, hadDrop: DropFilter = None):
+    _refuse_unknown_params(FILTER_PARAMS | {"hadDrop"})
+    flt = replace(_filter(from_, to, provider, mode, hasDisconnect, userId, endedBy, initialProvider, status),
+                  had_drop=hadDrop)
     max_bytes = get_settings().export_max_bytes
     result = export.export_sessions(health_store(), flt, max_bytes=max_bytes)
     _audit(audit.SESSIONS_EXPORT, filters=filter_params(flt), rows=result.rows, truncated=result.truncated)

@@ -9,6 +9,11 @@ from datetime import date
 from admin_helpers import FULL, NEWEST_FIRST
 from apitest import data
 
+# The dataset's sessions with a provider- or network-side disconnect (admin_helpers' table:
+# ended by the network); s5's switches carry a 1011 but no drop, s6 ended at the limit.
+HAD_DROP = {"s2", "s4", "s9"}
+OPENAI = {"s2", "s4"}                          # their final provider
+
 
 # --------------------------------------------------------------------------- time series
 def test_time_series_has_every_day_with_zeros(dataset_admin, ids):
@@ -77,12 +82,12 @@ def test_csv_export_has_a_header_and_one_row_per_session(dataset_admin, ids):
     assert s2["userEmail"] == "bob@example.com"
     assert s2["startedAt"] == "2026-11-05T09:00:00.000Z" and s2["endedAt"] == "2026-11-05T09:04:00.000Z"
     assert (s2["provider"], s2["initialProvider"], s2["providerSwitched"]) == ("openai", "gemini", "true")
-    assert (s2["disconnectCode"], s2["disconnectLabel"], s2["durationMinutes"]) == ("1006", "Abnormal closure", "4.0")
+    assert (s2["disconnectCode"], s2["disconnectLabel"], s2["wallClockMinutes"]) == ("1006", "Abnormal closure", "4.0")
     assert (s2["endedBy"], s2["switchCause"], s2["reconnects"], s2["creditedSeconds"]) == ("network", "1011", "0", "0")
     s8 = next(r for r in rows if r["id"] == ids["s8"])
-    assert s8["endedAt"] == "" and s8["durationMinutes"] == ""
+    assert s8["endedAt"] == "" and s8["wallClockMinutes"] == ""
     assert (s8["endedBy"], s8["switchCause"]) == ("", "")
-    assert list(rows[0])[-8:] == ["endedBy", "switchCause", "reconnects", "creditedSeconds",
+    assert list(rows[0])[-9:] == ["endedBy", "switchCause", "reconnects", "creditedSeconds", "hadDrop",
                                   "geminiP50Ms", "geminiP95Ms", "openaiP50Ms", "openaiP95Ms"]
     assert [s2[c] for c in ("geminiP50Ms", "geminiP95Ms", "openaiP50Ms", "openaiP95Ms")] == ["", "", "", ""]
 
@@ -92,10 +97,13 @@ def test_csv_export_applies_filters_and_caps_rows(dataset_admin, ids):
     rows = list(csv.DictReader(io.StringIO(response.body)))
     assert {r["id"] for r in rows} == {ids[n] for n in ("s2", "s6", "s7", "s8")}
     for query, expected in (("endedBy=learner", {"s1", "s3", "s5"}), ("status=active", {"s8"}),
-                            ("initialProvider=openai", {"s4"})):
+                            ("initialProvider=openai", {"s4"}), ("hadDrop=true", HAD_DROP),
+                            ("hadDrop=true&provider=openai", HAD_DROP & OPENAI)):
         rows = list(csv.DictReader(io.StringIO(dataset_admin.get("/api/admin/sessions/export.csv",
                                                          query=f"{FULL}&{query}").body)))
         assert {r["id"] for r in rows} == {ids[n] for n in expected}, query
+        if "hadDrop" in query:
+            assert {r["hadDrop"] for r in rows} == {"true"}
 
     from admin.health.export import export_sessions
     from admin.health.filters import HealthFilter

@@ -185,7 +185,35 @@ def test_request_budgets(dataset_admin, dataset):
     assert detail.names() == ["GetItem", "Query", "Query"]      # session, messages, corrections (budget 4)
     with count_requests(dataset.client) as series:
         data(dataset_admin.get("/api/admin/sessions/timeseries", query="from=2026-10-01&to=2026-11-10&status=ended"))
-    assert series.names() == ["Query"] * 2             # one per month
+    from speakpho.config import get_settings
+
+    shards = get_settings().rollup_shards
+    assert series.names() == ["Query"] * 2 * shards    # one per shard of each month
     with count_requests(dataset.client) as page:
         listing(dataset_admin, "from=2026-11-08&endedBy=learner&initialProvider=gemini")
-    assert page.names().count("Query") <= 1 + 3        # the month's cells, then the matching day and today/yesterday
+    assert page.names().count("Query") <= shards + 3   # the month's cells, then the matching day and today/yesterday
+
+
+# --------------------------------------------------------------------------- hasDisconnect and hadDrop
+@pytest.mark.parametrize("query, expected", [
+    # The seed's session dropped on Gemini with a 1011, went on with OpenAI and ended with 1000:
+    # "ended with a disconnect code" does not find it, "had a drop" does.
+    ("provider=openai&hasDisconnect=true", set()),
+    ("provider=openai&hadDrop=true", {"seed"}),
+    ("hadDrop=false", set()),
+])
+def test_had_drop_finds_a_drop_the_end_code_does_not_show(dataset_admin, dataset, query, expected):
+    page = listing(dataset_admin, f"{SEED_DAY}&{query}")
+    assert {r["id"] for r in page["sessions"]} == {dataset.ids[n] for n in expected}
+    assert all(r["hadDrop"] is ("hadDrop=true" in query) for r in page["sessions"])
+    assert {r["id"] for r in csv_rows(dataset_admin, f"{SEED_DAY}&{query}")} == {dataset.ids[n] for n in expected}
+
+
+def test_a_swept_session_has_no_end_code_and_no_drop(dataset_admin, dataset):
+    """The swept session ("No end (timed out)" on the page) is in neither filter's true side."""
+    rows = listing(dataset_admin, "from=2026-11-10&to=2026-11-10")["sessions"]
+    swept = next(r for r in rows if r["id"] == dataset.ids["swept"])
+    assert (swept["disconnectCode"], swept["hadDrop"], swept["endedBy"]) == (None, False, "client_vanished")
+    for query in ("hasDisconnect=true", "hadDrop=true"):
+        found = listing(dataset_admin, f"from=2026-11-10&to=2026-11-10&{query}")["sessions"]
+        assert dataset.ids["swept"] not in {r["id"] for r in found}, query

@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from admin.health.filters import HealthFilter
     from admin.health.ports import SessionPages
 
-CSV_COLUMNS = ("id", "userId", "userEmail", "startedAt", "endedAt", "durationMinutes", "provider",
+# Two lengths, named for what they are: wallClockMinutes = endedAt - startedAt (what the cards'
+# average reads), chargedMinutes = the minutes metered to the learner, credits taken off (the
+# page's "Charged" column).
+CSV_COLUMNS = ("id", "userId", "userEmail", "startedAt", "endedAt", "wallClockMinutes", "provider",
                "initialProvider", "providerSwitched", "switchCount", "disconnectCode", "disconnectLabel",
-               "disconnectReason", "endReason", "mode", "topic", "messageCount", "correctionCount", "minutesUsed",
-               "endedBy", "switchCause", "reconnects", "creditedSeconds",
+               "disconnectReason", "endReason", "mode", "topic", "messageCount", "correctionCount", "chargedMinutes",
+               "endedBy", "switchCause", "reconnects", "creditedSeconds", "hadDrop",
                # The reply latency the session's end reported (admin.health.latency.session_latency).
                *(f"{provider}{figure}" for provider in PROVIDERS for figure in ("P50Ms", "P95Ms")))
 MAX_EXPORT_ROWS = 20_000
@@ -62,7 +65,7 @@ def export_row(item: dict) -> list[str]:
         code, close_codes.label(int(code)) if code is not None else "", view.get("disconnectReason"),
         view.get("endReason"), view.get("mode"), view.get("topic"), view.get("messageCount"),
         view.get("correctionCount"), view.get("minutesUsed"), view.get("endedBy"), view.get("switchCause"),
-        view.get("reconnects"), view.get("creditedSeconds"), *_latency_cells(view.get("latency") or {}))]
+        view.get("reconnects"), view.get("creditedSeconds"), view.get("hadDrop"), *_latency_cells(view.get("latency") or {}))]
 
 
 def _latency_cells(latency: dict) -> list:

@@ -21,12 +21,16 @@ class HealthFilter:
     initial_provider: str | None = None
     ended_by: str | None = None          # one of speakpho.story.ENDED_BY
     status: str | None = None            # "active" | "ended"
+    # A row filter (admin.health.reliability.had_drop): the story is not a cell key part, so
+    # it narrows the list and the export, and the stats count the other filters' sessions.
+    had_drop: bool | None = None
 
     @property
     def filters_rows(self) -> bool:
         """True when a day's (or user's) query must drop some of the rows it reads."""
         return any(value is not None for value in (self.provider, self.mode, self.has_disconnect,
-                                                   self.initial_provider, self.ended_by, self.status))
+                                                   self.initial_provider, self.ended_by, self.status,
+                                                   self.had_drop))
 
     def days(self) -> list[str]:
         """Every UTC day in range, oldest first."""

@@ -2,7 +2,8 @@
 
 The list's rows come from sessions_by_day (or sessions_by_user with a userId) and are
 filtered here with the cells' own predicate (cells.cell_matches on the row's cell), so a
-row is listed exactly when it counts in the stats. The cells read for the stats tell
+row is listed exactly when it counts in the stats; hadDrop alone narrows only the rows
+(reliability.had_drop: the story is not a part of a cell's key). The cells read for the stats tell
 which days hold matching sessions, so empty days are not queried.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ def admin_session_row(item: dict) -> dict:
     row = session_view(item, include_user=True)
     row["switchCause"] = reliability.switch_cause(item)
     row["reconnects"] = reliability.reconnects(item)
+    row["hadDrop"] = reliability.had_drop(item)
     row["latency"] = latency.session_latency(item)
     return row
 
@@ -75,7 +77,8 @@ def matching_rows(items: list[dict], flt: HealthFilter) -> list[dict]:
     """The rows the filter selects: the same predicate as the cells."""
     if not flt.filters_rows:
         return items
-    return [item for item in items if cell_matches(cell_from_session(item), flt)]
+    return [item for item in items if cell_matches(cell_from_session(item), flt)
+            and (flt.had_drop is None or reliability.had_drop(item) == flt.had_drop)]
 
 
 def busy_days(flt: HealthFilter, cells: list[Cell]) -> set[str] | None:

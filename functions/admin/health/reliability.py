@@ -90,6 +90,12 @@ def session_counters(session: dict) -> dict[str, int]:
     return counters
 
 
+def had_drop(session: dict) -> bool:
+    """A provider- or network-side disconnect anywhere in the story, or an end by the
+    provider or the network: the session counts in failedSessions (the hadDrop filter)."""
+    return bool(session_counters(session).get(FAILED_SESSIONS))
+
+
 # --------------------------------------------------------------------------- a list row
 def switch_cause(session: dict) -> str | None:
     """The first switch's cause as a code key ("1011", "other", "none"); "unknown" when the
