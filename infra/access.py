@@ -119,6 +119,14 @@ ACCESS: dict[str, Access] = {
             why="reads the learners flagged in the sparse memory_optimise_due index, queries each one's "
                 "partition for the review logs, and writes the parameters on their #memory row (update)"),
     }),
+    "conversation": Access({
+        "session_messages": Grant(("Query",), why="reads the learner's lines of the transcript the end stored"),
+        "corrections": Grant(
+            ("GetItem", "Query", "UpdateItem"), indexes=("corrections_due", "corrections_by_created"),
+            why="reads the learner's due and newest corrections (bounded queries) and their #memory row; "
+                "each correction said is reviewed by an update with the #memory row's in one transaction, "
+                "re-read (GetItem) when a review from the Review tab changed it meanwhile"),
+    }, streams=("sessions",)),
     "admin": Access({
         "usage_periods": Grant(
             ("GetItem", "Query", "UpdateItem", "PutItem"),
@@ -141,4 +149,12 @@ ACCESS: dict[str, Access] = {
             ("GetItem", "PutItem", "UpdateItem"),
             why="reads a session's ledger row, then adds to the cells (update) and writes the ledger (put)"),
     }, streams=("sessions",)),
+    "mistakes": Access({
+        "session_rollups": Grant(
+            ("GetItem", "PutItem", "UpdateItem"),
+            why="reads a correction's ledger row, its pairs' counter rows and its day cells' top maps; adds to "
+                "the cells and counters (update) and writes the ledger (put) in one transaction; sets a pair's "
+                "learner sketch and a cell's top map (conditional updates)"),
+        "sessions": Grant(("GetItem",), why="a correction's topic and difficulty are its session's"),
+    }, streams=("corrections",)),
 }

@@ -42,7 +42,8 @@ PAGE_PAUSE_SECONDS = 0.001    # between shard pages: a waiting request gets the 
 
 class StreamPump:
     def __init__(self, gateway, client, *, poll_seconds: float = POLL_SECONDS, table: str | None = None,
-                 positions_file: str | Path | None = None, engine_in_process: bool = True) -> None:
+                 positions_file: str | Path | None = None, engine_in_process: bool = True,
+                 consumer: catalog.Area = catalog.ROLLUPS, name: str = "rollups") -> None:
         from speakpho.table_setup import table_name
         from speakpho.tables import SESSIONS
 
@@ -56,6 +57,9 @@ class StreamPump:
         # endpoint (dynoxide) is read without it, so a slow read never holds a request up.
         self.read_lock = self.lock if engine_in_process else contextlib.nullcontext()
         self.reader = ShardReader(client, self.table)
+        # One pump per event source mapping (each keeps its own positions): the rollups, or
+        # another consumer of the stream (infra.catalog.CONVERSATION).
+        self.consumer, self.name = consumer, name
         self.mapping = EventSourceMapping(self._invoke_rollups)
         self._closed_shards: set[str] = set()
         self._stop = threading.Event()
@@ -71,7 +75,7 @@ class StreamPump:
         return self.mapping.records_delivered
 
     def _invoke_rollups(self, event: dict) -> dict | None:
-        return self.gateway.invoke(catalog.ROLLUPS.handler, event, name="rollups")
+        return self.gateway.invoke(self.consumer.handler, event, name=self.name)
 
     # lifecycle ---------------------------------------------------------------
     def start(self) -> None:

@@ -8,7 +8,7 @@ from speakpho.api import create_app, gate
 from speakpho.ddb_calls import log_dynamodb_calls
 from speakpho.table_env import require_tables
 
-from admin import allowance, health_routes
+from admin import allowance, health_routes, mistakes_routes
 
 # In Lambda, a table variable missing from the function fails the init, naming it.
 require_tables("usage_periods", "sessions", "session_messages", "corrections", "session_rollups")
@@ -17,6 +17,7 @@ logger = Logger(service="admin")
 app = create_app(admin_only=True)
 app.include_router(allowance.router)
 app.include_router(health_routes.router)
+app.include_router(mistakes_routes.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

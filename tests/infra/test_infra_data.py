@@ -62,19 +62,19 @@ def test_table_recovery_stream_ttl_and_retention(synth, name):
         assert props["DeletionProtectionEnabled"] is True
 
 
-def test_sessions_stream_is_the_only_stream(synth):
+def test_the_sessions_and_corrections_streams_are_the_only_streams(synth):
     streamed = [name for name in SPECS if "StreamSpecification" in table_props(synth, name)["Properties"]]
-    assert streamed == ["sessions"]
+    assert streamed == ["sessions", "corrections"]
 
 
 def test_rollups_consume_the_sessions_stream_with_partial_batch_failures(synth):
     sessions = synth.logical_id(synth.stack.tables["sessions"])
+    rollups = {"Ref": synth.logical_id(synth.stack.functions.rollups)}
     mappings = [m for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
-                if "StreamArn" in str(m["Properties"]["EventSourceArn"])]   # the other: the erasure queue's
+                if m["Properties"]["FunctionName"] == rollups]
     assert len(mappings) == 1
     props = mappings[0]["Properties"]
     assert props["EventSourceArn"] == {"Fn::GetAtt": [sessions, "StreamArn"]}
-    assert props["FunctionName"] == {"Ref": synth.logical_id(synth.stack.functions.rollups)}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
     assert 0 < props["MaximumRetryAttempts"] <= 10
@@ -90,3 +90,19 @@ def test_failure_queue_is_encrypted_and_ssl_only(synth):
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     synth.template.has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": [
         {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}})
+
+
+def test_the_mistakes_rollups_consume_the_corrections_stream_with_partial_batch_failures(synth):
+    corrections = synth.logical_id(synth.stack.tables["corrections"])
+    mistakes = {"Ref": synth.logical_id(synth.stack.functions.mistakes)}
+    mappings = [m["Properties"] for m in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+                if m["Properties"]["FunctionName"] == mistakes]
+    assert len(mappings) == 1
+    props = mappings[0]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [corrections, "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True and 0 < props["MaximumRetryAttempts"] <= 10
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    queue = synth.logical_id(synth.stack.mistakes.failures)
+    assert refs(props["DestinationConfig"]["OnFailure"]["Destination"]) == {queue}
+    assert synth.resources[queue]["Properties"]["SqsManagedSseEnabled"] is True

@@ -95,6 +95,8 @@ CORRECTIONS = TableSpec(
         # optimisation carry optimiseDue (learning/memory.py), oldest request first.
         Index("memory_optimise_due", Key("optimiseDue", "S"), Key("optimiseRequestedAt", "N"), projected=()),
     ),
+    # Feeds the admins' common-mistakes rollups (functions/admin/mistakes_stream.py).
+    stream=True,
 )
 
 # Per-day health rollups fed by the sessions stream; partition = month, sort = day#cell.
@@ -135,7 +137,10 @@ TABLES: tuple[TableSpec, ...] = (
 # usage_periods: the per-user rows next to the monthly period rows.
 PROFILE_SK = "profile"                 # lifetime session counter, history numbering
 ALLOWANCE_SK_PREFIX = "allowance#"     # allowance#<period>#<ms>#<rand>: audit of allowance changes
-ACTIVE_SHARDS = 8                      # spreads the sparse active-session index over partitions
+# The sparse active-session index and the rollup month are write-sharded (docs/scale.md): the
+# number of shards is a setting (Settings.active_shards, Settings.rollup_shards) handed to the
+# key builders below; this module reads no settings. Shard 0 carries no suffix, so the rows
+# written before sharding are shard 0 and need no migration.
 
 
 def period_key(user_id: str, period: str) -> dict:
@@ -167,10 +172,15 @@ def active_shard_value(shard: int) -> str:
     return f"active#{shard}"
 
 
-def active_shard(user_id: str) -> str:
+def shard_of(value: str, shards: int) -> int:
+    """The shard of a user or session id among `shards`: crc32, stable across processes."""
     import zlib
 
-    return active_shard_value(zlib.crc32(user_id.encode()) % ACTIVE_SHARDS)
+    return zlib.crc32(value.encode()) % max(1, shards)
+
+
+def active_shard(user_id: str, shards: int) -> str:
+    return active_shard_value(shard_of(user_id, shards))
 
 
 # corrections: the per-user counters row shares the learner's partition.
@@ -211,18 +221,49 @@ ROLLUP_LEDGER_PREFIX = "ledger#"
 ROLLUP_LEDGER_SK = "ledger"
 
 
-def rollup_month_pk(month: str) -> str:
-    """The partition of one UTC month's cells ("2026-11")."""
-    return f"{ROLLUP_MONTH_PREFIX}{month}"
+def rollup_month_pk(month: str, shard: int = 0) -> str:
+    """One shard of a UTC month's cells: "2026-11" -> "month#2026-11" (shard 0), "month#2026-11#3"."""
+    return f"{ROLLUP_MONTH_PREFIX}{month}" + (f"#{shard}" if shard else "")
 
 
-def rollup_cell_pk(day: str) -> str:
-    """The partition of a UTC day's cells ("2026-11-20" -> "month#2026-11")."""
-    return rollup_month_pk(day[:7])
+def rollup_month_pks(month: str, shards: int) -> list[str]:
+    """Every shard of a month's cells: what a reader queries and adds up."""
+    return [rollup_month_pk(month, shard) for shard in range(max(1, shards))]
+
+
+def rollup_cell_pk(day: str, session_id: str = "", shards: int = 1) -> str:
+    """The partition a session's cell of a UTC day goes to ("2026-11-20" -> "month#2026-11#n",
+    n from the session id among `shards`; one shard: "month#2026-11")."""
+    return rollup_month_pk(day[:7], shard_of(session_id, shards) if shards > 1 else 0)
 
 
 def rollup_ledger_key(session_id: str) -> dict:
     return {"pk": f"{ROLLUP_LEDGER_PREFIX}{session_id}", "sk": ROLLUP_LEDGER_SK}
+
+
+# session_rollups: the common-mistakes rollups (admin.mistakes), in rows of their own. A month
+# partition of day cells, sk "<topic>#<difficulty>#<day>" ("*": every topic or difficulty), so a
+# filter's days are one sk range; a partition per day cell holding its pairs' exact counters;
+# one ledger row per correction.
+MISTAKES_MONTH_PREFIX = "mistakes#"
+MISTAKES_PAIR_PREFIX = "mistakes-pair#"
+MISTAKES_LEDGER_PREFIX = "mistakes-ledger#"
+
+
+def mistakes_month_pk(month: str) -> str:
+    return f"{MISTAKES_MONTH_PREFIX}{month}"
+
+
+def mistakes_cell_key(day: str, topic: str, difficulty: str) -> dict:
+    return {"pk": mistakes_month_pk(day[:7]), "sk": f"{topic}#{difficulty}#{day}"}
+
+
+def mistakes_pair_key(day: str, topic: str, difficulty: str, pair: str) -> dict:
+    return {"pk": f"{MISTAKES_PAIR_PREFIX}{day}#{topic}#{difficulty}", "sk": pair}
+
+
+def mistakes_ledger_key(correction_id: str) -> dict:
+    return {"pk": f"{MISTAKES_LEDGER_PREFIX}{correction_id}", "sk": ROLLUP_LEDGER_SK}
 
 
 def _key_schema(pk: Key, sk: Key | None) -> list[dict]:
