@@ -29,8 +29,8 @@ def statements_of(synth, key: str) -> list[dict]:
 
 
 def test_every_area_sweeper_rollups_and_hangup_have_a_function():
-    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup", "optimizer", "erasure", "conversation",
-                                                 "mistakes", "signup"]
+    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup", "optimizer", "erasure", "mistakes",
+                                                 "signup"]
 
 
 @pytest.mark.parametrize("key", KEYS)
