@@ -132,11 +132,11 @@ def seed_sessions(client, settings, sessions: list[dict], *, ledgers: bool = Tru
     """Writes the sessions, adds them to the rollup cells, and (by default) their ledger rows.
 
     Returns counts: {"sessions", "cells", "requests"}."""
-    totals = rollup_cells_for(sessions)
+    totals = rollup_cells_for(sessions, settings.rollup_shards)
     ledger_rows = []
     if ledgers:
         for session in sessions:
-            part = contribution(session)
+            part = contribution(session, settings.rollup_shards)
             ledger_rows.append({**rollup_ledger_key(session["sessionId"]), "appliedVersion": session["version"],
                                 "cellPk": part.pk, "cellSk": part.sk, "values": part.values})
     requests = 0
@@ -159,11 +159,16 @@ def seed_sessions(client, settings, sessions: list[dict], *, ledgers: bool = Tru
     return {"sessions": len(sessions), "cells": len(cells), "requests": requests}
 
 
-def rollup_cells_for(sessions: list[dict]) -> dict[tuple[str, str], dict]:
-    """The rollup cells these sessions add up to: (pk, sk) -> counters."""
+def rollup_cells_for(sessions: list[dict], shards: int | None = None) -> dict[tuple[str, str], dict]:
+    """The rollup cells these sessions add up to, in the month shards the stream processor
+    puts them in (Settings.rollup_shards by default): (pk, sk) -> counters."""
+    if shards is None:
+        from speakpho.config import get_settings
+
+        shards = get_settings().rollup_shards
     totals: dict[tuple[str, str], dict] = {}
     for session in sessions:
-        part = contribution(session)
+        part = contribution(session, shards)
         cell = totals.setdefault((part.pk, part.sk), {})
         for name, value in part.values.items():
             cell[name] = cell.get(name, 0) + value

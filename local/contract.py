@@ -26,6 +26,7 @@ from speakpho import story  # noqa: E402
 from local.contract_access import (AccessGranted, CallPlaced, GeminiAccess, ProviderAccess,  # noqa: E402
                                    Providers)
 from local.contract_latency import ProviderLatencyStats, SessionProviderLatency  # noqa: E402
+from local.contract_mistakes import MistakeStats  # noqa: E402
 from speakpho.models import Category, Difficulty, EndReason, Mode, Provider, Role  # noqa: E402
 from speakpho.metering.live import MAX_SWITCHES_PER_SESSION  # noqa: E402
 
@@ -450,5 +451,11 @@ ROUTES: dict[tuple[str, str], Route] = {
         None, (*AUTH, 403, 422), codes={422: RANGE_422}, media="text/csv", headers=CSV_HEADERS,
         optional_headers=CSV_NOTE, params=DAYS),
     ("GET", "/api/admin/sessions/{id}"): Route(AdminSessionDetail, (*AUTH, 403, 404, 422)),
+    ("GET", "/api/admin/corrections/stats"): Route(MistakeStats, (*AUTH, 403, 422), codes={
+        422: RANGE_422 + ", an unknown topic or difficulty parameter"}, params=DAYS),
+    ("GET", "/api/admin/corrections/export.csv"): Route(
+        None, (*AUTH, 403, 422), codes={422: RANGE_422}, media="text/csv", headers={
+            "Content-Disposition": "attachment; filename=\"corrections-<from>-<to>.csv\"",
+            "X-Export-Rows": "rows in the file"}, params=DAYS),
 }
 MODELS: tuple[type[BaseModel], ...] = (ErrorResponse, *dict.fromkeys(r.data for r in ROUTES.values() if r.data))

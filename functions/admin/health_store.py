@@ -14,24 +14,27 @@ from functools import lru_cache
 from speakpho import ddb
 from speakpho.deps import resettable
 from speakpho.store import TableStore
-from speakpho.tables import rollup_month_pk
+from speakpho.tables import rollup_month_pks
 
 
 @dataclass
 class HealthStore(TableStore):
+    rollup_shards: int = 1   # Settings.rollup_shards: every shard of a month is read
+
     def rollup_cells(self, day_from: str, day_to: str) -> list[dict]:
-        """Cells of the days in range: one Query per month (a month holds at most a few
-        hundred small cells, one page)."""
+        """Cells of the days in range: one Query per shard of each month (a month's shard holds
+        at most a few hundred small cells, one page). The same cell comes once per shard that
+        holds it; the caller adds them up (admin.health.stats)."""
         items: list[dict] = []
         for month in sorted(_months_between(day_from, day_to)):
             low = max(day_from, f"{month}-01")
             high = min(day_to, f"{month}-31")
-            items.extend(ddb.query_all(
-                self.client, TableName=self.rollups,
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-                ExpressionAttributeValues=ddb.values({":pk": rollup_month_pk(month), ":low": low,
-                                                      ":high": high + "#~"}),
-            ))
+            for pk in rollup_month_pks(month, self.rollup_shards):
+                items.extend(ddb.query_all(
+                    self.client, TableName=self.rollups,
+                    KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                    ExpressionAttributeValues=ddb.values({":pk": pk, ":low": low, ":high": high + "#~"}),
+                ))
         return items
 
     def sessions_page(self, partition: str, limit: int, start: dict | None, *,
@@ -86,4 +89,6 @@ def health_store() -> HealthStore:
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
-    return HealthStore(client=dynamodb_client(), table_names=get_settings().table_names)
+    settings = get_settings()
+    return HealthStore(client=dynamodb_client(), table_names=settings.table_names,
+                       rollup_shards=settings.rollup_shards)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class RollupStore(TableStore):
+    rollup_shards: int = 1   # Settings.rollup_shards (docs/scale.md "Write-sharding")
+
     def get_ledger(self, session_id: str) -> dict | None:
         resp = self.client.get_item(TableName=self.rollups, Key=ddb.serialize(rollup_ledger_key(session_id)),
                                     ConsistentRead=True)
@@ -69,4 +71,6 @@ def rollup_store() -> RollupStore:
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
-    return RollupStore(client=dynamodb_client(), table_names=get_settings().table_names)
+    settings = get_settings()
+    return RollupStore(client=dynamodb_client(), table_names=settings.table_names,
+                       rollup_shards=settings.rollup_shards)

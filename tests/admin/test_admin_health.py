@@ -219,6 +219,8 @@ def test_a_range_of_exactly_366_days_is_allowed_and_skips_empty_days(dataset_adm
         page = data(dataset_admin.get("/api/admin/sessions", query="from=2025-11-10&to=2026-11-10"))
     assert page["stats"]["totalSessions"] == 9
     assert names(ids, page["sessions"]) == NEWEST_FIRST
-    # 13 months of rollups + the 5 days that hold sessions (today and yesterday among them),
-    # not 366 day queries.
-    assert meter.names() == ["Query"] * (13 + 5)
+    # 13 months of rollups (each month's shards) + the 5 days that hold sessions (today and
+    # yesterday among them), not 366 day queries.
+    from speakpho.config import get_settings
+
+    assert meter.names() == ["Query"] * (13 * get_settings().rollup_shards + 5)

@@ -87,7 +87,7 @@ def before_call(context, case, kwargs):
     if isinstance(case.query, MutableMapping):
         if "cursor" in case.query and not _api_cursor(case.query["cursor"]):
             del case.query["cursor"]
-        if case.path.startswith("/api/admin/sessions"):
+        if case.path.startswith(("/api/admin/sessions", "/api/admin/corrections/")):
             _fit_range(case.query)
     if case.path == "/api/learning/corrections/import":
         _fit_created(case.body)

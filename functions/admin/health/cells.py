@@ -103,8 +103,10 @@ def duration_seconds(session: dict) -> float:
     return elapsed_ms // 1000 if elapsed_ms % 1000 == 0 else elapsed_ms / 1000
 
 
-def contribution(session: dict | None) -> Contribution | None:
-    """The cell a session image counts in, and what it adds there (None: counts nowhere)."""
+def contribution(session: dict | None, shards: int = 1) -> Contribution | None:
+    """The cell a session image counts in, and what it adds there (None: counts nowhere).
+    The cell's month partition is one of `shards` (Settings.rollup_shards), chosen by the
+    session id: a session always adds to the same shard."""
     if not session:
         return None
     if session.get("startedAt") is None:
@@ -130,7 +132,7 @@ def contribution(session: dict | None) -> Contribution | None:
     values.update(latency_counters(session))
     sk = cell_sk(day, bounded(session.get("provider"), PROVIDERS), bounded(session.get("mode"), MODES),
                  close_part(code), bounded(initial_provider(session), PROVIDERS), ended_by_part(session))
-    return Contribution(pk=rollup_cell_pk(day), sk=sk, values=values)
+    return Contribution(pk=rollup_cell_pk(day, str(session.get("sessionId") or ""), shards), sk=sk, values=values)
 
 
 def contribution_delta(applied: Contribution | None, target: Contribution | None) -> dict[tuple[str, str], dict]:

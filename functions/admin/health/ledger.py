@@ -41,7 +41,7 @@ def apply_session_change(store: RollupLedger, session_id: str, new_image: dict |
     """Returns "applied"; "skipped" for a replayed or superseded record and "unchanged" for a
     change the rollups do not count (nothing written in either case)."""
     version = record_version(new_image, old_image)
-    target = contribution(new_image)
+    target = contribution(new_image, store.rollup_shards)
     for _ in range(LEDGER_ATTEMPTS):
         ledger = store.get_ledger(session_id)
         applied_version = None if ledger is None else int(ledger.get("appliedVersion", 0))

@@ -43,6 +43,7 @@ class SessionDetails(Protocol):
 
 class RollupLedger(Protocol):
     """The stream processor's store: the per-session ledger and the cells it moves."""
+    rollup_shards: int   # the month partition's shards new contributions go to (Settings.rollup_shards)
 
     def get_ledger(self, session_id: str) -> dict | None:
         """The ledger row (consistent read), or None."""

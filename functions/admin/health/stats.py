@@ -109,7 +109,8 @@ def series_view(cells: list[Cell], flt: HealthFilter) -> list[dict]:
 
 
 def filtered_cells(store: CellSource, flt: HealthFilter) -> list[Cell]:
-    """Rollup cells matching the filter: one Query per month in range.
+    """Rollup cells matching the filter: one Query per shard of each month in range
+    (Settings.rollup_shards); a cell's shards are separate cells here, and every view adds them up.
 
     With a userId the cells are built from that user's sessions in range instead
     (cost grows with that user's sessions, not the table)."""

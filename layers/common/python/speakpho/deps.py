@@ -17,7 +17,9 @@ def metering_store():
     from speakpho.config import get_settings
     from speakpho.metering_store import MeteringStore
 
-    return MeteringStore(client=dynamodb_client(), table_names=get_settings().table_names)
+    settings = get_settings()
+    return MeteringStore(client=dynamodb_client(), table_names=settings.table_names,
+                         active_shards=settings.active_shards)
 
 
 _PORTS_OVERRIDE: list = []

@@ -19,7 +19,7 @@ from speakpho.access_store import AccessStore
 from speakpho.end_store import ACTIVE_FIELDS, EndStore
 from speakpho.store import conditional
 from speakpho.story_store import StoryAppend, update_expression
-from speakpho.tables import (ACTIVE_SHARDS, active_shard, active_shard_value, allowance_sk_prefix, period_key,
+from speakpho.tables import (active_shard, active_shard_value, allowance_sk_prefix, period_key,
                              profile_key)
 
 
@@ -27,6 +27,9 @@ from speakpho.tables import (ACTIVE_SHARDS, active_shard, active_shard_value, al
 class MeteringStore(EndStore, AccessStore):
     """Periods, starts, heartbeats, switches, sweeps and allowances; the end's writes come
     from EndStore and the story's from StoryStore (one object: deps.metering_store)."""
+    # The shards of the sweeper's index (Settings.active_shards): a start puts the session in its
+    # learner's shard, the sweeper queries each. docs/scale.md "Write-sharding".
+    active_shards: int = 1
     # reads -----------------------------------------------------------------
     def get_period(self, user_id: str, period: str) -> dict | None:
         resp = self.client.get_item(TableName=self.periods, ConsistentRead=True,
@@ -61,7 +64,7 @@ class MeteringStore(EndStore, AccessStore):
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
             ":sid": session["sessionId"], ":now": now, ":remaining": session["remainingAtStart"],
-            ":shard": active_shard(user_id), ":one": 1, ":provider": session["provider"] if session.get("channel", "voice") == "voice" else "none",
+            ":shard": active_shard(user_id, self.active_shards), ":one": 1, ":provider": session["provider"] if session.get("channel", "voice") == "voice" else "none",
             ":until": access_until if access_until is not None else now,
         }
         if period_row is None:
@@ -202,7 +205,7 @@ class MeteringStore(EndStore, AccessStore):
     # stale sweep -----------------------------------------------------------
     def stale_candidates(self, cutoff: int, limit: int = 100) -> list[dict]:
         found: list[dict] = []
-        for shard in range(ACTIVE_SHARDS):
+        for shard in range(self.active_shards):
             resp = self.client.query(
                 TableName=self.periods, IndexName="active_by_heartbeat",
                 KeyConditionExpression="activeShard = :shard AND activeLastHeartbeatAt < :cutoff",
