@@ -119,6 +119,14 @@ ACCESS: dict[str, Access] = {
             why="reads the learners flagged in the sparse memory_optimise_due index, queries each one's "
                 "partition for the review logs, and writes the parameters on their #memory row (update)"),
     }),
+    "conversation": Access({
+        "session_messages": Grant(("Query",), why="reads the learner's lines of the transcript the end stored"),
+        "corrections": Grant(
+            ("GetItem", "Query", "UpdateItem"), indexes=("corrections_due", "corrections_by_created"),
+            why="reads the learner's due and newest corrections (bounded queries) and their #memory row; "
+                "each correction said is reviewed by an update with the #memory row's in one transaction, "
+                "re-read (GetItem) when a review from the Review tab changed it meanwhile"),
+    }, streams=("sessions",)),
     "admin": Access({
         "usage_periods": Grant(
             ("GetItem", "Query", "UpdateItem", "PutItem"),

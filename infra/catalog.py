@@ -46,6 +46,10 @@ HANGUP = Area("session", "session.hangup.lambda_handler", http=False,
 # (learning/optimizer.py).
 OPTIMIZER = Area("learning", "learning.optimizer.lambda_handler", http=False,
                  description="Fits each flagged learner's own FSRS parameters")
+# Fed by the sessions table's stream (the changes that store a transcript): reviews the
+# corrections the learner said in that conversation (learning/conversation.py).
+CONVERSATION = Area("learning", "learning.conversation_handler.lambda_handler", http=False,
+                    description="Reviews the corrections a learner said in conversation")
 # Fed by the erasure queue (SQS): runs the erasure jobs DELETE /api/learning/history starts,
 # a bounded chunk per invocation, re-enqueuing itself while work is left (learning/erasure.py).
 ERASURE_WORKER = Area("learning", "learning.erasure_worker.lambda_handler", http=False,

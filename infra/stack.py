@@ -6,6 +6,7 @@ from pathlib import Path
 from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
+from infra.constructs.conversation import ConversationReviews
 from infra.constructs.erasure import ErasureJobs
 from infra.constructs.mistakes import MistakesStream
 from infra.constructs.api import Api
@@ -43,6 +44,8 @@ class SpeakPhoStack(Stack):
         self.providers.allow_invoke(self.functions.hangup)
         self.erasure_jobs = ErasureJobs(self, "ErasureJobs", worker=self.functions.erasure,
                                         senders=[self.functions.functions["learning"]])
+        self.conversation = ConversationReviews(self, "ConversationReviews", function=self.functions.conversation,
+                                                sessions=self.tables["sessions"])
         self.mistakes = MistakesStream(self, "MistakesStream", consumer=self.functions.mistakes,
                                        corrections=self.tables["corrections"])
         self.signup = SignUpTrigger(self, "SignUp", user_pool=self.auth.user_pool, function=self.functions.signup)

@@ -126,6 +126,14 @@ class DevBackend:
         positions = self.db_path.with_name(self.db_path.name + ".streams.json") if self.db_path else None
         self.stream_pump = StreamPump(self.gateway, self.client, positions_file=positions,
                                       engine_in_process=not os.environ.get("DYNAMODB_ENDPOINT"))
+        # Its own mapping on the same stream: the conversation reviews (learning/conversation.py).
+        from infra.catalog import CONVERSATION
+
+        conversation_positions = (self.db_path.with_name(self.db_path.name + ".conversation-streams.json")
+                                  if self.db_path else None)
+        self.conversation_pump = StreamPump(self.gateway, self.client, positions_file=conversation_positions,
+                                            engine_in_process=not os.environ.get("DYNAMODB_ENDPOINT"),
+                                            consumer=CONVERSATION, name="conversation")
         # The corrections table's stream feeds the common-mistakes rollups (admin/mistakes_stream.py).
         from infra.catalog import MISTAKES
         from speakpho.table_setup import table_name
@@ -143,8 +151,10 @@ class DevBackend:
         from local.queue_runner import QueueRunner, provision_erasure_queue
 
         self.erasure_queue = QueueRunner(self.gateway, provision_erasure_queue())
-        self.jobs = [self.stream_pump, self.mistakes_pump, self.scheduled, self.erasure_queue]
+        self.jobs = [self.stream_pump, self.conversation_pump, self.mistakes_pump, self.scheduled,
+                     self.erasure_queue]
         self.stream_pump.start()
+        self.conversation_pump.start()
         self.mistakes_pump.start()
         self.scheduled.start()
         self.erasure_queue.start()

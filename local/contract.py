@@ -135,6 +135,15 @@ class Message(BaseModel):
     timestamp: Epoch
 
 
+class Evidence(BaseModel):
+    # speakpho.views.evidence_view: a conversation review of a correction (learning/conversation.py).
+    sessionId: str
+    at: Epoch = Field(description="when the line was said (within the session)")
+    outcome: Literal["used_correctly", "repeated_mistake"] = Field(
+        description="the corrected form said (a review rated Good), or the original mistake again (Again)")
+    text: str = Field(description="the learner's line")
+
+
 class Correction(BaseModel):
     # speakpho.views.correction_view.
     id: str
@@ -149,6 +158,11 @@ class Correction(BaseModel):
     nextReviewAt: Optional[Epoch]
     createdAt: Epoch
     disputed: bool = Field(default=False, description="the learner disputes this correction")
+    leech: bool = Field(description="8 lapses made it a leech: suspended from review until resumed "
+                                    "(PATCH {leech: false})")
+    lapses: Count = Field(description="reviews rated Again (on a card or in conversation) since it was "
+                                      "created or resumed")
+    evidence: list[Evidence] = Field(description="the latest sessions that said it (at most 5), oldest first")
 
 
 class CorrectionStats(BaseModel):
@@ -255,7 +269,8 @@ SessionDeleted = answer("SessionDeleted", sessionId=str, messagesDeleted=Count, 
 CorrectionsPage = answer("CorrectionsPage", corrections=list[Correction], stats=CorrectionStats,
                          nextCursor=(Optional[Cursor], LAST_PAGE))
 ReviewResult = answer("ReviewResult", id=str, reviewed=bool, reviewedAt=Optional[Epoch], confidenceLevel=Confidence,
-                      nextReviewAt=Optional[Epoch])
+                      nextReviewAt=Optional[Epoch], disputed=bool, leech=bool, lapses=Count,
+                      explanation=Optional[str])
 ReviewQueue = answer("ReviewQueue", corrections=list[Correction], dueCount=Count)
 ImportResult = answer("ImportResult", imported=Count, skipped=(Count, "already present, or repeated in the list"))
 # learning.memory.memory_view: the learner's FSRS parameters and desired retention.
@@ -269,7 +284,10 @@ MemoryState = answer(
     evaluation=(create_model("Evaluation", default=(Optional[Fit], ...), own=(Optional[Fit], ...)),
                 "both on the learner's own history at the last fit; null before one"),
     desiredRetention=Annotated[float, Field(ge=0.8, le=0.95)],
-    expectedReviewsPerDay=(Annotated[float, Field(ge=0)], "fsrs-rs's simulator, at the desired retention"))
+    expectedReviewsPerDay=(Annotated[float, Field(ge=0)], "fsrs-rs's simulator, at the desired retention"),
+    conversationReviews=(create_model("ConversationReviews", usedCorrectly=(Count, ...), repeatedMistake=(Count, ...)),
+                         "reviews from conversation (counted in reviewCount): the corrected form said (Good), "
+                         "the mistake said again (Again)"))
 AllowanceChange = answer("AllowanceChange", secondsLimit=Count, reason=str, changedBy=str, changedAt=Epoch)
 AllowanceSet = answer("AllowanceSet", userId=str, usage=Usage, change=AllowanceChange)
 Allowance = answer("Allowance", userId=str, usage=Usage, changes=list[AllowanceChange])
@@ -299,12 +317,14 @@ REQUEST_RULES: dict[str, dict] = {
     # reviewed=false), and a dispute is not a review (not with a confidenceLevel).
     "CorrectionReview": {
         "anyOf": [{"required": [name], "properties": {name: {"not": NULL}}}
-                  for name in ("reviewed", "confidenceLevel", "disputed")],
+                  for name in ("reviewed", "confidenceLevel", "disputed", "leech", "explanation")],
         "allOf": [
             {"not": {"required": ["reviewed", "confidenceLevel"],
                      "properties": {"reviewed": {"const": False}, "confidenceLevel": {"type": "integer"}}}},
             {"not": {"required": ["disputed", "confidenceLevel"],
-                     "properties": {"disputed": {"type": "boolean"}, "confidenceLevel": {"type": "integer"}}}}]},
+                     "properties": {"disputed": {"type": "boolean"}, "confidenceLevel": {"type": "integer"}}}},
+            {"not": {"required": ["leech", "confidenceLevel"],
+                     "properties": {"leech": {"type": "boolean"}, "confidenceLevel": {"type": "integer"}}}}]},
     # speakpho.models.ClientEvent: code and reason belong to provider_disconnected, connectMs to
     # provider_connected.
     "ClientEvent": {"allOf": [
@@ -432,7 +452,9 @@ ROUTES: dict[tuple[str, str], Route] = {
                                                 links=REVIEW),
     ("PATCH", "/api/learning/corrections/{id}"): Route(
         ReviewResult, (*AUTH, *BODY, 404, 409), idempotency_key=True, codes={
-            409: "review_contended: retry; card_schema_unknown: retry; " + KEYED_409, 422: KEYED_422}),
+            409: "review_contended: retry; card_schema_unknown: retry; correction_disputed, correction_leech: "
+                 "a rating on a correction flagged as wrong or suspended as a leech; " + KEYED_409,
+            422: KEYED_422}),
     ("GET", "/api/learning/review"): Route(ReviewQueue, (*AUTH, 422), links=REVIEW),
     ("POST", "/api/learning/corrections/import"): Route(ImportResult, (*AUTH, *BODY), codes={
         413: "payload_too_large: a body over 1 MB; import_limit_reached: the learner's imported corrections "

@@ -122,7 +122,7 @@ class CorrectionStore(TableStore):
             names[f"#s{i}"] = name
             vals[f":s{i}"] = value
             clauses.append(f"#s{i} = :s{i}")
-        expr = "SET " + ", ".join(clauses)
+        expr = "SET " + ", ".join(clauses) if clauses else ""   # a resumed leech may only REMOVE
         if removes:
             for i, name in enumerate(removes):
                 names[f"#r{i}"] = name

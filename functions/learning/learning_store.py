@@ -19,6 +19,7 @@ from speakpho.errors import ConditionLost
 from speakpho.store import conditional
 from speakpho.tables import profile_key
 
+from learning.conversation_store import ConversationStore
 from learning.corrections_store import TRANSACT_LIMIT, CorrectionStore
 from learning.erasure_store import ErasureStore
 from learning.memory_store import MemoryStore
@@ -26,7 +27,7 @@ from learning.withdrawal_store import WithdrawalStore
 
 
 @dataclass
-class LearningStore(WithdrawalStore, ErasureStore, CorrectionStore, MemoryStore):
+class LearningStore(WithdrawalStore, ErasureStore, CorrectionStore, MemoryStore, ConversationStore):
     # The corrections deleted with the session's own transaction (commit_session_deletion):
     # their deletes, the counters, the session and the profile fill one transaction.
     CORRECTIONS_WITH_SESSION = TRANSACT_LIMIT - 3

@@ -10,6 +10,8 @@ memory_key):
 * ``fsrsParameters`` (21 numbers), ``computedAt``, ``computedFrom`` (reviews), ``fitStage``,
   ``evaluation`` {default, own: {logLoss, rmse}}, ``workload`` {"0.80": reviews a day, ...}:
   written by the optimiser (optimizer.py);
+* ``conversationUsedCorrectly`` / ``conversationRepeatedMistake``: the reviews that came from
+  conversation (learning/conversation.py);
 * ``optimiseDue`` / ``optimiseRequestedAt``: the keys of the sparse memory_optimise_due index,
   set by the review that makes the count reach a threshold (fsrs_fit.optimisation_due), removed
   by the optimiser.
@@ -94,6 +96,9 @@ def memory_view(row: dict | None, stats_total: int) -> dict:
         "evaluation": {side: _figures(evaluation.get(side)) for side in ("default", "own")},
         "desiredRetention": retention,
         "expectedReviewsPerDay": expected,
+        # Reviews from conversation (learning/conversation.py), counted in reviewCount too.
+        "conversationReviews": {"usedCorrectly": int(row.get("conversationUsedCorrectly", 0)),
+                                "repeatedMistake": int(row.get("conversationRepeatedMistake", 0))},
     }
 
 

@@ -10,10 +10,15 @@ MAX_PAGE = 100_000
 
 class CorrectionReview(StrictModel):
     """PATCH /api/learning/corrections/{id}. A confidenceLevel is an FSRS review; disputed
-    flags the correction as wrong (out of the review queue) or, false, unflags it."""
+    flags the correction as wrong (out of the review queue) or, false, unflags it; leech: false
+    resumes a leech; explanation rephrases it."""
     reviewed: bool | None = Field(default=None, strict=True)
     confidenceLevel: int | None = Field(default=None, ge=0, le=5, strict=True)
     disputed: bool | None = Field(default=None, strict=True)
+    # learning/leeches.py: false resumes a leech (back in the queue, lapses from 0), true suspends it.
+    leech: bool | None = Field(default=None, strict=True)
+    # A rephrased explanation (the learner's own words for a correction they keep forgetting).
+    explanation: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
 
 
 class ImportedCorrection(StrictModel):

@@ -46,7 +46,7 @@ from speakpho.idempotency import KeyedCall
 from speakpho.views import correction_stats_view, correction_view
 from speakpho.tables import is_correction_id
 
-from learning import memory
+from learning import leeches, memory
 from learning.requests import CorrectionReview, CorrectionsImport
 
 if TYPE_CHECKING:  # the store is passed in; the domain never imports botocore through it
@@ -86,6 +86,12 @@ def schedule_review(item: dict, confidence_level: int, review_time: datetime, me
     """The fields one review writes: the new card state, its schema, the next due time and the
     card's review log with this review appended ([reviewedAtMs, rating], at most REVIEW_LOG_LIMIT).
     Scheduled with the learner's own parameters and desired retention (learning/memory.py)."""
+    return schedule_rating(item, RATING_BY_CONFIDENCE[confidence_level], review_time, memory_row)
+
+
+def schedule_rating(item: dict, rating_name: str, review_time: datetime, memory_row: dict | None = None) -> dict:
+    """schedule_review with an fsrs.Rating's name ("Again", "Good"...): a review from conversation
+    (learning/conversation.py) is scheduled by the same code as a rating from the Review tab."""
     import fsrs
 
     stored = item.get("fsrsCard")
@@ -96,14 +102,14 @@ def schedule_review(item: dict, confidence_level: int, review_time: datetime, me
         card = fsrs.Card.from_dict(stored)
     else:
         card = fsrs.Card(card_id=fsrs_card_id(item["correctionId"]), due=_utc(item["createdAt"]))
-    rating = fsrs.Rating[RATING_BY_CONFIDENCE[confidence_level]]
+    rating = fsrs.Rating[rating_name]
     card, _log = memory.scheduler_for(memory_row).review_card(card, rating, review_datetime=review_time)
     due = _epoch_ms(card.due)
     log = list(item.get("reviewLog") or [])
     if len(log) < REVIEW_LOG_LIMIT:
         log.append([_epoch_ms(review_time), int(rating)])
     return {"fsrsCard": card.to_dict(), "fsrsSchema": FSRS_SCHEMA, "nextReviewAt": due, "dueAt": due,
-            "reviewLog": log}
+            "reviewLog": log, **leeches.lapse_changes(item, rating_name)}
 
 
 # --------------------------------------------------------------------------- lists
@@ -157,14 +163,17 @@ def review_queue(store: LearningStore, clock: Clock, user_id: str, *, limit: int
 
 # --------------------------------------------------------------------------- review
 def _check_review(request: CorrectionReview) -> None:
-    if request.reviewed is None and request.confidenceLevel is None and request.disputed is None:
-        raise Unprocessable("give reviewed, confidenceLevel and/or disputed", {"field": "body"})
+    if all(v is None for v in (request.reviewed, request.confidenceLevel, request.disputed, request.leech,
+                                request.explanation)):
+        raise Unprocessable("give reviewed, confidenceLevel, disputed, leech and/or explanation", {"field": "body"})
     if request.reviewed is False and request.confidenceLevel is not None:
         raise Unprocessable("a confidenceLevel is a review: it cannot come with reviewed=false",
                             {"field": "reviewed"})
     if request.disputed is not None and request.confidenceLevel is not None:
         raise Unprocessable("disputed comes alone or with reviewed, not with a confidenceLevel",
                             {"field": "disputed"})
+    if request.leech is not None and request.confidenceLevel is not None:
+        raise Unprocessable("leech comes without a confidenceLevel (resume it, then rate it)", {"field": "leech"})
 
 
 def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: int,
@@ -184,12 +193,22 @@ def _review_changes(item: dict, user_id: str, request: CorrectionReview, now: in
         # the same clock reading as reviewedAt (clock.now_datetime() of that instant)
         sets.update(schedule_review(item, request.confidenceLevel, _utc(now), memory_row))
     if request.disputed is not None and request.disputed != bool(item.get("disputed")):
-        if request.disputed:   # out of the sparse corrections_due index: no longer in the queue
+        if request.disputed:
             sets["disputed"] = True
-            removes.append("dueAt")
-        else:                  # back in the queue when its review is due (never rated: now)
+        else:
             removes.append("disputed")
-            sets["dueAt"] = item.get("nextReviewAt") or min(item["createdAt"], now)
+    suspension_sets, suspension_removes = leeches.suspension_changes(item, leech=request.leech,
+                                                                     explanation=request.explanation)
+    sets.update(suspension_sets)
+    removes.extend(suspension_removes)
+    # Disputed or a leech: out of the sparse corrections_due index (the queue); neither any
+    # more: back in it when its review is due (never rated: now).
+    after = {k: v for k, v in {**item, **sets}.items() if k not in removes}
+    queue_sets, queue_removes = leeches.queue_changes(item, after, now)
+    sets.update(queue_sets)
+    for name in queue_removes:
+        sets.pop(name, None)
+        removes.append(name)
     return sets, tuple(removes)
 
 
@@ -228,6 +247,9 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
         if request.confidenceLevel is not None and item.get("disputed"):
             raise Conflict("this correction is flagged as wrong: unflag it (disputed: false) before rating it",
                            code="correction_disputed")
+        if request.confidenceLevel is not None and item.get("leech"):
+            raise Conflict("this correction is a leech, suspended from review: resume it (leech: false) "
+                           "before rating it", code="correction_leech")
         now = clock.now_ms()
         sets, removes = _review_changes(item, user_id, request, now, memory_row)
         updated = {**item, **sets}
@@ -240,6 +262,9 @@ def review_correction(store: LearningStore, clock: Clock, user_id: str, correcti
             "confidenceLevel": updated.get("confidenceLevel", 0),
             "nextReviewAt": updated.get("nextReviewAt"),
             "disputed": bool(updated.get("disputed")),
+            "leech": bool(updated.get("leech")),
+            "lapses": int(updated.get("lapses") or 0),
+            "explanation": updated.get("explanation"),
         }
         if sets or removes:   # nothing to change (e.g. flagging a flagged one) writes nothing
             delta = int(sets.get("reviewed", bool(item.get("reviewed")))) - int(bool(item.get("reviewed")))

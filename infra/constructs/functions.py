@@ -18,8 +18,8 @@ from constructs import Construct
 
 from infra import layer_build, runtime
 from infra.access import ACCESS, Access
-from infra.catalog import (AREAS, ERASURE_WORKER, FUNCTIONS_PATH, HANGUP, MISTAKES, OPTIMIZER, ROLLUPS, SIGNUP,
-                           SWEEPER, Area)
+from infra.catalog import (AREAS, CONVERSATION, ERASURE_WORKER, FUNCTIONS_PATH, HANGUP, MISTAKES, OPTIMIZER,
+                           ROLLUPS, SIGNUP, SWEEPER, Area)
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
 from infra.constructs.tables import DataTables
 from infra.nag import acknowledge
@@ -57,6 +57,9 @@ def function_specs() -> tuple[FunctionSpec, ...]:
         FunctionSpec("optimizer", OPTIMIZER, 1769, Duration.minutes(5), False),
         # A run works until 20 s before its timeout, then re-enqueues the job (learning/erasure_worker.py).
         FunctionSpec("erasure", ERASURE_WORKER, 512, Duration.minutes(2), False),
+        # The sessions stream's transcripts: reviews the corrections said (learning/conversation.py);
+        # its trigger is infra/constructs/conversation.py.
+        FunctionSpec("conversation", CONVERSATION, 512, Duration.seconds(60), False),
         # The corrections stream to the common-mistakes rollups; its trigger is infra/constructs/mistakes.py.
         FunctionSpec("mistakes", MISTAKES, 512, Duration.seconds(60), False),
         # Cognito waits 5 s for a trigger, then fails the sign-up.
@@ -111,6 +114,7 @@ class Functions(Construct):
         self.signup = self.functions["signup"]
         self.erasure = self.functions["erasure"]
         self.mistakes = self.functions["mistakes"]
+        self.conversation = self.functions["conversation"]
 
         # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
         self.rollups_failures = sqs.Queue(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from infra import bytecode
-from infra.catalog import (AREAS, ERASURE_WORKER, FUNCTIONS_PATH, HANGUP, MISTAKES, OPTIMIZER, ROLLUPS, SIGNUP, SWEEPER,
-                           ensure_import_paths)
+from infra.catalog import (AREAS, CONVERSATION, ERASURE_WORKER, FUNCTIONS_PATH, HANGUP, MISTAKES, OPTIMIZER, ROLLUPS,
+                           SIGNUP, SWEEPER, ensure_import_paths)
 from infra.access import ACCESS
 from infra.constructs.functions import function_specs
 from infra_helpers import refs, role_statements
@@ -29,8 +29,8 @@ def statements_of(synth, key: str) -> list[dict]:
 
 
 def test_every_area_sweeper_rollups_and_hangup_have_a_function():
-    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup", "optimizer", "erasure", "mistakes",
-                                                 "signup"]
+    assert KEYS == [a.name for a in AREAS] + ["sweeper", "rollups", "hangup", "optimizer", "erasure", "conversation",
+                                                 "mistakes", "signup"]
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -92,7 +92,7 @@ def production_modules(area: str) -> set[Path]:
     """The area's files its Lambdas' handlers import, directly or through each other (every
     import statement, those inside functions included), with their packages' __init__.py."""
     handlers = {a.handler.rsplit(".", 1)[0] for a in (*AREAS, SWEEPER, ROLLUPS, MISTAKES, HANGUP, OPTIMIZER, ERASURE_WORKER,
-                                                           SIGNUP)
+                                                           CONVERSATION, SIGNUP)
                 if a.name == area}
     found: dict[str, Path] = {}
     todo = list(handlers)

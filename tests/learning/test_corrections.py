@@ -30,7 +30,8 @@ def test_list_is_newest_first_with_stats_over_everything(alice, clock):
         "grammar": 3, "tone": 2, "vocabulary": 1, "word_order": 0, "pronunciation": 0}}
     assert set(listing["corrections"][0]) == {"id", "sessionId", "original", "correction", "explanation",
                                               "category", "reviewed", "disputed", "confidenceLevel",
-                                              "reviewedAt", "nextReviewAt", "createdAt"}
+                                              "reviewedAt", "nextReviewAt", "createdAt", "leech", "lapses",
+                                              "evidence"}
     assert len(set(ids)) == 7
 
 
@@ -87,7 +88,8 @@ def test_review_flag_and_confidence_update_stats(alice, clock):
     answer = data(alice.patch(f"/api/learning/corrections/{ids[0]}", {"reviewed": True, "confidenceLevel": 4}))
     assert answer["id"] == ids[0] and answer["reviewed"] is True and answer["reviewedAt"] == now
     assert answer["confidenceLevel"] == 4 and answer["nextReviewAt"] > now
-    assert set(answer) == {"id", "reviewed", "reviewedAt", "confidenceLevel", "nextReviewAt", "disputed"}
+    assert set(answer) == {"id", "reviewed", "reviewedAt", "confidenceLevel", "nextReviewAt", "disputed",
+                           "leech", "lapses", "explanation"}
     assert _list(alice)["stats"]["reviewed"] == 1
 
     # A second review of the same card does not count it twice.

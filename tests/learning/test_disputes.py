@@ -28,7 +28,8 @@ def test_a_disputed_correction_leaves_the_queue_and_stays_listed(alice, clock):
 
     answer = _patch(alice, card, {"disputed": True})
     assert answer == {"id": card, "reviewed": False, "reviewedAt": None, "confidenceLevel": 0,
-                      "nextReviewAt": None, "disputed": True}
+                      "nextReviewAt": None, "disputed": True, "leech": False, "lapses": 0,
+                      "explanation": "Thì quá khứ 2"}
     queue = _queue(alice)
     assert queue["dueCount"] == 2 and card not in [c["id"] for c in queue["corrections"]]
     assert _shown(alice, card)["disputed"] is True

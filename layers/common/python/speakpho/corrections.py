@@ -22,6 +22,19 @@ def imported_correction_id(user_id: str, original: str, correction: str, created
     return str(uuid.uuid5(_NAMESPACE, f"import:{user_id}:{original}\x1f{correction}\x1f{created_at}"))
 
 
+def unique_corrections(corrections: list) -> list:
+    """The corrections of one session with repeats dropped: the same (original, correction) pair
+    twice in a session is one correction (the first kept, in order)."""
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for c in corrections:
+        pair = (c.original, c.correction)
+        if pair not in seen:
+            seen.add(pair)
+            unique.append(c)
+    return unique
+
+
 def index_keys(user_id: str, category: str | None, reviewed: bool) -> dict:
     flag = "true" if reviewed else "false"
     keys = {"listReviewed": f"{user_id}#{flag}"}

@@ -79,7 +79,16 @@ def correction_view(item: dict) -> dict:
         "reviewedAt": item.get("reviewedAt"),
         "nextReviewAt": item.get("nextReviewAt"),
         "createdAt": item.get("createdAt"),
+        # 8 lapses (Again, on a card or in conversation) suspend it from review (learning/leeches.py).
+        "leech": bool(item.get("leech", False)),
+        "lapses": int(item.get("lapses") or 0),
+        # The latest times a session said it (learning/conversation.py), oldest first.
+        "evidence": [evidence_view(e) for e in item.get("evidence") or []],
     }
+
+
+def evidence_view(entry: dict) -> dict:
+    return {"sessionId": entry["sessionId"], "at": entry["at"], "outcome": entry["outcome"], "text": entry["text"]}
 
 
 def correction_stats_view(stats_row: dict | None) -> dict:

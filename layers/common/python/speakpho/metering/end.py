@@ -9,7 +9,7 @@ from speakpho import story
 from speakpho.access.hangup import hang_up, hung_up_entry
 from speakpho.clock import Clock
 from speakpho.config import Settings
-from speakpho.corrections import new_correction_item, session_correction_id
+from speakpho.corrections import new_correction_item, session_correction_id, unique_corrections
 from speakpho.errors import ConditionLost, Conflict
 from speakpho.metering import events as client_events
 from speakpho.metering.live import other_provider, owned_session
@@ -54,7 +54,7 @@ def content_fields(session: dict, request: EndSessionRequest, now: int) -> dict:
         "disconnectReason": request.disconnectReason,
         "provider": request.provider,
         "messageCount": len(request.messages) if request.messages else (request.messageCount or 0),
-        "correctionCount": len(request.corrections),
+        "correctionCount": len(unique_corrections(request.corrections)),   # a repeat in the session is one
         # The latency the learner felt, per provider (speakpho.latency); recorded once, with the content.
         "latency": ({p: v.model_dump(exclude_none=True) for p, v in request.latency.items()}
                     if request.latency else None),
@@ -84,7 +84,7 @@ def _content_items(settings: Settings, session: dict, user: UserRef, request: En
         user_id=user.user_id, correction_id=session_correction_id(session["sessionId"], i),
         session_id=session["sessionId"], index=i, original=c.original, correction=c.correction,
         explanation=c.explanation, category=c.category, created_at=created_at)
-        for i, c in enumerate(request.corrections)]
+        for i, c in enumerate(unique_corrections(request.corrections))]
     return messages, corrections
 
 
