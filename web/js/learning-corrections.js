@@ -2,11 +2,13 @@
 // category and by reviewed, paged with nextCursor ("Show more"), the counts by category
 // (stats.byCategory) as a Chart.js bar chart and a list, and "Flag as wrong"
 // (PATCH /api/learning/corrections/{id} {disputed}): a flagged correction leaves the review
-// queue but stays here, marked.
+// queue but stays here, marked. What later conversations said of each one, and the leeches'
+// actions (resume, rephrase), are learning-leeches.js's.
 
 import { api, describeError } from './api.js';
 import { $, append, fill, h, setStatus } from './dom.js';
 import { date, plural, titleCase } from './format.js';
+import { evidenceNote, leechControls } from './learning-leeches.js';
 import { correctionItem } from './transcript.js';
 
 const PAGE_SIZE = 20;
@@ -65,11 +67,14 @@ function correctionRow(correction) {
   const item = correctionItem(correction);
   item.dataset.correctionId = correction.id;
   item.classList.toggle('disputed', correction.disputed === true);
+  item.classList.toggle('leech', correction.leech === true);
   append(item, [
     h('p', { class: 'correction-meta' },
       correction.reviewed ? h('span', { class: 'chip reviewed' }, 'Reviewed') : null,
       correction.createdAt ? h('span', {}, date(correction.createdAt)) : null),
     correction.disputed ? h('p', { class: 'disputed-mark' }, 'Flagged as wrong: it is left out of your reviews.') : null,
+    evidenceNote(correction),
+    leechControls(correction, (updated) => { item.replaceWith(correctionRow(updated)); state.onDisputeChange(); }),
     h('button', {
       type: 'button',
       class: 'link flag',

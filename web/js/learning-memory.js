@@ -5,7 +5,7 @@
 
 import { api, describeError } from './api.js';
 import { $, setStatus } from './dom.js';
-import { date } from './format.js';
+import { date, plural } from './format.js';
 
 const fitText = (fit) => (fit ? `log loss ${fit.logLoss.toFixed(3)}, RMSE ${fit.rmse.toFixed(3)}` : 'not measured yet');
 
@@ -14,6 +14,9 @@ function show(memory) {
   $('#memory-parameters').textContent = own
     ? `Your own parameters, fitted on ${memory.computedFrom} reviews on ${date(memory.computedAt)}.`
     : `The default parameters (${memory.reviewCount} reviews so far: your own are fitted from 8, again as they double).`;
+  const said = memory.conversationReviews || { usedCorrectly: 0, repeatedMistake: 0 };
+  $('#memory-conversation').textContent = `Reviews from your conversations: ${plural(said.usedCorrectly, 'correction')} `
+    + `used correctly, ${plural(said.repeatedMistake, 'mistake')} said again.`;
   $('#memory-default').textContent = fitText(memory.evaluation.default);
   $('#memory-own').textContent = fitText(memory.evaluation.own);
   const slider = $('#memory-retention');

@@ -187,14 +187,26 @@ export function showSummary({ sessionId, corrections, answer, pending, note, sto
   }
   if (story) facts.push(...storyFacts(story));
   fill($('#summary-facts'), facts);
-  fill($('#summary-corrections'), corrections.map(correctionItem));
-  $('#summary-corrections-empty').hidden = corrections.length > 0;
+  const unique = onePerPair(corrections);
+  fill($('#summary-corrections'), unique.map(correctionItem));
+  $('#summary-corrections-empty').hidden = unique.length > 0;
   $('#history-link').href = `/learning#session=${encodeURIComponent(sessionId)}`;
   const status = $('#summary-status');
   if (pending) setStatus(status, pending, 'info');
   else setStatus(status, note || (answer ? 'Saved to your learning history.' : ''), answer ? 'success' : 'info');
   $('#summary').dataset.state = answer ? 'saved' : 'pending';
   $('#summary-heading').focus();
+}
+
+/** The same correction twice in a session (same original and correction) is one, as the server stores it. */
+function onePerPair(corrections) {
+  const seen = new Set();
+  return corrections.filter((c) => {
+    const pair = JSON.stringify([c.original, c.correction]);
+    if (seen.has(pair)) return false;
+    seen.add(pair);
+    return true;
+  });
 }
 
 export function showSetup(message, kind) {
