@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 # The filter bar's fields in the order the page builds its query (admin.js readFilters).
 FILTER_FIELDS = {"from": "#f-from", "to": "#f-to", "provider": "#f-provider", "initialProvider": "#f-initial",
                  "mode": "#f-mode", "status": "#f-status", "endedBy": "#f-ended-by", "userId": "#f-user",
-                 "hasDisconnect": "#f-disconnect", "limit": "#f-limit"}
+                 "hasDisconnect": "#f-disconnect", "hadDrop": "#f-drop", "limit": "#f-limit"}
 FILTER_DEFAULTS = {"from": "", "to": "", "provider": "", "initialProvider": "", "mode": "", "status": "",
-                   "endedBy": "", "userId": "", "hasDisconnect": False, "limit": "25"}
+                   "endedBy": "", "userId": "", "hasDisconnect": False, "hadDrop": False, "limit": "25"}
+CHECKBOXES = ("hasDisconnect", "hadDrop")
 SELECTS = ("provider", "initialProvider", "mode", "status", "endedBy", "limit")
 
 
@@ -50,7 +51,7 @@ def expected_stat_texts(stats: dict) -> dict:
     providers = stats["providerBreakdown"]
     return {
         "total": str(stats["totalSessions"]),
-        "duration": f"{to_fixed(stats['avgDuration'], 1)} min",
+        "duration": js_minutes(stats["avgDuration"]),
         "switch": f"{to_fixed(stats['providerSwitchRate'] * 100, 1)}%",
         "providers": f"{providers.get('gemini', 0)} / {providers.get('openai', 0)}",
     }
@@ -62,7 +63,7 @@ def form_query(page) -> dict:
     for name, selector in FILTER_FIELDS.items():
         if name == "limit":
             continue
-        if name == "hasDisconnect":
+        if name in CHECKBOXES:
             if page.is_checked(selector):
                 query[name] = "true"
         else:
@@ -94,7 +95,7 @@ def apply_filters(page, **values) -> None:
     """Sets every filter (unnamed ones to their defaults); each applies as it changes (no button)."""
     for name, value in {**FILTER_DEFAULTS, **values}.items():
         selector = FILTER_FIELDS[name]
-        if name == "hasDisconnect":
+        if name in CHECKBOXES:
             page.set_checked(selector, bool(value))
         elif name in SELECTS:
             page.select_option(selector, value)
@@ -117,6 +118,11 @@ def js_duration(seconds: int) -> str:
     return f"{rest} s"
 
 
+def js_minutes(minutes: float) -> str:
+    """format.js minutes(): the API's minutes in the pages' one format ("4 min 24 s")."""
+    return js_duration(round(float(minutes or 0) * 60))
+
+
 def code_key_text(key: str, stats: dict) -> str:
     if key == "none":
         return "no code"
@@ -132,7 +138,7 @@ def expected_row(session: dict, stats: dict) -> dict:
     timed_out = not live and (session.get("endedBy") in ("client_vanished", "superseded")
                               or (code is None and session.get("endReason") in ("timeout", "stale")))
     credited = int(session.get("creditedSeconds") or 0)
-    duration = "Live" if live else (f"{to_fixed(session['minutesUsed'], 1)} min"
+    duration = "Live" if live else (js_minutes(session["minutesUsed"])
                                     + (f" · {js_duration(credited)} credited" if credited else ""))
     if live:
         disconnect = "—"

@@ -56,7 +56,7 @@ def test_admin_dashboard_matches_the_api(page, runner, seeded):
 
     # Table: the seed's columns and who ended each session, in the API's order.
     headers = page.locator("#sessions-table thead th").all_inner_texts()
-    assert headers == ["User", "Time", "Duration", "Provider", "Disconnect", "Ended by", "Messages"]
+    assert headers == ["User", "Time", "Charged", "Provider", "Disconnect", "Ended by", "Messages"]   # charged minutes, not wall time
     rows = page.locator("#sessions-body tr")
     for i, session in enumerate(listing["sessions"]):
         assert shown_row(rows.nth(i)) == expected_row(session, stats), session

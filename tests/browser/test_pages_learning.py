@@ -10,6 +10,7 @@ import pytest
 from browser_env import SCREENSHOTS
 from browser_helpers import Requests, expect, sign_in
 from browser_seed import CORRECTIONS, Http, run_session
+from pagehelpers import js_duration, js_minutes
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_local_storage")]
 
@@ -61,9 +62,9 @@ def test_usage_card_and_corrections_tab_filters_pages_and_counts(page, runner, f
     seed_sessions(learner, [10, 10, 5])
     sign_in(page, runner, "/learning#corrections", user)
     usage = learner.get("/api/usage").data
-    expect(page.locator("#usage-used")).to_have_text(f"{usage['minutesUsed']:.1f} min")
-    expect(page.locator("#usage-remaining")).to_have_text(f"{usage['minutesRemaining']:.1f} min")
-    expect(page.locator("#usage-limit")).to_have_text(f"{usage['secondsLimit'] / 60:.1f} min")
+    expect(page.locator("#usage-used")).to_have_text(js_minutes(usage["minutesUsed"]))   # the one minutes format
+    expect(page.locator("#usage-remaining")).to_have_text(js_minutes(usage["minutesRemaining"]))
+    expect(page.locator("#usage-limit")).to_have_text(js_duration(usage["secondsLimit"]))
 
     first = learner.get("/api/learning/corrections", limit=20).data
     expect(page.locator("#all-corrections > li")).to_have_count(20)

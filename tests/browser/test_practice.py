@@ -10,6 +10,7 @@ import pytest
 from browser_env import SCREENSHOTS
 from browser_helpers import Requests, bubble_texts, expect, greeted, say, sign_in, wait_until
 from browser_seed import ADMIN, Http
+from pagehelpers import js_minutes
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("clean_local_storage")]
 
@@ -54,7 +55,7 @@ def test_a_whole_session_switching_provider_after_a_1011(page, runner, fresh_mon
     learner = http.as_user(user)
     requests = Requests(page, EVENTS, END, "/api/session/switch-provider")
     sign_in(page, runner, PRACTICE, user)
-    expect(page.locator("#meter-remaining")).to_have_text("30:00")   # the free plan, nothing used yet
+    expect(page.locator("#meter-remaining")).to_have_text("30 min")   # the free plan, nothing used yet
     shoot(page, "practice-setup.png", full_page=True)
 
     start(page)
@@ -115,8 +116,8 @@ def test_a_whole_session_switching_provider_after_a_1011(page, runner, fresh_mon
     # Through the API: the summary's figures, the history, the transcript and its corrections.
     usage = learner.get("/api/usage").data
     facts = dict(zip(page.locator("#summary-facts dt").all_inner_texts(), page.locator("#summary-facts dd").all_inner_texts()))
-    assert facts["Remaining this month"] == f"{usage['minutesRemaining']:.2f} min"
-    assert facts["Used this month"] == f"{usage['minutesUsed']:.2f} min"
+    assert facts["Remaining this month"] == js_minutes(usage["minutesRemaining"])   # the pages' one format
+    assert facts["Used this month"] == js_minutes(usage["minutesUsed"])
     assert facts["Ended"] == "You ended it"
     history = learner.get("/api/learning/history").data["sessions"]
     assert history[0]["id"] == session_id and history[0]["correctionCount"] == 3
@@ -234,7 +235,7 @@ def test_the_monthly_limit_reached_mid_session(page, runner, fresh_month):
     assert admin.call("PUT", f"/api/admin/users/{user}/allowance",
                       {"secondsLimit": 300, "reason": "browser test: a small allowance"}).status == 200
     sign_in(page, runner, PRACTICE, user)
-    expect(page.locator("#meter-remaining")).to_have_text("5:00")
+    expect(page.locator("#meter-remaining")).to_have_text("5 min")
     start(page)
     say(page, "Xin chao")
     session_id = active_session_id(learner)
@@ -244,6 +245,7 @@ def test_the_monthly_limit_reached_mid_session(page, runner, fresh_month):
     expect(notices).to_have_count(1)
     expect(notices.nth(0)).to_have_attribute("data-level", "80")
     expect(notices.nth(0)).to_contain_text("You have used 80% of this month's voice minutes")
+    expect(notices.nth(0)).to_contain_text("the meter above shows what is left")   # no figure that goes stale
     expect(page.locator("#live")).to_be_visible()
 
     http.advance(60)    # past the allowance: the heartbeat says limitReached
@@ -252,7 +254,7 @@ def test_the_monthly_limit_reached_mid_session(page, runner, fresh_month):
     expect(notices.nth(1)).to_contain_text("You have used 100% of this month's voice minutes")
     expect(page.locator("#summary")).to_have_attribute("data-state", "saved")
     expect(page.locator("#summary-facts dd[data-fact='end-reason']")).to_have_text("This month's minutes ran out")
-    expect(page.locator("#meter-remaining")).to_have_text("0:00")
+    expect(page.locator("#meter-remaining")).to_have_text("0 s")
 
     session = learner.get(f"/api/learning/session/{session_id}").data["session"]
     assert (session["endReason"], session["endedBy"]) == ("limit_reached", "limit")

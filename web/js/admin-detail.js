@@ -5,7 +5,7 @@ import { api, ApiError, describeError } from './api.js';
 import { $, fill, h, setStatus } from './dom.js';
 import { duration, minutes, plural, providerName, titleCase, utcDateTime } from './format.js';
 import { bubble, correctionItem } from './transcript.js';
-import { codeKeyText, disconnectText, endedByText, isLive, providerPath } from './admin-words.js';
+import { codeCause, codeKeyText, disconnectText, endedByText, isLive, providerPath } from './admin-words.js';
 import { renderTimeline } from './admin-timeline.js';
 
 let request = 0;
@@ -45,7 +45,8 @@ function facts(session, messages) {
     fact('Status', live ? h('span', { class: 'badge live' }, 'Live') : 'Ended'),
     fact('Started', utcDateTime(session.startedAt)),
     fact('Ended', live ? 'Not yet (live)' : utcDateTime(session.endedAt)),
-    fact('Duration', live ? 'Running' : minutes(session.minutesUsed)),
+    fact('Wall-clock length', live ? 'Running' : duration(Number(session.endedAt) - Number(session.startedAt))),
+    fact('Charged', live ? 'Counted when it ends' : minutes(session.minutesUsed)),
     session.creditedSeconds !== undefined ? fact('Credited', credited
       ? `${duration(credited * 1000)} not charged (provider or network failure)` : 'None') : null,
     fact('Topic', session.topic),
@@ -55,6 +56,8 @@ function facts(session, messages) {
       : providerPath(session)),
     session.switchCause ? fact('Switch cause', codeKeyText(session.switchCause)) : null,
     fact('Disconnect', disconnectText(session)),
+    codeCause(session.disconnectCode) ? fact('Common cause', codeCause(session.disconnectCode)) : null,
+    session.hadDrop !== undefined && !live ? fact('Had a drop', session.hadDrop ? 'Yes: a provider or network drop in its story' : 'No') : null,
     fact('Disconnect reason', session.disconnectReason),
     fact('Ended by', live ? null : endedByText(session.endedBy)),
     fact('End reason', titleCase(session.endReason)),

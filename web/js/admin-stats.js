@@ -4,7 +4,7 @@
 
 import { $, fill, h } from './dom.js';
 import { duration, minutes, percent, plural, providerName } from './format.js';
-import { codeKeyText, codeLabel, endedByText, ENDED_BY, setCodeWords } from './admin-words.js';
+import { codeCause, codeKeyText, codeLabel, endedByText, ENDED_BY, setCodeWords } from './admin-words.js';
 
 const PROVIDER_ORDER = ['gemini', 'openai'];
 
@@ -53,6 +53,7 @@ function renderCloseCodes(breakdown, total) {
     h('span', { class: 'code' }, code),
     h('span', { class: 'count' }, String(count)),
     h('span', { class: 'code-label' }, codeLabel(code)),
+    codeCause(code) ? h('span', { class: 'code-cause' }, codeCause(code)) : null,
     h('span', { class: 'share' }, total ? `${percent(count / total)} of sessions` : ''))));
   $('#codes-empty').hidden = codes.length > 0;
 }

@@ -3,7 +3,7 @@
 
 import { h } from './dom.js';
 import { duration, minutes, plural, providerName, utcDateTime } from './format.js';
-import { codeLabel, disconnectText, endedByText, isLive, isTimedOut, switchText } from './admin-words.js';
+import { codeCause, codeLabel, disconnectText, endedByText, isLive, isTimedOut, switchText } from './admin-words.js';
 
 export const COLUMNS = 7;
 
@@ -32,10 +32,14 @@ function providerCell(session) {
 function disconnectCell(session) {
   const text = disconnectText(session);
   if (isLive(session)) return h('td', { title: text }, '—');
-  if (isTimedOut(session)) return h('td', {}, h('span', { class: 'timed-out' }, text));
+  if (isTimedOut(session)) {    // no end code (not "ended with a disconnect code"); a drop only if its story had one
+    return h('td', {}, h('span', { class: 'timed-out', title: session.hadDrop
+      ? 'No end code; its story had a provider or network drop' : 'No end code and no drop in its story' }, text));
+  }
   const code = session.disconnectCode;
   if (code === null || code === undefined) return h('td', {}, h('span', { class: 'clean' }, text));
-  return h('td', {}, h('span', { class: Number(code) === 1000 ? 'code-ok' : 'code-bad', title: codeLabel(code) || null },
+  const tip = [codeLabel(code), codeCause(code)].filter(Boolean).join(': ');   // the seed's common cause
+  return h('td', {}, h('span', { class: Number(code) === 1000 ? 'code-ok' : 'code-bad', title: tip || null },
     String(code), codeLabel(code) ? h('span', { class: 'code-label' }, ` ${codeLabel(code)}`) : null));
 }
 

@@ -18,6 +18,13 @@ export function codeLabel(code) {
   return codes.labels[key] || (codes.details[key] && codes.details[key].label) || '';
 }
 
+/** The seed's "Common cause" of a code, as the API sends it (stats.closeCodes[code].cause; "" when none). */
+export function codeCause(code) {
+  if (code === null || code === undefined) return '';
+  const detail = codes.details[String(code)] || (Number(code) >= 1000 ? codes.details.other : null);
+  return (detail && detail.cause) || '';
+}
+
 /** "1011 Server error", or just the code. */
 export function codeText(code) {
   return `${code} ${codeLabel(code)}`.trim();

@@ -39,6 +39,7 @@ function readFilters() {
     endedBy: elements.endedBy.value,
     userId: elements.userId.value.trim(),
     hasDisconnect: elements.hasDisconnect.checked ? 'true' : '',
+    hadDrop: elements.hadDrop.checked ? 'true' : '',
     limit: elements.limit.value,
   };
 }
@@ -47,6 +48,12 @@ function readFilters() {
 function filterQuery(filters) {
   const { limit, ...query } = filters;
   return Object.fromEntries(Object.entries(query).filter(([, value]) => value !== ''));
+}
+
+/** The time series takes no hadDrop: it is a row filter (the list and the export), not a rollup's. */
+function seriesQuery(filters) {
+  const { hadDrop, ...query } = filterQuery(filters);
+  return query;
 }
 
 const queryString = (filters) => new URLSearchParams({ ...filterQuery(filters), limit: filters.limit }).toString();
@@ -111,7 +118,7 @@ async function loadAll() {
   setStatus(status, 'Loading session health…');
   const [list, series] = await Promise.allSettled([
     api('/api/admin/sessions', { query: { ...filterQuery(filters), limit: filters.limit } }),
-    api('/api/admin/sessions/timeseries', { query: filterQuery(filters) }),
+    api('/api/admin/sessions/timeseries', { query: seriesQuery(filters) }),
   ]);
   if (request !== state.loadRequest) return; // newer filters were applied meanwhile
   if ([list, series].some((r) => r.status === 'rejected' && isForbidden(r.reason))) {
@@ -165,8 +172,10 @@ function renderRange(data) {
   // The fields now hold the range shown: the same filters with these days load nothing new.
   state.applied = queryString({ ...state.filters, from: elements.from.value, to: elements.to.value });
   const defaulted = !state.filters.from && !state.filters.to ? ' (the default: the last 7 days)' : '';
+  const drops = state.filters.hadDrop
+    ? ' "Had a drop" narrows the table and the export; the cards and charts count the other filters\' sessions.' : '';
   $('#range-note').textContent = data.from && data.to
-    ? `Sessions started from ${data.from} to ${data.to}, UTC days${defaulted}.`
+    ? `Sessions started from ${data.from} to ${data.to}, UTC days${defaulted}.${drops}`
     : '';
 }
 
@@ -178,7 +187,9 @@ function renderTable(data) {
     ? sessions.map((session) => sessionRow(session, openDetail))
     : h('tr', {}, h('td', { colspan: COLUMNS, class: 'empty' }, 'No sessions match these filters.')));
   const pages = Math.max(1, Math.ceil(state.total / Number(state.filters.limit)));
-  $('#table-page').textContent = `Page ${state.pageIndex + 1} of ${pages} · ${plural(state.total, 'session')}`;
+  $('#table-page').textContent = state.filters.hadDrop   // the stats' total counts sessions without a drop too
+    ? `Page ${state.pageIndex + 1}${data.nextCursor ? '' : ' (the last)'} · sessions that had a drop`
+    : `Page ${state.pageIndex + 1} of ${pages} · ${plural(state.total, 'session')}`;
   $('#table-prev').disabled = state.pageIndex === 0;
   $('#table-next').disabled = !data.nextCursor;
   setStatus($('#table-status'), '');

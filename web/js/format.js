@@ -17,10 +17,16 @@ export function utcDateTime(ms) {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
+/**
+ * The one minutes format of every page: the API's minutes (4.4) as "4 min 24 s", the same
+ * words as duration() (the meter's countdown, credited time, the admin's lengths).
+ */
 export function minutes(value) {
-  const n = Number(value || 0);
-  return `${n.toFixed(1)} min`;
+  return duration(Number(value || 0) * 60_000);
 }
+
+/** Whole seconds in the same format: "29 min 5 s". */
+export const seconds = (value) => duration(Number(value || 0) * 1000);
 
 export function percent(rate) {
   return `${(Number(rate || 0) * 100).toFixed(1)}%`;
@@ -52,6 +58,18 @@ export function utcDateTimeSeconds(ms) {
   if (ms === null || ms === undefined) return '—';
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
+/**
+ * When something comes next, seen from `now` (the server's time of the answer, which the dev
+ * clock may have moved): "in 10 min" within the hour, "today at 14:05", else the date.
+ */
+export function nextTime(at, now) {
+  const ahead = Number(at) - Number(now);
+  if (ahead >= 0 && ahead < 3_600_000) return `in ${duration(ahead)}`;
+  const sameDay = new Date(at).toDateString() === new Date(now).toDateString();
+  if (sameDay) return `today at ${new Date(at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}`;
+  return date(at);
 }
 
 /** A length of time: "45 s", "2 min 5 s", "1 h 3 min". */

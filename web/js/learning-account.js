@@ -5,9 +5,7 @@
 import { api, describeError } from './api.js';
 import { confirmAction } from './confirm.js';
 import { $, setStatus } from './dom.js';
-import { plural } from './format.js';
-
-const minutesText = (n) => `${Number(n || 0).toFixed(1)} min`;
+import { minutes as minutesText, plural } from './format.js';
 
 export async function loadUsage() {
   const status = $('#usage-status');

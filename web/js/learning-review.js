@@ -3,7 +3,7 @@
 
 import { api, describeError } from './api.js';
 import { $, fill, h, setStatus } from './dom.js';
-import { date, plural, titleCase } from './format.js';
+import { nextTime, plural, titleCase } from './format.js';
 
 const REVIEW_BATCH = 20;
 const RATINGS = [
@@ -94,7 +94,8 @@ async function rate(level) {
     return;
   }
   ratingKeys.delete(attempt);
-  const next = result && result.nextReviewAt ? ` Next review: ${date(result.nextReviewAt)}.` : '';
+  const next = result && result.nextReviewAt
+    ? ` Next review: ${nextTime(result.nextReviewAt, result.reviewedAt ?? Date.now())}.` : '';
   setStatus(status, `Saved: you rated it ${level}.${next}`, 'success');
   await loadReview({ keepStatus: true });
   if (!$('#review-card').hidden) $('#reveal').focus();

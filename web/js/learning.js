@@ -6,11 +6,12 @@
 import { api, describeError } from './api.js';
 import { confirmAction } from './confirm.js';
 import { $, fill, h, setStatus } from './dom.js';
-import { dateTime, minutes, plural, providerName, titleCase } from './format.js';
+import { dateTime, minutes, plural, titleCase } from './format.js';
 import { loadUsage, setUpErase } from './learning-account.js';
 import { correctionsLoaded, loadCorrections, setUpCorrections } from './learning-corrections.js';
 import { loadReview, setUpReview } from './learning-review.js';
 import { loadMemory, setUpMemory } from './learning-memory.js';
+import { providerText, storySentences } from './learning-story.js';
 import { boot } from './shell.js';
 import { bubble, correctionItem } from './transcript.js';
 import { learnerVisit } from './visit.js';
@@ -74,7 +75,9 @@ function sessionItem(session) {
   h('span', { class: 'session-date' }, dateTime(session.startedAt)),
   h('span', { class: 'session-tags' },
     h('span', { class: 'chip' }, titleCase(session.mode || 'unknown mode')),
-    h('span', { class: count ? 'correction-count has' : 'correction-count' }, plural(count, 'correction'))));
+    !session.endedAt   // still running (the list's entries carry no status: no end yet): nothing to count yet
+      ? h('span', { class: 'chip in-progress' }, 'In progress')
+      : h('span', { class: count ? 'correction-count has' : 'correction-count' }, plural(count, 'correction'))));
   return h('li', {}, button);
 }
 
@@ -109,12 +112,16 @@ async function openSession(id) {
     dateTime(session.startedAt),
     titleCase(session.mode),
     titleCase(session.difficulty),
-    session.provider ? `via ${providerName(session.provider)}` : null,
-    session.minutesUsed !== undefined ? minutes(session.minutesUsed) : null,
-    plural(messages.length, 'message'),
+    providerText(session),
+    session.status === 'active' ? 'In progress' : null,
+    session.status !== 'active' && session.minutesUsed !== undefined ? minutes(session.minutesUsed) : null,
+    session.status !== 'active' ? plural(messages.length, 'message') : null,
   ].filter(Boolean).join(' · ');
+  const story = storySentences(session);
+  $('#detail-story').textContent = story.join(' ');
+  $('#detail-story').hidden = !story.length;
   fill($('#bubbles'), messages.map(bubble));
-  if (!messages.length) {
+  if (!messages.length && session.status !== 'active') {
     $('#bubbles').append(h('p', { class: 'meta' }, 'No messages were saved for this session.'));
   }
   fill($('#detail-corrections'), corrections.map(correctionItem));

@@ -3,21 +3,12 @@
 
 import { describeClose } from './close-codes.js';
 import { $, append, fill, h, setStatus } from './dom.js';
-import { plural, providerName } from './format.js';
+import { minutes, plural, providerName, seconds } from './format.js';
 import { bubble, correctionItem } from './transcript.js';
 
 // ------------------------------------------------------------------ minutes meter
 
 const meter = { usage: null, syncedAt: 0, live: false, timer: null };
-
-/** "12:05" for 725 seconds; "1:02:05" past an hour. */
-export function clockText(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  const hh = Math.floor(s / 3600);
-  const mm = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
-}
 
 /** The seconds left by the meter's count (the server's last figure, counted down while live). */
 export function secondsLeft() {
@@ -32,12 +23,12 @@ function drawMeter() {
   const limit = Number(usage.secondsLimit || 0);
   const remaining = secondsLeft();
   const used = Math.min(limit, limit - remaining);
-  $('#meter-remaining').textContent = clockText(remaining);
+  $('#meter-remaining').textContent = seconds(Math.floor(remaining));
   const bar = $('#meter-bar');
   bar.value = limit ? used / limit : 1;
   bar.setAttribute('aria-valuetext', `${Math.round(100 * (limit ? used / limit : 1))}% used`);
-  $('#meter-detail').textContent = `${Number(usage.minutesUsed ?? used / 60).toFixed(1)} of ${(limit / 60).toFixed(1)} min used`
-    + ` this month (as of the server's last count)`;
+  $('#meter-detail').textContent = `${seconds(used)} of ${seconds(limit)} used this month`
+    + (meter.live ? ' (counted down here, set again by the server at each heartbeat)' : '');
 }
 
 /**
@@ -58,11 +49,11 @@ export function setUsage(usage, live) {
 
 // ------------------------------------------------------------------ notices
 
-export function notice(level, usage) {
-  const used = usage ? `${Number(usage.minutesUsed).toFixed(1)} of ${(usage.secondsLimit / 60).toFixed(1)} minutes` : '';
+/** A threshold's notice: no figure of its own (the meter above keeps the current one). */
+export function notice(level) {
   const text = level >= 100
-    ? `You have used 100% of this month's voice minutes${used ? ` (${used})` : ''}. The session ends now.`
-    : `You have used ${level}% of this month's voice minutes${used ? ` (${used})` : ''}.`;
+    ? "You have used 100% of this month's voice minutes. The session ends now."
+    : `You have used ${level}% of this month's voice minutes: the meter above shows what is left.`;
   append($('#notices'), h('p', { class: `notice-item level-${level}`, dataset: { level: String(level) } }, text));
 }
 
@@ -177,12 +168,14 @@ export function showSummary({ sessionId, corrections, answer, pending, note, sto
   const facts = [];
   if (answer) {
     const session = answer.session || {};
-    facts.push(fact('This session', `${Number(session.minutesUsed || 0).toFixed(2)} min`, 'session-minutes'));
+    facts.push(fact('This session', minutes(session.minutesUsed), 'session-minutes'));
     if (answer.creditedSeconds > 0) {
-      facts.push(fact('Credited', `${plural(answer.creditedSeconds, 'second')} not charged (connection problems)`, 'credited'));
+      facts.push(fact('Credited', `${seconds(answer.creditedSeconds)} not charged (connection problems)`, 'credited'));
+    } else if (story && story.drops && story.drops.length) {   // the dialog promised a credit: say what it came to
+      facts.push(fact('Credited', 'Nothing: the server counted no time lost to the drop', 'credited'));
     }
-    facts.push(fact('Used this month', `${Number(answer.totalMinutesUsed).toFixed(2)} min`, 'month-used'));
-    facts.push(fact('Remaining this month', `${Number(answer.minutesRemaining).toFixed(2)} min`, 'month-remaining'));
+    facts.push(fact('Used this month', minutes(answer.totalMinutesUsed), 'month-used'));
+    facts.push(fact('Remaining this month', minutes(answer.minutesRemaining), 'month-remaining'));
     if (session.endReason) facts.push(fact('Ended', END_REASONS[session.endReason] || session.endReason, 'end-reason'));
   }
   if (story) facts.push(...storyFacts(story));

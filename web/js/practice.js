@@ -5,7 +5,7 @@
 
 import { getToken, loadConfig } from './api.js';
 import { $, setStatus } from './dom.js';
-import { providerName } from './format.js';
+import { minutes, providerName } from './format.js';
 import * as view from './practice-view.js';
 import * as voice from './practice-voice.js';
 import { TurnLatency } from './providers/turn-latency.js';
@@ -173,7 +173,7 @@ async function start(event) {
   } catch (err) {
     releaseMicrophone();
     const message = err instanceof LimitReachedError
-      ? `You have used all your voice minutes for this month${err.usage ? ` (${Number(err.usage.minutesUsed).toFixed(1)} min)` : ''}. They come back on the 1st.`
+      ? `You have used all your voice minutes for this month${err.usage ? ` (${minutes(err.usage.minutesUsed)})` : ''}. They come back on the 1st.`
       : `Could not start the session: ${err.message}${err.status ? ` (HTTP ${err.status})` : ''}`;
     view.showSetup(message, 'error');
     return;

@@ -86,6 +86,8 @@ function showSignIn(signIn, message, kind = 'info') {
 function showAccount(user) {
   fill($('#account-name'), user.email || user.sub, user.isAdmin ? h('span', { class: 'chip' }, 'admin') : null);
   $('#account').hidden = false;
+  // "Session health" is for admins only: a learner's navigation does not offer a page that refuses them.
+  for (const link of document.querySelectorAll('[data-admin-only]')) link.hidden = !user.isAdmin;
   $('#signout').onclick = () => signOut(flash);   // it says what it dropped from this device
 }
 
