@@ -130,3 +130,14 @@ def test_an_admin_sees_causes_drops_and_lengths(page, runner, seeded, size):
         assert ratio >= 0.9, ratio                                    # its labels are drawn at their size
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"admin-drop-{size}.png"), full_page=True)
+
+
+def test_a_swept_sessions_strip_shows_the_connection_it_had(page, runner, seeded):
+    """Swept after its heartbeats stopped: its strip shows OpenAI up to its last heartbeat, not a grey track."""
+    admin_sign_in(page, runner, f"/admin#session={seeded.swept_id}", ADMIN, admin=True)
+    segment = page.locator("#timeline-strip .tl-seg").first
+    expect(segment).to_have_attribute("data-provider", "openai")
+    box = segment.locator("rect").bounding_box()
+    track = page.locator("#timeline-strip .tl-track").bounding_box()
+    assert box["width"] >= 0.05 * track["width"], (box, track)
+    expect(page.locator("#admin-detail")).to_contain_text("No end (timed out)")
