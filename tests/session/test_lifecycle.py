@@ -265,7 +265,7 @@ def test_metrics_count_each_session_once(api, clock, monkeypatch):
     from session import telemetry
 
     seen = {"started": 0, "ended": 0}
-    monkeypatch.setattr(telemetry, "session_started", lambda d: seen.__setitem__("started", seen["started"] + 1))
+    monkeypatch.setattr(telemetry, "session_started", lambda d, **_: seen.__setitem__("started", seen["started"] + 1))
     monkeypatch.setattr(telemetry, "session_ended", lambda d, facts: seen.__setitem__("ended", seen["ended"] + 1))
     alice = api.as_user("alice")
     s = start_session(alice, headers={"Idempotency-Key": "m-1"})
