@@ -85,3 +85,51 @@ def test_a_session_end_stores_the_same_correction_once(alice, clock):
     assert [c["correction"] for c in detail["corrections"]] == ["Em muốn ăn phở", "Con muốn ăn phở"]
     assert detail["session"]["correctionCount"] == 2
     assert data(alice.get("/api/learning/corrections"))["stats"]["total"] == 2
+
+
+def _stored_transcript_record(dynamodb, session_id: str) -> dict:
+    """The stream record of the change that stored this session's transcript (as the mapping hands it over)."""
+    from speakpho import ddb
+    from speakpho.config import get_settings
+
+    item = dynamodb.get_item(TableName=get_settings().table("sessions"), Key=ddb.serialize({"sessionId": session_id}))["Item"]
+    old = {k: v for k, v in item.items() if k != "contentStoredAt"}
+    return {"eventName": "MODIFY", "dynamodb": {"Keys": {"sessionId": {"S": session_id}}, "NewImage": item,
+                                                "OldImage": old, "SequenceNumber": "1"}}
+
+
+def test_the_function_costs_three_queries_a_read_and_one_write_per_correction_said(alice, clock, dynamodb,
+                                                                                  ddb_requests):
+    from learning import conversation_handler
+
+    run_session(alice, clock, corrections=[MISTAKE, {"original": "cám ơn", "correction": "cảm ơn"},
+                                           {"original": "tôi khỏe", "correction": "em khỏe ạ"}])
+    clock.advance(86_400)
+    ddb_requests.reset()
+    later = run_session(alice, clock, messages=said("Em muốn ăn phở", "Cám ơn chị", "Chào chị"))
+    end_requests = ddb_requests.total
+    record = _stored_transcript_record(dynamodb, later)
+    ddb_requests.reset()
+    assert conversation_handler.handle({"Records": [record]}) == {"batchItemFailures": []}
+    assert ddb_requests.ops == {"Query": 3, "GetItem": 1, "TransactWriteItems": 2}, ddb_requests.ops
+    ddb_requests.reset()
+    assert conversation_handler.handle({"Records": [record]}) == {"batchItemFailures": []}   # replayed
+    assert ddb_requests.ops == {"Query": 3}, ddb_requests.ops                                  # reviews nothing
+    # Any other change of a session is nobody's business here, and costs nothing.
+    assert conversation_handler.handle({"Records": [{**record, "dynamodb": {**record["dynamodb"],
+                                                                             "OldImage": record["dynamodb"]["NewImage"]}}]})
+    assert ddb_requests.ops == {"Query": 3}
+    assert end_requests <= 2 + 2 + 2   # start (2) + end (2: session read, commit) + transcript batch: no request added
+
+
+def test_a_failed_record_is_reported_and_the_next_ones_left_for_the_redelivery(alice, clock, dynamodb, monkeypatch):
+    from learning import conversation, conversation_handler
+
+    first = _stored_transcript_record(dynamodb, run_session(alice, clock, messages=said("Chào")))
+    second = {**first, "dynamodb": {**first["dynamodb"], "SequenceNumber": "2"}}
+
+    def fails(*_args):
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(conversation, "review_session", fails)
+    assert conversation_handler.handle({"Records": [first, second]}) == {"batchItemFailures": [{"itemIdentifier": "1"}]}
