@@ -17,6 +17,7 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
                              "category": "grammar" if i % 2 else "tone"}]})
         clock.advance(160)   # starts 3 minutes apart: at most 20 in any hour (STARTS_PER_HOUR)
     print("  (23 sessions of 40 messages and 1 correction stored)")
+    _conversation(lan, meter, clock, record)
     page1, r = lan.call("GET", "/api/learning/history", query="page=1&limit=10")
     record("learning", "GET /api/learning/history page=1", r, 3)
     _, r = lan.call("GET", "/api/learning/history", query="page=3&limit=10")
@@ -61,3 +62,31 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
 
     learning_quality.run(gateway=gateway, meter=meter, clock=clock, client=client, record=record, Caller=Caller,
                          fail=fail)
+
+
+def _conversation(lan, meter, clock, record) -> None:
+    """The conversation function (learning/conversation.py) on the record of a stored transcript
+    that says two of the learner's corrections: its cost per session, and the end's (unchanged)."""
+    from speakpho import ddb
+    from speakpho.aws import dynamodb_client
+    from speakpho.config import get_settings
+
+    from learning import conversation_handler
+
+    started, _ = lan.call("POST", "/api/session/start", {"topic": "conversation"})
+    clock.advance(20)
+    _, r = lan.call("POST", "/api/session/end", {"sessionId": started["sessionId"], "messages": [
+        {"role": "user", "text": "Tôi nói đúng 3 rồi", "timestamp": 1}, {"role": "coach", "text": "Tốt", "timestamp": 2},
+        {"role": "user", "text": "nhưng vẫn sai 5", "timestamp": 3}]})
+    record("learning", "POST /api/session/end (3 lines; no request added for conversation)", r, 3)
+    item = dynamodb_client().get_item(TableName=get_settings().table("sessions"),
+                                      Key=ddb.serialize({"sessionId": started["sessionId"]}))["Item"]
+    change = {"Keys": {"sessionId": item["sessionId"]}, "NewImage": item, "SequenceNumber": "1",
+              "OldImage": {k: v for k, v in item.items() if k != "contentStoredAt"}}
+    event = {"Records": [{"eventName": "MODIFY", "dynamodb": change}]}
+    _, r = meter.measure(lambda: conversation_handler.handle(event))
+    record("learning", "conversation function (1 transcript, 2 corrections said)", r, 3 + 1 + 2,
+           note="3 Queries + #memory + 1 transaction per correction said")
+    _, r = meter.measure(lambda: conversation_handler.handle(event))
+    record("learning", "conversation function (the same record replayed)", r, 3, note="reviews nothing twice")
+    clock.advance(160)
