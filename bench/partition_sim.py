@@ -80,7 +80,7 @@ class Sim:
         for index in spec.indexes:
             self._index_write(spec, index, table_keys, w.before, w.after, sizes)
         if spec.stream:
-            self.stream.append((ddb.deserialize(w.before), ddb.deserialize(w.after)))
+            self.stream.append((spec.logical_name, ddb.deserialize(w.before), ddb.deserialize(w.after)))
 
     def _index_write(self, spec, index: T.Index, table_keys, before: dict | None, after: dict | None,
                      sizes) -> None:
@@ -103,8 +103,10 @@ class Sim:
     def _add(self, target: str, partition: str, cost: int) -> None:
         self.writes.append(Write(target, partition, cost, self.second, self.learner))
 
-    def take_stream(self) -> list[tuple[dict | None, dict | None]]:
-        records, self.stream = self.stream, []
+    def take_stream(self, table: str = "sessions") -> list[tuple[dict | None, dict | None]]:
+        """The `table`'s stream records since the last take (old, new); other tables' are dropped
+        (the model feeds only the sessions stream's consumer)."""
+        records, self.stream = [(old, new) for name, old, new in self.stream if name == table], []
         return records
 
 

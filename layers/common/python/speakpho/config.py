@@ -22,6 +22,12 @@ class Settings(BaseModel):
     default_plan: str = "free"
     plan_minutes: dict[str, int] = Field(default_factory=lambda: {"free": 30, "pro": 600})
     stale_after_seconds: int = 120
+    # Write-sharding of the partitions many learners write (docs/scale.md "Write-sharding"):
+    # the sweeper's index (activeShard) and the rollup month (pk). Readers query every shard.
+    # Raising a count is safe (old rows stay in shards the readers still query); lowering it
+    # leaves rows in shards no reader queries.
+    active_shards: int = Field(default=16, ge=1, le=256)
+    rollup_shards: int = Field(default=4, ge=1, le=64)
     # How often clients send heartbeats: more than twice this with none is a heartbeat_gap.
     heartbeat_interval_seconds: int = 30
     idempotency_ttl_seconds: int = 3600
@@ -78,6 +84,8 @@ ENV_NAMES = {
     "dynamodb_endpoint": "DYNAMODB_ENDPOINT",
     "default_plan": "DEFAULT_PLAN",
     "stale_after_seconds": "STALE_AFTER_SECONDS",
+    "active_shards": "ACTIVE_SHARDS",
+    "rollup_shards": "ROLLUP_SHARDS",
     "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
     "export_max_bytes": "EXPORT_MAX_BYTES",

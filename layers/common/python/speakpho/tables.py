@@ -137,7 +137,10 @@ TABLES: tuple[TableSpec, ...] = (
 # usage_periods: the per-user rows next to the monthly period rows.
 PROFILE_SK = "profile"                 # lifetime session counter, history numbering
 ALLOWANCE_SK_PREFIX = "allowance#"     # allowance#<period>#<ms>#<rand>: audit of allowance changes
-ACTIVE_SHARDS = 8                      # spreads the sparse active-session index over partitions
+# The sparse active-session index and the rollup month are write-sharded (docs/scale.md): the
+# number of shards is a setting (Settings.active_shards, Settings.rollup_shards) handed to the
+# key builders below; this module reads no settings. Shard 0 carries no suffix, so the rows
+# written before sharding are shard 0 and need no migration.
 
 
 def period_key(user_id: str, period: str) -> dict:
@@ -169,10 +172,15 @@ def active_shard_value(shard: int) -> str:
     return f"active#{shard}"
 
 
-def active_shard(user_id: str) -> str:
+def shard_of(value: str, shards: int) -> int:
+    """The shard of a user or session id among `shards`: crc32, stable across processes."""
     import zlib
 
-    return active_shard_value(zlib.crc32(user_id.encode()) % ACTIVE_SHARDS)
+    return zlib.crc32(value.encode()) % max(1, shards)
+
+
+def active_shard(user_id: str, shards: int) -> str:
+    return active_shard_value(shard_of(user_id, shards))
 
 
 # corrections: the per-user counters row shares the learner's partition.
@@ -213,14 +221,20 @@ ROLLUP_LEDGER_PREFIX = "ledger#"
 ROLLUP_LEDGER_SK = "ledger"
 
 
-def rollup_month_pk(month: str) -> str:
-    """The partition of one UTC month's cells ("2026-11")."""
-    return f"{ROLLUP_MONTH_PREFIX}{month}"
+def rollup_month_pk(month: str, shard: int = 0) -> str:
+    """One shard of a UTC month's cells: "2026-11" -> "month#2026-11" (shard 0), "month#2026-11#3"."""
+    return f"{ROLLUP_MONTH_PREFIX}{month}" + (f"#{shard}" if shard else "")
 
 
-def rollup_cell_pk(day: str) -> str:
-    """The partition of a UTC day's cells ("2026-11-20" -> "month#2026-11")."""
-    return rollup_month_pk(day[:7])
+def rollup_month_pks(month: str, shards: int) -> list[str]:
+    """Every shard of a month's cells: what a reader queries and adds up."""
+    return [rollup_month_pk(month, shard) for shard in range(max(1, shards))]
+
+
+def rollup_cell_pk(day: str, session_id: str = "", shards: int = 1) -> str:
+    """The partition a session's cell of a UTC day goes to ("2026-11-20" -> "month#2026-11#n",
+    n from the session id among `shards`; one shard: "month#2026-11")."""
+    return rollup_month_pk(day[:7], shard_of(session_id, shards) if shards > 1 else 0)
 
 
 def rollup_ledger_key(session_id: str) -> dict:
