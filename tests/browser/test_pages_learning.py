@@ -19,10 +19,17 @@ CATEGORIES = ["grammar", "tone", "vocabulary", "word_order", "pronunciation"]
 
 
 def seed_sessions(learner: Http, sizes: list[int]) -> list[dict]:
-    """Ended sessions with `size` corrections each (cycling through the seed's five), oldest first."""
+    """Ended sessions with `size` corrections each (cycling through the seed's five, numbered past the
+    first round: a session stores the same correction once), oldest first."""
     return [run_session(learner, topic=f"Chủ đề {i + 1}", mode="coach", provider="gemini", seconds=60, turns=4,
-                        corrections=[CORRECTIONS[k % len(CORRECTIONS)] for k in range(size)])
+                        corrections=[_nth_correction(k) for k in range(size)])
             for i, size in enumerate(sizes)]
+
+
+def _nth_correction(k: int) -> dict:
+    seed = CORRECTIONS[k % len(CORRECTIONS)]
+    rounds = k // len(CORRECTIONS)
+    return {**seed, "correction": f"{seed['correction']} ({rounds + 1})"} if rounds else seed
 
 
 def shown_ids(page) -> list[str]:
