@@ -253,6 +253,21 @@ def wait_for_rollups(admin: Http, total: int, timeout: float = 15.0) -> dict:
         time.sleep(0.2)
 
 
+def seeded_corrections(seeded: Seeded) -> int:
+    return sum(len(session["corrections"]) for session in seeded.learner_sessions)
+
+
+def wait_for_mistakes(admin: Http, total: int, timeout: float = 15.0) -> dict:
+    """The common mistakes come from the corrections table's stream (a second pump): until the
+    default range's day cells count the seed's corrections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = admin.get("/api/admin/corrections/stats").data
+        if sum(stats["byCategory"].values()) == total or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.2)
+
+
 if __name__ == "__main__":  # seed a running `make dev`: python -m tests.browser.browser_seed [base]
     import sys
 

@@ -14,7 +14,7 @@ from dev_server import DevServer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser_env import CHROMIUM, LAUNCH_ARGS  # noqa: E402
-from browser_seed import ADMIN, Http, seed, wait_for_rollups  # noqa: E402
+from browser_seed import ADMIN, Http, seed, seeded_corrections, wait_for_mistakes, wait_for_rollups  # noqa: E402
 
 IGNORED_CONSOLE = ("Failed to load resource",)  # HTTP error statuses are asserted by the tests themselves
 
@@ -40,8 +40,11 @@ def runner(tmp_path_factory):
 @pytest.fixture(scope="session")
 def seeded(runner):
     data = seed(runner.base)
-    stats = wait_for_rollups(Http(runner.base).as_user(ADMIN, admin=True), data.total_sessions)
+    admin = Http(runner.base).as_user(ADMIN, admin=True)
+    stats = wait_for_rollups(admin, data.total_sessions)
     assert stats["totalSessions"] == data.total_sessions, stats
+    mistakes = wait_for_mistakes(admin, seeded_corrections(data))   # the corrections stream's pump delivered
+    assert sum(mistakes["byCategory"].values()) == seeded_corrections(data), mistakes
     return data
 
 

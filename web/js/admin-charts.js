@@ -85,7 +85,8 @@ function switchPercent(day) {
   return Math.round(rate * 1000) / 10;
 }
 
-function draw(name, type, data, options) {
+/** Draws (or redraws) the chart on canvas #chart-<name>; also the common mistakes' (admin-mistakes.js). */
+export function draw(name, type, data, options) {
   if (charts[name]) charts[name].destroy();
   charts[name] = new window.Chart($(`#chart-${name}`), {
     type,

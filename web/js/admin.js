@@ -11,6 +11,7 @@ import { clearStats, renderStats } from './admin-stats.js';
 import { renderCharts } from './admin-charts.js';
 import { COLUMNS, sessionRow } from './admin-table.js';
 import { closeDetailIfOpen, initDetail, openDetail } from './admin-detail.js';
+import { initMistakes, loadMistakes } from './admin-mistakes.js';
 
 const TYPING_DELAY_MS = 400; // the user id field applies once typing pauses
 
@@ -136,6 +137,7 @@ async function loadAll() {
   state.total = renderStats(list.value.stats || {});
   renderRange(list.value);
   renderTable(list.value);
+  loadMistakes(); // its own status: the days the fields now hold
   const problem = series.status === 'fulfilled'
     ? renderCharts(series.value.series || [])
     : describeError('load the daily chart data', series.reason);
@@ -235,6 +237,7 @@ boot(async (user) => {
   state.user = user;
   wireFilters();
   initDetail({ onForbidden: showForbidden });
+  initMistakes({ onForbidden: showForbidden });
   $('#admin-retry').addEventListener('click', () => applyFilters({ force: true }));
   $('#export-csv').addEventListener('click', exportCsv);
   $('#table-prev').addEventListener('click', () => loadPage(state.pageIndex - 1));
