@@ -95,8 +95,11 @@ class Counted:
 
 
 def counted(image: dict | None, session: dict | None) -> Counted | None:
-    """None for an image that counts nowhere (a removal, the learner's #stats or #memory row)."""
-    if not image or not is_correction_id(str(image.get("correctionId", ""))):
+    """None for an image that counts nowhere (a removal, the learner's #stats or #memory row, a
+    correction imported from the old practice page: the common mistakes are those the coach made
+    in sessions, with their topic and difficulty; an import of thousands would otherwise cost
+    the stream a few dozen requests each)."""
+    if not image or not is_correction_id(str(image.get("correctionId", ""))) or not image.get("sessionId"):
         return None
     if not image.get("original") or not image.get("correction") or image.get("createdAt") is None:
         return None
