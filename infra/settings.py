@@ -16,9 +16,11 @@ from infra.catalog import ensure_import_paths
 ensure_import_paths()
 from speakpho.config import Settings as AppSettings  # noqa: E402
 
-# Provider settings the stack passes on: their defaults and bounds live once, in speakpho.config.
+# Provider settings and lifetime bounds the stack passes on: their defaults and bounds live
+# once, in speakpho.config.
 APP_DEFAULTS = {name: field.default for name, field in AppSettings.model_fields.items()}
-APP_SETTINGS = ("secret_max_age_seconds", "lease_max_seconds", "lease_grace_seconds", "gemini_model", "openai_model")
+APP_SETTINGS = ("secret_max_age_seconds", "lease_max_seconds", "lease_grace_seconds", "gemini_model", "openai_model",
+                "transcript_retention_days", "corrections_limit")
 
 # Context key -> settings field. Values given with `-c key=value` arrive as strings.
 CONTEXT_KEYS = {
@@ -29,6 +31,8 @@ CONTEXT_KEYS = {
     "startsPerHour": "starts_per_hour",
     "sessionsPerDay": "sessions_per_day",
     "importedCorrectionsLimit": "imported_corrections_limit",
+    "transcriptRetentionDays": "transcript_retention_days",
+    "correctionsLimit": "corrections_limit",
     "sweepEveryMinutes": "sweep_every_minutes",
     "alarmTopicArn": "alarm_topic_arn",
     "alarmEmail": "alarm_email",
@@ -73,6 +77,9 @@ class StackSettings:
     starts_per_hour: int = 20
     sessions_per_day: int = 50
     imported_corrections_limit: int = 5000
+    # Lifetime bounds (speakpho.config: TRANSCRIPT_RETENTION_DAYS, CORRECTIONS_LIMIT; docs/learning.md).
+    transcript_retention_days: int = APP_DEFAULTS["transcript_retention_days"]
+    corrections_limit: int = APP_DEFAULTS["corrections_limit"]
     sweep_every_minutes: int = 2
     # Alarms go to this SNS topic; empty = the stack creates one (CfnParameter AlarmTopicArn overrides at deploy).
     alarm_topic_arn: str = ""
@@ -136,7 +143,7 @@ class StackSettings:
         try:   # the bounds the functions would enforce at their first request, checked at synth
             AppSettings(**{name: getattr(settings, name) for name in APP_SETTINGS})
         except ValueError as exc:
-            raise ValueError(f"context: provider settings out of range: {exc}") from None
+            raise ValueError(f"context: app settings out of range: {exc}") from None
         return settings
 
 

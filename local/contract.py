@@ -184,6 +184,11 @@ class StartedSession(BaseModel):
     usage: Usage
 
 
+class CorrectionsDropped(BaseModel):
+    count: Count = Field(description="the session's corrections not kept (its last ones)")
+    reason: Literal["corrections_limit"]
+
+
 class EndedSession(BaseModel):
     # speakpho.metering.end.end_answer (the same on every repeat).
     totalMinutesUsed: Minutes
@@ -192,6 +197,9 @@ class EndedSession(BaseModel):
     secondsRemaining: Count
     creditedSeconds: Count
     session: Session
+    correctionsDropped: Optional[CorrectionsDropped] = Field(
+        default=None, description="absent when every correction was kept: the ones the learner's cap "
+                                  "(CORRECTIONS_LIMIT) left no room for")
 
 
 class HealthStats(BaseModel):
@@ -266,8 +274,13 @@ ErasureJob = answer("ErasureJob", erasureId=str, status=ErasureStatus, requested
                     sessionsKept=(Count, "a session in progress, and those after it, stay"))
 SessionDetail = answer("SessionDetail", session=Session, messages=list[Message], corrections=list[Correction])
 SessionDeleted = answer("SessionDeleted", sessionId=str, messagesDeleted=Count, correctionsDeleted=Count)
+LifetimeBounds = answer("LifetimeBounds",
+                        correctionsLimit=(Count, "the most corrections a learner holds (stats.total counts them); "
+                                                 "a session's beyond it are not kept"),
+                        transcriptRetentionDays=(Annotated[int, Field(ge=1)],
+                                                 "days a transcript is kept after its session ended"))
 CorrectionsPage = answer("CorrectionsPage", corrections=list[Correction], stats=CorrectionStats,
-                         nextCursor=(Optional[Cursor], LAST_PAGE))
+                         bounds=LifetimeBounds, nextCursor=(Optional[Cursor], LAST_PAGE))
 ReviewResult = answer("ReviewResult", id=str, reviewed=bool, reviewedAt=Optional[Epoch], confidenceLevel=Confidence,
                       nextReviewAt=Optional[Epoch], disputed=bool, leech=bool, lapses=Count,
                       explanation=Optional[str])

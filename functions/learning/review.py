@@ -131,9 +131,17 @@ def _start_key(cursor: str, user_id: str, attribute: str, value: str) -> dict:
     return key
 
 
-def list_corrections(store: LearningStore, user_id: str, *, reviewed: bool | None, category: str | None,
-                     limit: int, cursor: str | None) -> dict:
-    """Newest first, from the one index matching the filters; stats cover every correction."""
+def lifetime_bounds(settings: Settings) -> dict:
+    """What the learner's data is bounded by (docs/learning.md "Lifetime bounds"), shown on the
+    learning page's account card with stats.total."""
+    return {"correctionsLimit": settings.corrections_limit,
+            "transcriptRetentionDays": settings.transcript_retention_days}
+
+
+def list_corrections(store: LearningStore, settings: Settings, user_id: str, *, reviewed: bool | None,
+                     category: str | None, limit: int, cursor: str | None) -> dict:
+    """Newest first, from the one index matching the filters; stats cover every correction,
+    bounds come from the settings (no read)."""
     index, attribute, value = _correction_list(user_id, reviewed, category)
     start = _start_key(cursor, user_id, attribute, value) if cursor else None
     items, more = store.list_corrections(index=index, partition_attribute=attribute, partition_value=value,
@@ -141,6 +149,7 @@ def list_corrections(store: LearningStore, user_id: str, *, reviewed: bool | Non
     result = {
         "corrections": [correction_view(i) for i in items],
         "stats": correction_stats_view(store.get_stats(user_id)),
+        "bounds": lifetime_bounds(settings),
     }
     if more and items:
         last = items[-1]

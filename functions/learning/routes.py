@@ -65,8 +65,8 @@ def get_corrections(reviewed: Annotated[Optional[bool], Query()] = None,
                     category: Annotated[Optional[Category], Query()] = None,
                     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
                     cursor: Cursor = None):
-    return ok(review.list_corrections(learning_store(), _user_id(), reviewed=reviewed, category=category,
-                                      limit=limit, cursor=cursor))
+    return ok(review.list_corrections(learning_store(), get_settings(), _user_id(), reviewed=reviewed,
+                                      category=category, limit=limit, cursor=cursor))
 
 
 @router.patch("/api/learning/corrections/<id>", summary="Mark a correction reviewed and/or rate a review (FSRS)",

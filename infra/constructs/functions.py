@@ -172,6 +172,8 @@ class Functions(Construct):
             "STARTS_PER_HOUR": str(settings.starts_per_hour),
             "SESSIONS_PER_DAY": str(settings.sessions_per_day),
             "IMPORTED_CORRECTIONS_LIMIT": str(settings.imported_corrections_limit),
+            "TRANSCRIPT_RETENTION_DAYS": str(settings.transcript_retention_days),
+            "CORRECTIONS_LIMIT": str(settings.corrections_limit),
             **runtime.INTERPRETER_ENVIRONMENT,
             **tables.env(*access.tables),
         }

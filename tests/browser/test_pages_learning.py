@@ -72,6 +72,9 @@ def test_usage_card_and_corrections_tab_filters_pages_and_counts(page, runner, f
     expect(page.locator("#usage-used")).to_have_text(js_minutes(usage["minutesUsed"]))   # the one minutes format
     expect(page.locator("#usage-remaining")).to_have_text(js_minutes(usage["minutesRemaining"]))
     expect(page.locator("#usage-limit")).to_have_text(js_duration(usage["secondsLimit"]))
+    # The lifetime bounds (docs/learning.md): the retention and the corrections held of the cap.
+    expect(page.locator("#bounds-retention")).to_have_text("Transcripts are kept for 365 days.")
+    expect(page.locator("#bounds-corrections")).to_have_text("25 of 10,000 corrections")
 
     first = learner.get("/api/learning/corrections", limit=20).data
     expect(page.locator("#all-corrections > li")).to_have_count(20)

@@ -116,6 +116,9 @@ def test_session_details(components):
 
 def test_end_answer(components):
     conforms(end_answer(sessions()[1]), "EndedSession", components)
+    capped = end_answer({**sessions()[1], "correctionsDropped": 2})   # the learner's cap reached
+    assert capped["correctionsDropped"] == {"count": 2, "reason": "corrections_limit"}
+    conforms(capped, "EndedSession", components)
 
 
 def test_usage_message_and_corrections(components):

@@ -186,9 +186,30 @@ def test_settings_from_context_parse_cli_strings():
     assert settings.alarm_topic_arn == "" and settings.sweep_every_minutes == 2
 
 
+def test_lifetime_bounds_come_from_context_with_the_apps_defaults():
+    """TRANSCRIPT_RETENTION_DAYS and CORRECTIONS_LIMIT (docs/learning.md "Lifetime bounds"):
+    speakpho.config's defaults without context, the context's values from `-c key=value`."""
+    from aws_cdk import App
+
+    default = StackSettings.from_context(App())
+    assert (default.transcript_retention_days, default.corrections_limit) == (365, 10_000)
+    given = StackSettings.from_context(App(context={"transcriptRetentionDays": "30", "correctionsLimit": "500"}))
+    assert (given.transcript_retention_days, given.corrections_limit) == (30, 500)
+
+
+def test_the_synthesised_functions_get_the_lifetime_bounds(synth):
+    """Every function's environment carries both (the end and the learning area read them)."""
+    functions = synth.template.find_resources("AWS::Lambda::Function")
+    envs = [f["Properties"]["Environment"]["Variables"] for f in functions.values()
+            if "POWERTOOLS_SERVICE_NAME" in f["Properties"].get("Environment", {}).get("Variables", {})]
+    assert envs and all((e["TRANSCRIPT_RETENTION_DAYS"], e["CORRECTIONS_LIMIT"]) == ("365", "10000") for e in envs)
+
+
 @pytest.mark.parametrize("context,message", [
     ({"layerDependencies": "docker"}, "layerDependencies"),
     ({"iteratorAgeMs": "soon"}, "iteratorAgeMs"),
+    ({"transcriptRetentionDays": "0"}, "transcript_retention_days"),
+    ({"correctionsLimit": "-1"}, "corrections_limit"),
 ])
 def test_settings_reject_bad_context(context, message):
     from aws_cdk import App

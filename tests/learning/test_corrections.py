@@ -135,7 +135,8 @@ def test_another_learners_correction_is_not_found_and_unchanged(alice, bob, cloc
                              {"reviewed": True}), 404)["code"] == "not_found"
     assert _list(alice, "limit=50") == before
     assert _list(bob) == {"corrections": [], "stats": {"total": 0, "reviewed": 0, "byCategory": {
-        "grammar": 0, "tone": 0, "vocabulary": 0, "word_order": 0, "pronunciation": 0}}}
+        "grammar": 0, "tone": 0, "vocabulary": 0, "word_order": 0, "pronunciation": 0}},
+        "bounds": {"correctionsLimit": 10_000, "transcriptRetentionDays": 365}}
 
 
 def test_a_review_racing_another_rereads_and_counts_once(alice, clock, monkeypatch):

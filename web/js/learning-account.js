@@ -1,4 +1,6 @@
-// The learner's own account on the learning page: this month's minutes (GET /api/usage) and
+// The learner's own account on the learning page: this month's minutes (GET /api/usage), how
+// long transcripts are kept and how many corrections are held of the most allowed (the
+// `bounds` and `stats.total` of GET /api/learning/corrections, one item asked for), and
 // "Erase all my learning data" (DELETE /api/learning/history: a job, followed with
 // GET /api/learning/erasure/{id} until done), behind a confirmation.
 
@@ -7,7 +9,27 @@ import { confirmAction } from './confirm.js';
 import { $, setStatus } from './dom.js';
 import { minutes as minutesText, plural } from './format.js';
 
+const count = (n) => Number(n || 0).toLocaleString('en-US');
+
+async function loadBounds() {
+  let page;
+  try {
+    page = await api('/api/learning/corrections', { query: { limit: 1 } });
+  } catch {
+    $('#bounds-facts').hidden = true;   // the minutes still show; the lines come back on the next load
+    return;
+  }
+  const days = Number(page.bounds.transcriptRetentionDays);
+  $('#bounds-retention').textContent = `Transcripts are kept for ${plural(days, 'day')}.`;
+  $('#bounds-corrections').textContent = `${count(page.stats.total)} of ${count(page.bounds.correctionsLimit)} corrections`;
+  $('#bounds-facts').hidden = false;
+}
+
 export async function loadUsage() {
+  await Promise.all([loadMinutes(), loadBounds()]);
+}
+
+async function loadMinutes() {
   const status = $('#usage-status');
   setStatus(status, 'Loading your minutes…');
   let usage;

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from speakpho import ddb
 from speakpho.corrections import stats_increment
+from speakpho.errors import ConditionLost
 from speakpho.store import conditional
 from speakpho.story_store import StoryAppend, StoryStore, update_expression
 from speakpho.tables import period_key, stats_key
@@ -38,18 +39,27 @@ class EndStore(StoryStore):
                             delete_keys=[{"userId": c["userId"], "correctionId": c["correctionId"]}
                                          for c in corrections])
 
+    def corrections_held(self, user_id: str) -> int:
+        """The corrections the learner holds (their #stats row's total): one GetItem, read only
+        when an end's corrections did not fit (speakpho.metering.end)."""
+        resp = self.client.get_item(TableName=self.corrections, Key=ddb.serialize(stats_key(user_id)),
+                                    ProjectionExpression="#t", ExpressionAttributeNames={"#t": "total"})
+        return int((ddb.deserialize(resp.get("Item")) or {}).get("total") or 0)
+
     def commit_end(self, *, session: dict, ended: dict, content: dict, corrections: list[dict],
                    charge_period: bool, period_used: int = 0, period_limit: int = 0, period_credited: int = 0,
-                   story_entries: list[dict] = (), event_ids: list[str] = ()) -> None:
+                   story_entries: list[dict] = (), event_ids: list[str] = (),
+                   corrections_cap: int | None = None) -> None:
         """Ends an active session (charging its period once) and/or marks its content stored.
 
         `ended` holds the end fields (only applied while the session is still active), its
         `secondsUsed` the net charge and its `creditedSeconds` the credit the period's
         `creditedSeconds` (the credit budget's use: speakpho.metering.end) grows by; `content` holds the fields recorded with the transcript
         (applied once); `story_entries` what the end appends to the story, `event_ids` the
-        eventIds of its client events (each new).
-        ConditionLost when the session or the period row is not as read, or an eventId is
-        already recorded.
+        eventIds of its client events (each new); with `corrections_cap`, the counters update
+        holds only while the learner's total leaves room for all of `corrections`.
+        ConditionLost when the session or the period row is not as read, an eventId is
+        already recorded, or the corrections do not fit (corrections_room_lost tells).
         """
         user_id = session["userId"]
         sets, vals, names = [], {":one": 1}, {"#status": "status"}
@@ -104,13 +114,29 @@ class EndStore(StoryStore):
             })
         if corrections:
             expr, stat_names, stat_vals = stats_increment(corrections)
-            items.append({
-                "Update": {
-                    "TableName": self.corrections,
-                    "Key": ddb.serialize(stats_key(user_id)),
-                    "UpdateExpression": expr,
-                    "ExpressionAttributeNames": stat_names,
-                    "ExpressionAttributeValues": ddb.values(stat_vals),
-                }
-            })
+            stats_update = {
+                "TableName": self.corrections,
+                "Key": ddb.serialize(stats_key(user_id)),
+                "UpdateExpression": expr,
+                "ExpressionAttributeNames": stat_names,
+                "ExpressionAttributeValues": ddb.values(stat_vals),
+            }
+            if corrections_cap is not None:
+                # The cap on corrections held (Settings.corrections_limit), checked in the
+                # update the end sends anyway: no read unless it fails.
+                stats_update["ConditionExpression"] = "attribute_not_exists(#held) OR #held <= :room"
+                stat_names["#held"] = "total"
+                stats_update["ExpressionAttributeValues"] = ddb.values(
+                    {**stat_vals, ":room": corrections_cap - len(corrections)})
+            items.append({"Update": stats_update})
         conditional(self.client.transact_write_items, TransactItems=items)
+
+
+def corrections_room_lost(lost: ConditionLost, corrections: list[dict]) -> bool:
+    """The end's transaction failed only because its corrections did not fit under the cap: the
+    counters update, its last action when it has corrections, failed its condition and no other
+    action did. (Had the session failed too, say to a racing end of the same session that
+    counted these very items, the caller must re-read it, not delete them.)"""
+    reasons = lost.reasons
+    return (bool(corrections) and bool(reasons) and reasons[-1] == "ConditionalCheckFailed"
+            and all(r == "None" for r in reasons[:-1]))

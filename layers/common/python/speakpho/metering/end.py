@@ -10,6 +10,7 @@ from speakpho.access.hangup import hang_up, hung_up_entry
 from speakpho.clock import Clock
 from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id, unique_corrections
+from speakpho.end_store import corrections_room_lost
 from speakpho.errors import ConditionLost, Conflict
 from speakpho.metering import events as client_events
 from speakpho.metering.live import other_provider, owned_session
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from speakpho.providers.ports import ProviderPorts
 
 END_ATTEMPTS = 4
+CORRECTIONS_LIMIT_REASON = "corrections_limit"   # why an end kept fewer corrections than said
 
 
 def end_answer(session: dict) -> dict:
@@ -36,7 +38,20 @@ def end_answer(session: dict) -> dict:
         "secondsRemaining": remaining,
         "creditedSeconds": int(session.get("creditedSeconds") or 0),
         "session": session_view(session),
+        **_dropped_answer(session),
     }
+
+
+def _dropped_answer(session: dict) -> dict:
+    """The corrections the end did not keep: the learner held Settings.corrections_limit."""
+    dropped = int(session.get("correctionsDropped") or 0)
+    return {"correctionsDropped": {"count": dropped, "reason": CORRECTIONS_LIMIT_REASON}} if dropped else {}
+
+
+def kept_within_room(corrections: list[dict], room: int) -> tuple[list[dict], list[dict]]:
+    """(kept, dropped): the session's first `room` corrections are kept, the rest dropped."""
+    room = max(0, room)
+    return corrections[:room], corrections[room:]
 
 
 def switch_reported_at_end(session: dict, request: EndSessionRequest) -> bool:
@@ -197,11 +212,15 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
     skew_ms = client_events.skew(settings, request.sentAt, now)
     _end_story(session, request, events, now, skew_ms)   # too many events: 413 before anything is written
     messages, corrections = _content_items(settings, session, user, request, now)
+    corrections, beyond_cap = kept_within_room(corrections, settings.corrections_limit)   # never written
+    dropped = len(beyond_cap)
     store.store_content(messages, corrections)
 
     period: PeriodAtEnd | None = None
     for _ in range(END_ATTEMPTS):
         content = content_fields(session, request, now)
+        if dropped:
+            content.update(correctionCount=len(corrections), correctionsDropped=dropped)
         entries, event_ids = _end_story(session, request, events, now, skew_ms)
         if session.get("status") == "active":
             if period is None:
@@ -218,13 +237,21 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
                              charge_period=bool(ended), period_used=period.used if period else 0,
                              period_limit=period.limit if period else 0,
                              period_credited=period.credited if period else 0,
-                             story_entries=entries, event_ids=event_ids)
+                             story_entries=entries, event_ids=event_ids,
+                             corrections_cap=settings.corrections_limit)
             answer = end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}})
             if ended and session.get("callId"):
                 hang_up(ports, session_id=session["sessionId"], call_id=session["callId"], why="end")
             return answer, _facts(session, request, entries)
-        except ConditionLost:
-            pass
+        except ConditionLost as lost:
+            if corrections_room_lost(lost, corrections):
+                # The learner holds too many to take them all: keep the first ones that fit,
+                # delete the written rest (none counted) and commit again.
+                room = settings.corrections_limit - store.corrections_held(user.user_id)
+                corrections, beyond = kept_within_room(corrections, room)
+                store.delete_written([], beyond)
+                dropped += len(beyond)
+                continue
         # Lost a race (a repeat, the sweeper, a newer start, an events call) or the allowance
         # changed: re-read.
         session = owned_session(store, user, request.sessionId)
