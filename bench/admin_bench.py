@@ -23,6 +23,13 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     from_day = utc_day(now - 6 * 86_400_000)
     loaded = 0
     per_size: dict[int, dict[str, int]] = {}
+    # The budgets, with the rollup month's write shards (docs/scale.md "Write-sharding"): one
+    # Query per shard of each month in range, whatever the table holds.
+    shards = get_settings().rollup_shards
+    months_7 = 1 if from_day[:7] == to_day[:7] else 2
+    budgets = {"stats": months_7 * shards, "year": 13 * shards, "list": months_7 * shards + 7}
+    print(f"  budgets with ROLLUP_SHARDS={shards}: 7-day stats {budgets['stats']} Queries, 366 days "
+          f"{budgets['year']}, a 7-day list page at most {budgets['list']}")
     for size in SIZES:
         started = time.monotonic()
         batch = synthetic_sessions(size - loaded, end_ms=now, days=365, seed=size, id_prefix=f"b{size}-")
@@ -42,6 +49,10 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
         year_from = utc_day(now - 365 * 86_400_000)
         _, r = root.call("GET", "/api/admin/sessions/timeseries", query=f"from={year_from}&to={to_day}")
         record("admin", f"GET /api/admin/sessions/timeseries 366 days, {size:,}", r)
+        per_size[size]["year"] = r.requests
+        over = {k: per_size[size][k] for k in budgets if per_size[size][k] > budgets[k]}
+        if over:
+            fail(f"admin requests over budget at {size:,} sessions: {over} (budgets {budgets})")
     small, large = (per_size[s] for s in SIZES)
     # Stats come from rollups: exactly the same requests. The list reads days until its page
     # is full, so a denser table may need fewer days, never more.

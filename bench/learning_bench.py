@@ -55,7 +55,8 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     _, r = lan.call("POST", "/api/learning/corrections/import", {"corrections": items})
     record("learning", "POST /api/learning/corrections/import (same again)", r)
     _, r = lan.call("DELETE", "/api/learning/history")
-    record("learning", "DELETE /api/learning/history (22 sessions)", r, note="grows with what is erased")
+    record("learning", "DELETE /api/learning/history (22 sessions)", r,
+           note="starts the erasure job (202); the worker's chunks are not in this figure")
 
     # The learning-quality figure: simulated learners reviewing for months (bench/learning_quality.py).
     from bench import learning_quality

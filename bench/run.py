@@ -157,6 +157,10 @@ def main() -> int:
         from local.gateway import Gateway
 
         deps.reset()
+        # The erasure jobs' queue on moto's SQS (DELETE /api/learning/history answers 202 with a job).
+        from local.queue_runner import provision_erasure_queue
+
+        provision_erasure_queue()
         client = dynamodb_client()
         # No stream: the bench bulk-loads 50,000 sessions with their rollups already computed,
         # and dynoxide slows every write as unread stream records pile up.
@@ -171,7 +175,7 @@ def main() -> int:
 
         provider_bench.run(world=world, gateway=gateway, meter=meter, clock=clock, client=client, record=record,
                            Caller=Caller, fail=FAILURES.append)
-        for extra in ("bench.story_bench", "bench.learning_bench", "bench.admin_bench"):
+        for extra in ("bench.story_bench", "bench.learning_bench", "bench.admin_bench", "bench.mistakes_bench"):
             try:
                 module = __import__(extra, fromlist=["run"])
             except ImportError:
