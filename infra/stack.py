@@ -6,9 +6,8 @@ from pathlib import Path
 from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
-from infra.constructs.conversation import ConversationReviews
+from infra.constructs.conversation import TRANSCRIPT_STORED
 from infra.constructs.erasure import ErasureJobs
-from infra.constructs.mistakes import MistakesStream
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.functions import Functions
@@ -18,6 +17,7 @@ from infra.constructs.providers import ProviderAccess
 from infra.constructs.pool_firewall import PoolFirewall
 from infra.constructs.schedules import OptimizerSchedule, SweeperSchedule
 from infra.constructs.signup import SignUpTrigger
+from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tables import DataTables
 from infra.constructs.waf import ApiFirewall
 from infra.constructs.web import WEB_DIR, WebHosting
@@ -44,10 +44,12 @@ class SpeakPhoStack(Stack):
         self.providers.allow_invoke(self.functions.hangup)
         self.erasure_jobs = ErasureJobs(self, "ErasureJobs", worker=self.functions.erasure,
                                         senders=[self.functions.functions["learning"]])
-        self.conversation = ConversationReviews(self, "ConversationReviews", function=self.functions.conversation,
-                                                sessions=self.tables["sessions"])
-        self.mistakes = MistakesStream(self, "MistakesStream", consumer=self.functions.mistakes,
-                                       corrections=self.tables["corrections"])
+        self.conversation = StreamConsumer(self, "ConversationReviews", consumer=self.functions.conversation,
+                                           table=self.tables["sessions"], what="conversation",
+                                           filters=[TRANSCRIPT_STORED])
+        # The corrections stream feeds the common-mistakes rollups (admin/mistakes_stream.py).
+        self.mistakes = StreamConsumer(self, "MistakesStream", consumer=self.functions.mistakes,
+                                       table=self.tables["corrections"], what="mistakes")
         self.signup = SignUpTrigger(self, "SignUp", user_pool=self.auth.user_pool, function=self.functions.signup)
         for key, function in self.functions.functions.items():
             self.providers.attach(key, function)

@@ -13,7 +13,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from aws_cdk.aws_lambda_event_sources import DynamoEventSource, SqsDlq
 from constructs import Construct
 
 from infra import layer_build, runtime
@@ -21,6 +20,7 @@ from infra.access import ACCESS, Access
 from infra.catalog import (AREAS, CONVERSATION, ERASURE_WORKER, FUNCTIONS_PATH, HANGUP, MISTAKES, OPTIMIZER,
                            ROLLUPS, SIGNUP, SWEEPER, Area)
 from infra.constructs.layer import ARCHITECTURE, RUNTIME
+from infra.constructs.stream_consumer import StreamConsumer
 from infra.constructs.tables import DataTables
 from infra.nag import acknowledge
 from infra.settings import StackSettings
@@ -60,7 +60,7 @@ def function_specs() -> tuple[FunctionSpec, ...]:
         # The sessions stream's transcripts: reviews the corrections said (learning/conversation.py);
         # its trigger is infra/constructs/conversation.py.
         FunctionSpec("conversation", CONVERSATION, 512, Duration.seconds(60), False),
-        # The corrections stream to the common-mistakes rollups; its trigger is infra/constructs/mistakes.py.
+        # The corrections stream to the common-mistakes rollups; its trigger is built in infra/stack.py.
         FunctionSpec("mistakes", MISTAKES, 512, Duration.seconds(60), False),
         # Cognito waits 5 s for a trigger, then fails the sign-up.
         FunctionSpec("signup", SIGNUP, 512, Duration.seconds(5), False),
@@ -116,26 +116,10 @@ class Functions(Construct):
         self.mistakes = self.functions["mistakes"]
         self.conversation = self.functions["conversation"]
 
-        # Stream processor: partial batch failures, bisect on error, bounded retries, then SQS.
-        self.rollups_failures = sqs.Queue(
-            self, "RollupsFailures",
-            retention_period=Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-        )
-        acknowledge(self.rollups_failures, "AwsSolutions-SQS3",
-                    "This queue is the on-failure destination (dead-letter queue) of the rollups stream mapping.")
-        self.rollups.add_event_source(DynamoEventSource(
-            tables["sessions"],
-            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-            batch_size=100,
-            bisect_batch_on_error=True,
-            retry_attempts=5,
-            max_record_age=Duration.hours(24),
-            report_batch_item_failures=True,
-            parallelization_factor=1,
-            on_failure=SqsDlq(self.rollups_failures),
-        ))
+        # The sessions stream to the rollups (infra/constructs/stream_consumer.py: its mapping settings).
+        self.rollups_stream = StreamConsumer(self, "RollupsStream", consumer=self.rollups, table=tables["sessions"],
+                                             what="rollups")
+        self.rollups_failures = self.rollups_stream.failures
 
     def _asset(self, area: str) -> lambda_.Code:
         """functions/<area> alone, with its bytecode (handler paths are relative to functions/)."""
