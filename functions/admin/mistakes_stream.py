@@ -13,12 +13,10 @@ MistakeRecordsSkipped, MistakeRecordsUnchanged, MistakeRecordFailures.
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from speakpho import ddb
 from speakpho.ddb_calls import log_dynamodb_calls
+from speakpho.stream_batch import StreamBatch
 from speakpho.table_env import require_tables
 
 from admin.mistakes import ledger, refresh
@@ -29,7 +27,6 @@ require_tables("session_rollups", "sessions")
 
 logger = Logger(service="mistakes")
 metrics = Metrics(namespace="SpeakPho", service="mistakes")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 METRIC_BY_OUTCOME = {ledger.APPLIED: "MistakeRecordsApplied", ledger.SKIPPED: "MistakeRecordsSkipped",
                      ledger.UNCHANGED: "MistakeRecordsUnchanged"}
@@ -76,16 +73,10 @@ def apply_record(record: dict, store=None, contexts: SessionContexts | None = No
 _contexts: SessionContexts | None = None
 
 
-def record_handler(record: DynamoDBRecord) -> str:
-    try:
-        outcome = apply_record(record.raw_event, contexts=_contexts)
-    except Exception:
-        metrics.add_metric(name="MistakeRecordFailures", unit=MetricUnit.Count, value=1)
-        logger.exception("mistakes record failed", extra={"sequenceNumber": record.dynamodb.sequence_number
-                                                          if record.dynamodb else None})
-        raise
-    metrics.add_metric(name=METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)
-    return outcome
+# _contexts is read per record: the batch's own, set by lambda_handler.
+batch = StreamBatch(logger=logger, metrics=metrics, apply=lambda raw: apply_record(raw, contexts=_contexts),
+                    metric_by_outcome=METRIC_BY_OUTCOME, failure_metric="MistakeRecordFailures",
+                    failure_message="mistakes record failed")
 
 
 @logger.inject_lambda_context
@@ -94,5 +85,4 @@ def record_handler(record: DynamoDBRecord) -> str:
 def lambda_handler(event: dict, context) -> dict:
     global _contexts
     _contexts = SessionContexts(mistakes_store())     # one batch's sessions, never kept longer
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)
+    return batch.process(event, context)

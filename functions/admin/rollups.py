@@ -15,12 +15,10 @@ RollupRecordFailures.
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from speakpho import ddb
 from speakpho.ddb_calls import log_dynamodb_calls
+from speakpho.stream_batch import StreamBatch
 from speakpho.table_env import require_tables
 
 from admin.health import ledger
@@ -30,7 +28,6 @@ require_tables("session_rollups")
 
 logger = Logger(service="rollups")
 metrics = Metrics(namespace="SpeakPho", service="rollups")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 METRIC_BY_OUTCOME = {ledger.APPLIED: "RollupRecordsApplied", ledger.SKIPPED: "RollupRecordsSkipped",
                      ledger.UNCHANGED: "RollupRecordsUnchanged"}
@@ -50,21 +47,12 @@ def apply_record(record: dict, store=None) -> str:
     return ledger.apply_session_change(store or rollup_store(), str(session_id), new_image, old_image)
 
 
-def record_handler(record: DynamoDBRecord) -> str:
-    try:
-        outcome = apply_record(record.raw_event)
-    except Exception:
-        metrics.add_metric(name="RollupRecordFailures", unit=MetricUnit.Count, value=1)
-        logger.exception("rollup record failed", extra={"sequenceNumber": record.dynamodb.sequence_number
-                                                         if record.dynamodb else None})
-        raise
-    metrics.add_metric(name=METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=1)
-    return outcome
+batch = StreamBatch(logger=logger, metrics=metrics, apply=apply_record, metric_by_outcome=METRIC_BY_OUTCOME,
+                    failure_metric="RollupRecordFailures", failure_message="rollup record failed")
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)
+    return batch.process(event, context)
