@@ -8,42 +8,31 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 
 from infra.catalog import HANGUP, OPTIMIZER
+from local.poller import PollingThread
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 
 
-class ScheduledJobs:
+class ScheduledJobs(PollingThread):
     def __init__(self, backend, *, sweep_every_minutes: int | None = None) -> None:
+        # A job that fails is logged and tried again at the next poll.
+        super().__init__(name="scheduled-jobs", poll_seconds=POLL_SECONDS, failure_message="scheduled job failed",
+                         logger=logger)
         self.backend = backend
         # SWEEP_EVERY_MINUTES=0: no sweep by itself (POST /local/jobs/sweep still runs one).
         minutes = sweep_every_minutes if sweep_every_minutes is not None else int(
             os.environ.get("SWEEP_EVERY_MINUTES") or 2)
         self.sweep_every_ms = minutes * 60_000 if minutes > 0 else None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduled-jobs", daemon=True)
         self._last_sweep: int | None = None
         self.optimise_every_ms = int(os.environ.get("OPTIMISE_EVERY_MINUTES") or 1) * 60_000
         self._last_optimise: int | None = None
         self.fired: list[dict] = []
 
-    def start(self) -> "ScheduledJobs":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            try:
-                self.run_due()
-            except Exception:  # noqa: BLE001 - a job that fails is logged and tried again next poll
-                logger.exception("scheduled job failed")
+    def poll(self) -> None:
+        self.run_due()
 
     def run_due(self) -> None:
         from speakpho.clock import clock

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 
 from infra.catalog import ERASURE_WORKER
+from local.poller import PollingThread
 
 logger = logging.getLogger(__name__)
 QUEUE_NAME = "speakpho-erasure"
@@ -39,27 +39,16 @@ def provision_erasure_queue(setenv=os.environ.__setitem__) -> str:
     return url
 
 
-class QueueRunner:
+class QueueRunner(PollingThread):
     def __init__(self, gateway, url: str) -> None:
+        # A failed run is logged; its message comes back after its visibility timeout.
+        super().__init__(name="erasure-queue", poll_seconds=POLL_SECONDS, failure_message="erasure queue run failed",
+                         logger=logger)
         self.gateway, self.url = gateway, url
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="erasure-queue", daemon=True)
         self.handled = 0
 
-    def start(self) -> "QueueRunner":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_SECONDS):
-            try:
-                self.drain()
-            except Exception:  # noqa: BLE001 - logged; the message comes back after its visibility timeout
-                logger.exception("erasure queue run failed")
+    def poll(self) -> None:
+        self.drain()
 
     def run_once(self) -> int:
         """Receives up to one message and runs the worker on it; returns how many it handled."""
