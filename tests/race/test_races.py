@@ -217,37 +217,43 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
 
 
 def test_the_largest_story_fits_in_the_session_item(real_dynamodb, clock):
-    """The worst case of speakpho.story's size note, on an engine that enforces 400 KB: 600
-    story entries of switches with the longest reasons (4-byte characters), then 500 client
-    disconnects with such reasons, then the end. Every write succeeds; later optional
-    entries are left out, the switches themselves still count. A voice session gets at most
-    MAX_GRANTS_PER_SESSION grants (and so switches); a text session has none, and is the
-    worst case."""
-    store, settings = metering_store(), get_settings()
+    """The worst case of speakpho.story's size note, on an engine that enforces 400 KB: the
+    session's MAX_SWITCHES_PER_SESSION switches with the longest reasons (4-byte characters),
+    heartbeat gaps until the optional entries stop at MAX_STORY_ENTRIES, then 500 client
+    disconnects with such reasons, then the end. Every write succeeds; later optional entries
+    are left out, the switches themselves still count. (A text session: no grants in the way.)"""
+    from speakpho.metering.live import MAX_SWITCHES_PER_SESSION
+    from speakpho.story import MAX_STORY_ENTRIES
+
+    store = metering_store()
+    # The gaps take about ten hours: a plan with minutes for them.
+    settings = get_settings().model_copy(update={"plan_minutes": {"free": 100_000, "pro": 100_000}})
     user = metering.UserRef(f"big-story-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest(channel="text"), ports=PORTS)
     sid, t0 = s["sessionId"], clock.now_ms()
     longest = "🍜" * 500
-    for i in range(601):
+    for i in range(MAX_SWITCHES_PER_SESSION):
         clock.advance(0.01)
         metering.switch_provider(store, settings, clock, user, sid, ("openai", "gemini")[i % 2], 4999, longest,
                                  PORTS)
-    clock.advance(100)
-    metering.heartbeat(store, settings, clock, user, sid, PORTS)          # a gap, but the story is full
+    gaps = MAX_STORY_ENTRIES - 1 - MAX_SWITCHES_PER_SESSION     # the story holds `started` and the switches
+    for _ in range(gaps + 1):                                   # one more: refused quietly, the story is full
+        clock.advance(2 * settings.heartbeat_interval_seconds + 1)
+        metering.heartbeat(store, settings, clock, user, sid, PORTS)
     for k in range(10):
         events = [client_event("provider_disconnected", t0 + k * 1000 + i, code=1011, reason=longest)
                   for i in range(50)]
         assert metering.record_events(store, settings, clock, user, SessionEventsRequest(sessionId=sid, events=events))[
             "accepted"] == 50
     out, _ = metering.end_session(store, settings, clock, user, EndSessionRequest(
-        sessionId=sid, disconnectCode=1011, disconnectReason=longest, provider="openai", providerSwitched=True), PORTS)
+        sessionId=sid, disconnectCode=1011, disconnectReason=longest, provider="gemini", providerSwitched=True), PORTS)
     session = store.get_session(sid, consistent=True)
-    assert out["session"]["endedBy"] == "provider" and session["switchCount"] == 601
+    assert out["session"]["endedBy"] == "provider" and session["switchCount"] == MAX_SWITCHES_PER_SESSION
     types = [e["type"] for e in session["story"]]
-    assert types.count("provider_switched") == 599 and "heartbeat_gap" not in types
+    assert types.count("provider_switched") == MAX_SWITCHES_PER_SESSION and types.count("heartbeat_gap") == gaps
     assert session["eventCount"] == 500 and types[-1] == "ended"
     item = real_dynamodb.get_item(TableName="sessions", Key={"sessionId": {"S": sid}})["Item"]
-    assert 300_000 < sum(len(k.encode()) + attribute_size(v) for k, v in item.items()) < 400 * 1024
+    assert 200_000 < sum(len(k.encode()) + attribute_size(v) for k, v in item.items()) < 400 * 1024
 
 
 def attribute_size(value: dict) -> int:
