@@ -123,6 +123,10 @@ def test_a_whole_session_switching_provider_after_a_1011(page, runner, fresh_mon
     assert history[0]["id"] == session_id and history[0]["correctionCount"] == 3
     detail = learner.get(f"/api/learning/session/{session_id}").data
     assert [m["text"] for m in detail["messages"]] == transcript
+    # Each line keeps the provider it was said with: Gemini's, then OpenAI's from the switch on.
+    providers = [m["provider"] for m in detail["messages"]]
+    switched_at = providers.index("openai")
+    assert set(providers[:switched_at]) == {"gemini"} and set(providers[switched_at:]) == {"openai"}
     assert [c["original"] for c in detail["corrections"]] == shown_corrections
     assert detail["session"]["endedBy"] == "learner" and detail["session"]["provider"] == "openai"
 
@@ -130,6 +134,10 @@ def test_a_whole_session_switching_provider_after_a_1011(page, runner, fresh_mon
     page.click("#history-link")
     expect(page.locator("#detail-heading")).to_have_text("Ordering food")
     expect(page.locator("#detail-corrections .correction")).to_have_count(3)
+    # The history's transcript shows where OpenAI took the conversation over, as the live one did.
+    expect(page.locator("#bubbles .provider-divider")).to_have_text(["Now with OpenAI"])
+    items = page.locator("#bubbles > *")
+    assert items.nth(switched_at).get_attribute("class") == "provider-divider"
 
     # The admin's view: the switch and its cause (the timeline lands with the admin story work).
     admin = http.as_user(ADMIN, admin=True).get(f"/api/admin/sessions/{session_id}").data

@@ -13,7 +13,7 @@ import { loadReview, setUpReview } from './learning-review.js';
 import { loadMemory, setUpMemory } from './learning-memory.js';
 import { providerText, storySentences } from './learning-story.js';
 import { boot } from './shell.js';
-import { bubble, correctionItem } from './transcript.js';
+import { conversationItems, correctionItem } from './transcript.js';
 import { learnerVisit } from './visit.js';
 
 const PAGE_SIZE = 10;
@@ -120,7 +120,7 @@ async function openSession(id) {
   const story = storySentences(session);
   $('#detail-story').textContent = story.join(' ');
   $('#detail-story').hidden = !story.length;
-  fill($('#bubbles'), messages.map(bubble));
+  fill($('#bubbles'), conversationItems(messages));
   if (!messages.length && session.status !== 'active') {
     $('#bubbles').append(h('p', { class: 'meta' }, 'No messages were saved for this session.'));
   }

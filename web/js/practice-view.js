@@ -4,7 +4,7 @@
 import { describeClose } from './close-codes.js';
 import { $, append, fill, h, setStatus } from './dom.js';
 import { minutes, plural, providerName, seconds } from './format.js';
-import { bubble, correctionItem } from './transcript.js';
+import { bubble, correctionItem, providerDivider } from './transcript.js';
 
 // ------------------------------------------------------------------ minutes meter
 
@@ -77,8 +77,7 @@ export function showLive(setup, devControls) {
 /** A line across the conversation where another provider took it over. */
 export function addDivider(provider) {
   const list = $('#bubbles');
-  list.append(h('p', { class: 'provider-divider', role: 'listitem', dataset: { provider } },
-    `Now with ${providerName(provider)}`));
+  list.append(providerDivider(provider));
   list.scrollTop = list.scrollHeight;
 }
 

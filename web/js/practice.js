@@ -89,7 +89,8 @@ function onMessage(message) {
     view.addCorrection(message.correction);
     return;
   }
-  const line = { role: message.role === 'user' ? 'user' : 'coach', text: String(message.text || ''), timestamp: Date.now() };
+  const line = { role: message.role === 'user' ? 'user' : 'coach', text: String(message.text || ''), timestamp: Date.now(),
+    provider: state.lastProvider || undefined };
   state.client.addMessage(line);
   view.addMessage(line);
 }

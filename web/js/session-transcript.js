@@ -13,9 +13,11 @@ export class Transcript {
   }
 
   /** @param {import('./session-types.js').Message} message */
-  addMessage({ role, text, timestamp = Date.now() }) {
+  addMessage({ role, text, timestamp = Date.now(), provider }) {
     if (this.messages.length >= LIMITS.messages) return;
-    this.messages.push({ role, text: clip(text, LIMITS.text), timestamp });
+    const line = { role, text: clip(text, LIMITS.text), timestamp };
+    if (provider === 'gemini' || provider === 'openai') line.provider = provider;   // the history's dividers
+    this.messages.push(line);
   }
 
   /** @param {import('./session-types.js').Correction} correction */

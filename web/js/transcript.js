@@ -1,7 +1,7 @@
 // A session's conversation (chat bubbles: learner right, coach left) and its corrections.
 
 import { h } from './dom.js';
-import { titleCase } from './format.js';
+import { providerName, titleCase } from './format.js';
 
 export function bubble(message) {
   const mine = message.role === 'user';
@@ -9,6 +9,24 @@ export function bubble(message) {
     h('div', { class: 'bubble', dataset: { role: message.role } },
       h('span', { class: 'sr-only' }, mine ? 'You: ' : 'Coach: '),
       message.text));
+}
+
+/** A line across the conversation where another provider took it over. */
+export function providerDivider(provider) {
+  return h('p', { class: 'provider-divider', role: 'listitem', dataset: { provider } }, `Now with ${providerName(provider)}`);
+}
+
+/** A saved conversation's bubbles, with a divider where the lines' provider changes (lines saved
+ * by older pages carry no provider: no divider is drawn from them). */
+export function conversationItems(messages) {
+  const items = [];
+  let current = null;
+  for (const message of messages) {
+    if (message.provider && current && message.provider !== current) items.push(providerDivider(message.provider));
+    if (message.provider) current = message.provider;
+    items.push(bubble(message));
+  }
+  return items;
 }
 
 export function correctionItem(correction) {

@@ -99,6 +99,9 @@ class MessageIn(StrictModel):
     role: Role
     text: str = Field(max_length=MAX_TEXT)
     timestamp: int = Field(ge=0, le=10**15)  # epoch ms; bounded to what DynamoDB stores
+    # The provider the line was said with: the history draws a divider where it changes (the
+    # line's timestamp is the browser's clock, the switch's the server's: they cannot be compared).
+    provider: Provider | None = None
 
 
 class CorrectionIn(StrictModel):

@@ -61,7 +61,10 @@ def session_view(item: dict, *, include_user: bool = False) -> dict:
 
 
 def message_view(item: dict) -> dict:
-    return {"role": item["role"], "text": item["text"], "timestamp": item["timestamp"]}
+    view = {"role": item["role"], "text": item["text"], "timestamp": item["timestamp"]}
+    if item.get("provider"):
+        view["provider"] = item["provider"]   # the provider it was said with (sent by newer pages)
+    return view
 
 
 def correction_view(item: dict) -> dict:

@@ -93,7 +93,8 @@ def _content_items(settings: Settings, session: dict, user: UserRef, request: En
     created_at = session.get("endedAt") or now
     expires_at = transcript_expires_at(settings, now)
     messages = [{"sessionId": session["sessionId"], "seq": i, "userId": user.user_id, "role": m.role,
-                 "text": m.text, "timestamp": m.timestamp, "expiresAt": expires_at}
+                 "text": m.text, "timestamp": m.timestamp, "expiresAt": expires_at,
+                 **({"provider": m.provider} if m.provider else {})}
                 for i, m in enumerate(request.messages)]
     corrections = [new_correction_item(
         user_id=user.user_id, correction_id=session_correction_id(session["sessionId"], i),
