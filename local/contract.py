@@ -5,7 +5,9 @@ local/openapi.py completes it from here, so the route files stay as they are:
   ROUTES         (method, path) -> Route: the success status and the model of its `data`, every
                  error status it can answer (and its codes), the Idempotency-Key, links
   the models     each success's `data`, derived from speakpho/views.py and the domain's answers
-                 (tests/contract/test_contract_views.py holds them against the views)
+                 (tests/contract/test_contract_views.py holds them against the views), by area:
+                 contract_session.py, contract_learning.py, contract_admin.py (contract_access,
+                 contract_latency, contract_mistakes: their parts), shared shapes in contract_types.py
   ErrorResponse  the one error envelope {success: false, error: {code, message, details?}}
   REQUEST_RULES  what the request models' validators check beyond their generated schemas
 The models allow properties they do not list (a new field does not break a generated client),
@@ -15,297 +17,24 @@ generated document (not written yet) is left out of it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from infra import catalog
 
 catalog.ensure_import_paths()
 from speakpho import story  # noqa: E402
-from local.contract_access import (AccessGranted, CallPlaced, GeminiAccess, ProviderAccess,  # noqa: E402
-                                   Providers)
-from local.contract_latency import ProviderLatencyStats, SessionProviderLatency  # noqa: E402
+from local.contract_access import AccessGranted, CallPlaced, Providers  # noqa: E402
+from local.contract_admin import (AdminSessionDetail, AdminSessionsPage, Allowance, AllowanceSet,  # noqa: E402
+                                  Timeseries)
+from local.contract_learning import (CorrectionsPage, ErasureJob, ErasureStarted, HistoryPage,  # noqa: E402
+                                     ImportResult, MemoryState, ReviewQueue, ReviewResult, SessionDeleted,
+                                     SessionDetail)
 from local.contract_mistakes import MistakeStats  # noqa: E402
-from speakpho.models import Category, Difficulty, EndReason, Mode, Provider, Role  # noqa: E402
+from local.contract_session import (EndedSession, EventsRecorded, Heartbeat, ProviderSwitched,  # noqa: E402
+                                    StartedSession, Usage)
 from speakpho.metering.live import MAX_SWITCHES_PER_SESSION  # noqa: E402
-
-Epoch = Annotated[int, Field(ge=0, description="epoch milliseconds")]
-Count = Annotated[int, Field(ge=0)]
-Minutes = Annotated[float, Field(ge=0, description="seconds / 60, rounded to 2 decimals")]
-Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC day YYYY-MM-DD")]
-Cursor = Annotated[str, Field(min_length=1, description="opaque: send it back unchanged as `cursor`")]
-Confidence = Annotated[int, Field(ge=0, le=5)]
-Rate = Annotated[float, Field(ge=0, le=1)]
-CloseCode = Annotated[int, Field(ge=1000, le=4999, description="WebSocket close code")]
-EndedBy = Literal[story.ENDED_BY]
-SessionStatus = Literal["active", "ended"]
-
-
-# --------------------------------------------------------------------------- shared shapes
-class Usage(BaseModel):
-    # speakpho.views.usage_view: the period's voice allowance.
-    plan: str
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="UTC month YYYY-MM")
-    secondsLimit: Count
-    secondsUsed: Count
-    secondsRemaining: Count
-    minutesUsed: Minutes
-    minutesRemaining: Minutes
-    activeSessionId: Optional[str]
-    creditedSeconds: Count = Field(description="seconds credited in the period for outages the server corroborated")
-    creditBudgetSeconds: Count = Field(description="the most the period may credit: CREDIT_BUDGET_PERCENT of "
-                                                   "secondsLimit")
-
-
-class HistoryEntry(BaseModel):
-    # learning.history.history_entry: a session in the learner's history.
-    id: str
-    startedAt: Epoch
-    endedAt: Optional[Epoch]
-    topic: str
-    difficulty: Difficulty
-    mode: Mode
-    provider: Provider = Field(description="the provider it runs on, or ended on")
-    messageCount: Count
-    correctionCount: Count
-    minutesUsed: Minutes
-    creditedSeconds: Count = Field(description="seconds not charged: the provider or the network failed")
-
-
-class Session(HistoryEntry):
-    # speakpho.views.session_view.
-    status: SessionStatus
-    initialProvider: Optional[Provider]
-    providerSwitched: bool
-    providerSwitchedAt: Optional[Epoch]
-    switchCount: Count
-    disconnectCode: Optional[CloseCode]
-    disconnectReason: Optional[str]
-    endReason: Optional[EndReason]
-    endedBy: Optional[EndedBy]
-    conversationId: Optional[str]
-    secondsUsed: Count
-
-
-CodeKey = Annotated[str, Field(description='a close code ("1011"), or "none", "other", "unknown"')]
-
-
-class AdminSession(Session):
-    # admin.health.listing.admin_session_row: session_view(include_user=True) and its story's summary.
-    userId: str
-    userEmail: Optional[str]
-    switchCause: Optional[CodeKey] = Field(description="the first switch's cause; null without a switch")
-    reconnects: Count = Field(description="reconnect attempts the client reported")
-    hadDrop: bool = Field(description="a provider- or network-side disconnect in the story, or an end by the "
-                                      "provider or the network (the hadDrop filter; failedSessions counts these)")
-    latency: Optional[dict[str, SessionProviderLatency]] = Field(
-        description="per provider, the latency its end reported; null when it reported none")
-
-
-class TimelineEntry(BaseModel):
-    # admin.health.detail.timeline_entry: one entry of the session's story (speakpho.story).
-    at: Epoch
-    type: Literal[story.CLIENT_TYPES + story.SERVER_TYPES]
-    source: Literal[story.CLIENT, story.SERVER]
-    provider: Optional[str] = None
-    code: Optional[CloseCode] = None
-    label: Optional[str] = Field(default=None, description="the close code's label")
-    reason: Optional[str] = None
-    connectMs: Optional[Count] = None
-    from_: Optional[Union[Epoch, str]] = Field(default=None, alias="from",
-                                              description="a provider, or epoch ms (heartbeat_gap)")
-    to: Optional[Union[Epoch, str]] = Field(default=None, description="a provider, or epoch ms (heartbeat_gap)")
-    endReason: Optional[EndReason] = None
-    endedBy: Optional[EndedBy] = None
-    receivedAt: Optional[Epoch] = Field(default=None, description="when the server received a client event")
-    clientAt: Optional[Epoch] = Field(default=None, description="a client event's own time, when `at` differs "
-                                                                "from it (moved onto the server's clock, or clamped)")
-    skewMs: Optional[int] = Field(default=None, description="the offset added to a client event's time: the "
-                                                            "client's clock was off by more than 2 s")
-    expiresAt: Optional[Epoch] = Field(default=None, description="access_granted: until when the access holds")
-    callId: Optional[str] = Field(default=None, description="call_connected, call_hung_up: the OpenAI call")
-    why: Optional[str] = Field(default=None, description="call_hung_up: end, switch, replaced, limit, "
-                                                         "client_vanished, superseded")
-
-
-class Message(BaseModel):
-    role: Role
-    text: str
-    timestamp: Epoch
-
-
-class Evidence(BaseModel):
-    # speakpho.views.evidence_view: a conversation review of a correction (learning/conversation.py).
-    sessionId: str
-    at: Epoch = Field(description="when the line was said (within the session)")
-    outcome: Literal["used_correctly", "repeated_mistake"] = Field(
-        description="the corrected form said (a review rated Good), or the original mistake again (Again)")
-    text: str = Field(description="the learner's line")
-
-
-class Correction(BaseModel):
-    # speakpho.views.correction_view.
-    id: str
-    sessionId: Optional[str] = Field(description="null for a correction imported from the browser")
-    original: str
-    correction: str
-    explanation: Optional[str]
-    category: Optional[Category]
-    reviewed: bool
-    confidenceLevel: Confidence
-    reviewedAt: Optional[Epoch]
-    nextReviewAt: Optional[Epoch]
-    createdAt: Epoch
-    disputed: bool = Field(default=False, description="the learner disputes this correction")
-    leech: bool = Field(description="8 lapses made it a leech: suspended from review until resumed "
-                                    "(PATCH {leech: false})")
-    lapses: Count = Field(description="reviews rated Again (on a card or in conversation) since it was "
-                                      "created or resumed")
-    evidence: list[Evidence] = Field(description="the latest sessions that said it (at most 5), oldest first")
-
-
-class CorrectionStats(BaseModel):
-    total: Count
-    reviewed: Count
-    byCategory: dict[Category, Count]
-
-
-# --------------------------------------------------------------------------- the areas' answers
-class StartedSession(BaseModel):
-    sessionId: str
-    startedAt: Epoch
-    provider: Provider
-    mode: Mode
-    topic: str
-    difficulty: Difficulty
-    closedSessionId: Optional[str] = Field(description="the previous active session, closed as superseded")
-    providerAccess: Optional[ProviderAccess] = Field(description="null for a text session (channel text)")
-    usage: Usage
-
-
-class CorrectionsDropped(BaseModel):
-    count: Count = Field(description="the session's corrections not kept (its last ones)")
-    reason: Literal["corrections_limit"]
-
-
-class EndedSession(BaseModel):
-    # speakpho.metering.end.end_answer (the same on every repeat).
-    totalMinutesUsed: Minutes
-    minutesRemaining: Minutes
-    totalSecondsUsed: Count
-    secondsRemaining: Count
-    creditedSeconds: Count
-    session: Session
-    correctionsDropped: Optional[CorrectionsDropped] = Field(
-        default=None, description="absent when every correction was kept: the ones the learner's cap "
-                                  "(CORRECTIONS_LIMIT) left no room for")
-
-
-class HealthStats(BaseModel):
-    # admin.health.stats.stats_view.
-    totalSessions: Count
-    endedSessions: Count
-    avgDuration: Minutes
-    providerBreakdown: dict[str, Count]
-    disconnectBreakdown: dict[str, Count] = Field(description="close code -> sessions")
-    providerSwitchRate: Rate
-    totalSwitches: Count
-    endReasonBreakdown: dict[str, Count]
-    endedByBreakdown: dict[str, Count] = Field(description="ended sessions by who ended them")
-    creditedSeconds: Count = Field(description="seconds not charged: the provider or the network failed")
-    byInitialProvider: dict[str, create_model("InitialProviderHealth", sessions=Count, switchedAway=Count,
-                                              failedSessions=Count)]
-    providerReliability: dict[str, create_model("ProviderReliability", connections=Count, failures=Count,
-                                                failuresByCode=dict[str, Count], failureRate=Rate)]
-    providerLatency: dict[str, ProviderLatencyStats] = Field(
-        description="per provider, turns and p50/p95 from the end of the learner's speech to the coach's "
-                    "first audio, and the same from connecting: gemini and openai always")
-    switchCauses: dict[str, Count] = Field(description="code key -> switches (they add up to totalSwitches)")
-    closeCodes: dict[str, create_model("CloseCodeInfo", label=str, cause=str, side=str)] = Field(
-        description="every code key a breakdown can show")
-    closeCodeLabels: dict[str, str]
-
-
-class AdminSessionsPage(BaseModel):
-    sessions: list[AdminSession]
-    stats: HealthStats
-    nextCursor: Optional[Cursor] = Field(description="null on the last page")
-    from_: Day = Field(alias="from")
-    to: Day
-
-
-class Timeseries(BaseModel):
-    from_: Day = Field(alias="from")
-    to: Day
-    series: list[create_model("DayHealth", date=Day, sessions=Count, endedSessions=Count, avgDuration=Minutes,
-                              switches=Count, switchedSessions=Count, switchRate=Rate,
-                              disconnects=dict[str, Count], failuresByProvider=dict[str, Count])]
-
-
-def answer(name: str, **fields) -> type[BaseModel]:
-    """A small answer: each field a type, or (type, its description or Field)."""
-    return create_model(name, **{k: (v[0], Field(description=v[1]) if isinstance(v[1], str) else v[1])
-                                 if isinstance(v, tuple) else v for k, v in fields.items()})
-
-
-LAST_PAGE = Field(default=None, description="absent on the last page")
-Heartbeat = answer("Heartbeat", sessionSeconds=Count, usage=Usage, limitReached=bool,
-                   providerAccess=(Optional[GeminiAccess], Field(
-                       default=None, description="the next Gemini token, once the current one has less than "
-                                                 "2 minutes left and minutes remain")))
-ProviderSwitched = answer("ProviderSwitched", sessionId=str, provider=Provider, providerSwitchedAt=Epoch,
-                          switchCount=Count, providerAccess=(Optional[ProviderAccess], Field(
-                              description="null for a text session (channel text)")))
-EventsRecorded = answer("EventsRecorded", sessionId=str, accepted=(Count, "events recorded by this call"),
-                        duplicates=(Count, "events whose eventId was already recorded"),
-                        eventCount=(Count, "events the session holds"))
-HistoryPage = answer("HistoryPage", sessions=list[HistoryEntry], pagination=answer(
-    "Pagination", total=Count, page=Annotated[int, Field(ge=1)], limit=Annotated[int, Field(ge=1)]),
-    nextCursor=(Optional[Cursor], LAST_PAGE))
-ErasureStatus = Literal["running", "done"]
-ErasureStarted = answer("ErasureStarted", erasureId=str, status=ErasureStatus, requestedAt=Epoch,
-                        itemsLeft=(Optional[Count], "null until the job has counted what it erases"),
-                        sessionsErased=Count, messagesDeleted=Count, correctionsDeleted=Count, sessionsKept=Count)
-ErasureJob = answer("ErasureJob", erasureId=str, status=ErasureStatus, requestedAt=Epoch,
-                    itemsLeft=(Optional[Count], "messages and corrections still to delete: null until counted, "
-                                                "0 when done"),
-                    sessionsErased=Count, messagesDeleted=Count, correctionsDeleted=Count,
-                    sessionsKept=(Count, "a session in progress, and those after it, stay"))
-SessionDetail = answer("SessionDetail", session=Session, messages=list[Message], corrections=list[Correction])
-SessionDeleted = answer("SessionDeleted", sessionId=str, messagesDeleted=Count, correctionsDeleted=Count)
-LifetimeBounds = answer("LifetimeBounds",
-                        correctionsLimit=(Count, "the most corrections a learner holds (stats.total counts them); "
-                                                 "a session's beyond it are not kept"),
-                        transcriptRetentionDays=(Annotated[int, Field(ge=1)],
-                                                 "days a transcript is kept after its session ended"))
-CorrectionsPage = answer("CorrectionsPage", corrections=list[Correction], stats=CorrectionStats,
-                         bounds=LifetimeBounds, nextCursor=(Optional[Cursor], LAST_PAGE))
-ReviewResult = answer("ReviewResult", id=str, reviewed=bool, reviewedAt=Optional[Epoch], confidenceLevel=Confidence,
-                      nextReviewAt=Optional[Epoch], disputed=bool, leech=bool, lapses=Count,
-                      explanation=Optional[str])
-ReviewQueue = answer("ReviewQueue", corrections=list[Correction], dueCount=Count)
-ImportResult = answer("ImportResult", imported=Count, skipped=(Count, "already present, or repeated in the list"))
-# learning.memory.memory_view: the learner's FSRS parameters and desired retention.
-Fit = answer("Fit", logLoss=Annotated[float, Field(ge=0)], rmse=(Annotated[float, Field(ge=0)], "RMSE over fsrs-rs's bins"))
-MemoryState = answer(
-    "MemoryState",
-    parameters=(Literal["default", "own"], "own once the optimiser fitted parameters that differ from FSRS-6's"),
-    reviewCount=(Count, "FSRS reviews so far"), computedAt=(Optional[Epoch], "the last fit; null before one"),
-    computedFrom=(Optional[Count], "reviews the last fit used"),
-    fitStage=(Literal["none", "initial", "full"], "what fsrs-rs could fit from that many reviews (8, 64)"),
-    evaluation=(create_model("Evaluation", default=(Optional[Fit], ...), own=(Optional[Fit], ...)),
-                "both on the learner's own history at the last fit; null before one"),
-    desiredRetention=Annotated[float, Field(ge=0.8, le=0.95)],
-    expectedReviewsPerDay=(Annotated[float, Field(ge=0)], "fsrs-rs's simulator, at the desired retention"),
-    conversationReviews=(create_model("ConversationReviews", usedCorrectly=(Count, ...), repeatedMistake=(Count, ...)),
-                         "reviews from conversation (counted in reviewCount): the corrected form said (Good), "
-                         "the mistake said again (Again)"))
-AllowanceChange = answer("AllowanceChange", secondsLimit=Count, reason=str, changedBy=str, changedAt=Epoch)
-AllowanceSet = answer("AllowanceSet", userId=str, usage=Usage, change=AllowanceChange)
-Allowance = answer("Allowance", userId=str, usage=Usage, changes=list[AllowanceChange])
-AdminSessionDetail = answer("AdminSessionDetail", session=AdminSession, timeline=list[TimelineEntry],
-                            messages=list[Message], corrections=list[Correction])
 
 
 # --------------------------------------------------------------------------- errors

@@ -2,11 +2,9 @@
 GET /api/admin/corrections/stats. local/contract.py uses it in its routes."""
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import BaseModel, Field
 
-Count = Annotated[int, Field(ge=0)]
+from local.contract_types import Count
 
 
 class MistakePair(BaseModel):
