@@ -1,6 +1,6 @@
 """Corrections mastered in conversation: once a session's transcript is stored, the learner's
 lines are checked against their open corrections, and each correction said in them is one
-FSRS review, scheduled by the same code as a rating on the Review tab (review.schedule_rating,
+FSRS review, scheduled by the same code as a rating on the Review tab (schedule.schedule_rating,
 with the learner's own parameters and retention, learning/memory.py):
 
 * the corrected form said (phrase_match.USED_CORRECTLY) is a review rated Good;
@@ -37,7 +37,7 @@ from speakpho.errors import ConditionLost
 from speakpho.tables import is_correction_id
 
 from learning import leeches, memory, phrase_match
-from learning.review import schedule_rating
+from learning.schedule import schedule_rating
 
 if TYPE_CHECKING:
     from learning.learning_store import LearningStore

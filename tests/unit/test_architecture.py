@@ -106,7 +106,8 @@ def _all_imports(path: Path) -> set[str]:
 
 DOMAIN = sorted(m for m in FILES if m.startswith(("speakpho.metering.", "admin.health."))
                 or m in ("speakpho.metering", "speakpho.story", "speakpho.close_codes", "learning.history",
-                         "learning.review", "learning.deletion", "learning.memory", "learning.fsrs_fit"))
+                         "learning.review", "learning.schedule", "learning.deletion", "learning.memory",
+                         "learning.fsrs_fit"))
 FORBIDDEN_IN_DOMAIN = ("botocore", "boto3", "speakpho.ddb", "aws_lambda_powertools", "speakpho.api",
                        "speakpho.aws")
 
