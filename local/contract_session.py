@@ -64,6 +64,8 @@ class Message(BaseModel):
     role: Role
     text: str
     timestamp: Epoch
+    provider: Optional[Provider] = Field(default=None, description="the provider the line was said with "
+                                                                   "(absent on lines saved by older pages)")
 
 
 class StartedSession(BaseModel):
