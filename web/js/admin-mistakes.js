@@ -7,6 +7,7 @@ import { api, ApiError, describeError } from './api.js';
 import { $, fill, h, setStatus } from './dom.js';
 import { plural, titleCase } from './format.js';
 import { draw } from './admin-charts.js';
+import { downloadCsv } from './download.js';
 
 const TYPING_DELAY_MS = 400; // the topic applies once typing pauses
 const CORRECTIONS_COLOUR = '#2563eb';
@@ -128,19 +129,8 @@ async function exportMistakes() {
   button.disabled = true;
   setStatus(status, 'Preparing the CSV…');
   try {
-    const res = await api('/api/admin/corrections/export.csv', { query, raw: true });
-    const text = await (await res.blob()).text();
-    const named = (res.headers.get('Content-Disposition') || '').match(/filename="?([^";]+)"?/);
-    const name = named ? named[1] : `corrections-${query.from || 'default'}-${query.to || 'range'}.csv`;
-    const rows = res.headers.has('X-Export-Rows')
-      ? Number(res.headers.get('X-Export-Rows'))
-      : Math.max(0, text.split(/\r?\n/).filter((line) => line.length).length - 1);
-    const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-    const link = h('a', { href: url, download: name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    const { name, rows } = await downloadCsv('/api/admin/corrections/export.csv', query,
+      `corrections-${query.from || 'default'}-${query.to || 'range'}.csv`);
     setStatus(status, `Downloaded ${plural(rows, 'row')} to ${name}.`, 'success');
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) state.onForbidden();

@@ -7,6 +7,7 @@ import { api, ApiError, describeError } from './api.js';
 import { $, fill, h, setStatus } from './dom.js';
 import { plural } from './format.js';
 import { boot } from './shell.js';
+import { downloadCsv } from './download.js';
 import { clearStats, renderStats } from './admin-stats.js';
 import { renderCharts } from './admin-charts.js';
 import { COLUMNS, sessionRow } from './admin-table.js';
@@ -206,21 +207,8 @@ async function exportCsv() {
   button.disabled = true;
   setStatus(status, 'Preparing the CSV export…');
   try {
-    const res = await api('/api/admin/sessions/export.csv', { query: filterQuery(filters), raw: true });
-    const text = await (await res.blob()).text();
-    const named = (res.headers.get('Content-Disposition') || '').match(/filename="?([^";]+)"?/);
-    const name = named ? named[1] : `sessions_${filters.from || 'default'}_${filters.to || 'range'}.csv`;
-    const counted = Number(res.headers.get('X-Export-Rows'));
-    const rows = Number.isFinite(counted) && res.headers.has('X-Export-Rows')
-      ? counted
-      : Math.max(0, text.split(/\r?\n/).filter((line) => line.length).length - 1);
-    const truncated = res.headers.get('X-Export-Truncated') === 'true';
-    const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
-    const link = h('a', { href: url, download: name, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    const { name, rows, truncated } = await downloadCsv('/api/admin/sessions/export.csv', filterQuery(filters),
+      `sessions_${filters.from || 'default'}_${filters.to || 'range'}.csv`);
     setStatus(status, truncated
       ? `Exported the first ${plural(rows, 'session')} to ${name}: the export stopped at its row limit; narrow the range or filters for the rest.`
       : `Exported ${plural(rows, 'session')} to ${name}.`, truncated ? 'error' : 'success');
