@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from speakpho import ddb
 from speakpho.corrections import stats_increment
-from speakpho.errors import ConditionLost
+from speakpho.errors import ConditionLost, CorrectionsOverCap
 from speakpho.store import conditional
 from speakpho.story_store import StoryAppend, StoryStore, update_expression
 from speakpho.tables import period_key, stats_key
@@ -129,7 +129,12 @@ class EndStore(StoryStore):
                 stats_update["ExpressionAttributeValues"] = ddb.values(
                     {**stat_vals, ":room": corrections_cap - len(corrections)})
             items.append({"Update": stats_update})
-        conditional(self.client.transact_write_items, TransactItems=items)
+        try:
+            conditional(self.client.transact_write_items, TransactItems=items)
+        except ConditionLost as lost:
+            if corrections_room_lost(lost, corrections):
+                raise CorrectionsOverCap(str(lost), reasons=lost.reasons) from lost
+            raise
 
 
 def corrections_room_lost(lost: ConditionLost, corrections: list[dict]) -> bool:

@@ -34,6 +34,12 @@ class ConditionLost(Exception):
         self.reasons = tuple(reasons)
 
 
+class CorrectionsOverCap(ConditionLost):
+    """The end's transaction failed only because the learner holds too many corrections to take
+    this session's (the store tells it from the transaction's reasons: the domain re-reads the
+    room left instead of re-reading the session)."""
+
+
 class AppError(Exception):
     """An answer other than success. `retry_after` (seconds) marks one that a retry of the same
     request may turn into a success, e.g. a 409 meaning "others are still changing this":

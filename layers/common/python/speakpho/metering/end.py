@@ -10,8 +10,7 @@ from speakpho.access.hangup import hang_up, hung_up_entry
 from speakpho.clock import Clock
 from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id, unique_corrections
-from speakpho.end_store import corrections_room_lost
-from speakpho.errors import ConditionLost, Conflict
+from speakpho.errors import ConditionLost, Conflict, CorrectionsOverCap
 from speakpho.metering import events as client_events
 from speakpho.metering.live import other_provider, owned_session
 from speakpho.metering.usage import UserRef, credit_left, elapsed_seconds, period_credited, period_totals
@@ -244,15 +243,16 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
             if ended and session.get("callId"):
                 hang_up(ports, session_id=session["sessionId"], call_id=session["callId"], why="end")
             return answer, _facts(session, request, entries)
-        except ConditionLost as lost:
-            if corrections_room_lost(lost, corrections):
-                # The learner holds too many to take them all: keep the first ones that fit,
-                # delete the written rest (none counted) and commit again.
-                room = settings.corrections_limit - store.corrections_held(user.user_id)
-                corrections, beyond = kept_within_room(corrections, room)
-                store.delete_written([], beyond)
-                dropped += len(beyond)
-                continue
+        except CorrectionsOverCap:
+            # The learner holds too many to take them all: keep the first ones that fit,
+            # delete the written rest (none counted) and commit again.
+            room = settings.corrections_limit - store.corrections_held(user.user_id)
+            corrections, beyond = kept_within_room(corrections, room)
+            store.delete_written([], beyond)
+            dropped += len(beyond)
+            continue
+        except ConditionLost:
+            pass
         # Lost a race (a repeat, the sweeper, a newer start, an events call) or the allowance
         # changed: re-read.
         session = owned_session(store, user, request.sessionId)
