@@ -59,6 +59,12 @@ ROUTE_THROTTLES: dict[tuple[str, str], Throttle] = {
     ("GET", "/api/admin/sessions/{id}"): Throttle(20, 40, "a handful of admins"),
     ("GET", "/api/admin/users/{userId}/allowance"): Throttle(20, 40, "a handful of admins"),
     ("PUT", "/api/admin/users/{userId}/allowance"): Throttle(5, 10, "an admin changing an allowance"),
+    ("GET", "/api/admin/corrections/stats"): Throttle(20, 40, "a handful of admins"),
+    ("GET", "/api/admin/corrections/export.csv"): Throttle(2, 5, "up to a year of day cells per call"),
+    ("GET", "/api/learning/memory"): Throttle(50, 100, "the Review tab's memory panel: once per visit"),
+    ("PUT", "/api/learning/memory"): Throttle(10, 20, "a learner moving the retention slider"),
+    ("GET", "/api/learning/erasure/{erasureId}"): Throttle(20, 40, "polled once a second by a learner erasing "
+                                                                   "(rare, like the erasure itself)"),
 }
 
 

@@ -70,7 +70,7 @@ def test_the_grants_as_the_brief_states_them():
     assert {k: set(grant_of(k).secrets) for k in KEYS} == {
         "session": {"gemini", "openai"}, "sweeper": {"openai"}, "hangup": {"openai"},
         "learning": set(), "admin": set(), "rollups": set(), "optimizer": set(),
-        "erasure": set(), "signup": set(), "mistakes": set()}
+        "erasure": set(), "signup": set(), "mistakes": set(), "conversation": set()}
     assert {k: set(grant_of(k).schedules) for k in KEYS if grant_of(k).schedules} == {
         "session": set(SCHEDULE_ACTIONS), "sweeper": {"DeleteSchedule"}}
     assert [k for k in KEYS if grant_of(k).passes_role] == ["session"]
@@ -109,6 +109,9 @@ def test_role_passes_only_the_scheduler_role_only_to_scheduler(synth, key):
                       "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}}]
 
 
+STREAM_READERS = ("rollups", "mistakes", "conversation")   # a DynamoDB stream's mapping grants ListStreams on *
+
+
 @pytest.mark.parametrize("key", KEYS)
 def test_every_statement_of_a_function_role_is_accounted_for(synth, key):
     """Logs to its own group, X-Ray, DynamoDB (test_infra_grants.py), the provider grants above,
@@ -119,7 +122,7 @@ def test_every_statement_of_a_function_role_is_accounted_for(synth, key):
     for statement in statements(synth, key):
         actions = set(as_list(statement["Action"]))
         if statement["Resource"] == "*":   # actions without resource-level permissions
-            assert actions - XRAY <= ({"dynamodb:ListStreams"} if key in ("rollups", "mistakes") else set()), statement
+            assert actions - XRAY <= ({"dynamodb:ListStreams"} if key in STREAM_READERS else set()), statement
         elif actions <= LOGS:
             assert refs(statement["Resource"]) == {log_group}
         elif actions == {"sqs:SendMessage"}:
@@ -130,6 +133,8 @@ def test_every_statement_of_a_function_role_is_accounted_for(synth, key):
             assert refs(statement["Resource"]) == {synth.logical_id(synth.stack.functions.rollups_failures)}
         elif key == "mistakes" and {a.split(":")[0] for a in actions} == {"sqs"}:   # its stream's on-failure queue
             assert refs(statement["Resource"]) == {synth.logical_id(synth.stack.mistakes.failures)}
+        elif key == "conversation" and {a.split(":")[0] for a in actions} == {"sqs"}:   # likewise
+            assert refs(statement["Resource"]) == {synth.logical_id(synth.stack.conversation.failures)}
         elif key in ("learning", "erasure") and {a.split(":")[0] for a in actions} == {"sqs"}:
             # the erasure jobs' queue: the route sends, the worker re-enqueues and consumes
             assert refs(statement["Resource"]) == {synth.logical_id(synth.stack.erasure_jobs.queue)}, statement

@@ -126,6 +126,8 @@ def test_provider_settings_come_from_context_within_the_apps_bounds():
     settings = StackSettings.from_context(App(context={"secretMaxAgeSeconds": "60", "openaiModel": "gpt-realtime-mini"}))
     assert (settings.secret_max_age_seconds, settings.openai_model) == (60, "gpt-realtime-mini")
     assert StackSettings().lease_max_seconds == 600         # speakpho.config's default
-    for context in ({"leaseMaxSeconds": "30"}, {"leaseGraceSeconds": "900"}, {"secretMaxAgeSeconds": "-1"}):
-        with pytest.raises(ValueError, match="provider settings"):
+    for context, field in (({"leaseMaxSeconds": "30"}, "lease_max_seconds"),
+                           ({"leaseGraceSeconds": "900"}, "lease_grace_seconds"),
+                           ({"secretMaxAgeSeconds": "-1"}, "secret_max_age_seconds")):
+        with pytest.raises(ValueError, match=f"app settings out of range(.|\n)*{field}"):
             StackSettings.from_context(App(context=context))
