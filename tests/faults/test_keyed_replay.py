@@ -105,7 +105,8 @@ def test_a_review_applied_but_unanswered_is_reviewed_once(proxy, direct, learner
         clock.advance(60)   # the app's retry, a minute later
         answer = alice.patch(path, {"confidenceLevel": 4}, headers=headers)
         assert data(answer) == {"id": card, "reviewed": True, "reviewedAt": stored["reviewedAt"],
-                                "confidenceLevel": 4, "nextReviewAt": stored["nextReviewAt"], "disputed": False}
+                                "confidenceLevel": 4, "nextReviewAt": stored["nextReviewAt"], "disputed": False,
+                                "leech": False, "lapses": int(stored.get("lapses") or 0), "explanation": None}
         assert alice.patch(path, {"confidenceLevel": 4}, headers=headers).json() == answer.json()
         assert row(direct, "corrections", {"userId": user_id, "correctionId": card}) == stored   # once
     assert row(direct, "corrections", {"userId": user_id, "correctionId": "#stats"})["reviewed"] == 2
