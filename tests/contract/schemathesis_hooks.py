@@ -63,16 +63,21 @@ def _fit_created(body: object) -> None:
             item["createdAt"] = now_ms
 
 
+def _whole(value: object) -> bool:
+    return not isinstance(value, bool) and (isinstance(value, int) or (isinstance(value, float) and value.is_integer()))
+
+
 def _fit_latency(body: object) -> None:
     latency = body.get("latency") if isinstance(body, dict) else None
     for figures in latency.values() if isinstance(latency, dict) else ():
         histogram = figures.get("histogram") if isinstance(figures, dict) else None
-        if not isinstance(histogram, list) or not all(isinstance(n, int) for n in histogram):
+        # JSON Schema's integers include 5.0 (the API takes it as 5): count those too.
+        if not isinstance(histogram, list) or not all(_whole(n) for n in histogram):
             continue
-        if sum(histogram) <= MAX_TURNS:
-            figures["turns"] = sum(histogram)
-        elif isinstance(figures.get("turns"), int):
-            figures["histogram"] = [figures["turns"]] + [0] * (len(histogram) - 1)
+        if sum(int(n) for n in histogram) <= MAX_TURNS:
+            figures["turns"] = sum(int(n) for n in histogram)
+        elif _whole(figures.get("turns")):
+            figures["histogram"] = [int(figures["turns"])] + [0] * (len(histogram) - 1)
 
 
 @schemathesis.hook
