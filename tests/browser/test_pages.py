@@ -201,6 +201,10 @@ def test_learning_empty_loading_and_error_states(page, runner):
     page.route(HISTORY_CALLS, lambda route: held.append(route))
     sign_in(page, runner, "/learning", "newbie")
     expect(page.locator("#history-status")).to_have_text("Loading your sessions…")
+    for _ in range(200):   # the route's handler runs when Playwright next pumps its events: let it
+        if held:
+            break
+        page.wait_for_timeout(25)
     held.pop().continue_()
     expect(page.locator("#history-status")).to_contain_text("You have no sessions yet.")
     expect(page.locator("#session-list li")).to_have_count(0)
