@@ -13,7 +13,7 @@ from functools import lru_cache
 from speakpho import ddb
 from speakpho.deps import resettable
 from speakpho.store import TableStore, conditional
-from speakpho.tables import mistakes_cell_key, mistakes_ledger_key, mistakes_month_pk, mistakes_pair_key
+from speakpho.mistake_keys import mistakes_cell_key, mistakes_ledger_key, mistakes_month_pk, mistakes_pair_key
 
 
 def _add_update(table: str, key: dict, counters: dict[str, int], sets: dict | None = None) -> dict:

@@ -241,31 +241,6 @@ def rollup_ledger_key(session_id: str) -> dict:
     return {"pk": f"{ROLLUP_LEDGER_PREFIX}{session_id}", "sk": ROLLUP_LEDGER_SK}
 
 
-# session_rollups: the common-mistakes rollups (admin.mistakes), in rows of their own. A month
-# partition of day cells, sk "<topic>#<difficulty>#<day>" ("*": every topic or difficulty), so a
-# filter's days are one sk range; a partition per day cell holding its pairs' exact counters;
-# one ledger row per correction.
-MISTAKES_MONTH_PREFIX = "mistakes#"
-MISTAKES_PAIR_PREFIX = "mistakes-pair#"
-MISTAKES_LEDGER_PREFIX = "mistakes-ledger#"
-
-
-def mistakes_month_pk(month: str) -> str:
-    return f"{MISTAKES_MONTH_PREFIX}{month}"
-
-
-def mistakes_cell_key(day: str, topic: str, difficulty: str) -> dict:
-    return {"pk": mistakes_month_pk(day[:7]), "sk": f"{topic}#{difficulty}#{day}"}
-
-
-def mistakes_pair_key(day: str, topic: str, difficulty: str, pair: str) -> dict:
-    return {"pk": f"{MISTAKES_PAIR_PREFIX}{day}#{topic}#{difficulty}", "sk": pair}
-
-
-def mistakes_ledger_key(correction_id: str) -> dict:
-    return {"pk": f"{MISTAKES_LEDGER_PREFIX}{correction_id}", "sk": ROLLUP_LEDGER_SK}
-
-
 def _key_schema(pk: Key, sk: Key | None) -> list[dict]:
     schema = [{"AttributeName": pk.name, "KeyType": "HASH"}]
     if sk:
