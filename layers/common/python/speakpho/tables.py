@@ -33,6 +33,9 @@ class TableSpec:
     indexes: tuple[Index, ...] = field(default_factory=tuple)
     stream: bool = False          # NEW_AND_OLD_IMAGES when True
     ttl_attribute: str | None = None
+    # Indexes being replaced (docs/migrations.md): still deployed on a stack that holds data
+    # until the migration drops them; no reader queries them; a new table never has them.
+    retired: tuple[Index, ...] = field(default_factory=tuple)
 
 
 # Usage periods: one row per user and UTC month ("2026-11") holding the allowance,
@@ -44,23 +47,42 @@ USAGE_PERIODS = TableSpec(
     partition_key=Key("userId", "S"),
     sort_key=Key("period", "S"),
     indexes=(
-        # Sparse: only period rows with an active session carry activeShard, so the
-        # stale sweeper reads just the active sessions, oldest heartbeat first.
+        # Sparse: only period rows with an active session carry activeShard, so the stale
+        # sweeper reads just the active sessions, by sweep bucket. activeSweepAt is a coarse
+        # deadline (speakpho.metering.usage) that most heartbeats leave as it is, so most
+        # heartbeats do not move the index entry (docs/metering.md).
+        Index("active_by_sweep", Key("activeShard", "S"), Key("activeSweepAt", "N"),
+              projected=("activeSessionId", "activeStartedAt")),
+    ),
+    retired=(
         Index("active_by_heartbeat", Key("activeShard", "S"), Key("activeLastHeartbeatAt", "N"),
               projected=("activeSessionId", "activeStartedAt")),
     ),
 )
+
+# What the learner's history list shows of a session (learning/history.py history_entry, and
+# the erasure's status): projected into learning_history_view so the story never rides along.
+HISTORY_VIEW_ATTRIBUTES = ("startedAt", "endedAt", "topic", "difficulty", "mode", "provider", "status",
+                           "messageCount", "correctionCount", "secondsUsed", "creditedSeconds")
 
 SESSIONS = TableSpec(
     logical_name="sessions",
     env_name="SESSIONS_TABLE",
     partition_key=Key("sessionId", "S"),
     indexes=(
-        # Admin lists and per-user admin stats: sessions of one UTC day, by start time.
+        # Admin lists and per-user admin stats: sessions of one UTC day (or of one user), by
+        # start time. Keys only: a session's writes after its start never touch them; readers
+        # read the page's items with one BatchGetItem.
+        Index("sessions_by_day_keys", Key("startDay", "S"), Key("startedAt", "N"), projected=()),
+        Index("sessions_by_user_keys", Key("userId", "S"), Key("startedAt", "N"), projected=()),
+        # Learning history: sparse (erasure removes historyUser), numbered per user so
+        # any page is one key-range query; what the list shows, without the story.
+        Index("learning_history_view", Key("historyUser", "S"), Key("historySeq", "N"),
+              projected=HISTORY_VIEW_ATTRIBUTES),
+    ),
+    retired=(
         Index("sessions_by_day", Key("startDay", "S"), Key("startedAt", "N")),
         Index("sessions_by_user", Key("userId", "S"), Key("startedAt", "N")),
-        # Learning history: sparse (erasure removes historyUser), numbered per user so
-        # any page is one key-range query.
         Index("learning_history", Key("historyUser", "S"), Key("historySeq", "N")),
     ),
     stream=True,
