@@ -35,6 +35,7 @@ import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.cost import cost_lines, cost_per_1000_learner_hours
 from bench.load_learner import EVENTS_ROUTE, Learner, Recorder
 
 T0_MS = 1_794_333_600_000           # 2026-11-10T18:00:00Z
@@ -194,6 +195,17 @@ def report(levels: dict, routes: dict, learner_hours: float) -> list[dict]:
     return rows
 
 
+def priced(rows: list[dict], totals: dict, learner_hours: float) -> dict:
+    """bench.cost's dollars per 1,000 learner-hours for this run. Half the learners start on
+    OpenAI and a switch alternates, so one start in two and one switch in two connect a call."""
+    calls = {r["route"]: r["calls"] for r in rows}
+    connects = (calls.get("POST /api/session/start", 0) + calls.get("POST /api/session/switch-provider", 0)) / 2
+    invocations = sum(r["calls"] for r in rows if r["route"].startswith(("stream", "job")))
+    items = cost_per_1000_learner_hours(totals, openai_sessions_per_learner_hour=connects / learner_hours,
+                                        invocations_per_learner_hour=invocations / learner_hours)
+    return {name: round(dollars, 4) for name, dollars in items.items()}
+
+
 def main() -> int:
     began = time.monotonic()
     sys.stdout = QuietMetrics(sys.stdout)
@@ -270,12 +282,14 @@ def main() -> int:
                   "lambda_ms": round(sum(r["calls"] * r["handler_ms_p50"] for r in rows) / learner_hours),
                   "api_calls": round(sum(r["calls"] for r in rows if not r["route"].startswith(("stream", "job")))
                                      / learner_hours, 1)}}
+    totals = result["totals_per_learner_hour"]
+    result["cost_per_1000_learner_hours"] = cost = priced(rows, totals, learner_hours)
     os.makedirs("bench/results", exist_ok=True)
     with open("bench/results/load.json", "w") as fh:
         json.dump(result, fh, indent=2, ensure_ascii=False)
-    totals = result["totals_per_learner_hour"]
     print(f"per learner-hour: {totals['api_calls']} API calls, {totals['ddb_requests']} DynamoDB requests, "
           f"{totals['read_units']} read + {totals['write_units']} write units, {totals['lambda_ms']} ms in handlers")
+    print("\n" + "\n".join(cost_lines(cost)))
     print(f"\n{learner_hours:.2f} learner-hours simulated; written: bench/results/load.json; run time {elapsed:.1f} s")
     if errors:
         print(f"{len(errors)} errors:\n  " + "\n  ".join(errors[:20]))
