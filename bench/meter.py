@@ -1,6 +1,7 @@
 """The requests one API call makes and the capacity they consume (dynoxide reports real
-figures), measured with the repo's one counter, local.ddb_meter.RequestMeter; and, when the
-provider world runs (bench/provider_bench.py), the provider and Scheduler calls it made."""
+figures), measured with the repo's one counter, local.ddb_meter.RequestMeter, with each write's
+units on its table and on each index (bench/write_units.py); and, when the provider world runs
+(bench/provider_bench.py), the provider and Scheduler calls it made."""
 from __future__ import annotations
 
 from collections import Counter
@@ -20,6 +21,7 @@ class Reading:
     ops: Counter = field(default_factory=Counter)
     provider_calls: Counter = field(default_factory=Counter)   # by provider
     scheduler_calls: int = 0
+    write_units: Counter = field(default_factory=Counter)     # (table name, index or None) -> units
 
     @property
     def providers(self) -> int:
@@ -46,8 +48,9 @@ class Meter:
 
     def measure(self, fn):
         before = self.outside.snapshot() if self.outside else (Counter(), 0)
-        with RequestMeter(self.client, capacity=True) as counted:
+        with RequestMeter(self.client, indexes=True) as counted:
             result = fn()
         after = self.outside.snapshot() if self.outside else (Counter(), 0)
         return result, Reading(requests=counted.total, capacity=counted.capacity, ops=Counter(counted.ops),
-                               provider_calls=after[0] - before[0], scheduler_calls=after[1] - before[1])
+                               provider_calls=after[0] - before[0], scheduler_calls=after[1] - before[1],
+                               write_units=Counter(counted.write_units))

@@ -1,5 +1,6 @@
 """`make bench`: DynamoDB requests and consumed capacity per route (with the provider and
-Scheduler calls each makes: bench/provider_bench.py), and cold init per handler.
+Scheduler calls each makes: bench/provider_bench.py), the write units of each call of a session
+on every table and index (bench/write_units.py), and cold init per handler.
 
 Runs against dynoxide (real conditional writes, real consumed capacity), through the
 local API Gateway to the deployed handlers. Budgets from the issues are checked and
@@ -175,7 +176,8 @@ def main() -> int:
 
         provider_bench.run(world=world, gateway=gateway, meter=meter, clock=clock, client=client, record=record,
                            Caller=Caller, fail=FAILURES.append)
-        for extra in ("bench.story_bench", "bench.learning_bench", "bench.admin_bench", "bench.mistakes_bench"):
+        for extra in ("bench.story_bench", "bench.learning_bench", "bench.admin_bench", "bench.mistakes_bench",
+                      "bench.write_units_scenario"):
             try:
                 module = __import__(extra, fromlist=["run"])
             except ImportError:
@@ -208,9 +210,12 @@ def main() -> int:
             report_cold_init(counted, lambda f: f"{f['instructions'] / 1e6:>8.1f} M", lambda f: "", judge=True,
                              unit=" in instructions")
 
+    from bench.write_units_scenario import ROWS as WRITE_UNITS
+
     os.makedirs("bench/results", exist_ok=True)
     with open("bench/results/latest.json", "w") as fh:
-        json.dump({"routes": RESULTS, "cold_init": cold, "failures": FAILURES}, fh, indent=2)
+        json.dump({"routes": RESULTS, "writeUnits": [r.as_json() for r in WRITE_UNITS], "cold_init": cold,
+                   "failures": FAILURES}, fh, indent=2)
     print("\nwritten: bench/results/latest.json")
     if FAILURES:
         print("over budget:\n  " + "\n  ".join(FAILURES))

@@ -9,6 +9,10 @@ what the handlers send.
         ...
     meter.total, meter.ops["Query"], meter.capacity, meter.capacity_ops["Query"]
 
+    with RequestMeter(client, indexes=True) as meter:  # the capacity, and each write's units
+        ...                                             # per table and index (ReturnConsumedCapacity
+    meter.write_units[("sessions", None)]               # INDEXES): {(table name, index or None): units}
+
     with WriteLog(client, images, on_write) as log:   # the partition model (bench/partition_sim.py)
         ...                                           # on_write(ItemWrite) per item written; log.refused
 """
@@ -25,12 +29,14 @@ CAPACITY_OPS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Que
 
 
 class RequestMeter:
-    def __init__(self, client, *, capacity: bool = False) -> None:
+    def __init__(self, client, *, capacity: bool = False, indexes: bool = False) -> None:
         self.client = client
-        self.with_capacity = capacity
+        self.with_capacity = capacity or indexes
+        self.with_indexes = indexes
         self.ops: Counter = Counter()
         self.capacity = 0.0
         self.capacity_ops: Counter = Counter()   # capacity by operation (reads and writes are priced apart)
+        self.write_units: Counter = Counter()    # (table name, index name or None) -> write units (indexes=True)
         self._active = False
 
     # counting --------------------------------------------------------------
@@ -46,10 +52,13 @@ class RequestMeter:
         self.ops.clear()
         self.capacity = 0.0
         self.capacity_ops.clear()
+        self.write_units.clear()
 
     # hooks -----------------------------------------------------------------
     def _ask_capacity(self, params, model, **_):
         if model.name in CAPACITY_OPS:
+            if self.with_indexes and params.get("ReturnConsumedCapacity") in (None, "TOTAL"):
+                params["ReturnConsumedCapacity"] = "INDEXES"   # TOTAL's figure and the detail
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
     def _count(self, model, **_):
@@ -64,6 +73,20 @@ class RequestMeter:
             self.capacity += units
             if model is not None:
                 self.capacity_ops[model.name] += units
+                if self.with_indexes and model.name in WRITE_OPS:
+                    self._record_write_units(entry)
+
+    def _record_write_units(self, entry: dict) -> None:
+        """A write request's units on its table and on each index (a transaction's entries name
+        WriteCapacityUnits, the others CapacityUnits)."""
+        table = entry.get("TableName", "")
+        parts = [(None, entry.get("Table"))] + [
+            (name, part) for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+            for name, part in (entry.get(kind) or {}).items()]
+        for index, part in parts:
+            if part:
+                units = part.get("WriteCapacityUnits", part.get("CapacityUnits"))
+                self.write_units[(table, index)] += float(units or 0)
 
     def start(self) -> "RequestMeter":
         if not self._active:
