@@ -14,6 +14,10 @@ import os
 from speakpho.tables import TABLES
 
 LAMBDA_MARKER = "AWS_LAMBDA_FUNCTION_NAME"
+# The retired indexes (TableSpec.retired) the readers still query, each instead of the index that
+# replaces it, comma-separated: set by the stack from the deployed migration step while a
+# replacement is not yet built and backfilled (docs/migrations.md, "The switch"). Unset: none.
+RETIRED_READS_VARIABLE = "READ_RETIRED_INDEXES"
 
 
 class MissingTableVariable(RuntimeError):
@@ -50,3 +54,18 @@ def require_tables(*logical_names: str) -> None:
     for logical_name in logical_names:
         if logical_name not in names:
             raise missing_table(logical_name)
+
+
+def index_to_query(index_name: str) -> str:
+    """The index a reader of `index_name` (one of TableSpec.indexes) queries where this code runs:
+    the retired index it replaces while READ_RETIRED_INDEXES names that one, else itself. Read
+    at each query (one variable, no cache), so a test or the migration's check can switch it."""
+    reading = os.environ.get(RETIRED_READS_VARIABLE, "")
+    if not reading:
+        return index_name
+    names = {name.strip() for name in reading.split(",")}
+    for spec in TABLES:
+        for retired in spec.retired:
+            if retired.replaced_by == index_name and retired.name in names:
+                return retired.name
+    return index_name

@@ -22,6 +22,8 @@ class Index:
     # None projects every attribute; a tuple projects only those (keys always come along;
     # an empty tuple: the keys only).
     projected: tuple[str, ...] | None = None
+    # A retired index only: the index of TableSpec.indexes that replaces it (docs/migrations.md).
+    replaced_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ class TableSpec:
     indexes: tuple[Index, ...] = field(default_factory=tuple)
     stream: bool = False          # NEW_AND_OLD_IMAGES when True
     ttl_attribute: str | None = None
-    # Indexes being replaced (docs/migrations.md): still deployed on a stack that holds data
-    # until the migration drops them; no reader queries them; a new table never has them.
+    # Indexes being replaced (docs/migrations.md): still deployed on a stack that holds data until
+    # the migration drops them, read only while the step says so (speakpho.table_env.index_to_query);
+    # a new table never has them.
     retired: tuple[Index, ...] = field(default_factory=tuple)
 
 
@@ -56,7 +59,7 @@ USAGE_PERIODS = TableSpec(
     ),
     retired=(
         Index("active_by_heartbeat", Key("activeShard", "S"), Key("activeLastHeartbeatAt", "N"),
-              projected=("activeSessionId", "activeStartedAt")),
+              projected=("activeSessionId", "activeStartedAt"), replaced_by="active_by_sweep"),
     ),
 )
 
@@ -81,9 +84,10 @@ SESSIONS = TableSpec(
               projected=HISTORY_VIEW_ATTRIBUTES),
     ),
     retired=(
-        Index("sessions_by_day", Key("startDay", "S"), Key("startedAt", "N")),
-        Index("sessions_by_user", Key("userId", "S"), Key("startedAt", "N")),
-        Index("learning_history", Key("historyUser", "S"), Key("historySeq", "N")),
+        Index("sessions_by_day", Key("startDay", "S"), Key("startedAt", "N"), replaced_by="sessions_by_day_keys"),
+        Index("sessions_by_user", Key("userId", "S"), Key("startedAt", "N"), replaced_by="sessions_by_user_keys"),
+        Index("learning_history", Key("historyUser", "S"), Key("historySeq", "N"),
+              replaced_by="learning_history_view"),
     ),
     stream=True,
 )
