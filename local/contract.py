@@ -150,8 +150,9 @@ ROUTES: dict[tuple[str, str], Route] = {
             502: PROVIDER_502 + "; nothing started", 503: PROVIDER_503 + "; nothing started",
             403: "email_unverified: the learner's email address is not verified",
             409: "start_contended: too many starts at once; " + KEYED_409, 422: KEYED_422,
-            429: "start_rate_limited: the learner's starts this hour; daily_session_limit: the sessions this UTC "
-                 "day (details: limit, window, resetsAt; nothing started); " + ERRORS[429]}, links={
+            429: "start_rate_limited: no token left in the learner's bucket of starts an hour; "
+                 "daily_session_limit: nor in that of sessions a day (details: limit, window, resetsAt: when "
+                 "the next token admits a start, as Retry-After; nothing started); " + ERRORS[429]}, links={
             **LIVE_SESSION, "detail": ("GET /api/learning/session/{id}", {"id": SESSION_ID})}),
     ("POST", "/api/session/heartbeat"): Route(Heartbeat, (*AUTH, *BODY, 404, 409), codes={
         409: "session_not_active: the session has ended (details.endReason)"}),

@@ -34,8 +34,8 @@ def _user() -> metering.UserRef:
                         502: refusal("provider_error: the provider refused to grant access; nothing started"),
                         503: refusal("provider_unavailable: the provider has no key; details.available names "
                                      "those that do; nothing started"),
-                        429: refusal("start_rate_limited (starts this hour) or daily_session_limit (sessions "
-                                     "this UTC day): nothing started; retry after Retry-After seconds",
+                        429: refusal("start_rate_limited (starts an hour) or daily_session_limit (sessions "
+                                     "a day): nothing started; retry after Retry-After seconds",
                                      retry_after=True)})
 def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
           idempotency_key: IdempotencyKey = None):
@@ -45,11 +45,11 @@ def start(body: Annotated[Optional[StartSessionRequest], Body()] = None,
     # With a key, the start's own transaction records it: a retry gets the first answer.
     once = idempotency.keyed(("start", user.user_id), idempotency_key, request.model_dump(),
                              ttl_seconds=settings.idempotency_ttl_seconds)
-    counts = []
+    tokens = []
     data, replayed = metering.start_or_replay(metering_store(), settings, clock, user, request, once=once,
-                                              ports=provider_ports(), admitted=counts.append)
+                                              ports=provider_ports(), admitted=tokens.append)
     if not replayed:   # a replayed answer is not counted again
-        telemetry.session_started(data, first_start_of_hour=bool(counts) and counts[0].in_hour == 1)
+        telemetry.session_started(data, first_start_of_hour=bool(tokens) and tokens[0].first_of_hour)
     return ok(data, 201)
 
 

@@ -42,9 +42,9 @@ def _emit(name: str, value: float, dimensions: dict[str, str] | None = None) -> 
 
 
 def session_started(data: dict, *, first_start_of_hour: bool = False) -> None:
-    """`first_start_of_hour`: the learner's first start in this UTC hour (the start limits'
-    counter on the profile row: speakpho.metering.limits), so ActiveLearners counts a learner
-    once an hour, whatever they do."""
+    """`first_start_of_hour`: the learner's first start in this UTC hour (from the time of their
+    previous start, which the start limits keep on the profile row: speakpho.metering.limits), so
+    ActiveLearners counts a learner once an hour, whatever they do."""
     _emit("SessionsStarted", 1)
     if first_start_of_hour:
         _emit("ActiveLearners", 1)

@@ -1,5 +1,5 @@
-"""The per-learner limits under concurrency, on dynoxide: many starts at once for the last
-start of the hour take it once (the profile row's condition), and imports at once never take
+"""The per-learner limits under concurrency, on dynoxide: many starts at once for the hour
+bucket's last token take it once (the profile row's condition), and imports at once never take
 a learner past the imported-corrections limit (the #stats row's condition)."""
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ PORTS = fake_ports()
 pytestmark = pytest.mark.race
 
 
-def test_parallel_starts_take_the_hours_last_start_once(real_dynamodb, clock):
+def test_parallel_starts_take_the_hours_last_token_once(real_dynamodb, clock):
     # Minutes enough for 20 starts: past the first three, a superseded session is charged the
     # Gemini lease it held (docs/metering.md), and the free plan would run out first (402).
     store = metering_store()
@@ -39,7 +39,8 @@ def test_parallel_starts_take_the_hours_last_start_once(real_dynamodb, clock):
     assert any(not isinstance(r, dict) and r.code == "start_rate_limited" for r in results)
     assert len(user_sessions(real_dynamodb, user.user_id)) == settings.starts_per_hour
     profile = metering_store().get_start_reads(user.user_id, "2026-11")[1]
-    assert (profile["sessionCount"], profile["startsInHour"], profile["startsInDay"]) == (20, 20, 20)
+    # the clock stands still: 20 tokens of the hour's 20 taken, 20 of the day's 50
+    assert (profile["sessionCount"], profile["startTokensHour"], profile["startTokensDay"]) == (20, 0, 30_000)
 
 
 def test_parallel_imports_never_pass_the_limit(real_dynamodb, clock):

@@ -1,7 +1,8 @@
-"""Per-learner start limits (speakpho.metering.limits): starts per UTC clock hour (429
-start_rate_limited) and sessions per UTC day (429 daily_session_limit), with Retry-After until
-the window that refuses ends; counted on the profile row the start already reads and writes, so
-no request is added. Races on dynoxide: tests/race/test_limit_races.py."""
+"""Per-learner start limits (speakpho.metering.limits): token buckets of starts an hour (429
+start_rate_limited) and sessions a day (429 daily_session_limit), with resetsAt and Retry-After
+at the next token; kept on the profile row the start already reads and writes, so no request is
+added. The burst bound: tests/session/test_start_buckets.py. Races on dynoxide:
+tests/race/test_limit_races.py."""
 from __future__ import annotations
 
 import pytest
@@ -10,28 +11,61 @@ from apitest import T0, count_requests, data, error, start_session, stored_sessi
 from speakpho import ddb
 from speakpho.config import Settings
 from speakpho.errors import TooManyRequests
-from speakpho.metering.limits import DAY_MS, HOUR_MS, StartCounts, admit_start, counts_so_far, seconds_until
+from speakpho.metering.limits import DAY_MS, HOUR_MS, StartTokens, admit_start, seconds_until
 from speakpho.tables import profile_key
 
 START = "/api/session/start"
 HOUR, DAY = T0 // HOUR_MS, T0 // DAY_MS          # T0 is 2026-11-10T12:00:00Z
-SETTINGS = Settings(starts_per_hour=20, sessions_per_day=50)
+SETTINGS = Settings(starts_per_hour=20, sessions_per_day=50)   # a token each 3 min, each 28.8 min
+GONE = {"startsHour": None, "startsInHour": None, "startsDay": None, "startsInDay": None}
+
+
+def _bucket(at=T0, day=50_000, hour=20_000) -> dict:
+    """A profile row's buckets: milli-tokens as of `at`."""
+    return {"startTokensAt": at, "startTokensDay": day, "startTokensHour": hour}
 
 
 def _row(hour=HOUR, in_hour=0, day=DAY, in_day=0) -> dict:
+    """A profile row written under the fixed windows."""
     return {"startsHour": hour, "startsInHour": in_hour, "startsDay": day, "startsInDay": in_day}
 
 
-@pytest.mark.parametrize("profile, now, counts", [
-    (None, T0, StartCounts(HOUR, 0, DAY, 0)),                                      # a new learner
-    ({"sessionCount": 7}, T0, StartCounts(HOUR, 0, DAY, 0)),                       # a profile from before the limits
-    (_row(in_hour=5, in_day=9), T0 + HOUR_MS - 1, StartCounts(HOUR, 5, DAY, 9)),   # the hour's last ms
-    (_row(in_hour=5, in_day=9), T0 + HOUR_MS, StartCounts(HOUR + 1, 0, DAY, 9)),   # the next hour: only the day counts
-    (_row(in_hour=5, in_day=9), T0 + 12 * HOUR_MS, StartCounts(HOUR + 12, 0, DAY + 1, 0)),  # the next UTC day
-    (_row(hour=HOUR + 1, in_hour=5, in_day=9), T0, StartCounts(HOUR, 0, DAY, 9)),  # the clock went back an hour
+@pytest.mark.parametrize("profile, now, outcome", [
+    (None, T0, StartTokens(T0, 49_000, 19_000, True)),                          # a new learner: full buckets
+    ({"sessionCount": 7}, T0, StartTokens(T0, 49_000, 19_000, True)),           # a profile from before the limits
+    (_bucket(hour=0, day=30_000), T0 + 179_999, ("start_rate_limited", T0 + 180_000, 1)),   # 999 milli-tokens
+    (_bucket(hour=0, day=30_000), T0 + 180_000, StartTokens(T0 + 180_000, 29_104, 0)),      # the 3 min refill
+    (_bucket(day=0), T0, ("daily_session_limit", T0 + 1_728_000, 1728)),
+    (_bucket(day=0, hour=0), T0 + 60_000, ("daily_session_limit", T0 + 1_728_000, 1668)),   # the day waits longer
+    (_bucket(day=990, hour=0), T0, ("start_rate_limited", T0 + 180_000, 180)),               # the hour waits longer
+    (_bucket(day=995, hour=952), T0, ("daily_session_limit", T0 + 8_640, 9)),               # as long: the day
+    (_bucket(day=49_000, hour=19_000), T0 + 10 * DAY_MS, StartTokens(T0 + 10 * DAY_MS, 49_000, 19_000, True)),
+    (_bucket(day=90_000, hour=50_000), T0 + 1, StartTokens(T0 + 1, 49_000, 19_000)),         # limits lowered
+    (_bucket(at=T0 - 1), T0, StartTokens(T0, 49_000, 19_000, True)),            # the last start in the last hour
+    (_bucket(at=T0 + 60_000, day=10_000, hour=5_000), T0, StartTokens(T0 + 60_000, 9_000, 4_000)),  # clock back
+    (_bucket(at=T0 + 60_000, hour=500), T0, ("start_rate_limited", T0 + 150_000, 150)),     # no refill before `at`
+    # rows of the fixed windows: what their counts leave, refilled from their window's end
+    (_row(in_hour=15, in_day=30), T0 + 600_000, StartTokens(T0 + 600_000, 19_000, 4_000)),
+    (_row(hour=HOUR - 1, in_hour=20, in_day=20), T0 + 60_000, ("start_rate_limited", T0 + 180_000, 120)),  # no burst
+    (_row(hour=HOUR - 3, in_hour=20, day=DAY - 1, in_day=50), T0, StartTokens(T0, 24_000, 19_000, True)),
+    (_row(in_hour=20, in_day=20), T0 + 600_000, ("start_rate_limited", T0 + 3_780_000, 3180)),  # 13:03
+    (_row(hour=HOUR + 1, in_hour=20, in_day=50), T0, ("daily_session_limit", T0 + 44_928_000, 44_928)),  # clock back
 ])
-def test_counts_so_far_keep_only_the_current_windows(profile, now, counts):
-    assert counts_so_far(profile, now) == counts
+def test_admit_start_takes_a_token_or_refuses_until_the_next(profile, now, outcome):
+    if isinstance(outcome, StartTokens):
+        assert admit_start(SETTINGS, profile, now) == outcome
+        return
+    with pytest.raises(TooManyRequests) as refused:
+        admit_start(SETTINGS, profile, now)
+    code, resets_at, retry_after = outcome
+    window, limit = ("hour", 20) if code == "start_rate_limited" else ("day", 50)
+    assert (refused.value.status, refused.value.code, refused.value.retry_after) == (429, code, retry_after)
+    assert refused.value.details == {"limit": limit, "window": window, "resetsAt": resets_at}
+
+
+def test_the_buckets_replace_the_fixed_windows_counters_on_the_row():
+    assert StartTokens(T0, 49_000, 19_000).profile_fields() == {
+        "startTokensAt": T0, "startTokensDay": 49_000, "startTokensHour": 19_000, **GONE}
 
 
 @pytest.mark.parametrize("boundary, now, seconds", [
@@ -47,28 +81,6 @@ def test_retry_after_is_whole_seconds_rounded_up(boundary, now, seconds):
     assert seconds_until(boundary, now) == seconds
 
 
-@pytest.mark.parametrize("profile, now, outcome", [
-    (None, T0, StartCounts(HOUR, 1, DAY, 1)),
-    (_row(in_hour=19, in_day=19), T0, StartCounts(HOUR, 20, DAY, 20)),            # the 20th of the hour
-    (_row(in_hour=20, in_day=20), T0 + 600_000, ("start_rate_limited", 3000)),    # the 21st, at 12:10
-    (_row(in_hour=20, in_day=20), T0 + HOUR_MS, StartCounts(HOUR + 1, 1, DAY, 21)),
-    (_row(in_hour=0, in_day=49), T0, StartCounts(HOUR, 1, DAY, 50)),              # the day's 50th
-    (_row(in_hour=3, in_day=50), T0, ("daily_session_limit", 12 * 3600)),         # until 00:00 UTC
-    (_row(in_hour=20, in_day=50), T0 + 1000, ("daily_session_limit", 12 * 3600 - 1)),  # the day wins
-    (_row(in_hour=20, in_day=50), T0 + 12 * HOUR_MS, StartCounts(HOUR + 12, 1, DAY + 1, 1)),
-])
-def test_admit_start_counts_or_refuses_until_the_window_ends(profile, now, outcome):
-    if isinstance(outcome, StartCounts):
-        assert admit_start(SETTINGS, profile, now) == outcome
-        return
-    with pytest.raises(TooManyRequests) as refused:
-        admit_start(SETTINGS, profile, now)
-    code, retry_after = outcome
-    window, limit, size = ("hour", 20, HOUR_MS) if code == "start_rate_limited" else ("day", 50, DAY_MS)
-    assert (refused.value.status, refused.value.code, refused.value.retry_after) == (429, code, retry_after)
-    assert refused.value.details == {"limit": limit, "window": window, "resetsAt": (now // size + 1) * size}
-
-
 # --------------------------------------------------------------------------- through the API
 def _profile(dynamodb, user_id: str) -> dict | None:
     return ddb.deserialize(dynamodb.get_item(TableName="usage_periods",
@@ -82,7 +94,7 @@ def _minutes_for_many_starts(api, user_id: str) -> None:
                                              {"secondsLimit": 36_000, "reason": "many starts"}))
 
 
-def test_the_21st_start_in_an_hour_waits_for_the_next_hour(api, clock, dynamodb):
+def test_the_21st_start_at_once_waits_for_the_next_token(api, clock, dynamodb):
     _minutes_for_many_starts(api, "alice")
     alice = api.as_user("alice")
     clock.advance(600)                                       # 12:10 UTC
@@ -94,17 +106,19 @@ def test_the_21st_start_in_an_hour_waits_for_the_next_hour(api, clock, dynamodb)
     assert dict(meter.ops) == {"TransactGetItems": 1}        # refused on what the start reads anyway
     assert error(refused, 429) == {
         "code": "start_rate_limited", "message": "at most 20 session starts an hour; try again later",
-        "details": {"limit": 20, "window": "hour", "resetsAt": T0 + HOUR_MS}}
-    assert refused.headers["Retry-After"] == "3000"
+        "details": {"limit": 20, "window": "hour", "resetsAt": T0 + 780_000}}   # 12:13: a token each 3 min
+    assert refused.headers["Retry-After"] == "180"
     assert data(alice.get("/api/usage")) == usage            # nothing written: the live session stays
     assert _profile(dynamodb, "alice")["sessionCount"] == 20
 
-    clock.advance(2999)
+    clock.advance(179)
     assert alice.post(START, {}).headers["Retry-After"] == "1"
-    clock.advance(1)                                         # 13:00: a new hour
+    clock.advance(1)                                         # 12:13
     started = start_session(alice)
     assert started["closedSessionId"] == usage["activeSessionId"]
-    assert _profile(dynamodb, "alice").items() >= {"sessionCount": 21, "startsInHour": 1, "startsInDay": 21}.items()
+    assert _profile(dynamodb, "alice").items() >= {
+        "sessionCount": 21, "startTokensAt": T0 + 780_000, "startTokensHour": 0, "startTokensDay": 29_104}.items()
+    assert error(alice.post(START, {}), 429)["details"]["resetsAt"] == T0 + 960_000
 
 
 def test_a_keyed_start_still_replays_at_the_limit(api, clock):
@@ -119,26 +133,49 @@ def test_a_keyed_start_still_replays_at_the_limit(api, clock):
         "start_rate_limited"
 
 
-def test_the_day_limit_waits_for_the_next_utc_day(api, clock, dynamodb, settings_env):
-    settings_env(STARTS_PER_HOUR=3, SESSIONS_PER_DAY=5)
+def test_the_day_limit_waits_for_its_own_token(api, clock, dynamodb, settings_env):
+    settings_env(STARTS_PER_HOUR=3, SESSIONS_PER_DAY=5)      # tokens each 20 min and each 4.8 h
     bob = api.as_user("bob")
     for _ in range(3):
         start_session(bob)
     assert error(bob.post(START, {}), 429)["code"] == "start_rate_limited"
-    clock.advance(3600)                                      # 13:00
+    clock.advance(3600)                                      # 13:00: the hour's bucket is full again
     start_session(bob)
     start_session(bob)
-    refused = bob.post(START, {})
+    refused = bob.post(START, {})                            # the day's: 2 + 1 h of refill - 2 = 0.208
+    ready = T0 + 3_600_000 + 13_685_760                      # 0.792 of a token at 5 a day
     assert error(refused, 429) == {
-        "code": "daily_session_limit", "message": "at most 5 sessions a day (UTC); try again later",
-        "details": {"limit": 5, "window": "day", "resetsAt": (DAY + 1) * DAY_MS}}
-    assert refused.headers["Retry-After"] == str(11 * 3600)  # 13:00 to midnight
-    clock.advance(11 * 3600 - 1)
+        "code": "daily_session_limit", "message": "at most 5 sessions a day; try again later",
+        "details": {"limit": 5, "window": "day", "resetsAt": ready}}
+    assert refused.headers["Retry-After"] == "13686"
+    clock.advance(13_685)
     assert error(bob.post(START, {}), 429)["code"] == "daily_session_limit"
-    clock.advance(1)                                         # 2026-11-11T00:00Z
+    clock.advance(1)                                         # past 16:48 UTC: not the next UTC day
     start_session(bob)
-    assert _profile(dynamodb, "bob").items() >= {"sessionCount": 6, "startsInHour": 1, "startsInDay": 1}.items()
+    assert _profile(dynamodb, "bob").items() >= {"sessionCount": 6, "startTokensDay": 0}.items()
     assert data(api.as_user("carol").post(START, {}), 201)   # the limits are each learner's own
+
+
+def test_a_row_of_the_fixed_windows_keeps_its_count_and_is_rewritten(api, clock, dynamodb):
+    """20 starts this hour before the change: its tokens refill from the hour's end; the next
+    start writes the buckets and removes the old counters."""
+    _minutes_for_many_starts(api, "erin")
+    dynamodb.put_item(TableName="usage_periods", Item=ddb.serialize(
+        {**profile_key("erin"), "sessionCount": 20, **_row(in_hour=20, in_day=20)}))
+    erin = api.as_user("erin")
+    with count_requests(dynamodb) as meter:
+        assert error(erin.post(START, {}), 429)["details"]["resetsAt"] == T0 + 3_780_000   # 13:03
+    assert dict(meter.ops) == {"TransactGetItems": 1}
+    clock.advance(3779)
+    assert erin.post(START, {}).headers["Retry-After"] == "1"
+    clock.advance(1)
+    with count_requests(dynamodb) as meter:
+        start_session(erin)
+    assert dict(meter.ops) == {"TransactGetItems": 1, "TransactWriteItems": 1}   # as any start
+    profile = _profile(dynamodb, "erin")
+    assert profile.items() >= {"sessionCount": 21, "startTokensAt": T0 + 3_780_000, "startTokensHour": 0,
+                               "startTokensDay": 29_000}.items()
+    assert not set(GONE) & set(profile)
 
 
 # --------------------------------------------------------------------------- trusted identities

@@ -53,13 +53,13 @@ class MeteringStore(EndStore, AccessStore):
     # start -----------------------------------------------------------------
     def commit_start(self, *, user_id: str, period: str, period_row: dict | None, profile: dict | None,
                      plan: str, seconds_limit: int, seconds_used_after: int, session: dict,
-                     stale_session: dict | None, start_counts: dict[str, int] | None = None,
+                     stale_session: dict | None, start_limits: dict[str, int | None] | None = None,
                      access_until: int | None = None, key_record: dict | None = None) -> None:
         """One transaction: reserve in the period row, create the session, number it in the
-        user's history (and set `start_counts`, the start limits' counters, on the same
-        profile row: speakpho.metering.limits), close the previous active session and, with an
-        Idempotency-Key, put the key's record (speakpho.idempotency). ConditionLost on any
-        race, or when a live record of that key exists."""
+        user's history (and set `start_limits`, the start limits' buckets, on the same profile
+        row, removing those given as None: speakpho.metering.limits), close the previous active
+        session and, with an Idempotency-Key, put the key's record (speakpho.idempotency).
+        ConditionLost on any race, or when a live record of that key exists."""
         now = session["startedAt"]
         period_values = {
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
@@ -97,8 +97,11 @@ class MeteringStore(EndStore, AccessStore):
         }]
         count = (profile or {}).get("sessionCount", 0)
         profile_values = {":seq": session["historySeq"]}
-        profile_sets = ["sessionCount = :seq"]
-        for i, (name, value) in enumerate((start_counts or {}).items()):
+        profile_sets, profile_removes = ["sessionCount = :seq"], []
+        for i, (name, value) in enumerate((start_limits or {}).items()):
+            if value is None:
+                profile_removes.append(name)
+                continue
             profile_sets.append(f"{name} = :n{i}")
             profile_values[f":n{i}"] = value
         if profile is None:
@@ -110,7 +113,8 @@ class MeteringStore(EndStore, AccessStore):
             "Update": {
                 "TableName": self.periods,
                 "Key": ddb.serialize(profile_key(user_id)),
-                "UpdateExpression": "SET " + ", ".join(profile_sets),
+                "UpdateExpression": "SET " + ", ".join(profile_sets)
+                                    + (" REMOVE " + ", ".join(profile_removes) if profile_removes else ""),
                 "ConditionExpression": profile_condition,
                 "ExpressionAttributeValues": ddb.values(profile_values),
             }

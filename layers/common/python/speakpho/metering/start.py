@@ -12,7 +12,7 @@ from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
 from speakpho.idempotency import KeyedCall
-from speakpho.metering.limits import StartCounts, admit_start
+from speakpho.metering.limits import StartTokens, admit_start
 from speakpho.metering.usage import UserRef, period_credit, period_credited, period_totals, stale_closing
 from speakpho.models import StartSessionRequest
 from speakpho.providers.catalog import require_key
@@ -81,7 +81,7 @@ def _access(ports: ProviderPorts, settings: Settings, key: str, request: StartSe
 def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user: UserRef,
                     request: StartSessionRequest, *, ports: ProviderPorts,
                     once: KeyedCall | None = None,
-                    admitted: Callable[[StartCounts], None] | None = None) -> tuple[dict, bool]:
+                    admitted: Callable[[StartTokens], None] | None = None) -> tuple[dict, bool]:
     """Admit and reserve in one conditional transaction: (the answer, whether it is a replay).
 
     The transaction is conditioned on the period row's version (and the profile's session
@@ -95,11 +95,11 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
     finds the record: whatever the cancellation reason, the re-read decides.
 
     Refused, writing nothing: a caller whose email is not verified (403 email_unverified,
-    before any read), nothing left of the period (402), the learner's starts this hour or
-    sessions this day at their limits (429, speakpho.metering.limits). A replay is answered
+    before any read), nothing left of the period (402), no token left in the learner's bucket of
+    starts an hour or of sessions a day (429, speakpho.metering.limits). A replay is answered
     before any of the last two: it starts nothing.
 
-    `admitted`, when given, is called with the learner's start counts after a start that
+    `admitted`, when given, is called with the learner's start buckets after a start that
     committed (not a replay): the session telemetry counts a learner once an hour from them.
     """
     if not user.email_verified:
@@ -126,7 +126,7 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
                                {"usage": usage_view(plan=plan, period=period, seconds_limit=limit,
                                                     seconds_used=used, active_session_id=None,
                                                     **period_credit(settings, row, limit))})
-        counts = admit_start(settings, profile, now)
+        tokens = admit_start(settings, profile, now)
         access, entries, access_until, minted = (_access(ports, settings, key, request, now, remaining, minted)
                                                  if voice else (None, [], None, None))
         seq = int((profile or {}).get("sessionCount", 0)) + 1
@@ -151,14 +151,14 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
         try:
             store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
                                plan=plan, seconds_limit=limit, seconds_used_after=used,
-                               session=session, stale_session=stale, start_counts=counts.profile_fields(),
+                               session=session, stale_session=stale, start_limits=tokens.profile_fields(),
                                access_until=access_until, key_record=once.record(answer, now) if once else None)
         except ConditionLost:
             continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read
         if stale and stale.get("callId"):
             hang_up(ports, session_id=stale["sessionId"], call_id=stale["callId"], why="superseded")
         if admitted:
-            admitted(counts)
+            admitted(tokens)
         return answer, False
     raise Conflict("too many concurrent session starts; retry", code="start_contended",
                    retry_after=CONTENDED_RETRY_AFTER_SECONDS)
