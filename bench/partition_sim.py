@@ -6,7 +6,7 @@ of speakpho.tables, or a test's variant of them), and records every item the cli
 change (local.ddb_meter.WriteLog: the item's images before and after each request, read from
 moto's backend by MotoImages). Sim.record then costs each item write as DynamoDB does, on the
 table and on each index whose key attributes the item carries: write units by item size (1 KB,
-bench/item_size.py), x2 in a transaction, the larger of the images before and after; on an
+speakpho/item_size.py), x2 in a transaction, the larger of the images before and after; on an
 index, a put, an in-place update (when a projected attribute changed) or, when the index key
 changed, a delete plus a put. A write that loses its condition changes nothing and is not costed
 (DynamoDB charges it; one learner's sessions in sequence lose none). Changes of a streamed table
@@ -23,12 +23,11 @@ from unittest import mock
 
 from infra.catalog import ensure_import_paths
 
-from bench.item_size import item_size, units
-
 ensure_import_paths()
 from local.ddb_meter import ItemWrite, WriteLog  # noqa: E402
 from speakpho import ddb  # noqa: E402
 from speakpho import tables as T  # noqa: E402
+from speakpho.item_size import item_size, units  # noqa: E402
 from speakpho.table_setup import create_missing_tables  # noqa: E402
 
 

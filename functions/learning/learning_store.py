@@ -18,6 +18,7 @@ from speakpho.deps import resettable
 from speakpho.errors import ConditionLost
 from speakpho.store import conditional
 from speakpho.tables import profile_key
+from speakpho.transcript import MESSAGES, transcript_messages
 
 from learning.conversation_store import ConversationStore
 from learning.corrections_store import TRANSACT_LIMIT, CorrectionStore
@@ -54,11 +55,13 @@ class LearningStore(WithdrawalStore, ErasureStore, CorrectionStore, MemoryStore,
             ScanIndexForward=not newest_first)
 
     # --------------------------------------------------------------- erasure
-    def message_seqs(self, session_id: str) -> list[int]:
+    def message_seqs(self, session_id: str) -> tuple[list[int], int]:
+        """(the seqs of the session's transcript items, the messages they hold): an item holds
+        one message or a chunk of them (speakpho.transcript)."""
         items = ddb.query_all(self.client, TableName=self.messages, KeyConditionExpression="sessionId = :s",
                               ExpressionAttributeValues=ddb.values({":s": session_id}),
-                              ProjectionExpression="seq")
-        return [i["seq"] for i in items]
+                              ProjectionExpression="seq, #m", ExpressionAttributeNames={"#m": MESSAGES})
+        return [i["seq"] for i in items], len(transcript_messages(items))
 
     def delete_messages(self, session_id: str, seqs: list[int]) -> None:
         ddb.batch_write(self.client, self.messages,

@@ -41,10 +41,10 @@ def withdraw_content(store: LearningStore, user_id: str, session_id: str, now: i
     "correctionsDeleted" (the counted ones this call deleted)}. ConditionLost when the
     session is not in the learner's history (any more) or is active."""
     closed = store.close_content(user_id=user_id, session_id=session_id, now=now)
-    seqs = store.message_seqs(session_id)
+    seqs, messages = store.message_seqs(session_id)
     store.delete_messages(session_id, seqs)
     deleted = delete_session_corrections(store, user_id, session_id, count=int(closed.get("correctionCount") or 0))
-    return {"messagesDeleted": len(seqs), "correctionsDeleted": deleted}
+    return {"messagesDeleted": messages, "correctionsDeleted": deleted}
 
 
 def _index(correction: dict) -> int:

@@ -177,7 +177,7 @@ def test_a_month_of_every_reachable_cell_fits_in_four_query_pages():
     """The worst case: 31 days x 80 cells, each holding every counter at 7 digits, the latency
     histograms' 48 included (1.8 MB without them). A real month holds far fewer counters per
     cell (docs/admin.md: one page)."""
-    from bench.item_size import item_size
+    from speakpho.item_size import item_size
     from speakpho import ddb
 
     failure_keys = ("1001", "1006", "1011", "1012", "1013", "other")

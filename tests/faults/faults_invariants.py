@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from speakpho import ddb
 from speakpho.tables import STATS_SK, is_correction_id
+from speakpho.transcript import transcript_messages
 
 from faults_learner import CORRECTIONS, IMPORTED, LearnerReport
 
@@ -82,7 +83,8 @@ def check_transcript(client, report: LearnerReport, sessions: list[dict]) -> lis
     session = next((s for s in sessions if s["sessionId"] == sid), None)
     if session is None or not session.get("contentStoredAt"):
         return [f"{who}: session {sid} has no content recorded"]
-    stored = query(client, "session_messages", "sessionId = :s", {":s": sid}, ConsistentRead=True)
+    stored = transcript_messages(query(client, "session_messages", "sessionId = :s", {":s": sid},
+                                       ConsistentRead=True))
     got = [(m["seq"], m["role"], m["text"]) for m in stored]
     sent = [(i, m["role"], m["text"]) for i, m in enumerate(report.messages)]
     if got != sent:

@@ -143,9 +143,10 @@ def test_a_large_session_deletes_in_chunks_with_exact_counters(alice, clock, ddb
     ddb_requests.reset()
     assert _delete(alice, session_id) == {"sessionId": session_id, "messagesDeleted": 60,
                                           "correctionsDeleted": 150}
-    # GetItem + the close + Query seqs + 3 BatchWrite + Query corrections + 2 transactions of
-    # corrections (98 from the top index down, then 52), then the session's removal
-    assert dict(ddb_requests.ops) == {"GetItem": 1, "UpdateItem": 1, "Query": 2, "BatchWriteItem": 3,
+    # GetItem + the close + Query seqs + 1 BatchWrite (the 60 short messages are 2 items:
+    # speakpho.transcript) + Query corrections + 2 transactions of corrections (98 from the top
+    # index down, then 52), then the session's removal
+    assert dict(ddb_requests.ops) == {"GetItem": 1, "UpdateItem": 1, "Query": 2, "BatchWriteItem": 1,
                                       "TransactWriteItems": 3}
     assert learning_store().get_stats("alice") == {"userId": "alice", "correctionId": "#stats", "total": 1,
                                                    "cat_tone": 0, "cat_vocabulary": 1}

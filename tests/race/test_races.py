@@ -106,11 +106,13 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
     assert all(r == results[0] for r in results)
     assert results[0]["totalSecondsUsed"] == 200
     assert sum(1 for _, recorded_now in outcomes if recorded_now) == 1
+    items = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
+                          ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
+    assert sum(len(i["m"]) for i in items) == 30   # each message stored once, in chunks (speakpho.transcript)
 
     row = period_row(real_dynamodb, user.user_id)
     assert row["secondsUsed"] == 200 and "activeSessionId" not in row
-    msgs = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
-                         ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
+    msgs = store.session_messages(s["sessionId"])
     assert [m["seq"] for m in msgs] == list(range(30))
     corrections = ddb.query_all(real_dynamodb, TableName="corrections", KeyConditionExpression="userId = :u",
                                 ExpressionAttributeValues=ddb.values({":u": user.user_id}))
@@ -145,15 +147,16 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     assert session["secondsUsed"] == expected == row["secondsUsed"]
     assert ends[0]["totalSecondsUsed"] == expected
     assert session["messageCount"] == 40 and session.get("contentStoredAt")
-    msgs = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
-                         ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
-    assert len(msgs) == 40
+    msgs = store.session_messages(s["sessionId"])
+    assert [m["seq"] for m in msgs] == list(range(40))
     stats = store.client.get_item(TableName="corrections", Key=ddb.serialize(stats_key(user.user_id)))
     assert ddb.deserialize(stats["Item"])["total"] == 3
 
 
 def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
-    """2000 messages and 200 corrections: batches of 25, one small transaction."""
+    """2000 messages and 200 corrections: batches of 25, one small transaction. The messages
+    (~30 bytes each) pack into 72 items of at most 1 KB (speakpho.transcript): 3 batches, where
+    one item per message took 80."""
     store, settings = metering_store(), get_settings()
     user = metering.UserRef(f"big-{uuid.uuid4().hex[:8]}", email_verified=True)
     s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
@@ -161,7 +164,8 @@ def test_largest_end_respects_dynamodb_request_limits(real_dynamodb, clock):
     with count_requests(real_dynamodb) as meter:
         out, _ = metering.end_session(store, settings, clock, user, end_request(s["sessionId"], 2000, 200), PORTS)
     assert out["session"]["messageCount"] == 2000
-    assert meter.ops == {"BatchWriteItem": (2000 // 25) + (200 // 25), "TransactWriteItems": 1, "GetItem": 1}
+    assert meter.ops == {"BatchWriteItem": -(-72 // 25) + (200 // 25), "TransactWriteItems": 1, "GetItem": 1}
+    assert len(store.session_messages(s["sessionId"])) == 2000
 
 
 @pytest.mark.parametrize("round_", range(4))

@@ -4,7 +4,9 @@ from __future__ import annotations
 import json
 
 from apitest import T0, data, end_session, start_session, switch_provider
+from speakpho import ddb
 from speakpho.tables import STATS_SK
+from speakpho.transcript import transcript_messages
 
 
 def test_start_defaults_and_usage(api):
@@ -72,9 +74,10 @@ def test_end_charges_once_in_seconds_and_stores_transcript(api, clock, dynamodb)
     again = end_session(alice, s["sessionId"], **payload)
     assert again == first
     assert data(alice.get("/api/usage"))["secondsUsed"] == 125
-    msgs = dynamodb.query(TableName="session_messages", KeyConditionExpression="sessionId = :s",
-                          ExpressionAttributeValues={":s": {"S": s["sessionId"]}})["Items"]
-    assert [m["text"]["S"] for m in msgs] == ["Tôi muốn ăn phở", "Chào bạn! Bạn khỏe không?"]
+    items = ddb.query_all(dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
+                          ExpressionAttributeValues={":s": {"S": s["sessionId"]}})
+    assert len(items) == 1   # both messages in one item (speakpho.transcript)
+    assert [m["text"] for m in transcript_messages(items)] == ["Tôi muốn ăn phở", "Chào bạn! Bạn khỏe không?"]
     corrections = dynamodb.query(TableName="corrections", KeyConditionExpression="userId = :u",
                                  ExpressionAttributeValues={":u": {"S": "alice"}})["Items"]
     real = [c for c in corrections if c["correctionId"]["S"] != STATS_SK]

@@ -94,8 +94,11 @@ def test_largest_allowed_end_is_stored_completely(api, dynamodb, clock):
     assert out["session"]["messageCount"] == 1500 and out["session"]["correctionCount"] == 200
     from speakpho import ddb
 
-    stored = ddb.query_all(dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
-                           ExpressionAttributeValues={":s": {"S": sid}})
+    from speakpho.transcript import transcript_messages
+
+    stored = transcript_messages(ddb.query_all(dynamodb, TableName="session_messages",
+                                               KeyConditionExpression="sessionId = :s",
+                                               ExpressionAttributeValues={":s": {"S": sid}}))
     assert len(stored) == 1500 and stored[1234]["text"] == msgs[1234]["text"]
 
 

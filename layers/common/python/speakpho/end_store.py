@@ -11,6 +11,7 @@ from speakpho.errors import ConditionLost, CorrectionsOverCap
 from speakpho.store import conditional
 from speakpho.story_store import StoryAppend, StoryStore, update_expression
 from speakpho.tables import period_key, stats_key
+from speakpho.transcript import transcript_items
 
 ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeRemainingAtStart",
                  "activeShard", "activeProvider", "activeAccessUntil", "activeCallId")
@@ -19,11 +20,12 @@ ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", 
 @dataclass
 class EndStore(StoryStore):
     def store_content(self, messages: list[dict], corrections: list[dict]) -> int:
-        """Writes transcript and corrections with deterministic keys (a repeat overwrites,
-        never duplicates). Returns the number of batch requests sent."""
+        """Writes transcript (its messages packed into items: speakpho.transcript) and
+        corrections with deterministic keys (a repeat overwrites, never duplicates). Returns
+        the number of batch requests sent."""
         batches = 0
         if messages:
-            batches += ddb.batch_write(self.client, self.messages, puts=messages)
+            batches += ddb.batch_write(self.client, self.messages, puts=transcript_items(messages))
         if corrections:
             batches += ddb.batch_write(self.client, self.corrections, puts=corrections)
         return batches
@@ -33,7 +35,8 @@ class EndStore(StoryStore):
         was withdrawn (deleted or erased) before its commit (learning/withdrawal.py)."""
         if messages:
             ddb.batch_write(self.client, self.messages,
-                            delete_keys=[{"sessionId": m["sessionId"], "seq": m["seq"]} for m in messages])
+                            delete_keys=[{"sessionId": i["sessionId"], "seq": i["seq"]}
+                                         for i in transcript_items(messages)])
         if corrections:
             ddb.batch_write(self.client, self.corrections,
                             delete_keys=[{"userId": c["userId"], "correctionId": c["correctionId"]}

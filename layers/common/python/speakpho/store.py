@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from speakpho import ddb
 from speakpho.errors import ConditionLost
+from speakpho.transcript import transcript_messages
 
 
 def conditional(write: Callable[..., dict], **request) -> dict:
@@ -91,10 +92,11 @@ class TableStore:
         return ddb.deserialize(resp.get("Item"))
 
     def session_messages(self, session_id: str) -> list[dict]:
-        """The transcript in order (seq is the sort key)."""
-        return ddb.query_all(self.client, TableName=self.messages,
-                             KeyConditionExpression="sessionId = :s",
-                             ExpressionAttributeValues=ddb.values({":s": session_id}))
+        """The transcript in order: {seq, role, text, timestamp, provider?} per message, from
+        its items of either shape (speakpho.transcript; seq is the sort key)."""
+        return transcript_messages(ddb.query_all(self.client, TableName=self.messages,
+                                                 KeyConditionExpression="sessionId = :s",
+                                                 ExpressionAttributeValues=ddb.values({":s": session_id})))
 
     def session_corrections(self, session_id: str) -> list[dict]:
         """The corrections recorded with a session's end, in their order."""

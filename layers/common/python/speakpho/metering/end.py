@@ -88,7 +88,8 @@ def transcript_expires_at(settings: Settings, now: int) -> int:
 
 def _content_items(settings: Settings, session: dict, user: UserRef, request: EndSessionRequest,
                    now: int) -> tuple[list, list]:
-    """The transcript and correction items, with deterministic keys (a retry rewrites them)."""
+    """The transcript's messages, numbered (the store packs them into items: speakpho.transcript)
+    and the correction items, with deterministic keys (a retry rewrites them)."""
     created_at = session.get("endedAt") or now
     expires_at = transcript_expires_at(settings, now)
     messages = [{"sessionId": session["sessionId"], "seq": i, "userId": user.user_id, "role": m.role,

@@ -1,5 +1,7 @@
 """DynamoDB's item-size rules, closely enough for write units, on items in AttributeValue form
-({"S": "..."}, {"N": "12"}, {"M": {...}}, ...) as the requests and the table hold them."""
+({"S": "..."}, {"N": "12"}, {"M": {...}}, ...) as the requests and the table hold them (a
+number's digits are counted untrimmed, and a byte high when even in count: sizes err high).
+Used where items are packed into write units (speakpho/transcript.py) and by the bench."""
 from __future__ import annotations
 
 import math
