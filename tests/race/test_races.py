@@ -106,14 +106,14 @@ def test_parallel_ends_charge_once_and_store_transcript_once(real_dynamodb, cloc
     assert all(r == results[0] for r in results)
     assert results[0]["totalSecondsUsed"] == 200
     assert sum(1 for _, recorded_now in outcomes if recorded_now) == 1
-    items = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
-                          ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
-    assert sum(len(i["m"]) for i in items) == 30   # each message stored once, in chunks (speakpho.transcript)
 
     row = period_row(real_dynamodb, user.user_id)
     assert row["secondsUsed"] == 200 and "activeSessionId" not in row
     msgs = store.session_messages(s["sessionId"])
     assert [m["seq"] for m in msgs] == list(range(30))
+    items = ddb.query_all(real_dynamodb, TableName="session_messages", KeyConditionExpression="sessionId = :s",
+                          ExpressionAttributeValues=ddb.values({":s": s["sessionId"]}))
+    assert sum(len(i["m"]) for i in items) == 30   # each message stored once, in chunks (speakpho.transcript)
     corrections = ddb.query_all(real_dynamodb, TableName="corrections", KeyConditionExpression="userId = :u",
                                 ExpressionAttributeValues=ddb.values({":u": user.user_id}))
     stats = [c for c in corrections if c["correctionId"] == STATS_SK]
