@@ -151,10 +151,11 @@ ACCESS: dict[str, Access] = {
     }, streams=("sessions",)),
     "mistakes": Access({
         "session_rollups": Grant(
-            ("GetItem", "PutItem", "UpdateItem"),
-            why="reads a correction's ledger row, its pairs' counter rows and its day cells' top maps; adds to "
-                "the cells and counters (update) and writes the ledger (put) in one transaction; sets a pair's "
-                "learner sketch and a cell's top map (conditional updates)"),
-        "sessions": Grant(("GetItem",), why="a correction's topic and difficulty are its session's"),
+            ("BatchGetItem", "PutItem", "UpdateItem"),
+            why="reads a batch's ledger rows, then its pairs' counter rows and its day cells' top maps (batch "
+                "gets); adds to the cells and counters (update) and writes the ledger rows (put) in one "
+                "transaction per group of records; sets a cell's top map (conditional update)"),
+        "sessions": Grant(("BatchGetItem",), why="a correction's topic and difficulty are its session's (a batch's "
+                                                  "sessions in one batch get)"),
     }, streams=("corrections",)),
 }

@@ -1,19 +1,32 @@
 """Data access of the common-mistakes rollups (admin.mistakes) in the session_rollups table:
-the day cells, the pairs' counter rows and the per-correction ledger (keys in
-speakpho.tables), and the session a correction came from. Implements admin.mistakes.ports.
+the day cells' counters and top maps, the pairs' counter rows and the per-correction ledger
+(keys in speakpho.mistake_keys), and the sessions corrections came from. Implements
+admin.mistakes.ports.
+
+A pair row holds, per difficulty part d of its (day, topic), `n_<d>` (the exact count) and
+`l_<d>` (a string set of its learners' sketch elements, added to without a read), with `seq`
+(added to by every change) and the texts (`o`, `c`, `cat`, set once).
 
 A lost race raises speakpho.errors.ConditionLost; botocore's errors stay in here.
 """
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
 from speakpho import ddb
 from speakpho.deps import resettable
+from speakpho.mistake_keys import (MISTAKES_LEDGER_PREFIX, mistakes_cell_key, mistakes_ledger_key, mistakes_month_pk,
+                                   mistakes_pair_key, mistakes_top_key)
 from speakpho.store import TableStore, conditional
-from speakpho.mistake_keys import mistakes_cell_key, mistakes_ledger_key, mistakes_month_pk, mistakes_pair_key
+
+from admin.mistakes.counts import pair_row
+
+BATCH_GET_KEYS, BATCH_GET_ATTEMPTS = 100, 8
+PAIR_COUNT, PAIR_LEARNERS = "n_", "l_"         # + the difficulty part: a pair row's counter and sketch
 
 
 def _add_update(table: str, key: dict, counters: dict[str, int], sets: dict | None = None) -> dict:
@@ -40,54 +53,84 @@ def months(day_from: str, day_to: str) -> list[str]:
 
 @dataclass
 class MistakesStore(TableStore):
-    # ------------------------------------------------------------------ the ledger and counters
-    def get_ledger(self, correction_id: str) -> dict | None:
-        resp = self.client.get_item(TableName=self.rollups, Key=ddb.serialize(mistakes_ledger_key(correction_id)),
-                                    ConsistentRead=True)
-        return ddb.deserialize(resp.get("Item"))
+    def _batch_get(self, table: str, keys: list[dict], *, consistent: bool, projection: str | None = None) -> list[dict]:
+        """The items of `keys` that exist: one BatchGetItem per 100 keys, the keys DynamoDB left
+        unprocessed asked again (with backoff)."""
+        found: list[dict] = []
+        for start in range(0, len(keys), BATCH_GET_KEYS):
+            request = {"Keys": [ddb.serialize(key) for key in keys[start:start + BATCH_GET_KEYS]],
+                       "ConsistentRead": consistent}
+            if projection:
+                request["ProjectionExpression"] = projection
+            pending = {table: request}
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                resp = self.client.batch_get_item(RequestItems=pending)
+                found += [ddb.deserialize(item) for item in resp.get("Responses", {}).get(table, [])]
+                pending = resp.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+            else:
+                raise RuntimeError("DynamoDB kept keys unprocessed after retries")
+        return found
 
-    def commit_mistakes(self, *, correction_id, seen_version, ledger, cell_deltas, pair_deltas, pair_texts) -> None:
+    # ------------------------------------------------------------------ the ledger and counters
+    def get_ledgers(self, correction_ids: list[str]) -> dict[str, dict]:
+        prefix = len(MISTAKES_LEDGER_PREFIX)
+        rows = self._batch_get(self.rollups, [mistakes_ledger_key(cid) for cid in correction_ids], consistent=True)
+        return {row["pk"][prefix:]: row for row in rows}
+
+    def session_contexts(self, session_ids: list[str]) -> dict[str, dict]:
+        rows = self._batch_get(self.sessions, [{"sessionId": sid} for sid in session_ids], consistent=False,
+                               projection="sessionId, topic, difficulty")
+        return {str(row["sessionId"]): row for row in rows}
+
+    def commit_mistakes(self, *, ledgers, cell_deltas, pair_deltas, pair_learners, pair_texts) -> None:
         items = [_add_update(self.rollups, mistakes_cell_key(*cell), counters)
                  for cell, counters in sorted(cell_deltas.items()) if counters]
-        for (cell, pair), delta in sorted(pair_deltas.items()):
-            items.append(_add_update(self.rollups, mistakes_pair_key(*cell, pair), {"n": delta, "seq": 1},
-                                     pair_texts.get(pair)))
-        put = {"TableName": self.rollups, "Item": ddb.serialize({**mistakes_ledger_key(correction_id), **ledger})}
-        if seen_version is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "appliedVersion = :seen"
-            put["ExpressionAttributeValues"] = ddb.values({":seen": seen_version})
-        items.append({"Put": put})
+        rows: dict[tuple, dict] = {}                # (day, topic, pair) -> what its row adds
+        for ((day, topic, difficulty), pair), delta in pair_deltas.items():
+            adds = rows.setdefault((day, topic, pair), {"seq": 1})
+            adds[PAIR_COUNT + difficulty] = adds.get(PAIR_COUNT + difficulty, 0) + delta
+        for ((day, topic, difficulty), pair), elements in pair_learners.items():
+            adds = rows.setdefault((day, topic, pair), {"seq": 1})
+            adds[PAIR_LEARNERS + difficulty] = set(adds.get(PAIR_LEARNERS + difficulty, set())) | set(elements)
+        for (day, topic, pair), adds in sorted(rows.items()):
+            items.append(_add_update(self.rollups, mistakes_pair_key(day, topic, pair), adds, pair_texts.get(pair)))
+        for correction_id, (seen_version, row) in sorted(ledgers.items()):
+            put = {"TableName": self.rollups, "Item": ddb.serialize({**mistakes_ledger_key(correction_id), **row})}
+            if seen_version is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "appliedVersion = :seen"
+                put["ExpressionAttributeValues"] = ddb.values({":seen": seen_version})
+            items.append({"Put": put})
         conditional(self.client.transact_write_items, TransactItems=items)
 
-    # ------------------------------------------------------------------ pairs and top maps
-    def get_pair(self, cell, pair) -> dict | None:
-        resp = self.client.get_item(TableName=self.rollups, Key=ddb.serialize(mistakes_pair_key(*cell, pair)),
-                                    ConsistentRead=True)
-        return ddb.deserialize(resp.get("Item"))
-
-    def put_pair_sketch(self, cell, pair, seen, sketch) -> None:
-        request = {"TableName": self.rollups, "Key": ddb.serialize(mistakes_pair_key(*cell, pair)),
-                   "UpdateExpression": "SET l = :new"}
-        if seen is None:
-            request["ConditionExpression"] = "attribute_not_exists(l)"
-            request["ExpressionAttributeValues"] = ddb.values({":new": sketch})
-        else:
-            request["ConditionExpression"] = "l = :seen"
-            request["ExpressionAttributeValues"] = ddb.values({":new": sketch, ":seen": seen})
-        conditional(self.client.update_item, **request)
-
-    def get_cell_top(self, cell) -> tuple[dict, int | None]:
-        resp = self.client.get_item(TableName=self.rollups, Key=ddb.serialize(mistakes_cell_key(*cell)),
-                                    ConsistentRead=True, ProjectionExpression="#t, topVersion",
-                                    ExpressionAttributeNames={"#t": "top"})
-        item = ddb.deserialize(resp.get("Item")) or {}
-        version = item.get("topVersion")
-        return dict(item.get("top") or {}), None if version is None else int(version)
+    # ------------------------------------------------------------------ top maps
+    def refresh_rows(self, cells, pairs):
+        keys = [mistakes_top_key(*cell) for cell in cells]
+        keys += list({json.dumps(key): key for key in (mistakes_pair_key(*pair_row(cell), pair)
+                                                       for cell, pair in pairs)}.values())
+        found = {(item["pk"], item["sk"]): item for item in self._batch_get(self.rollups, keys, consistent=True)}
+        tops = {}
+        for cell in cells:
+            key = mistakes_top_key(*cell)
+            item = found.get((key["pk"], key["sk"])) or {}
+            version = item.get("topVersion")
+            tops[cell] = (dict(item.get("top") or {}), None if version is None else int(version))
+        rows = {}
+        for cell, pair in pairs:
+            key = mistakes_pair_key(*pair_row(cell), pair)
+            item = found.get((key["pk"], key["sk"]))
+            if item is not None:
+                rows[(cell, pair)] = {"n": item.get(PAIR_COUNT + cell[2], 0), "seq": item.get("seq", 0),
+                                      "o": item.get("o", ""), "c": item.get("c", ""), "cat": item.get("cat", ""),
+                                      "learners": item.get(PAIR_LEARNERS + cell[2]) or set()}
+        return tops, rows
 
     def put_cell_top(self, cell, top, seen_version) -> None:
-        request = {"TableName": self.rollups, "Key": ddb.serialize(mistakes_cell_key(*cell)),
+        request = {"TableName": self.rollups, "Key": ddb.serialize(mistakes_top_key(*cell)),
                    "UpdateExpression": "SET #t = :top, topVersion = :next", "ExpressionAttributeNames": {"#t": "top"}}
         values = {":top": top, ":next": (seen_version or 0) + 1}
         if seen_version is None:
@@ -98,16 +141,10 @@ class MistakesStore(TableStore):
         request["ExpressionAttributeValues"] = ddb.values(values)
         conditional(self.client.update_item, **request)
 
-    # ------------------------------------------------------------------ the session's topic
-    def session_context(self, session_id: str) -> dict | None:
-        resp = self.client.get_item(TableName=self.sessions, Key=ddb.serialize({"sessionId": session_id}),
-                                    ProjectionExpression="topic, difficulty")
-        return ddb.deserialize(resp.get("Item"))
-
     # ------------------------------------------------------------------ the route's read
     def mistake_cells(self, topic: str, difficulty: str, day_from: str, day_to: str) -> list[dict]:
-        """One Query per month: the sk range of (topic, difficulty)'s days (at most 31 cells of
-        a few KB each: one or two pages)."""
+        """One Query per month: the sk range of (topic, difficulty)'s days, each day's counters'
+        row and top map's row (at most 62 rows, a top map a few KB: one page)."""
         items: list[dict] = []
         for month in months(day_from, day_to):
             low, high = max(day_from, f"{month}-01"), min(day_to, f"{month}-31")
@@ -116,7 +153,7 @@ class MistakesStore(TableStore):
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
                 ExpressionAttributeValues=ddb.values({":pk": mistakes_month_pk(month),
                                                       ":low": f"{topic}#{difficulty}#{low}",
-                                                      ":high": f"{topic}#{difficulty}#{high}"}),
+                                                      ":high": mistakes_top_key(high, topic, difficulty)["sk"]}),
             ))
         return items
 

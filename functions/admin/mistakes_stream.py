@@ -2,25 +2,28 @@
 (admin.mistakes), in rows of their own in session_rollups.
 
 Triggered by a DynamoDB stream event source mapping (NEW_AND_OLD_IMAGES, with
-ReportBatchItemFailures), one record at a time (Powertools BatchProcessor): the ledger
-(admin.mistakes.ledger) makes every redelivery count once. A correction's topic and
-difficulty are its session's: one GetItem per session per batch (a session's corrections
-arrive together, written by its end).
+ReportBatchItemFailures). The batch is counted as a whole (admin.mistakes.batch: a few reads,
+a transaction per group of records, each touched top map refreshed once); the ledger makes every
+redelivery count once. A failure answers the first record not done: the mapping delivers it and
+every record after it again.
 
 Metrics (namespace SpeakPho, dimension service=mistakes): MistakeRecordsApplied,
-MistakeRecordsSkipped, MistakeRecordsUnchanged, MistakeRecordFailures.
+MistakeRecordsSkipped, MistakeRecordsUnchanged, MistakeRecordFailures (the records answered as
+failed).
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from speakpho import ddb
 from speakpho.ddb_calls import log_dynamodb_calls
-from speakpho.stream_batch import StreamBatch
 from speakpho.table_env import require_tables
 
-from admin.mistakes import ledger, refresh
-from admin.mistakes.counts import counted
+from admin.mistakes import ledger
+from admin.mistakes.batch import Change, apply_batch
 from admin.mistakes_store import mistakes_store
 
 require_tables("session_rollups", "sessions")
@@ -32,57 +35,42 @@ METRIC_BY_OUTCOME = {ledger.APPLIED: "MistakeRecordsApplied", ledger.SKIPPED: "M
                      ledger.UNCHANGED: "MistakeRecordsUnchanged"}
 
 
-class SessionContexts:
-    """The topic and difficulty of the sessions a batch names, read once each."""
-
-    def __init__(self, store) -> None:
-        self.store, self.known = store, {}
-
-    def __call__(self, image: dict | None) -> dict | None:
-        session_id = (image or {}).get("sessionId")
-        if not session_id:
-            return None
-        if session_id not in self.known:
-            self.known[session_id] = self.store.session_context(str(session_id))
-        return self.known[session_id]
-
-
-def apply_record(record: dict, store=None, contexts: SessionContexts | None = None) -> str:
-    """Applies one stream record (the event source mapping's format) to the rollups."""
-    store = store or mistakes_store()
-    contexts = contexts or SessionContexts(store)
+def change_of(record: dict) -> Change:
+    """One stream record (the event source mapping's format) as a change of a correction."""
     change = record.get("dynamodb") or {}
-    keys = ddb.deserialize(change.get("Keys")) or {}
-    new_image = ddb.deserialize(change.get("NewImage"))
-    old_image = ddb.deserialize(change.get("OldImage"))
-    correction_id = keys.get("correctionId")
+    correction_id = (ddb.deserialize(change.get("Keys")) or {}).get("correctionId")
     if not correction_id:
         raise ValueError("stream record without a correctionId key")
-    target = counted(new_image, contexts(new_image))
-    before = counted(old_image, contexts(old_image)) if old_image else None
-    outcome = ledger.apply_correction_change(store, str(correction_id), target, new_image, old_image)
-    # Created or removed (replays included): the learner sketch and the top maps follow the counters.
-    if target is not None and before is None:
-        refresh.refresh_pair(store, [(target.day, *cell) for cell in target.cells()], target.pair,
-                             str(new_image.get("userId") or ""))
-    elif target is None and before is not None:
-        refresh.refresh_pair(store, [(before.day, *cell) for cell in before.cells()], before.pair, None)
-    return outcome
+    return Change(str(correction_id), ddb.deserialize(change.get("NewImage")), ddb.deserialize(change.get("OldImage")))
 
 
-_contexts: SessionContexts | None = None
-
-
-# _contexts is read per record: the batch's own, set by lambda_handler.
-batch = StreamBatch(logger=logger, metrics=metrics, apply=lambda raw: apply_record(raw, contexts=_contexts),
-                    metric_by_outcome=METRIC_BY_OUTCOME, failure_metric="MistakeRecordFailures",
-                    failure_message="mistakes record failed")
+def process(records: list[dict], store=None) -> dict:
+    """The batch's answer to the mapping: {"batchItemFailures": [...]}, the first record not done and
+    every one after it."""
+    changes: list[Change] = []
+    failed_at, error = None, None
+    for index, record in enumerate(records):
+        try:
+            changes.append(change_of(record))
+        except Exception as exc:  # noqa: BLE001 - this record and the later ones come back
+            failed_at, error = index, exc
+            break
+    result = apply_batch(store or mistakes_store(), changes)
+    if result.failed_at is not None:
+        failed_at, error = result.failed_at, result.error
+    for outcome, count in Counter(result.outcomes).items():
+        metrics.add_metric(name=METRIC_BY_OUTCOME[outcome], unit=MetricUnit.Count, value=count)
+    if failed_at is None:
+        return {"batchItemFailures": []}
+    sequence = [(r.get("dynamodb") or {}).get("SequenceNumber") for r in records[failed_at:]]
+    metrics.add_metric(name="MistakeRecordFailures", unit=MetricUnit.Count, value=len(sequence))
+    logger.error("mistakes record failed", exc_info=error,
+                 extra={"sequenceNumber": sequence[0], "recordsReturned": len(sequence)})
+    return {"batchItemFailures": [{"itemIdentifier": number} for number in sequence if number]}
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 @log_dynamodb_calls(logger)
 def lambda_handler(event: dict, context) -> dict:
-    global _contexts
-    _contexts = SessionContexts(mistakes_store())     # one batch's sessions, never kept longer
-    return batch.process(event, context)
+    return process(event.get("Records") or [])

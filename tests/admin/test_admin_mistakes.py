@@ -128,6 +128,23 @@ def test_a_learner_is_refused(api, path):
     assert user(api, "alice").get(path).status == 403
 
 
+def test_a_session_end_costs_the_stream_one_transaction_and_a_write_per_top_map(api, clock, dynamodb, mistakes_pump):
+    """docs/admin.md "Common mistakes", cost: the ledger rows and the session read together, the
+    five corrections counted in one transaction, the four cells' top maps read together and
+    written once each; a second end in the same cells and pairs writes the same."""
+    from admin.mistakes_store import mistakes_store
+
+    five = [{**PHO, "original": f"{PHO['original']} {i}"} for i in range(5)]
+    for name in ("alice", "bob"):
+        practise(user(api, name), clock, five)
+        with count_requests(dynamodb) as meter:
+            assert mistakes_pump.drain() >= 5           # + the learner's own rows (#stats...)
+        items = {op: n for op, n in meter.ops.items() if op != "DescribeTable"}     # the pump's stream lookup
+        assert items == {"BatchGetItem": 3, "TransactWriteItems": 1, "UpdateItem": 4}, meter.ops
+    tops, _ = mistakes_store().refresh_rows([("2026-11-10", "*", "*")], [])
+    assert sorted(e["n"] for e in tops[("2026-11-10", "*", "*")][0].values()) == [2] * 5
+
+
 @pytest.mark.parametrize("days", [7, 366])
 def test_the_reads_follow_the_months_not_the_corrections(practised, admin, dynamodb, days):
     from datetime import date, timedelta

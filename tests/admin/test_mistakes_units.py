@@ -36,6 +36,20 @@ def test_adding_a_learner_again_leaves_the_sketch_as_it_was():
     assert sketch.add(s, "alice") == s and sketch.estimate(s) == 1
 
 
+@pytest.mark.parametrize("learners", [0, 1, 5, 20, 200])
+def test_the_sets_of_elements_and_the_compact_form_hold_the_same_registers(learners):
+    dense, elements = None, set()
+    for i in range(learners):
+        dense = sketch.add(dense, f"learner-{i}")
+        elements.add(sketch.element(f"learner-{i}"))
+    compact = sketch.of_elements(elements)
+    assert sketch.merge(compact) == sketch.merge(dense) and sketch.estimate(compact) == sketch.estimate(dense)
+    assert len(compact) <= sketch.REGISTERS
+    if learners <= 20:                     # few registers set: the sparse form, shorter
+        assert len(compact) == 2 * sum(1 for digit in sketch.merge(dense) if digit != "A") < sketch.REGISTERS
+    assert sketch.compact(compact) == compact and sketch.compact(sketch.merge(dense)) == compact
+
+
 # --------------------------------------------------------------------------- top-K refresh
 def entry(n, s=1, o="o"):
     return {"o": o, "c": "c", "cat": "grammar", "n": n, "l": sketch.EMPTY, "s": s}
@@ -122,7 +136,8 @@ def test_a_creation_counts_in_four_cells_and_a_removal_takes_it_back():
     assert all(c == {"cat_tone": 1} for c in cells.values()) and set(pairs.values()) == {1}
     cells, pairs, after = deltas({**fields, "appliedVersion": 1}, None, None)
     assert all(c == {"cat_tone": -1} for c in cells.values()) and set(pairs.values()) == {-1}
-    assert after == {"counted": False, "lapses": 0}
+    assert after["counted"] is False and after["lapses"] == 0
+    assert (after["topic"], after["difficulty"], after["pair"]) == ("food", "beginner", target.pair)   # for replays
 
 
 def test_a_lapse_counts_on_its_review_day_once():

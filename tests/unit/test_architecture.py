@@ -104,7 +104,7 @@ def _all_imports(path: Path) -> set[str]:
     return names
 
 
-DOMAIN = sorted(m for m in FILES if m.startswith(("speakpho.metering.", "admin.health."))
+DOMAIN = sorted(m for m in FILES if m.startswith(("speakpho.metering.", "admin.health.", "admin.mistakes."))
                 or m in ("speakpho.metering", "speakpho.story", "speakpho.close_codes", "learning.history",
                          "learning.review", "learning.schedule", "learning.deletion", "learning.memory",
                          "learning.fsrs_fit"))

@@ -65,6 +65,13 @@ def cell_parts(topic: str, difficulty: str) -> tuple[tuple[str, str], ...]:
     return ((topic, difficulty), (topic, ALL), (ALL, difficulty), (ALL, ALL))
 
 
+def pair_row(cell: tuple[str, str, str]) -> tuple[str, str]:
+    """The row holding a pair's counter in a day cell (day, topic, difficulty): one row per (day,
+    topic) and pair, with a counter and a sketch per difficulty, so a correction's four cells
+    take two pair rows ((topic, d) and (topic, *); (*, d) and (*, *))."""
+    return cell[0], cell[1]
+
+
 def lapse_count(image: dict) -> int:
     """The correction's lapses: its `lapses` counter when it has one, else the Again ratings of
     its reviewLog (which keeps its first 100 reviews)."""

@@ -6,33 +6,38 @@ from __future__ import annotations
 from typing import Protocol
 
 Cell = tuple[str, str, str]          # (day, topic, difficulty)
+CellPair = tuple[Cell, str]          # a pair's counter in one day cell
 
 
 class MistakesLedger(Protocol):
-    def get_ledger(self, correction_id: str) -> dict | None:
-        """The correction's ledger row (consistent read), or None."""
+    def get_ledgers(self, correction_ids: list[str]) -> dict[str, dict]:
+        """The ledger rows of these corrections that exist (consistent reads), by correction id."""
 
-    def commit_mistakes(self, *, correction_id: str, seen_version: int | None, ledger: dict,
-                        cell_deltas: dict[Cell, dict[str, int]], pair_deltas: dict[tuple[Cell, str], int],
+    def session_contexts(self, session_ids: list[str]) -> dict[str, dict]:
+        """The topic and difficulty of these sessions (those that exist), by session id."""
+
+    def commit_mistakes(self, *, ledgers: dict[str, tuple[int | None, dict]], cell_deltas: dict[Cell, dict[str, int]],
+                        pair_deltas: dict[CellPair, int], pair_learners: dict[CellPair, set[str]],
                         pair_texts: dict[str, dict]) -> None:
-        """Adds the deltas to the day cells and the pairs' counters and writes the ledger row, at
-        once, if the ledger is still at `seen_version`; else ConditionLost."""
+        """Adds the deltas to the day cells and the pairs' counters (and the learners' elements to
+        their sketches) and writes each ledger row, at once, if every ledger row is still at the
+        version given with it (None: none yet); else ConditionLost. One transaction: the caller
+        keeps it within admin.mistakes.batch.TRANSACTION_ITEMS items (a pair's counters in the
+        cells of one pair row, counts.pair_row, are one item)."""
 
 
 class MistakesTops(Protocol):
-    def get_pair(self, cell: Cell, pair: str) -> dict | None:
-        """A day cell's pair counter row (consistent read): n, seq, o, c, cat, l."""
-
-    def put_pair_sketch(self, cell: Cell, pair: str, seen: str | None, sketch: str) -> None:
-        """Sets the pair's learner sketch if it is still `seen` (None: none yet)."""
-
-    def get_cell_top(self, cell: Cell) -> tuple[dict, int | None]:
-        """The cell's top map and its topVersion (None: never written)."""
+    def refresh_rows(self, cells: list[Cell], pairs: list[CellPair]) -> tuple[dict[Cell, tuple[dict, int | None]],
+                                                                                dict[CellPair, dict]]:
+        """Consistent reads: each cell's top map and topVersion (({}, None): never written), and each
+        pair's counter in its cell: {n, seq, o, c, cat, learners: set of sketch elements} (absent:
+        never counted)."""
 
     def put_cell_top(self, cell: Cell, top: dict, seen_version: int | None) -> None:
-        """Sets the cell's top map if topVersion is still `seen_version`."""
+        """Sets the cell's top map if its topVersion is still `seen_version`."""
 
 
 class MistakeCells(Protocol):
     def mistake_cells(self, topic: str, difficulty: str, day_from: str, day_to: str) -> list[dict]:
-        """The day cells of (topic, difficulty) in the range (inclusive), one per day at most."""
+        """The rows of (topic, difficulty)'s days in the range (inclusive): the counters' rows
+        (cat_*, lapse_*) and the top maps' rows (`top`), at most two a day."""

@@ -1,10 +1,11 @@
 """A day cell's bounded top-K pairs, and the merge of many days. Pure functions.
 
-Each pair of a day cell has an exact counter of its own (a row the route never reads); the
-cell keeps the TOP_K pairs with the highest counters in its `top` map: {pair id: {o, c, cat,
-n, l}} (original, correction, category, the day's count, the day's learner sketch). After a
-pair's counter changes, `refreshed` puts its absolute count in the map (values copied, never
-added, so a repeated refresh changes nothing):
+Each pair of a day cell has an exact counter of its own (in a row the route never reads); the
+cell keeps the TOP_K pairs with the highest counters in its `top` map (a row of its own): {pair
+id: {o, c, cat, n, l, s}} (original, correction, category, the day's count, the day's learner
+sketch in its compact form, the counter row's seq). After a pair's counter changes, `refreshed`
+puts its absolute count in the map (values copied, never added, so a repeated refresh changes
+nothing):
 
 - a pair in the map takes its new count, and leaves it at 0;
 - a pair not in the map enters while the map has room, or when its count beats the smallest
