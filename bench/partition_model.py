@@ -51,9 +51,10 @@ SHARED = {
     "usage_periods/active_by_heartbeat": Shared(
         "`activeShard`: `Settings.active_shards` values (16, was 8), n = crc32(userId); each heartbeat moves the "
         "entry (a delete and a put); the sweeper queries every shard", by_learner=True),
-    "sessions/sessions_by_day": Shared(
-        "`startDay`: one value per UTC day, so every session of the day; under the target as it is, so not "
-        "sharded (write-sharding it by `YYYY-MM-DD#n` would multiply the admin list's Queries)"),
+    "sessions/sessions_by_day_keys": Shared(
+        "`startDay`: one value per UTC day, so every session of the day; keys only, so written once per "
+        "session (its start: the keys never change after), and under the target as it is, so not sharded "
+        "(write-sharding it by `YYYY-MM-DD#n` would multiply the admin list's Queries)"),
     "session_rollups": Shared(
         "`pk` = `month#YYYY-MM#n`, n = crc32(sessionId) % `Settings.rollup_shards` (4; shard 0 unsuffixed): the "
         "rollup cells of the month (ledger rows are per session); stats and series query every shard of each "

@@ -84,7 +84,7 @@ ACCESS: dict[str, Access] = {
             why="reads the profile row (history numbering); erasure moves its historyErasedThrough forward, "
                 "deleting a session adds its number to historyDeleted"),
         "sessions": Grant(
-            ("GetItem", "UpdateItem"), indexes=("learning_history",),
+            ("GetItem", "UpdateItem"), indexes=("learning_history_view",),
             why="history pages and session detail; erasure and a session's deletion take sessions out of "
                 "the history index (update: the session items stay, they are usage records)"),
         "session_messages": Grant(("Query", "BatchWriteItem"),
@@ -103,7 +103,7 @@ ACCESS: dict[str, Access] = {
     "erasure": Access({
         "usage_periods": Grant(("GetItem", "UpdateItem"),
                                why="reads and updates the job's row and the profile (historyErasedThrough)"),
-        "sessions": Grant(("GetItem", "UpdateItem"), indexes=("learning_history",),
+        "sessions": Grant(("GetItem", "UpdateItem"), indexes=("learning_history_view",),
                           why="reads the history in slices; closes each session to ends, lowers its "
                               "correctionCount with its counted corrections and takes it out of the history "
                               "(update: the session items stay, they are usage records)"),
@@ -132,8 +132,9 @@ ACCESS: dict[str, Access] = {
             ("GetItem", "Query", "UpdateItem", "PutItem"),
             why="reads a learner's period and allowance history; setting an allowance updates the period "
                 "row and puts its audit row (allowance#..., conditional on not existing)"),
-        "sessions": Grant(("GetItem",), indexes=("sessions_by_day", "sessions_by_user"),
-                          why="session lists by day or by user, and one session's detail"),
+        "sessions": Grant(("GetItem", "BatchGetItem"), indexes=("sessions_by_day_keys", "sessions_by_user_keys"),
+                          why="session lists and a user's stats: the keys from the day or user index, then "
+                              "the page's items in one BatchGetItem; one session's detail"),
         "session_messages": Grant(("Query",), why="session detail reads the transcript"),
         "corrections": Grant(indexes=("corrections_by_session",), why="session detail reads the corrections"),
         "session_rollups": Grant(("Query",), why="health stats from the month partitions of the rollups"),

@@ -141,6 +141,16 @@ def stored_session(session_id: str) -> dict | None:
     return metering_store().get_session(session_id, consistent=True)
 
 
+def user_sessions(client, user_id: str) -> list[dict]:
+    """The learner's whole session items, oldest first: the keys from the user index (keys
+    only, speakpho.reader_indexes), then the items from the table."""
+    from speakpho import ddb, reader_indexes
+
+    keys = ddb.query_all(client, TableName="sessions", IndexName=reader_indexes.SESSIONS_BY_USER,
+                         KeyConditionExpression="userId = :u", ExpressionAttributeValues=ddb.values({":u": user_id}))
+    return ddb.batch_get(client, "sessions", [{"sessionId": k["sessionId"]} for k in keys])
+
+
 def stored_period(user_id: str, period: str = "2026-11") -> dict:
     """The learner's period row as stored (its live meter: activeLastHeartbeatAt,
     activeAccessUntil, activeCallId, ...); {} when there is none. T0's period by default."""

@@ -18,7 +18,6 @@ from speakpho.tables import MEMORY_SK, memory_key, stats_key
 
 TRANSACT_LIMIT = 100            # DynamoDB's ceiling on actions per transaction
 IMPORT_CHUNK = TRANSACT_LIMIT - 1  # puts per transaction, plus the counters update
-BATCH_GET_LIMIT = 100
 
 
 def _key(user_id: str, correction_id: str) -> dict:
@@ -151,22 +150,9 @@ class CorrectionStore(TableStore):
     def existing_correction_ids(self, user_id: str, correction_ids: list[str]) -> set[str]:
         """Which of these ids the learner already has (BatchGetItem, 100 keys a request):
         a repeated import then costs reads only, not failed transactional writes."""
-        found: set[str] = set()
-        for start in range(0, len(correction_ids), BATCH_GET_LIMIT):
-            pending = {self.corrections: {
-                "Keys": [_key(user_id, cid) for cid in correction_ids[start:start + BATCH_GET_LIMIT]],
-                "ProjectionExpression": "correctionId"}}
-            for attempt in range(8):
-                resp = self.client.batch_get_item(RequestItems=pending)
-                found.update(ddb.deserialize(i)["correctionId"]
-                             for i in resp.get("Responses", {}).get(self.corrections, []))
-                pending = resp.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept keys unprocessed after retries")
-        return found
+        keys = [{"userId": user_id, "correctionId": cid} for cid in correction_ids]
+        return {i["correctionId"] for i in ddb.batch_get(self.client, self.corrections, keys,
+                                                         projection="correctionId")}
 
     def insert_new_corrections(self, user_id: str, items: list[dict], *,
                                imported_limit: int | None = None) -> tuple[int, int]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from speakpho import ddb
+from speakpho import ddb, reader_indexes
 from speakpho.corrections import IMPORTED
 from speakpho.store import TableStore, conditional
 from speakpho.tables import erasure_key
 
+# Attributes of the history index (its keys and tables.HISTORY_VIEW_ATTRIBUTES): a query of a
+# GSI can ask for nothing else.
 SESSION_FIELDS = "sessionId, historySeq, #status, messageCount, correctionCount"
 
 
@@ -53,7 +55,7 @@ class ErasureStore(TableStore):
         erasure needs: one page of at most `limit` (None: every page)."""
         if high < low:
             return []
-        kwargs = dict(TableName=self.sessions, IndexName="learning_history",
+        kwargs = dict(TableName=self.sessions, IndexName=reader_indexes.queried(reader_indexes.LEARNING_HISTORY),
                       KeyConditionExpression="historyUser = :u AND historySeq BETWEEN :lo AND :hi",
                       ProjectionExpression=SESSION_FIELDS, ExpressionAttributeNames={"#status": "status"},
                       ExpressionAttributeValues=ddb.values({":u": user_id, ":lo": low, ":hi": high}))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from speakpho import ddb
+from speakpho import ddb, reader_indexes
 from speakpho.aws import dynamodb_client
 from speakpho.config import get_settings
 from speakpho.deps import resettable
@@ -44,12 +44,13 @@ class LearningStore(WithdrawalStore, ErasureStore, CorrectionStore, MemoryStore,
         return ddb.deserialize(resp.get("Item")) or {}
 
     def history_range(self, user_id: str, low: int, high: int, *, newest_first: bool = True) -> list[dict]:
-        """Sessions numbered low..high in the learner's history: one key-range query
-        (a page of <= 50 small items fits in one response; more pages only for erasure)."""
+        """Sessions numbered low..high in the learner's history, with the attributes the list
+        shows (tables.HISTORY_VIEW_ATTRIBUTES, projected into the index: no story): one
+        key-range query (a page of <= 50 small items fits in one response)."""
         if high < low:
             return []
         return ddb.query_all(
-            self.client, TableName=self.sessions, IndexName="learning_history",
+            self.client, TableName=self.sessions, IndexName=reader_indexes.queried(reader_indexes.LEARNING_HISTORY),
             KeyConditionExpression="historyUser = :u AND historySeq BETWEEN :lo AND :hi",
             ExpressionAttributeValues=ddb.values({":u": user_id, ":lo": low, ":hi": high}),
             ScanIndexForward=not newest_first)

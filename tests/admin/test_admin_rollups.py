@@ -267,9 +267,12 @@ def test_seven_day_stats_make_the_same_requests_at_any_table_size(api, admin, dy
     assert small[0] == big[0] == ["Query"] * shards  # 7 days of one month: one rollup Query per shard
     assert small[1] == big[1] == ["Query"] * 13 * shards   # a year: one Query per shard of each month
     # The list reads at most one query per day in range (days without sessions are skipped
-    # with the rollups' help) plus the stats Query, however many sessions the table holds.
+    # with the rollups' help) plus the stats Queries, and one BatchGetItem of the items of each
+    # day query that found keys, however many sessions the table holds.
     for calls in (small[2], big[2]):
-        assert set(calls) == {"Query"} and 2 <= len(calls) <= 7 + shards
+        queries, batches = calls.count("Query"), calls.count("BatchGetItem")
+        assert set(calls) == {"Query", "BatchGetItem"} and len(calls) == queries + batches
+        assert shards + 1 <= queries <= shards + 7 and 1 <= batches <= queries - shards
 
 
 def test_seeded_cells_match_what_the_stream_processor_builds(api, admin, dynamodb, pump):

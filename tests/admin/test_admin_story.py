@@ -192,6 +192,9 @@ def test_request_budgets(dataset_admin, dataset):
     with count_requests(dataset.client) as page:
         listing(dataset_admin, "from=2026-11-08&endedBy=learner&initialProvider=gemini")
     assert page.names().count("Query") <= shards + 3   # the month's cells, then the matching day and today/yesterday
+    # each day Query that found keys, one BatchGetItem of their items; nothing else
+    assert 1 <= page.names().count("BatchGetItem") <= page.names().count("Query") - shards
+    assert set(page.names()) == {"Query", "BatchGetItem"}
 
 
 # --------------------------------------------------------------------------- hasDisconnect and hadDrop

@@ -13,6 +13,7 @@ from speakpho import ddb
 from speakpho.tables import STATS_SK, is_correction_id
 from speakpho.transcript import transcript_messages
 
+from apitest import user_sessions
 from faults_learner import CORRECTIONS, IMPORTED, LearnerReport
 
 
@@ -201,7 +202,7 @@ def check_rollups(client) -> list[str]:
 def check_seed(client, reports: list[LearnerReport]) -> list[str]:
     problems = []
     for report in reports:
-        sessions = query(client, "sessions", "userId = :u", {":u": report.user_id}, IndexName="sessions_by_user")
+        sessions = user_sessions(client, report.user_id)
         problems += check_charges(client, report, sessions)
         problems += check_transcript(client, report, sessions)
         problems += check_corrections(client, report)

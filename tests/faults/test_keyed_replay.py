@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from apitest import ApiClient, data, end_session, error, fresh_tables, start_session
+from apitest import ApiClient, data, end_session, error, fresh_tables, start_session, user_sessions
 from speakpho import ddb
 
 pytestmark = pytest.mark.faults
@@ -42,8 +42,7 @@ def learner(proxy, clock, providers):
 
 
 def sessions_of(direct, user_id: str) -> list[dict]:
-    return ddb.query_all(direct, TableName="sessions", IndexName="sessions_by_user",
-                         KeyConditionExpression="userId = :u", ExpressionAttributeValues=ddb.values({":u": user_id}))
+    return user_sessions(direct, user_id)
 
 
 def row(direct, table: str, key: dict) -> dict:

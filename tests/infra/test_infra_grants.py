@@ -116,7 +116,7 @@ def test_learning_cannot_delete_or_replace_sessions_or_usage(synth):
     grants = dynamodb_grants(synth, "learning")
     assert grants[("sessions", None)] == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
     assert grants[("usage_periods", None)] == {"dynamodb:GetItem", "dynamodb:UpdateItem"}
-    assert grants[("sessions", "index/learning_history")] == {"dynamodb:Query"}
+    assert grants[("sessions", "index/learning_history_view")] == {"dynamodb:Query"}
 
 
 def test_readers_do_not_write(synth):
@@ -125,6 +125,12 @@ def test_readers_do_not_write(synth):
     for table in ("sessions", "session_messages", "corrections", "session_rollups"):
         assert not admin.get((table, None), set()) & writes, f"admin may write {table}"
     assert ("corrections", None) not in admin          # a session's corrections come from one index
+    # Lists read keys from the keys-only indexes, then the items (one BatchGetItem a page).
+    assert {target: actions for target, actions in admin.items() if target[0] == "sessions"} == {
+        ("sessions", None): {"dynamodb:GetItem", "dynamodb:BatchGetItem"},
+        ("sessions", "index/sessions_by_day_keys"): {"dynamodb:Query"},
+        ("sessions", "index/sessions_by_user_keys"): {"dynamodb:Query"},
+    }
     assert {t for t, _ in sweeper} == {"usage_periods", "sessions"}
     assert {target for target in rollups if target[0] == "sessions"} == {("sessions", "stream")}
     # Idempotency-Keys are taken by the session start and the learning review only.

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from apitest import client_event, count_requests
+from apitest import client_event, count_requests, user_sessions
 from speakpho import ddb, metering, story
 from speakpho.config import get_settings
 from speakpho.deps import metering_store
@@ -39,11 +39,6 @@ def run_together(n, fn):
 
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(call, range(n)))
-
-
-def user_sessions(client, user_id):
-    return ddb.query_all(client, TableName="sessions", IndexName="sessions_by_user",
-                         KeyConditionExpression="userId = :u", ExpressionAttributeValues=ddb.values({":u": user_id}))
 
 
 def period_row(client, user_id):

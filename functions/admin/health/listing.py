@@ -1,6 +1,7 @@
 """The admin session list: newest first, one query per day (or per user), paged by cursor.
 
-The list's rows come from sessions_by_day (or sessions_by_user with a userId) and are
+The list's rows are whole session items of one day (or of one user, with a userId), a page
+read from a keys-only index and then from the table (admin.health_store), and are
 filtered here with the cells' own predicate (cells.cell_matches on the row's cell), so a
 row is listed exactly when it counts in the stats; hadDrop alone narrows only the rows
 (reliability.had_drop: the story is not a part of a cell's key). The cells read for the stats tell
@@ -69,8 +70,9 @@ def _position(item: dict) -> dict:
 
 
 def _read_limit(flt: HealthFilter, need: int) -> int:
-    # A filtered query reads more rows than it returns; read in bigger steps then.
-    return min(max(need, 100), 1000) if flt.filters_rows else need
+    # A filtered query reads more rows than it returns; read in bigger steps then (the store
+    # reads at most 100 rows a query, the items of one BatchGetItem, and says where it stopped).
+    return max(need, 100) if flt.filters_rows else need
 
 
 def matching_rows(items: list[dict], flt: HealthFilter) -> list[dict]:
