@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = {  # import root -> folder
     "": [ROOT / "functions", ROOT / "layers" / "common" / "python", ROOT],
 }
-PACKAGES = ("speakpho", "session", "learning", "admin", "infra", "local", "bench")
+PACKAGES = ("speakpho", "session", "learning", "admin", "infra", "local", "bench", "migrations")
 
 
 def _module_files() -> dict[str, Path]:
@@ -123,5 +123,5 @@ def test_the_domain_knows_neither_botocore_nor_http(module):
                                                                              "admin"))))
 def test_deployed_code_never_imports_infra_local_bench_or_tests(module):
     imported = _all_imports(FILES[module])
-    bad = sorted(n for n in imported if n.split(".")[0] in ("infra", "local", "bench", "tests", "moto"))
+    bad = sorted(n for n in imported if n.split(".")[0] in ("infra", "local", "bench", "tests", "moto", "migrations"))
     assert not bad, f"{module} imports {bad}"
