@@ -70,8 +70,8 @@ ACCESS: dict[str, Access] = {
     }),
     "sweeper": Access({
         "usage_periods": Grant(
-            ("GetItem", "UpdateItem"), indexes=("active_by_heartbeat",),
-            why="finds active meters with old heartbeats, re-reads each period row and charges it"),
+            ("GetItem", "UpdateItem"), indexes=("active_by_sweep",),
+            why="finds active meters whose sweep deadline passed, re-reads each period row and charges it"),
         "sessions": Grant(("UpdateItem",), why="closes the stale session (in the charging transaction)"),
     }),
     "hangup": Access({

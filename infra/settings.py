@@ -20,14 +20,21 @@ from speakpho.config import Settings as AppSettings  # noqa: E402
 # once, in speakpho.config.
 APP_DEFAULTS = {name: field.default for name, field in AppSettings.model_fields.items()}
 APP_SETTINGS = ("secret_max_age_seconds", "lease_max_seconds", "lease_grace_seconds", "gemini_model", "openai_model",
-                "transcript_retention_days", "corrections_limit")
+                "transcript_retention_days", "corrections_limit", "heartbeat_interval_seconds", "stale_after_seconds",
+                "sweep_bucket_seconds")
+# The live meter's timing: passed to every function with the windows derived as the functions
+# would derive them (speakpho.config Settings.derive_timing), so the template shows the values.
+TIMING_ENV = {"heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS", "stale_after_seconds": "STALE_AFTER_SECONDS",
+              "sweep_bucket_seconds": "SWEEP_BUCKET_SECONDS"}
 
 # Context key -> settings field. Values given with `-c key=value` arrive as strings.
 CONTEXT_KEYS = {
     "stageName": "stage_name",
     "logLevel": "log_level",
     "planMinutes": "plan_minutes",
+    "heartbeatIntervalSeconds": "heartbeat_interval_seconds",
     "staleAfterSeconds": "stale_after_seconds",
+    "sweepBucketSeconds": "sweep_bucket_seconds",
     "startsPerHour": "starts_per_hour",
     "sessionsPerDay": "sessions_per_day",
     "importedCorrectionsLimit": "imported_corrections_limit",
@@ -72,7 +79,11 @@ class StackSettings:
     stage_name: str = "prod"
     log_level: str = "INFO"
     plan_minutes: str = "free=30,pro=600"      # PLAN_MINUTES of speakpho.config
-    stale_after_seconds: int = 120
+    # The live meter's timing (speakpho.config; docs/metering.md "Heartbeats and the sweeper"):
+    # unset windows derive from the heartbeat interval (stale 3 intervals, sweep bucket 5).
+    heartbeat_interval_seconds: int = APP_DEFAULTS["heartbeat_interval_seconds"]
+    stale_after_seconds: int | None = None
+    sweep_bucket_seconds: int | None = None
     # Per-learner limits (speakpho.config: STARTS_PER_HOUR, SESSIONS_PER_DAY, IMPORTED_CORRECTIONS_LIMIT).
     starts_per_hour: int = 20
     sessions_per_day: int = 50
@@ -146,9 +157,16 @@ class StackSettings:
             raise ValueError(f"context: app settings out of range: {exc}") from None
         return settings
 
+    def timing_environment(self) -> dict[str, str]:
+        """HEARTBEAT_INTERVAL_SECONDS, STALE_AFTER_SECONDS and SWEEP_BUCKET_SECONDS as the
+        functions will read them (the unset windows derived by speakpho.config)."""
+        app = AppSettings(**{name: value for name in TIMING_ENV
+                             if (value := getattr(self, name)) is not None})
+        return {env: str(getattr(app, name)) for name, env in TIMING_ENV.items()}
+
 
 def _coerce(raw: Any, type_name: Any, key: str) -> Any:
-    type_name = str(type_name)
+    type_name = str(type_name).removesuffix(" | None")   # unset is no context value, never None
     try:
         if type_name == "bool":
             if isinstance(raw, bool):

@@ -78,6 +78,10 @@ class StartedSession(BaseModel):
     closedSessionId: Optional[str] = Field(description="the previous active session, closed as superseded")
     providerAccess: Optional[ProviderAccess] = Field(description="null for a text session (channel text)")
     usage: Usage
+    heartbeatIntervalSeconds: Optional[int] = Field(
+        default=None, ge=1, description="how often to send POST /api/session/heartbeat (HEARTBEAT_INTERVAL_SECONDS, "
+                                        "60 by default); absent on the replay of a start answered before it "
+                                        "existed: use 60")
 
 
 class CorrectionsDropped(BaseModel):
@@ -101,7 +105,8 @@ class EndedSession(BaseModel):
 Heartbeat = answer("Heartbeat", sessionSeconds=Count, usage=Usage, limitReached=bool,
                    providerAccess=(Optional[GeminiAccess], Field(
                        default=None, description="the next Gemini token, once the current one has less than "
-                                                 "2 minutes left and minutes remain")))
+                                                 "RENEW_BEFORE_SECONDS (3 heartbeat intervals: 3 minutes) left "
+                                                 "and minutes remain")))
 ProviderSwitched = answer("ProviderSwitched", sessionId=str, provider=Provider, providerSwitchedAt=Epoch,
                           switchCount=Count, providerAccess=(Optional[ProviderAccess], Field(
                               description="null for a text session (channel text)")))

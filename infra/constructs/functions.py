@@ -151,7 +151,7 @@ class Functions(Construct):
             "POWERTOOLS_SERVICE_NAME": spec.key,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "LOG_LEVEL": settings.log_level,
-            "STALE_AFTER_SECONDS": str(settings.stale_after_seconds),
+            **settings.timing_environment(),   # HEARTBEAT_INTERVAL_SECONDS, STALE_AFTER_SECONDS, SWEEP_BUCKET_SECONDS
             "PLAN_MINUTES": settings.plan_minutes,
             "STARTS_PER_HOUR": str(settings.starts_per_hour),
             "SESSIONS_PER_DAY": str(settings.sessions_per_day),

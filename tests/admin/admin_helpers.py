@@ -99,7 +99,7 @@ def build_dataset(api, clock, pump) -> dict[str, str]:
     ids["s7"] = start_session(carol, {"mode": "free", "provider": "gemini"})["sessionId"]
     clock.advance(90)
     data(carol.post("/api/session/heartbeat", {"sessionId": ids["s7"]}))
-    clock.advance(200)
+    clock.advance(210)   # 18:05, her sweep deadline: 90 s + the 180 s stale window, rounded up to 300 s
     api.gateway.invoke(SWEEPER.handler, {"source": "test"}, name="sweeper")
 
     clock.set(at("2026-11-10", 10))

@@ -208,7 +208,9 @@ def story_session(http: Http, client: Http) -> dict:
     http.advance(5)
     steps["openaiConnected"] = steps["switched"] + 1_500
     send_events(client, sid, event("provider_connected", steps["openaiConnected"], "openai", connectMs=700))
-    http.advance(80)   # no heartbeat for 90 s: the next one records a heartbeat gap
+    # No sign of life for 130 s since the switch's grant (over twice the 60 s interval): the next heartbeat
+    # records a heartbeat gap.
+    http.advance(125)
     client.post("/api/session/heartbeat", {"sessionId": sid}).data
     steps["gapTo"] = http.advance(0)
     http.advance(25)
@@ -227,7 +229,7 @@ def swept_session(http: Http, client: Http) -> str:
     send_events(client, sid, event("provider_connected", http.advance(0), "openai", connectMs=650))
     http.advance(28)
     client.post("/api/session/heartbeat", {"sessionId": sid}).data
-    http.advance(300)   # well past STALE_AFTER_SECONDS (120)
+    http.advance(480)   # past its sweep deadline: STALE_AFTER_SECONDS (180) rounded up to SWEEP_BUCKET_SECONDS (300)
     http.post("/local/jobs/sweep").data
     return sid
 

@@ -14,7 +14,7 @@ from voice_helpers import PRACTICE, connections, fakes_log, start_voice, voice_c
 
 pytestmark = [pytest.mark.browser]
 
-ALLOWANCE_S = 60          # the schedule fires at start + 60 s + the 30 s grace: under the sweeper's 120 s
+ALLOWANCE_S = 60          # the schedule fires at start + 60 s + the 30 s grace: under the sweeper's 180 s
 USED_UP = "Your minutes are used up"
 
 

@@ -6,9 +6,10 @@
     the stream itself is read through the proxy (the streams API always passes through);
     the invariants read dynoxide directly.
 
-Time is real time (a shared frozen clock cannot span processes); STALE_AFTER_SECONDS is 1,
-so a learner whose heartbeats are held up by retries, or who goes quiet (faults_learner.SILENT),
-may be closed by the sweeper meanwhile.
+Time is real time (a shared frozen clock cannot span processes); STALE_AFTER_SECONDS and
+SWEEP_BUCKET_SECONDS are 1, so a learner whose heartbeats are held up by retries, or who goes
+quiet (faults_learner.SILENT), may be closed by the sweeper meanwhile (1 to 2 s after its last
+sign of life: speakpho.metering.usage.sweep_at).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from faults_learner import LearnerReport, run_learner
 HERE = Path(__file__).resolve().parent
 RATE = 0.3
 STALE_AFTER_SECONDS = 1
+SWEEP_BUCKET_SECONDS = 1
 SWEEP_EVERY = 0.3
 IDEMPOTENCY_TABLE = "idempotency"
 LOST_RETRIES = ("refuse",) * 4     # the handlers' client makes 5 attempts (speakpho/aws.py)
@@ -87,6 +89,7 @@ def fault_world(containers: int = 8):
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("DYNAMODB_ENDPOINT", proxy.url)
             mp.setenv("STALE_AFTER_SECONDS", str(STALE_AFTER_SECONDS))
+            mp.setenv("SWEEP_BUCKET_SECONDS", str(SWEEP_BUCKET_SECONDS))
             mp.setenv("LOCAL_QUIET", "1")
             launcher = subprocess.Popen([sys.executable, str(HERE / "faults_containers.py"), str(containers)],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -183,7 +186,7 @@ def run_seed(world: World, seed: int, learners: int = 8) -> SeedRun:
         api = ApiClient(HttpGateway(world.containers[i % len(world.containers)]))
         user_id = f"seed{seed}-learner{i}"
         return run_learner(api.as_user(user_id, email=f"{user_id}@example.com"), user_id,
-                           random.Random(f"{seed}/{i}"), silence=STALE_AFTER_SECONDS + 1.5)
+                           random.Random(f"{seed}/{i}"), silence=STALE_AFTER_SECONDS + SWEEP_BUCKET_SECONDS + 0.5)
 
     with ThreadPoolExecutor(learners) as pool:
         reports = list(pool.map(learner, range(learners)))
@@ -196,7 +199,7 @@ def run_seed(world: World, seed: int, learners: int = 8) -> SeedRun:
     world.pump.drain()
     # Sessions no client knows of (a start whose answer was lost) are the sweeper's to close.
     if any(s.get("status") == "active" for s in scan(world.direct, "sessions")):
-        time.sleep(STALE_AFTER_SECONDS + 0.2)
+        time.sleep(STALE_AFTER_SECONDS + SWEEP_BUCKET_SECONDS + 0.2)
         sweeper.sweep()
         world.pump.drain()
     known = {r.session_id for r in reports}

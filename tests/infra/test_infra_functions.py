@@ -134,7 +134,9 @@ def test_environment(synth, key):
     assert env["POWERTOOLS_SERVICE_NAME"] == key
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "SpeakPho"
     assert env["LOG_LEVEL"] == settings.log_level
-    assert env["STALE_AFTER_SECONDS"] == "120"
+    # The live meter's timing, the windows derived from the interval (docs/metering.md "Heartbeats and the sweeper")
+    assert (env["HEARTBEAT_INTERVAL_SECONDS"], env["STALE_AFTER_SECONDS"], env["SWEEP_BUCKET_SECONDS"]) == \
+        ("60", "180", "300")
     assert env["PLAN_MINUTES"] == settings.plan_minutes
     assert (env["STARTS_PER_HOUR"], env["SESSIONS_PER_DAY"], env["IMPORTED_CORRECTIONS_LIMIT"]) == ("20", "50", "5000")
     assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"    # no entry-point scan at cold start

@@ -186,6 +186,26 @@ def test_settings_from_context_parse_cli_strings():
     assert settings.alarm_topic_arn == "" and settings.sweep_every_minutes == 2
 
 
+@pytest.mark.parametrize("context, env", [
+    ({}, ("60", "180", "300")),                                                   # speakpho.config's defaults
+    ({"heartbeatIntervalSeconds": "30"}, ("30", "90", "150")),                    # the windows follow the interval
+    ({"heartbeatIntervalSeconds": "30", "staleAfterSeconds": "120"}, ("30", "120", "150")),   # a given window wins
+    ({"sweepBucketSeconds": "600"}, ("60", "180", "600")),
+])
+def test_the_heartbeat_timing_from_context_derives_as_the_functions_do(context, env):
+    from aws_cdk import App
+
+    timing = StackSettings.from_context(App(context=context)).timing_environment()
+    assert (timing["HEARTBEAT_INTERVAL_SECONDS"], timing["STALE_AFTER_SECONDS"], timing["SWEEP_BUCKET_SECONDS"]) == env
+
+
+def test_a_heartbeat_interval_out_of_range_is_refused_at_synth():
+    from aws_cdk import App
+
+    with pytest.raises(ValueError, match="heartbeat_interval_seconds"):
+        StackSettings.from_context(App(context={"heartbeatIntervalSeconds": "0"}))
+
+
 def test_lifetime_bounds_come_from_context_with_the_apps_defaults():
     """TRANSCRIPT_RETENTION_DAYS and CORRECTIONS_LIMIT (docs/learning.md "Lifetime bounds"):
     speakpho.config's defaults without context, the context's values from `-c key=value`."""

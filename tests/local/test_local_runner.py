@@ -59,7 +59,8 @@ def test_auth_clock_sweep_and_stats_over_http(runner):
     status, hb = http_call(runner, "POST", "/api/session/heartbeat", {"sessionId": sid}, token=token)
     assert status == 200 and hb["data"]["sessionSeconds"] == 60
     assert http_call(runner, "POST", "/local/clock", {"advanceSeconds": "soon"})[0] == 400
-    http_call(runner, "POST", "/local/clock", {"advanceSeconds": 200})
+    # Past its sweep deadline: the 180 s stale window after the heartbeat, rounded up to the 300 s bucket.
+    http_call(runner, "POST", "/local/clock", {"advanceSeconds": 480})
     status, swept = http_call(runner, "POST", "/local/jobs/sweep")
     assert status == 200 and sid in swept["data"]["closed"]
     status, usage = http_call(runner, "GET", "/api/usage", token=token)

@@ -126,7 +126,9 @@ def test_a_switch_away_from_openai_hangs_up_and_gives_a_gemini_token(runner):
 def test_the_sweep_hangs_up_a_vanished_learners_call(runner):
     token = learner("v")
     sid, call_id = openai_session(runner, token)
-    call(runner, "POST", "/local/clock", {"advanceSeconds": SETTINGS.stale_after_seconds + 5})
+    # past its sweep deadline: the stale window after the connect, rounded up to a sweep bucket
+    silence = SETTINGS.stale_after_seconds + SETTINGS.sweep_bucket_seconds
+    call(runner, "POST", "/local/clock", {"advanceSeconds": silence})
     assert sid in call(runner, "POST", "/local/jobs/sweep")["closed"]
     assert hangups_of(runner, call_id, timeout=2)
 

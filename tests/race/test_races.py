@@ -122,7 +122,8 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     s = metering.start_session(store, settings, clock, user, StartSessionRequest(), ports=PORTS)
     clock.advance(60)
     metering.heartbeat(store, settings, clock, user, s["sessionId"], PORTS)
-    clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
+    silence = settings.stale_after_seconds + settings.sweep_bucket_seconds
+    clock.advance(silence)  # past its sweep deadline (the stale window, rounded up to a bucket): sweepable
     request = end_request(s["sessionId"], n_messages=40, n_corrections=3)
 
     def racer(i):
@@ -138,7 +139,7 @@ def test_end_racing_the_sweeper_charges_once_and_keeps_the_transcript(real_dynam
     row = period_row(real_dynamodb, user.user_id)
     # Exactly one transition charged: either the sweeper (to the last heartbeat) or the end (to now).
     assert session["endReason"] in ("timeout", "user_ended")
-    expected = 60 if session["endReason"] == "timeout" else 190
+    expected = 60 if session["endReason"] == "timeout" else 60 + silence
     assert session["secondsUsed"] == expected == row["secondsUsed"]
     assert ends[0]["totalSecondsUsed"] == expected
     assert session["messageCount"] == 40 and session.get("contentStoredAt")
@@ -181,7 +182,8 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     clock.advance(60)
     metering.record_events(store, settings, clock, user, SessionEventsRequest(sessionId=sid, events=outage))
     metering.heartbeat(store, settings, clock, user, s["sessionId"], PORTS)
-    clock.advance(130)  # silent past STALE_AFTER_SECONDS: the sweeper may close it
+    silence = settings.stale_after_seconds + settings.sweep_bucket_seconds
+    clock.advance(silence)  # past its sweep deadline (the stale window, rounded up to a bucket): sweepable
     calls = [[client_event("reconnect_attempt", t0 + 50_000 + 100 * k + i) for i in range(20)] for k in range(2)]
     end_events = [client_event("provider_disconnected", t0 + 185_000, code=1000)] + calls[0][:5] + outage[:1]
     end = EndSessionRequest(sessionId=sid, disconnectCode=1000, events=end_events)
@@ -205,7 +207,8 @@ def test_end_racing_events_and_the_sweeper_charges_once_credits_once_and_loses_n
     if session["endedBy"] == "client_vanished":
         assert (session["secondsUsed"], session["creditedSeconds"]) == (60, 0)
     else:
-        assert session["endedBy"] == "learner" and (session["secondsUsed"], session["creditedSeconds"]) == (160, 30)
+        assert session["endedBy"] == "learner" and \
+            (session["secondsUsed"], session["creditedSeconds"]) == (60 + silence - 30, 30)
     assert row["secondsUsed"] == session["secondsUsed"] == results[0]["totalSecondsUsed"]
     assert sum(1 for e in session["story"] if e["type"] in ("ended", "timed_out")) == 1
     # No event lost, none twice.

@@ -185,9 +185,14 @@ def test_stale_sweeper_closes_silent_sessions(api, clock):
     clock.advance(60)
     data(alice.post("/api/session/heartbeat", {"sessionId": a["sessionId"]}))
     data(bob.post("/api/session/heartbeat", {"sessionId": b["sessionId"]}))
-    clock.advance(100)
+    clock.advance(179)
     data(bob.post("/api/session/heartbeat", {"sessionId": b["sessionId"]}))
-    clock.advance(30)  # alice silent for 130 s (> 120), bob for 30 s
+    # Both meters' sweep deadlines: 60 s + the 180 s stale window, rounded up to the 300 s bucket.
+    # alice went silent at 60 s: not stale until 240 s, and not looked at before her bucket ends.
+    assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == []
+    clock.advance(60)  # 299 s: alice silent for 239 s (> 180) but her bucket ends at 300 s
+    assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == []
+    clock.advance(1)   # 300 s: alice's bucket has passed; bob (silent 61 s) is in the next one
     result = api.gateway.invoke(SWEEPER.handler, {"source": "aws.events"}, name="sweeper")
     assert result["closed"] == [a["sessionId"]]
     usage = data(alice.get("/api/usage"))

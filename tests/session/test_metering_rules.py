@@ -78,7 +78,8 @@ def test_stale_closing_charges_to_the_last_heartbeat_capped(heartbeat_after_ms, 
     for ended_by, reason, entry in (("client_vanished", "timeout", "timed_out"), ("superseded", "stale", "superseded")):
         closing = stale_closing(Settings(), row, plan_limit=1800, used_before=300, ended_by=ended_by, now=now)
         assert closing == {"sessionId": "s-1", "endReason": reason, "endedBy": ended_by,
-                           "endedAt": started + heartbeat_after_ms, "secondsUsed": charge, "creditedSeconds": 0,
+                           "endedAt": started + heartbeat_after_ms, "closedAt": now, "secondsUsed": charge,
+                           "creditedSeconds": 0,
                            "endResult": {"totalSecondsUsed": 300 + charge, "secondsLimit": 1800},
                            "storyEntries": [{"type": entry, "source": "server", "at": now, "endReason": reason,
                                              "endedBy": ended_by}],

@@ -34,7 +34,7 @@ def _end(api, clock, learner, sid):
 def _sweep(api, clock, learner, sid):
     from infra.catalog import SWEEPER
 
-    clock.advance(121)
+    clock.advance(270)   # 300 s: its last sign of life (the connect, at 0 s) + the 180 s stale window, in 300 s buckets
     assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == [sid]
 
 

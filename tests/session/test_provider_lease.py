@@ -21,10 +21,10 @@ def _heartbeat(user, sid: str) -> dict:
 
 @pytest.mark.parametrize("provider, allowance, at, renewed_until", [
     ("gemini", None, 30, None),               # the lease (600 s) has 570 s left
-    ("gemini", None, 480, None),              # exactly 2 minutes left: not yet
-    ("gemini", None, 481, 481 + 600),         # under 2 minutes: the next lease
+    ("gemini", None, 420, None),              # exactly 3 minutes (3 heartbeat intervals) left: not yet
+    ("gemini", None, 421, 421 + 600),         # under 3 minutes: the next lease
     ("gemini", None, 590, 590 + 600),
-    ("gemini", 100, 10, None),                # token until 130 s: 120 s left
+    ("gemini", 100, 10, None),                # token until 130 s: 120 s left, under 3 minutes, but
     ("gemini", 100, 11, None),                # the next token would end with this one, at the minutes'
     ("gemini", 100, 99, None),                # end plus the grace (130 s): no mint for nothing
     ("gemini", 100, 100, None),               # no minutes left: no token

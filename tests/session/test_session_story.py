@@ -60,12 +60,12 @@ def test_the_sweeper_ends_it_as_timeout_charged_to_the_last_heartbeat_without_cr
     send_events(alice, sid, [client_event("provider_disconnected", T0 + 10_000, code=1011)])
     clock.advance(60)
     data(alice.post("/api/session/heartbeat", {"sessionId": sid}))
-    clock.advance(130)
+    clock.advance(240)   # its sweep bucket's end: 60 s + 180 s of stale window, rounded up to 300 s
     assert api.gateway.invoke(SWEEPER.handler, {}, name="sweeper")["closed"] == [sid]
     item = stored_session(sid)
     assert (item["endReason"], item["endedBy"], item["secondsUsed"], item["creditedSeconds"]) == \
         ("timeout", "client_vanished", 60, 0)
-    assert item["story"][-1] == {"type": "timed_out", "source": "server", "at": T0 + 190_000,
+    assert item["story"][-1] == {"type": "timed_out", "source": "server", "at": T0 + 300_000,
                                  "endReason": "timeout", "endedBy": "client_vanished"}
     # The learner's late end stores the transcript and keeps who ended it.
     late = end_session(alice, sid, disconnectCode=1000)
@@ -97,16 +97,16 @@ def test_switches_and_heartbeat_gaps_are_in_the_story(api, clock, dynamodb):
     switch_provider(alice, sid, "openai", 1011, disconnectReason="Server error")
     clock.advance(25)
     data(alice.post("/api/session/heartbeat", {"sessionId": sid}))     # 45 s: no gap
-    clock.advance(61)
-    data(alice.post("/api/session/heartbeat", {"sessionId": sid}))     # 61 s of silence: one gap
-    clock.advance(30)
+    clock.advance(121)
+    data(alice.post("/api/session/heartbeat", {"sessionId": sid}))     # 121 s of silence (> 2 x 60 s): one gap
+    clock.advance(120)                                                 # exactly twice the interval: no gap
     data(alice.post("/api/session/heartbeat", {"sessionId": sid}))
     story = stored_session(sid)["story"]
     assert story[1]["type"] == "access_granted"   # the start's token
     assert story[2] == {"type": "provider_switched", "source": "server", "at": T0 + 20_000, "from": "gemini",
                         "to": "openai", "code": 1011, "reason": "Server error"}
-    assert story[3:] == [{"type": "heartbeat_gap", "source": "server", "at": T0 + 106_000,
-                          "from": T0 + 45_000, "to": T0 + 106_000}]
+    assert story[3:] == [{"type": "heartbeat_gap", "source": "server", "at": T0 + 166_000,
+                          "from": T0 + 45_000, "to": T0 + 166_000}]
 
 
 def test_a_switch_reported_only_at_the_end_is_in_the_story(api, clock):

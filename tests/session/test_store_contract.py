@@ -19,7 +19,7 @@ def store(dynamodb):
 
 def test_a_heartbeat_for_a_session_that_is_not_the_active_one_is_lost(store):
     with pytest.raises(ConditionLost) as lost:
-        store.touch_heartbeat("alice", "2026-11", "no-such-session", T0)
+        store.touch_heartbeat("alice", "2026-11", "no-such-session", T0, T0 + 300_000)
     assert lost.value.current is None and lost.value.reasons == ()
 
 

@@ -8,7 +8,7 @@ from speakpho.access.lease import gemini_lease, hangup_at, renewal_due, seconds_
 from speakpho.config import Settings
 
 NOW = 1_000_000_000
-DEFAULTS = Settings()   # lease 600 s, grace 30 s, new-session window 60 s, renew before 120 s
+DEFAULTS = Settings()   # lease 600 s, grace 30 s, new-session window 60 s, renew before 180 s (3 heartbeats)
 
 
 @pytest.mark.parametrize("started_at, cap, now, left", [
@@ -42,15 +42,15 @@ def test_gemini_lease(settings, left, expires_in, new_session_in):
     (None, NOW, 1800, True),                       # no token held: give one
     (None, NOW, 0, False),                         # ... unless no minutes are left
     (NOW + 600_000, NOW, 1800, False),             # a fresh lease
-    (NOW + 120_000, NOW, 1800, False),             # exactly 2 minutes left: not yet
-    (NOW + 119_999, NOW, 1800, True),              # under 2 minutes
+    (NOW + 180_000, NOW, 1800, False),             # exactly 3 minutes left: not yet
+    (NOW + 179_999, NOW, 1800, True),              # under 3 minutes
     (NOW + 1_000, NOW, 1800, True),
     (NOW - 1_000, NOW, 1800, True),                # expired already
-    # Near the end of the minutes: the next token would end with the current one (90 s left + 30 s
-    # grace = the current expiry), so no mint; with 30 s more minutes it lasts a heartbeat longer.
-    (NOW + 120_000 - 1, NOW, 90, False),
-    (NOW + 100_000, NOW, 100, True),              # 130 s >= 100 s + 30 s: worth a token
-    (NOW + 100_000, NOW, 99, False),
+    # Near the end of the minutes: the next token would end with the current one (150 s left + 30 s
+    # grace = the current expiry), so no mint; with 60 s more minutes it lasts a heartbeat longer.
+    (NOW + 180_000 - 1, NOW, 150, False),
+    (NOW + 100_000, NOW, 130, True),              # 160 s >= 100 s + 60 s: worth a token
+    (NOW + 100_000, NOW, 129, False),
 ])
 def test_renewal_due(access_until, now, left, due):
     assert renewal_due(DEFAULTS, access_until, now, left) is due
@@ -63,3 +63,18 @@ def test_renewal_due(access_until, now, left, due):
 ])
 def test_hangup_at(settings, started_at, cap, at):
     assert hangup_at(settings, started_at, cap) == at
+
+
+@pytest.mark.parametrize("interval", [15, 30, 60, 90])
+def test_a_lost_heartbeat_still_renews_the_token_in_time(interval):
+    """With the default RENEW_BEFORE_SECONDS (3 heartbeat intervals), wherever the heartbeats fall
+    against a fresh token's expiry, the first two heartbeats at which renewal is due both come
+    with at least one interval left: one heartbeat may be lost and the next still renews it
+    before the token expires."""
+    settings = Settings(heartbeat_interval_seconds=interval)
+    expires = NOW + settings.lease_max_seconds * 1000
+    for phase_ms in range(0, interval * 1000, 250):
+        beats = range(NOW + phase_ms, expires, interval * 1000)
+        due = [t for t in beats if renewal_due(settings, expires, t, 1800)]
+        assert len(due) >= 2, (interval, phase_ms)
+        assert expires - due[1] >= interval * 1000, (interval, phase_ms)

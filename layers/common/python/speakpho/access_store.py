@@ -5,7 +5,8 @@ The session keeps `accessCount` (grants so far, at most MAX_GRANTS_PER_SESSION),
 (until when the client may hold provider access) and `callId` (its live OpenAI call); the
 period row's live meter keeps `activeProvider`, `activeAccessUntil` and `activeCallId`, which
 heartbeats (renewal), sweeps and newer starts (hang up, charge) read without reading the
-session. A grant is also a sign of life: it moves `activeLastHeartbeatAt` to now.
+session. A grant the client asked for is also a sign of life: it moves `activeLastHeartbeatAt` to
+now and `activeSweepAt` with it (speakpho.metering.usage.sweep_at).
 """
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ class AccessStore(StoryStore):
 
     def record_access(self, *, user_id: str, period: str, session_id: str, provider: str, now: int,
                       entries: list[dict], access_until: int | None = None, call_id=KEEP, expected_call_id=KEEP,
-                      key_record: dict | None = None, sign_of_life: bool = True) -> None:
+                      sweep_at: int | None, key_record: dict | None = None) -> None:
         """Records a grant. `call_id`: KEEP, None (the call is gone) or the new call's id;
-        `expected_call_id`: KEEP (any), None (no call yet) or the call the session must hold.
+        `expected_call_id`: KEEP (any), None (no call yet) or the call the session must hold;
+        `sweep_at`: the sweep deadline of a sign of life (required: None for the server's own).
         ConditionLost when the session is not the caller's, not active, not on `provider`, at
         its grant limit or holds another call, or when it is not the period's live session."""
         sets, adds, conditions, values = StoryAppend(list(entries)).parts()
@@ -45,11 +47,14 @@ class AccessStore(StoryStore):
                        ":max": MAX_GRANTS_PER_SESSION})
         conditions += ["userId = :uid", "#status = :active", "provider = :provider",
                        "(attribute_not_exists(accessCount) OR accessCount < :max)"]
-        # `sign_of_life`: a grant the client asked for moves the last heartbeat; the server's own
-        # hangup at the limit does not.
-        period_sets = ["activeProvider = :provider"] + (["activeLastHeartbeatAt = :now"] if sign_of_life else [])
+        # `sweep_at` (the sign of life's sweep deadline): a grant the client asked for moves the last
+        # heartbeat and the deadline with it; the server's own hangup at the limit (None) does not.
+        period_sets = ["activeProvider = :provider"]
+        period_values = {":provider": provider, ":one": 1, ":sid": session_id}
+        if sweep_at is not None:
+            period_sets += ["activeLastHeartbeatAt = :now", "activeSweepAt = :sweep"]
+            period_values.update({":now": now, ":sweep": sweep_at})
         period_removes: list[str] = []
-        period_values = {":provider": provider, ":one": 1, ":sid": session_id, **({":now": now} if sign_of_life else {})}
         if access_until is not None:
             sets.append("accessUntil = :until")
             period_sets.append("activeAccessUntil = :until")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from speakpho.table_env import missing_table, table_names_from_env
 
@@ -21,15 +21,20 @@ class Settings(BaseModel):
     # Monthly voice allowance per plan, in minutes; users without a plan get the default.
     default_plan: str = "free"
     plan_minutes: dict[str, int] = Field(default_factory=lambda: {"free": 30, "pro": 600})
-    stale_after_seconds: int = 120
+    # The live meter's timing (docs/metering.md "Heartbeats and the sweeper"): clients send a
+    # heartbeat every heartbeat_interval_seconds (more than twice that with none is a
+    # heartbeat_gap); the sweeper closes a session silent for stale_after_seconds, found by its
+    # sweep bucket (speakpho.metering.usage.sweep_at). Unset, the two windows derive from the
+    # interval (derive_timing, the one place that does): stale 3 intervals, bucket 5.
+    heartbeat_interval_seconds: int = Field(default=60, ge=1)
+    stale_after_seconds: int | None = Field(default=None, ge=1)
+    sweep_bucket_seconds: int | None = Field(default=None, ge=1)
     # Write-sharding of the partitions many learners write (docs/scale.md "Write-sharding"):
     # the sweeper's index (activeShard) and the rollup month (pk). Readers query every shard.
     # Raising a count is safe (old rows stay in shards the readers still query); lowering it
     # leaves rows in shards no reader queries.
     active_shards: int = Field(default=16, ge=1, le=256)
     rollup_shards: int = Field(default=4, ge=1, le=64)
-    # How often clients send heartbeats: more than twice this with none is a heartbeat_gap.
-    heartbeat_interval_seconds: int = 30
     idempotency_ttl_seconds: int = 3600
     # An admin CSV export stops before its body weighs more than this in the Lambda's response
     # (admin.health.export.response_bytes): Lambda's synchronous limit is 6 MB, headers included.
@@ -62,7 +67,8 @@ class Settings(BaseModel):
     lease_max_seconds: int = Field(default=600, ge=60, le=3600)
     lease_grace_seconds: int = Field(default=30, ge=0, le=300)
     new_session_window_seconds: int = Field(default=60, ge=10, le=600)
-    renew_before_seconds: int = Field(default=120, ge=10)
+    # Unset: 3 heartbeat intervals (derive_timing), so one lost heartbeat still renews in time.
+    renew_before_seconds: int | None = Field(default=None, ge=10)
     # The one-time schedules that hang up an OpenAI call at the limit (+ the grace).
     hangup_schedule_group: str = "speakpho-hangups"
     hangup_target_arn: str = ""
@@ -73,12 +79,28 @@ class Settings(BaseModel):
     vanished_fair_sessions: int = Field(default=3, ge=0)
     client_skew_tolerance_ms: int = Field(default=2000, ge=0)
 
+    @model_validator(mode="after")
+    def derive_timing(self) -> "Settings":
+        """The windows left unset, from the heartbeat interval (an explicit value wins):
+        stale_after_seconds 3 intervals (180 s at 60 s: two heartbeats may be lost before a
+        live session looks vanished), sweep_bucket_seconds 5 (300 s: 4 heartbeats in 5 leave the
+        sweeper's index entry as it is), renew_before_seconds 3 (a Gemini token is renewed
+        with a heartbeat to spare)."""
+        interval = self.heartbeat_interval_seconds
+        for name, intervals in TIMING_INTERVALS.items():
+            if getattr(self, name) is None:
+                setattr(self, name, intervals * interval)
+        return self
+
     def table(self, logical_name: str) -> str:
         try:
             return self.table_names[logical_name]
         except KeyError:
             raise missing_table(logical_name) from None
 
+
+# Settings that default to a multiple of heartbeat_interval_seconds (Settings.derive_timing).
+TIMING_INTERVALS = {"stale_after_seconds": 3, "sweep_bucket_seconds": 5, "renew_before_seconds": 3}
 
 ENV_NAMES = {
     "dynamodb_endpoint": "DYNAMODB_ENDPOINT",
@@ -87,6 +109,7 @@ ENV_NAMES = {
     "active_shards": "ACTIVE_SHARDS",
     "rollup_shards": "ROLLUP_SHARDS",
     "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
+    "sweep_bucket_seconds": "SWEEP_BUCKET_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
     "export_max_bytes": "EXPORT_MAX_BYTES",
     "starts_per_hour": "STARTS_PER_HOUR",

@@ -13,8 +13,8 @@ from speakpho.story_store import StoryAppend, StoryStore, update_expression
 from speakpho.tables import period_key, stats_key
 from speakpho.transcript import transcript_items
 
-ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeRemainingAtStart",
-                 "activeShard", "activeProvider", "activeAccessUntil", "activeCallId")
+ACTIVE_FIELDS = ("activeSessionId", "activeStartedAt", "activeLastHeartbeatAt", "activeSweepAt",
+                 "activeRemainingAtStart", "activeShard", "activeProvider", "activeAccessUntil", "activeCallId")
 
 
 @dataclass

@@ -54,8 +54,9 @@ class MeteringStore(EndStore, AccessStore):
     def commit_start(self, *, user_id: str, period: str, period_row: dict | None, profile: dict | None,
                      plan: str, seconds_limit: int, seconds_used_after: int, session: dict,
                      stale_session: dict | None, start_limits: dict[str, int | None] | None = None,
-                     access_until: int | None = None, key_record: dict | None = None) -> None:
-        """One transaction: reserve in the period row, create the session, number it in the
+                     sweep_at: int, access_until: int | None = None, key_record: dict | None = None) -> None:
+        """One transaction: reserve in the period row (the live meter, in the sweeper's index at
+        `sweep_at`: speakpho.metering.usage.sweep_at), create the session, number it in the
         user's history (and set `start_limits`, the start limits' buckets, on the same profile
         row, removing those given as None: speakpho.metering.limits), close the previous active
         session and, with an Idempotency-Key, put the key's record (speakpho.idempotency).
@@ -65,7 +66,7 @@ class MeteringStore(EndStore, AccessStore):
             ":plan": plan, ":limit": seconds_limit, ":used": seconds_used_after,
             ":sid": session["sessionId"], ":now": now, ":remaining": session["remainingAtStart"],
             ":shard": active_shard(user_id, self.active_shards), ":one": 1, ":provider": session["provider"] if session.get("channel", "voice") == "voice" else "none",
-            ":until": access_until if access_until is not None else now,
+            ":until": access_until if access_until is not None else now, ":sweep": sweep_at,
         }
         if period_row is None:
             condition = "attribute_not_exists(userId)"
@@ -79,7 +80,8 @@ class MeteringStore(EndStore, AccessStore):
                 "UpdateExpression": (
                     "SET #plan = if_not_exists(#plan, :plan), secondsLimit = if_not_exists(secondsLimit, :limit), "
                     "secondsUsed = :used, activeSessionId = :sid, activeStartedAt = :now, "
-                    "activeLastHeartbeatAt = :now, activeRemainingAtStart = :remaining, activeShard = :shard, "
+                    "activeLastHeartbeatAt = :now, activeSweepAt = :sweep, activeRemainingAtStart = :remaining, "
+                    "activeShard = :shard, "
                     "activeProvider = :provider, activeAccessUntil = :until "
                     # a superseded session counts as closed without an end (speakpho.metering.usage)
                     + ("ADD version :one, vanishedSessions :one REMOVE activeCallId" if stale_session
@@ -133,6 +135,7 @@ class MeteringStore(EndStore, AccessStore):
             ":ended": "ended", ":active": "active", ":reason": closing["endReason"], ":by": closing["endedBy"],
             ":endedAt": closing["endedAt"], ":charge": closing["secondsUsed"],
             ":credit": closing["creditedSeconds"], ":result": closing["endResult"], ":one": 1,
+            ":closedAt": closing["closedAt"],
         })
         return {
             "Update": {
@@ -140,6 +143,7 @@ class MeteringStore(EndStore, AccessStore):
                 "Key": ddb.serialize({"sessionId": closing["sessionId"]}),
                 "UpdateExpression": update_expression(
                     ["#status = :ended", "endReason = :reason", "endedBy = :by", "endedAt = :endedAt",
+                     "closedAt = :closedAt",
                      "secondsUsed = :charge", "creditedSeconds = :credit", "endResult = :result", *sets],
                     adds + ["version :one"]),
                 "ConditionExpression": "#status = :active",
@@ -149,21 +153,25 @@ class MeteringStore(EndStore, AccessStore):
         }
 
     # heartbeat -------------------------------------------------------------
-    def touch_heartbeat(self, user_id: str, period: str, session_id: str, now: int) -> tuple[dict, int | None]:
-        """Records a heartbeat on the live meter. Returns the period row after it and the
-        heartbeat time it replaced (one request: the row as it was, with the new values
-        derived); ConditionLost when that session is not the period's active one."""
+    def touch_heartbeat(self, user_id: str, period: str, session_id: str, now: int,
+                        sweep_at: int) -> tuple[dict, int | None]:
+        """Records a heartbeat on the live meter, with its sweep deadline (`sweep_at`, unchanged
+        within a bucket: then the sweeper's index entry is not written and the heartbeat costs 1
+        write unit). Returns the period row after it and the heartbeat time it replaced (one
+        request: the row as it was, with the new values derived); ConditionLost when that
+        session is not the period's active one."""
         resp = conditional(
             self.client.update_item,
             TableName=self.periods,
             Key=ddb.serialize(period_key(user_id, period)),
-            UpdateExpression="SET activeLastHeartbeatAt = :now ADD version :one",
+            UpdateExpression="SET activeLastHeartbeatAt = :now, activeSweepAt = :sweep ADD version :one",
             ConditionExpression="activeSessionId = :sid",
-            ExpressionAttributeValues=ddb.values({":now": now, ":sid": session_id, ":one": 1}),
+            ExpressionAttributeValues=ddb.values({":now": now, ":sweep": sweep_at, ":sid": session_id, ":one": 1}),
             ReturnValues="ALL_OLD",
         )
         before = ddb.deserialize(resp["Attributes"])
-        after = {**before, "activeLastHeartbeatAt": now, "version": int(before.get("version", 0)) + 1}
+        after = {**before, "activeLastHeartbeatAt": now, "activeSweepAt": sweep_at,
+                 "version": int(before.get("version", 0)) + 1}
         return after, before.get("activeLastHeartbeatAt")
 
     # switch provider -------------------------------------------------------
@@ -207,13 +215,16 @@ class MeteringStore(EndStore, AccessStore):
         return ddb.deserialize(resp["Attributes"])
 
     # stale sweep -----------------------------------------------------------
-    def stale_candidates(self, cutoff: int, limit: int = 100) -> list[dict]:
+    def stale_candidates(self, now: int, limit: int = 100) -> list[dict]:
+        """The live meters whose sweep deadline (activeSweepAt) is at or before `now`: one Query
+        per shard of the sparse index active_by_sweep, earliest first. Candidates only: the
+        caller re-reads each row (a sign of life may have come since the index was read)."""
         found: list[dict] = []
         for shard in range(self.active_shards):
             resp = self.client.query(
-                TableName=self.periods, IndexName="active_by_heartbeat",
-                KeyConditionExpression="activeShard = :shard AND activeLastHeartbeatAt < :cutoff",
-                ExpressionAttributeValues=ddb.values({":shard": active_shard_value(shard), ":cutoff": cutoff}),
+                TableName=self.periods, IndexName="active_by_sweep",
+                KeyConditionExpression="activeShard = :shard AND activeSweepAt <= :now",
+                ExpressionAttributeValues=ddb.values({":shard": active_shard_value(shard), ":now": now}),
                 Limit=limit,
             )
             found.extend(ddb.deserialize(i) for i in resp.get("Items", []))

@@ -70,7 +70,8 @@ class StoryStore(TableStore):
 
         Conditions: the learner's session; every entry's time inside the session's span
         (startedAt <= lowest; and the session active, the entries being clamped to now, or
-        ended at or after both `highest` and `cutoff`); the story's own (new ids, room).
+        ended at or after `highest` and, it or its close (`closedAt`, a server's close), at or
+        after `cutoff`); the story's own (new ids, room).
         ConditionLost with `current` = the session as it was (None when absent)."""
         sets, adds, conditions, values = StoryAppend(entries, event_ids).parts()
         values.update({":uid": user_id, ":lo": lowest, ":hi": highest, ":cutoff": cutoff, ":active": "active",
@@ -81,7 +82,8 @@ class StoryStore(TableStore):
             Key=ddb.serialize({"sessionId": session_id}),
             UpdateExpression=update_expression(sets, adds + ["version :one"]),
             ConditionExpression=" AND ".join(["userId = :uid", "startedAt <= :lo",
-                                              "(#status = :active OR (endedAt >= :hi AND endedAt >= :cutoff))",
+                                              "(#status = :active OR (endedAt >= :hi AND "
+                                              "(endedAt >= :cutoff OR closedAt >= :cutoff)))",
                                               *conditions]),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=ddb.values(values),

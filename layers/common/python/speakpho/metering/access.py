@@ -15,7 +15,7 @@ from speakpho.errors import ConditionLost, Conflict, NotFound, TooManyRequests
 from speakpho.idempotency import KeyedCall
 from speakpho.metering.grants import grant_gemini, left_in_session
 from speakpho.metering.live import owned_session
-from speakpho.metering.usage import UserRef
+from speakpho.metering.usage import UserRef, sweep_at
 from speakpho.providers.catalog import require_key
 from speakpho.providers.ports import ProviderError
 from speakpho import story
@@ -90,7 +90,8 @@ def connect_call(store: MeteringStore, ports: ProviderPorts, settings: Settings,
         story.server_entry("call_connected", now, callId=call_id)]
     try:
         store.record_access(user_id=user.user_id, period=session["period"], session_id=session_id, provider="openai",
-                            now=now, entries=entries, access_until=until, call_id=call_id,
+                            now=now, sweep_at=sweep_at(settings, now), entries=entries, access_until=until,
+                            call_id=call_id,
                             expected_call_id=previous, key_record=once.record(answer, now) if once else None)
     except ConditionLost:
         # The session moved on meanwhile (ended, switched, or another connect): this call is not wanted.
@@ -117,7 +118,7 @@ def hang_up_at_limit(store: MeteringStore, ports: ProviderPorts, clock: Clock, *
         # sweep hangs it up (and records it) a second time.
         try:
             store.record_access(user_id=session["userId"], period=session["period"], session_id=session_id,
-                                provider="openai", now=clock.now_ms(), sign_of_life=False, call_id=None,
+                                provider="openai", now=clock.now_ms(), sweep_at=None, call_id=None,
                                 expected_call_id=session["callId"],
                                 entries=[hung_up_entry(session["callId"], "limit", clock.now_ms())])
         except ConditionLost:

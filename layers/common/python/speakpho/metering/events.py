@@ -6,7 +6,9 @@ close code, reconnect attempts) with an eventId of its own making; the session's
 
 Rules: at most MAX_EVENTS_PER_CALL events a call and MAX_EVENTS_PER_SESSION new ones a
 session (413, nothing written); someone else's session is not found; events still land up
-to EVENTS_AFTER_END_MS after the session ended, later ones are refused (409 session_ended).
+to EVENTS_AFTER_END_MS after the session ended (or, closed by the sweeper or a newer start, after
+its close: `closedAt`, while `endedAt` stays its last sign of life), later ones are refused (409
+session_ended).
 Client times are moved onto the server's clock when the call's `sentAt` says the client's
 clock is off by more than CLIENT_SKEW_TOLERANCE_MS (speakpho.story.skew_offset: a client clock
 10 minutes ahead cannot draw its events 10 minutes late, nor stretch an outage), then clamped
@@ -53,7 +55,9 @@ def check_session_room(session: dict, new: int) -> None:
 
 
 def ended_too_long_ago(session: dict, now: int) -> bool:
-    return session.get("status") != "active" and int(session.get("endedAt") or 0) < now - story.EVENTS_AFTER_END_MS
+    """Ended (or closed) more than EVENTS_AFTER_END_MS ago."""
+    ended = max(int(session.get("endedAt") or 0), int(session.get("closedAt") or 0))
+    return session.get("status") != "active" and ended < now - story.EVENTS_AFTER_END_MS
 
 
 def span(session: dict, now: int) -> tuple[int, int]:

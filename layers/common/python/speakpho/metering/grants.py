@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from speakpho.access.grant import gemini_access
 from speakpho.access.lease import seconds_left
 from speakpho.errors import AppError, LimitReached
+from speakpho.metering.usage import sweep_at
 from speakpho.providers.catalog import require_key
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def grant_gemini(store: MeteringStore, ports: ProviderPorts, settings: Settings,
     key = require_key(settings, ports.keys, "gemini")
     access, entry = gemini_access(ports, settings, key=key, session=session, now=now, left_seconds=left)
     store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
-                        provider="gemini", now=now, entries=[*extra_entries, entry],
+                        provider="gemini", now=now, sweep_at=sweep_at(settings, now), entries=[*extra_entries, entry],
                         access_until=access["expiresAt"], **({"call_id": None} if drop_call else {}))
     return access
 

@@ -11,7 +11,7 @@ from speakpho.clock import Clock, utc_month
 from speakpho.config import Settings
 from speakpho.errors import AppError, ConditionLost, Conflict, NotFound, TooManyRequests
 from speakpho.metering.grants import grant_gemini, renew_gemini
-from speakpho.metering.usage import UserRef, elapsed_seconds, period_credit, period_totals
+from speakpho.metering.usage import UserRef, elapsed_seconds, period_credit, period_totals, sweep_at
 from speakpho.models import PROVIDERS
 from speakpho.providers.catalog import require_key
 from speakpho.views import usage_view
@@ -36,10 +36,12 @@ SWITCH_ATTEMPTS = 3
 MAX_SWITCHES_PER_SESSION = 10
 
 
-def _touch(store: MeteringStore, user: UserRef, session_id: str, now: int) -> tuple[dict, int | None]:
+def _touch(store: MeteringStore, settings: Settings, user: UserRef, session_id: str,
+           now: int) -> tuple[dict, int | None]:
     """The period row after recording the heartbeat, and the heartbeat time it replaced."""
+    deadline = sweep_at(settings, now)
     try:
-        return store.touch_heartbeat(user.user_id, utc_month(now), session_id, now)
+        return store.touch_heartbeat(user.user_id, utc_month(now), session_id, now, deadline)
     except ConditionLost:
         pass
     # Not the active session of this month: unknown, someone else's, ended, or
@@ -49,7 +51,7 @@ def _touch(store: MeteringStore, user: UserRef, session_id: str, now: int) -> tu
         raise Conflict("session is not active", {"endReason": session.get("endReason")},
                        code="session_not_active")
     try:
-        return store.touch_heartbeat(user.user_id, session["period"], session_id, now)
+        return store.touch_heartbeat(user.user_id, session["period"], session_id, now, deadline)
     except ConditionLost:
         raise Conflict("session is not active", code="session_not_active") from None
 
@@ -70,7 +72,7 @@ def heartbeat(store: MeteringStore, settings: Settings, clock: Clock, user: User
     Gemini, once the token has less than RENEW_BEFORE_SECONDS left and minutes remain, the
     answer carries the next `providerAccess` (a read and a write more, about once a lease)."""
     now = clock.now_ms()
-    row, previous = _touch(store, user, session_id, now)
+    row, previous = _touch(store, settings, user, session_id, now)
     gap = story.heartbeat_gap(previous, now, settings.heartbeat_interval_seconds)
     if gap:
         _record_gap(store, user, session_id, gap)
@@ -171,24 +173,25 @@ def _access_after_switch(store: MeteringStore, ports: ProviderPorts, settings: S
         except AppError:
             # No token (502, 402, 503), but the switch is recorded: the call left behind is not wanted either.
             if call_id:
-                _drop_call(store, ports, session, call_id, dropped, now)
+                _drop_call(store, ports, settings, session, call_id, dropped, now)
             raise
     else:
         store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
-                            provider="openai", now=now, entries=list(dropped))
+                            provider="openai", now=now, sweep_at=sweep_at(settings, now), entries=list(dropped))
         access = openai_access(hangup_at(settings, session["startedAt"], session["remainingAtStart"]))
     if call_id:
         hang_up(ports, session_id=session["sessionId"], call_id=call_id, why="switch")
     return access
 
 
-def _drop_call(store: MeteringStore, ports: ProviderPorts, session: dict, call_id: str, dropped: tuple,
-               now: int) -> None:
+def _drop_call(store: MeteringStore, ports: ProviderPorts, settings: Settings, session: dict, call_id: str,
+               dropped: tuple, now: int) -> None:
     """Records the call as hung up (best effort: a session that moved on meanwhile is closed by
     whoever moved it) and hangs it up."""
     try:
         store.record_access(user_id=session["userId"], period=session["period"], session_id=session["sessionId"],
-                            provider=session["provider"], now=now, entries=list(dropped), call_id=None)
+                            provider=session["provider"], now=now, sweep_at=sweep_at(settings, now),
+                            entries=list(dropped), call_id=None)
     except ConditionLost:
         pass
     hang_up(ports, session_id=session["sessionId"], call_id=call_id, why="switch")

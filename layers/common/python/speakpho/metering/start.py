@@ -13,7 +13,8 @@ from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
 from speakpho.idempotency import KeyedCall
 from speakpho.metering.limits import StartTokens, admit_start
-from speakpho.metering.usage import UserRef, period_credit, period_credited, period_totals, stale_closing
+from speakpho.metering.usage import (UserRef, period_credit, period_credited, period_totals, stale_closing,
+                                     sweep_at)
 from speakpho.models import StartSessionRequest
 from speakpho.providers.catalog import require_key
 from speakpho.providers.ports import ProviderPorts
@@ -147,12 +148,14 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
             "providerAccess": access,
             "usage": usage_view(plan=plan, period=period, seconds_limit=limit, seconds_used=used,
                                 active_session_id=session["sessionId"], **period_credit(settings, row, limit)),
+            "heartbeatIntervalSeconds": settings.heartbeat_interval_seconds,
         }
         try:
             store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
                                plan=plan, seconds_limit=limit, seconds_used_after=used,
                                session=session, stale_session=stale, start_limits=tokens.profile_fields(),
-                               access_until=access_until, key_record=once.record(answer, now) if once else None)
+                               sweep_at=sweep_at(settings, now), access_until=access_until,
+                               key_record=once.record(answer, now) if once else None)
         except ConditionLost:
             continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read
         if stale and stale.get("callId"):

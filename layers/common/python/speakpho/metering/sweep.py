@@ -15,17 +15,21 @@ if TYPE_CHECKING:
 
 
 def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock, ports: ProviderPorts) -> list[str]:
-    """Close sessions with no heartbeat for STALE_AFTER_SECONDS, charged as
+    """Close sessions with no sign of life for STALE_AFTER_SECONDS, charged as
     speakpho.metering.usage.charged_until says (endReason timeout, endedBy client_vanished, a
     timed_out story entry), and hang up the OpenAI call each still held.
-    Returns the ids of the sessions this run closed."""
+    The candidates are the live meters whose sweep deadline has passed (activeSweepAt <= now,
+    speakpho.metering.usage.sweep_at): silent for at least the stale window by construction,
+    so a session is closed between STALE_AFTER_SECONDS and that + SWEEP_BUCKET_SECONDS (+ the
+    sweep interval) after its last sign of life. Each row is re-read and closed only if it is
+    still silent past the stale window. Returns the ids of the sessions this run closed."""
     now = clock.now_ms()
     cutoff = now - settings.stale_after_seconds * 1000
     closed = []
-    for candidate in store.stale_candidates(cutoff):
+    for candidate in store.stale_candidates(now):
         row = store.get_period(candidate["userId"], candidate["period"])
         if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
-            continue  # ended or heartbeat arrived since the index was read
+            continue  # ended or a sign of life arrived since the index was read
         _, limit, used = period_totals(settings, row)
         closing = stale_closing(settings, row, limit, used, ended_by="client_vanished", now=now)
         try:

@@ -69,6 +69,21 @@ def elapsed_seconds(start_ms: int, end_ms: int) -> int:
     return max(0, (end_ms - start_ms) // 1000)
 
 
+def sweep_at(settings: Settings, last_sign_of_life: int) -> int:
+    """The live meter's `activeSweepAt` (epoch ms), the sort key of the sweeper's index: the end
+    of the stale window after the last sign of life, rounded up to the sweep bucket,
+    ceil((t + STALE_AFTER_SECONDS) / SWEEP_BUCKET_SECONDS) * SWEEP_BUCKET_SECONDS. Every sign of
+    life (start, heartbeat, a grant the client asked for) writes it with `activeLastHeartbeatAt`
+    in the same request; within one bucket the value does not change, so DynamoDB writes no
+    index entry (most heartbeats cost 1 write unit, the one that crosses into the next bucket
+    3: docs/metering.md "Heartbeats and the sweeper"). A meter whose sweepAt has passed has had
+    no sign of life for at least the stale window; the sweeper closes it at most a bucket (and
+    a sweep interval) later."""
+    due = int(last_sign_of_life) + settings.stale_after_seconds * 1000
+    bucket = settings.sweep_bucket_seconds * 1000
+    return -(-due // bucket) * bucket
+
+
 def heartbeat_charge(row: dict) -> int:
     """What the period's live session has used by its last heartbeat, capped at what remained
     at its start: charged however the session ends."""
@@ -114,6 +129,9 @@ def stale_closing(settings: Settings, row: dict, plan_limit: int, used_before: i
         "endReason": reason,
         "endedBy": ended_by,
         "endedAt": min(until, max(now, int(row["activeLastHeartbeatAt"]))),
+        # When it was closed: the late end's events count from here (speakpho.metering.events),
+        # as the close may come minutes after `endedAt` (docs/metering.md "Heartbeats and the sweeper").
+        "closedAt": now,
         "secondsUsed": charge,
         "creditedSeconds": 0,
         "endResult": {"totalSecondsUsed": used_before + charge, "secondsLimit": plan_limit},
