@@ -126,6 +126,31 @@ def test_heartbeats_back_off_on_errors_stop_at_the_limit_and_raise_each_notice_o
     assert set(out["bodies"]) == {'{"sessionId":"s-1"}'}
 
 
+def test_the_heartbeat_interval_is_the_start_answers_unless_fixed(page, runner):
+    """`heartbeatIntervalSeconds` of the start answer sets the interval; an answer without it (a
+    replay of a start answered before the field) gets 60 s; the `heartbeatMs` option fixes it."""
+    out = run(page, runner, """
+      const intervals = {};
+      const fast = { ...started, heartbeatIntervalSeconds: 1 };
+      for (const [name, answer, option] of [['given', fast, undefined], ['absent', started, undefined],
+                                            ['fixed', fast, 40]]) {
+        const { fetch, calls } = scripted([{ status: 201, data: answer }]);
+        const c = new client.SessionClient({ getToken, fetch, sleep, window: null, heartbeatMs: option });
+        await c.start({});
+        const began = performance.now();
+        if (name !== 'absent') {   // the first heartbeat comes after the interval
+          while (calls.length < 2 && performance.now() - began < 3000) await new Promise((r) => setTimeout(r, 20));
+        }
+        intervals[name] = { ms: c.heartbeatMs, beat: calls.length > 1 ? Math.round(performance.now() - began) : null };
+        c.dispose();
+      }
+      return intervals;
+    """)
+    assert out["given"]["ms"] == 1000 and 900 <= out["given"]["beat"] < 2500
+    assert out["absent"] == {"ms": 60_000, "beat": None}
+    assert out["fixed"]["ms"] == 40 and out["fixed"]["beat"] < 900
+
+
 def test_heartbeats_stop_when_the_server_closed_the_session(page, runner):
     out = run(page, runner, """
       const { fetch, calls } = scripted([{ status: 201, data: started },

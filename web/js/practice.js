@@ -257,9 +257,10 @@ function wireClient(client) {
 boot(async () => {
   const config = await loadConfig();
   state.devControls = config.auth && config.auth.mode === 'local';
-  // Local development only: /practice?heartbeatMs=500 makes the tests' heartbeats quick.
+  // The interval is the start answer's heartbeatIntervalSeconds (session-client.js). Local development
+  // only: /practice?heartbeatMs=500 makes the tests' heartbeats quick.
   const asked = Number(new URLSearchParams(window.location.search).get('heartbeatMs'));
-  const heartbeatMs = state.devControls && asked >= 100 ? asked : 30_000;
+  const heartbeatMs = state.devControls && asked >= 100 ? asked : undefined;
   state.client = new SessionClient({ apiBase: config.apiBase, getToken, heartbeatMs });
   state.access = new SessionAccess(state.client);
   wireClient(state.client);

@@ -9,7 +9,7 @@ import { Emitter } from './emitter.js';
 import { onPageClose } from './page-close.js';
 import { EventBatcher, MAX_EVENTS_PER_CALL } from './session-events.js';
 import {
-  LimitReachedError, SessionApiError, backoffMs, isRetryable, request, send, sleep, usageOfEnd,
+  LimitReachedError, SessionApiError, backoffMs, heartbeatMsOf, isRetryable, request, send, sleep, usageOfEnd,
 } from './session-http.js';
 import { LIMITS, Transcript, clip } from './session-transcript.js';
 
@@ -33,15 +33,15 @@ export class SessionClient extends Emitter {
    * @param {object} options
    * @param {() => (string | null)} options.getToken  the learner's bearer token
    * @param {string} [options.apiBase]     '' = same origin
-   * @param {number} [options.heartbeatMs] 30 000 by default
+   * @param {number} [options.heartbeatMs] fixes the interval (tests); else the start answer's (heartbeatMsOf)
    * @param {typeof fetch} [options.fetch]
    * @param {Storage} [options.storage]    localStorage by default (the pending ends)
    * @param {Window} [options.window]      whose closing ends the session (global window by default)
    */
-  constructor({ getToken, apiBase = '', heartbeatMs = 30_000, fetch, storage, window: win, random, sleep: wait } = {}) {
+  constructor({ getToken, apiBase = '', heartbeatMs, fetch, storage, window: win, random, sleep: wait } = {}) {
     super();
     this.transport = { apiBase, getToken, fetch, random, sleep: wait };
-    this.heartbeatMs = heartbeatMs;
+    this.fixedHeartbeatMs = heartbeatMs;   // this.heartbeatMs is set by each start
     this.storage = storage || globalThis.localStorage;
     this.window = win === undefined ? globalThis.window : win;
     this.usage = null;
@@ -90,6 +90,7 @@ export class SessionClient extends Emitter {
     this.provider = data.provider || body.provider || 'gemini';
     this.initialProvider = this.provider;
     this.state = 'active';
+    this.heartbeatMs = this.fixedHeartbeatMs || heartbeatMsOf(data);
     this.watchPageClose();
     if (data.usage) this.setUsage(data.usage);
     this.scheduleHeartbeat();

@@ -44,6 +44,15 @@ export class LimitReachedError extends SessionApiError {
   }
 }
 
+// The heartbeat interval when a start answer does not say (a replay of a start answered before the field).
+export const DEFAULT_HEARTBEAT_MS = 60_000;
+
+/** The heartbeat interval a start answer asks for (`heartbeatIntervalSeconds`, the server's setting), in ms. */
+export function heartbeatMsOf(started) {
+  const seconds = Number(started && started.heartbeatIntervalSeconds);
+  return seconds >= 1 ? seconds * 1000 : DEFAULT_HEARTBEAT_MS;
+}
+
 /** The usage an end answer implies (it carries totals, not the usage view). */
 export function usageOfEnd(answer) {
   const used = Number(answer.totalSecondsUsed || 0);
