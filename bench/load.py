@@ -1,6 +1,6 @@
 """`make load`: simulated learners over HTTP against `make dev`'s server on dynoxide.
 
-    python -m bench.load        (LOAD_LEVELS=10,50,200  LOAD_HEARTBEAT_SECONDS=30)
+    python -m bench.load        (LOAD_LEVELS=10,50,200  LOAD_HEARTBEAT_SECONDS=60)
 
 Starts dynoxide (local/dynoxide.py) and the dev server in this process on a free loopback
 port with DYNAMODB_ENDPOINT, then for each level runs that many learners at once, each a
@@ -10,8 +10,9 @@ The clock. The server's clock is one for all learners, so a coordinator owns it:
 at 2026-11-10T18:00Z (an evening), and each step moves it one heartbeat interval with
 POST /local/clock, then lets every live learner send that step's heartbeat (and its events,
 switch, end...) concurrently, and waits for all of them before the next step. A learner's
-session lasts 16-24 steps of 30 s (8-12 simulated minutes, 10 on average) and is charged
-exactly that, which the run checks; a level takes 5 to 90 s of real time.
+session lasts 8-12 simulated minutes (10 on average: 8-12 steps of the default 60 s, the
+server's HEARTBEAT_INTERVAL_SECONDS) and is charged exactly that, which the run checks; a level
+takes 5 to 90 s of real time.
 
 What is counted. The repo's one counter (local.ddb_meter.RequestMeter, capacity on) runs on
 the shared DynamoDB client. The local gateway serialises every handler call under
@@ -131,8 +132,11 @@ class Coordinator:
         from local import tokens
 
         run_id = uuid.uuid4().hex[:6]
-        learners = [Learner(i, run_id, self.port, recorder, heartbeat_seconds=self.heartbeat_seconds,
-                            steps=16 + i % 9, switch_at=(3 + i % 10) if i % 4 == 1 else None, events=events,
+        # 8-12 minutes whatever the interval; one learner in four switches 1.5 to 6 minutes in.
+        per_step = self.heartbeat_seconds
+        learners = [Learner(i, run_id, self.port, recorder, heartbeat_seconds=per_step,
+                            steps=max(1, (16 + i % 9) * 30 // per_step),
+                            switch_at=max(1, (3 + i % 10) * 30 // per_step) if i % 4 == 1 else None, events=events,
                             token=tokens.mint(f"load-{run_id}-{i:04d}"), now_ms=lambda: self.now)
                     for i in range(concurrency)]
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="learner") as pool:
@@ -211,7 +215,7 @@ def main() -> int:
     sys.stdout = QuietMetrics(sys.stdout)
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     levels_wanted = [int(x) for x in os.environ.get("LOAD_LEVELS", "10,50,200").split(",") if x.strip()]
-    heartbeat_seconds = int(os.environ.get("LOAD_HEARTBEAT_SECONDS", "30"))
+    heartbeat_seconds = int(os.environ.get("LOAD_HEARTBEAT_SECONDS", "60"))   # the server's default interval
     os.environ["LOCAL_QUIET"] = "1"
     from local.backend import prepare_environment
     from local import dynoxide

@@ -23,7 +23,6 @@ from bench.partition_sim import Sim, sample_tables
 LEARNERS = 1_000_000
 CONCURRENT = 100_000            # in a session at the evening peak
 SESSION_SECONDS = 600           # the average session (bench/load.py's learners: 8-12 minutes)
-HEARTBEAT_SECONDS = 30          # the client's interval (the sweeper closes after STALE_AFTER_SECONDS = 120)
 MESSAGES, CORRECTIONS = 40, 5   # stored at the end of a session
 SWITCH_EVERY = 4                # one session in four switches provider once
 DISCONNECT_EVERY = 10           # one in ten ends with close code 1006
@@ -32,6 +31,13 @@ LIMIT_WCU, LIMIT_RCU = 1000, 3000
 TARGET = 0.5                    # design target: a partition at most at half its limit at the peak
 T0_MS = 1_794_333_600_000       # 2026-11-10T18:00Z
 SESSION_RATE = CONCURRENT / SESSION_SECONDS   # sessions started (and ended) per second at the peak
+
+
+def heartbeat_seconds() -> int:
+    """The client's interval: the setting the start answers (HEARTBEAT_INTERVAL_SECONDS, 60 s)."""
+    from speakpho.config import get_settings
+
+    return get_settings().heartbeat_interval_seconds
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,11 @@ class Shared:
 
 # Every partition key that concentrates many learners' writes. A new one fails the test.
 SHARED = {
-    "usage_periods/active_by_heartbeat": Shared(
-        "`activeShard`: `Settings.active_shards` values (16, was 8), n = crc32(userId); each heartbeat moves the "
-        "entry (a delete and a put); the sweeper queries every shard", by_learner=True),
+    "usage_periods/active_by_sweep": Shared(
+        "`activeShard`: `Settings.active_shards` values (16, was 8), n = crc32(userId); written at the start, "
+        "the end and by the one heartbeat in `SWEEP_BUCKET_SECONDS` / `HEARTBEAT_INTERVAL_SECONDS` (1 in 5) that "
+        "moves `activeSweepAt` to the next bucket (a delete and a put); the others leave the entry as it is; "
+        "the sweeper queries every shard", by_learner=True),
     "sessions/sessions_by_day_keys": Shared(
         "`startDay`: one value per UTC day, so every session of the day; keys only, so written once per "
         "session (its start: the keys never change after), and under the target as it is, so not sharded "
@@ -125,13 +133,14 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                                        ttl_seconds=settings.idempotency_ttl_seconds))
             sim.session = started["sessionId"]
             at(base)
-            for beat in range(1, SESSION_SECONDS // HEARTBEAT_SECONDS + 1):
-                at(base + beat * HEARTBEAT_SECONDS)
+            interval = heartbeat_seconds()
+            for beat in range(1, SESSION_SECONDS // interval + 1):
+                at(base + beat * interval)
                 metering.heartbeat(store, settings, clock, user, sim.session, ports)
                 if beat == 5 and number % SWITCH_EVERY == 1:
                     provider = "openai" if provider == "gemini" else "gemini"
                     metering.switch_provider(store, settings, clock, user, sim.session, provider, 1006, None, ports)
-                at(base + beat * HEARTBEAT_SECONDS)
+                at(base + beat * interval)
             end = EndSessionRequest(
                 sessionId=sim.session, disconnectCode=1006 if number % DISCONNECT_EVERY == 0 else 1000,
                 provider=provider,
@@ -258,8 +267,8 @@ def status(row: Row) -> str:
 def markdown(rows: list[Row]) -> str:
     lines = [
         f"Peak: {CONCURRENT:,} of {LEARNERS:,} learners in a session; sessions of {SESSION_SECONDS // 60} min "
-        f"({SESSION_RATE:.1f} starts and as many ends per second); a heartbeat every {HEARTBEAT_SECONDS} s "
-        f"({CONCURRENT // HEARTBEAT_SECONDS:,}/s); {MESSAGES} messages and {CORRECTIONS} corrections stored per "
+        f"({SESSION_RATE:.1f} starts and as many ends per second); a heartbeat every {heartbeat_seconds()} s "
+        f"({CONCURRENT // heartbeat_seconds():,}/s); {MESSAGES} messages and {CORRECTIONS} corrections stored per "
         f"session, then one review; one session in {SWITCH_EVERY} switches provider. Sample: "
         f"{SAMPLE_LEARNERS:,} learners x 2 sessions through the real code. Limit per partition "
         f"{LIMIT_WCU:,} WCU/s; design target {int(TARGET * 100)} % of it.",
