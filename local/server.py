@@ -79,6 +79,8 @@ def main() -> None:
               f"  counts: curl http://127.0.0.1:{port}/local/faults", flush=True)
     if backend.created_tables:
         print("tables created: " + ", ".join(backend.created_tables), flush=True)
+    if backend.migrated:
+        print(f"tables migrated in place: {len(backend.migrated)} steps (docs/migrations.md)", flush=True)
     if backend.db_path:
         print(f"data kept in {_shown(backend.db_path)} across restarts (make dev-reset starts empty; "
               "MEMORY=1 keeps nothing)", flush=True)

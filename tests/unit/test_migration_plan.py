@@ -81,6 +81,13 @@ def test_the_previous_shape_and_which_replacement_needs_an_attribute_backfill():
     assert not any(needs_attribute_backfill(SESSIONS, i) for i in SESSIONS.indexes)
 
 
+def test_every_replacement_keyed_on_a_new_attribute_has_its_backfill_job():
+    from migrations import backfill
+
+    needing = {i.name for s in TABLES for i in s.indexes if needs_attribute_backfill(s, i)}
+    assert needing == set(backfill.JOBS) == {"active_by_sweep"}
+
+
 def test_every_retired_index_names_a_replacement_and_index_names_are_unique():
     names = [i.name for spec in TABLES for i in (*spec.indexes, *spec.retired)]
     assert len(names) == len(set(names))       # READ_RETIRED_INDEXES names indexes without their table

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from speakpho import ddb
+from speakpho import ddb, reader_indexes
 from speakpho.access.lease import MAX_GRANTS_PER_SESSION
 from speakpho.access_store import AccessStore
 from speakpho.end_store import ACTIVE_FIELDS, EndStore
@@ -215,16 +215,22 @@ class MeteringStore(EndStore, AccessStore):
         return ddb.deserialize(resp["Attributes"])
 
     # stale sweep -----------------------------------------------------------
-    def stale_candidates(self, now: int, limit: int = 100) -> list[dict]:
+    def stale_candidates(self, now: int, cutoff: int, limit: int = 100) -> list[dict]:
         """The live meters whose sweep deadline (activeSweepAt) is at or before `now`: one Query
         per shard of the sparse index active_by_sweep, earliest first. Candidates only: the
-        caller re-reads each row (a sign of life may have come since the index was read)."""
+        caller re-reads each row (a sign of life may have come since the index was read).
+        While the deployed step still reads its predecessor (reader_indexes.queried; before the
+        backfill of activeSweepAt is complete: docs/migrations.md), the meters whose last
+        heartbeat is before `cutoff` (now - STALE_AFTER_SECONDS) in active_by_heartbeat."""
+        index = reader_indexes.queried(reader_indexes.ACTIVE_BY_SWEEP)
+        condition, bound = (("activeSweepAt <= :bound", now) if index == reader_indexes.ACTIVE_BY_SWEEP
+                            else ("activeLastHeartbeatAt < :bound", cutoff))
         found: list[dict] = []
         for shard in range(self.active_shards):
             resp = self.client.query(
-                TableName=self.periods, IndexName="active_by_sweep",
-                KeyConditionExpression="activeShard = :shard AND activeSweepAt <= :now",
-                ExpressionAttributeValues=ddb.values({":shard": active_shard_value(shard), ":now": now}),
+                TableName=self.periods, IndexName=index,
+                KeyConditionExpression=f"activeShard = :shard AND {condition}",
+                ExpressionAttributeValues=ddb.values({":shard": active_shard_value(shard), ":bound": bound}),
                 Limit=limit,
             )
             found.extend(ddb.deserialize(i) for i in resp.get("Items", []))

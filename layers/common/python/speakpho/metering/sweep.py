@@ -26,7 +26,7 @@ def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock,
     now = clock.now_ms()
     cutoff = now - settings.stale_after_seconds * 1000
     closed = []
-    for candidate in store.stale_candidates(now):
+    for candidate in store.stale_candidates(now, cutoff):
         row = store.get_period(candidate["userId"], candidate["period"])
         if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
             continue  # ended or a sign of life arrived since the index was read
