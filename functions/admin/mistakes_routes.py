@@ -19,9 +19,6 @@ from speakpho.models import Difficulty
 
 from admin import audit
 from admin.health_routes import Day, DayFrom, resolve_filter
-from admin.mistakes.export import export_mistakes
-from admin.mistakes.stats import mistakes_stats
-from admin.mistakes_store import mistakes_store
 
 router = Router()
 
@@ -56,6 +53,11 @@ def _params(filters: dict) -> dict:
 @router.get("/api/admin/corrections/stats", summary="The common mistakes across learners in a date range")
 def corrections_stats(from_: DayFrom = None, to: Day = None, topic: TopicFilter = None,
                       difficulty: DifficultyFilter = None):
+    # Imported on first use: admins read these rarely, and the admin function's cold init is
+    # held to its budget (docs/scale.md, "Cold init").
+    from admin.mistakes.stats import mistakes_stats
+    from admin.mistakes_store import mistakes_store
+
     return ok(mistakes_stats(mistakes_store(), **_filters(from_, to, topic, difficulty)))
 
 
@@ -64,6 +66,9 @@ def corrections_stats(from_: DayFrom = None, to: Day = None, topic: TopicFilter 
                              "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def corrections_export(from_: DayFrom = None, to: Day = None, topic: TopicFilter = None,
                        difficulty: DifficultyFilter = None):
+    from admin.mistakes.export import export_mistakes
+    from admin.mistakes_store import mistakes_store
+
     filters = _filters(from_, to, topic, difficulty)
     body, rows = export_mistakes(mistakes_store(), **filters)
     audit.admin_read(caller(router), CORRECTIONS_EXPORT, request_id=router.current_event.request_context.request_id,
