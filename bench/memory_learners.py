@@ -81,7 +81,11 @@ def study(call, learner: SimulatedLearner, clock, *, days: int, new_per_day: int
                 {"original": f"{label} câu {day}.{n}", "correction": f"{label} câu đúng {day}.{n}",
                  "createdAt": start} for n in range(new_per_day)]})
         for _ in range(ROUNDS_PER_DAY):
-            for correction in call("GET", "/api/learning/review", query="limit=50")["corrections"]:
+            # In the order of their texts, not the queue's: cards due at the same moment come in the
+            # order of their random ids, and the learner's draws follow the order they are rated in,
+            # so the queue's order would make every run a different one.
+            due = call("GET", "/api/learning/review", query="limit=50")["corrections"]
+            for correction in sorted(due, key=lambda c: (c["original"], c["id"])):
                 rating = learner.rate(correction["id"], clock.now_ms())
                 call("PATCH", f"/api/learning/corrections/{correction['id']}",
                      {"confidenceLevel": CONFIDENCE_OF_RATING[rating]})
