@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 from migrations import backfill
 from migrations.plan import ABSENT, ADD, BACKFILL, DONE, DROP, WAIT, Action, LiveTable, live_table, plan
 from speakpho.config import Settings
-from speakpho.tables import TABLES, TableSpec, create_table_request
+from speakpho.table_requests import create_table_request
+from speakpho.tables import TABLES, TableSpec
 
 SPECS = {spec.logical_name: spec for spec in TABLES}
 

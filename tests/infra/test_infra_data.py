@@ -7,7 +7,8 @@ from infra.catalog import ensure_import_paths
 from infra_helpers import refs
 
 ensure_import_paths()
-from speakpho.tables import TABLES, create_table_request  # noqa: E402
+from speakpho.table_requests import create_table_request  # noqa: E402
+from speakpho.tables import TABLES  # noqa: E402
 
 SPECS = {spec.logical_name: spec for spec in TABLES}
 

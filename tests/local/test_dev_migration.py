@@ -22,7 +22,8 @@ def _old_release_file(db_path, monkeypatch) -> tuple[str, str]:
     from speakpho.aws import dynamodb_client
     from speakpho.clock import clock
     from speakpho.table_setup import table_name
-    from speakpho.tables import TABLES, create_table_request
+    from speakpho.table_requests import create_table_request
+    from speakpho.tables import TABLES
 
     db_path.parent.mkdir(parents=True)
     engine, endpoint = dynoxide.start(db_path=db_path)

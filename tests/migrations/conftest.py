@@ -6,7 +6,8 @@ import pytest
 
 from migrations.plan import previous_spec
 from speakpho.table_env import RETIRED_READS_VARIABLE
-from speakpho.tables import TABLES, create_table_request
+from speakpho.table_requests import create_table_request
+from speakpho.tables import TABLES
 
 # Pinned: the sweeper's timing decides which meters are candidates and their activeSweepAt.
 TIMING = {"HEARTBEAT_INTERVAL_SECONDS": "60", "STALE_AFTER_SECONDS": "180", "SWEEP_BUCKET_SECONDS": "300"}

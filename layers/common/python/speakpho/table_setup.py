@@ -6,7 +6,8 @@ Its own module so that table-name resolution has one direction: tables (the spec
 from __future__ import annotations
 
 from speakpho.config import get_settings
-from speakpho.tables import TABLES, TableSpec, create_table_request
+from speakpho.table_requests import create_table_request
+from speakpho.tables import TABLES, TableSpec
 
 
 def table_name(spec: TableSpec) -> str:
