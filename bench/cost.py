@@ -75,3 +75,14 @@ def cost_lines(items: dict) -> list[str]:
     verdict = "within" if total <= TARGET_PER_1000_LEARNER_HOURS else "OVER"
     lines.append(f"  {'total':<18} ${total:7.3f}  ({verdict} the target of ${TARGET_PER_1000_LEARNER_HOURS:.2f})")
     return lines
+
+
+def priced(rows: list[dict], totals: dict, learner_hours: float) -> dict:
+    """The dollars per 1,000 learner-hours for this run. Half the learners start on
+    OpenAI and a switch alternates, so one start in two and one switch in two connect a call."""
+    calls = {r["route"]: r["calls"] for r in rows}
+    connects = (calls.get("POST /api/session/start", 0) + calls.get("POST /api/session/switch-provider", 0)) / 2
+    invocations = sum(r["calls"] for r in rows if r["route"].startswith(("stream", "job")))
+    items = cost_per_1000_learner_hours(totals, openai_sessions_per_learner_hour=connects / learner_hours,
+                                        invocations_per_learner_hour=invocations / learner_hours)
+    return {name: round(dollars, 4) for name, dollars in items.items()}

@@ -36,7 +36,7 @@ import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.cost import cost_lines, cost_per_1000_learner_hours
+from bench.cost import TARGET_PER_1000_LEARNER_HOURS, cost_lines, priced
 from bench.load_learner import EVENTS_ROUTE, Learner, Recorder
 
 T0_MS = 1_794_333_600_000           # 2026-11-10T18:00:00Z
@@ -199,17 +199,6 @@ def report(levels: dict, routes: dict, learner_hours: float) -> list[dict]:
     return rows
 
 
-def priced(rows: list[dict], totals: dict, learner_hours: float) -> dict:
-    """bench.cost's dollars per 1,000 learner-hours for this run. Half the learners start on
-    OpenAI and a switch alternates, so one start in two and one switch in two connect a call."""
-    calls = {r["route"]: r["calls"] for r in rows}
-    connects = (calls.get("POST /api/session/start", 0) + calls.get("POST /api/session/switch-provider", 0)) / 2
-    invocations = sum(r["calls"] for r in rows if r["route"].startswith(("stream", "job")))
-    items = cost_per_1000_learner_hours(totals, openai_sessions_per_learner_hour=connects / learner_hours,
-                                        invocations_per_learner_hour=invocations / learner_hours)
-    return {name: round(dollars, 4) for name, dollars in items.items()}
-
-
 def main() -> int:
     began = time.monotonic()
     sys.stdout = QuietMetrics(sys.stdout)
@@ -299,6 +288,9 @@ def main() -> int:
         print(f"{len(errors)} errors:\n  " + "\n  ".join(errors[:20]))
         return 1
     print("0 errors")
+    if cost["total"] > TARGET_PER_1000_LEARNER_HOURS:
+        print(f"over budget: ${cost['total']:.3f} per 1,000 learner-hours > ${TARGET_PER_1000_LEARNER_HOURS:.2f}")
+        return 1
     return 0
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cost import TARGET_PER_1000_LEARNER_HOURS, cost_lines, cost_per_1000_learner_hours
+from bench.cost import TARGET_PER_1000_LEARNER_HOURS, cost_lines, cost_per_1000_learner_hours, priced
 
 # One learner-hour of 100 API calls, 1,000 write and 100 read units, 1 s in handlers; no connects.
 BASE = {"api_calls": 100.0, "write_units": 1000.0, "read_units": 100.0, "lambda_ms": 1000.0}
@@ -35,3 +35,11 @@ def test_the_total_is_the_sum_and_connects_add_calls_and_writes():
 def test_the_printed_total_says_whether_it_meets_the_target(total, verdict):
     lines = cost_lines({"DynamoDB writes": total, "total": total})
     assert verdict in lines[-1] and "100.0 %" in lines[1]
+
+
+def test_a_load_run_connects_a_call_for_half_its_starts_and_switches_and_counts_its_invocations():
+    rows = [{"route": "POST /api/session/start", "calls": 4}, {"route": "POST /api/session/switch-provider", "calls": 2},
+            {"route": "job: mistakes", "calls": 3}, {"route": "stream: admin.rollups (per batch)", "calls": 2}]
+    items = priced(rows, BASE, learner_hours=1.0)
+    expected = cost_per_1000_learner_hours(BASE, openai_sessions_per_learner_hour=3, invocations_per_learner_hour=5)
+    assert items == {name: round(dollars, 4) for name, dollars in expected.items()}
