@@ -1,6 +1,7 @@
 """Common mistakes in `make bench` (issue 20 §4): GET /api/admin/corrections/stats for 7 and 366
-days. The read is one Query per month of the range (docs/admin.md "Common mistakes"), whatever
-the corrections: 1-2 for 7 days, 13 for 366.
+days. The read is one Query per write shard of each month of the range (docs/admin.md "Common
+mistakes"; MISTAKES_SHARDS, 15), whatever the corrections: (1-2) x shards for 7 days, 13 x shards
+for 366.
 
 The bench's tables have no streams (bench/run.py): the corrections the session bench stored are
 handed to the mistakes function as the INSERT records its stream would have delivered.
@@ -8,7 +9,7 @@ handed to the mistakes function as the INSERT records its stream would have deli
 from __future__ import annotations
 
 DAY_MS = 86_400_000
-YEAR_BUDGET = 13
+YEAR_MONTHS = 13
 
 
 def _feed_corrections(gateway, client) -> int:
@@ -36,22 +37,25 @@ def _feed_corrections(gateway, client) -> int:
 
 def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     from speakpho.clock import utc_day
+    from speakpho.config import get_settings
 
     print("common mistakes")
     fed = _feed_corrections(gateway, client)
     root = Caller(gateway, meter, "bench-root", admin=True)
+    shards = get_settings().mistakes_shards
     now = clock.now_ms()
     to_day = utc_day(now)
     for days in (7, 366):
         from_day = utc_day(now - (days - 1) * DAY_MS)
         months = (int(to_day[:4]) - int(from_day[:4])) * 12 + int(to_day[5:7]) - int(from_day[5:7]) + 1
-        budget = months if days == 7 else YEAR_BUDGET
+        budget = (months if days == 7 else YEAR_MONTHS) * shards
         stats, r = root.call("GET", "/api/admin/corrections/stats", query=f"from={from_day}&to={to_day}")
         counted = sum(stats["byCategory"].values())
         record("admin", f"GET /api/admin/corrections/stats {days} days", r, budget,
-               note=f"{months} months; {counted} of {fed} corrections counted")
+               note=f"{months} months x {shards} shards; {counted} of {fed} corrections counted")
         queries = r.ops.get("Query", 0)
-        if queries != months or r.requests != queries:
-            fail(f"corrections stats {days} days: {dict(r.ops)}, expected one Query per month ({months})")
+        if queries != months * shards or r.requests != queries:
+            fail(f"corrections stats {days} days: {dict(r.ops)}, expected one Query per shard of each month "
+                 f"({months} x {shards})")
     if fed and not counted:
         fail("corrections stats: the corrections fed to the mistakes function are not counted")

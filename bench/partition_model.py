@@ -13,6 +13,7 @@ session, a request) takes that learner's own worst second.
 """
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -31,6 +32,12 @@ LIMIT_WCU, LIMIT_RCU = 1000, 3000
 TARGET = 0.5                    # design target: a partition at most at half its limit at the peak
 T0_MS = 1_794_333_600_000       # 2026-11-10T18:00Z
 SESSION_RATE = CONCURRENT / SESSION_SECONDS   # sessions started (and ended) per second at the peak
+CATEGORIES = ("grammar", "tone", "vocabulary", "word_order", "pronunciation")
+# The common mistakes at the evening peak: every day cell's top map is full (admin.mistakes.topk.
+# TOP_K pairs, each with its texts and a learner sketch: several KB) and the sample's pairs are
+# among its most common (each session end changes their counts, so each rewrites the map: the
+# worst case); their counter rows hold the sketch elements of PAIR_LEARNERS learners.
+PAIR_LEARNERS = 1000
 
 
 def heartbeat_seconds() -> int:
@@ -50,6 +57,10 @@ class Shared:
     # Every value of the key is a hash of the learner id: at scale each is shared by many
     # learners, even where the sample puts one learner in a value (16 learners, 16 shards).
     by_learner: bool = False
+    # For a hashed key: the prefix of each sharded key family -> the setting of its shard count.
+    # A family's figure is its writes / its shards (a million sessions use every shard evenly;
+    # the sample's few sessions leave some unwritten). Shards are "#n" suffixes, shard 0 none.
+    shards: tuple = ()
 
 
 # Every partition key that concentrates many learners' writes. A new one fails the test.
@@ -66,7 +77,14 @@ SHARED = {
     "session_rollups": Shared(
         "`pk` = `month#YYYY-MM#n`, n = crc32(sessionId) % `Settings.rollup_shards` (4; shard 0 unsuffixed): the "
         "rollup cells of the month (ledger rows are per session); stats and series query every shard of each "
-        "month and add the cells up", hashed=True),
+        "month and add the cells up. The common mistakes' `mistakes#YYYY-MM#n` (every day cell's counters and "
+        "top map rows) and `mistakes-pair#<day>#<topic>#n` (the pairs' counters; topic `*` takes every "
+        "correction), n = crc32(sessionId) % `Settings.mistakes_shards` (MISTAKES_SHARDS; shard 0 unsuffixed): "
+        "a session end's batch adds to its shard's 4 cells (a transaction) and rewrites their full top maps "
+        "(several KB each, the worst case); the ledger rows are per correction; stats and export query every "
+        "shard of each month and merge them. The figure is the hottest family's writes / its shards",
+        hashed=True, shards=(("month#", "rollup_shards"), ("mistakes#", "mistakes_shards"),
+                             ("mistakes-pair#", "mistakes_shards"))),
 }
 SHARED["corrections/memory_optimise_due"] = Shared(
     "`optimiseDue`: one value (`OPTIMISE_DUE`); written by the review that takes a learner's review count to 8, "
@@ -98,6 +116,8 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
     from botocore.exceptions import ClientError
 
     from admin.health.ledger import apply_session_change
+    from admin.mistakes.batch import Change, apply_batch
+    from admin.mistakes_store import mistakes_store
     from admin.rollup_store import rollup_store
     from learning import review
     from learning.learning_store import learning_store
@@ -116,11 +136,22 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
     with sample_tables(sim):
         store, settings = deps.metering_store(), get_settings()
 
+        steady_mistakes(settings.mistakes_shards)
+        sim.writes.clear(), sim.creators.clear(), sim.stream.clear()   # the state at the peak costs nothing here
+
         def at(second: int) -> None:
             sim.second = second
             clock.set(T0_MS + second * 1000)
             for old, new in sim.take_stream():     # the stream processor, as the record arrives
                 apply_session_change(rollup_store(), (new or old)["sessionId"], new, old)
+            # The mistakes consumer: the call's corrections changes as one batch (a session end's
+            # 5 insertions together, each review's change alone: no batching across learners,
+            # the worst case for the shared partitions).
+            changes = [Change(str((new or old)["correctionId"]), new, old) for old, new in sim.take_stream("corrections")]
+            if changes:
+                result = apply_batch(mistakes_store(), changes)
+                if result.failed_at is not None:
+                    sim.refused.append(f"the mistakes consumer failed at {sim.learner}: {result.error!r}")
 
         def session(n: int, user: metering.UserRef, number: int, base: int) -> None:
             """The learner's `number`th session of the sample, starting at second `base`."""
@@ -147,8 +178,7 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                 messages=[{"role": "user" if i % 2 else "coach", "text": f"Tôi muốn ăn phở {i}",
                            "timestamp": clock.now_ms()} for i in range(MESSAGES)],
                 corrections=[{"original": f"sai {i}", "correction": f"đúng {i}", "category": c}
-                             for i, c in enumerate(("grammar", "tone", "vocabulary", "word_order",
-                                                    "pronunciation")[:CORRECTIONS])])
+                             for i, c in enumerate(CATEGORIES[:CORRECTIONS])])
             metering.end_session(store, settings, clock, user, end, ports)
             at(base + SESSION_SECONDS)
             # The learner reviews the session's corrections: two sessions pass the 8 reviews that
@@ -189,6 +219,56 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
     return sim, sessions
 
 
+def steady_mistakes(shards: int) -> None:
+    """The common-mistakes rows of the sample's day as the evening peak finds them, in every write
+    shard: full top maps (the sample's pairs among the TOP_K, TOP_K - CORRECTIONS others), the
+    sample's pairs' counter rows with PAIR_LEARNERS learners' sketch elements."""
+    from admin.mistakes import sketch
+    from admin.mistakes.counts import ALL, cell_key, pair_id
+    from admin.mistakes.refresh import map_entry
+    from admin.mistakes.topk import TOP_K
+    from admin.mistakes_store import PAIR_COUNT, PAIR_LEARNERS as LEARNERS_OF, mistakes_store
+    from speakpho import ddb
+    from speakpho.mistake_keys import mistakes_pair_key
+    from speakpho.models import StartSessionRequest
+
+    store = mistakes_store()
+    day, topic = "2026-11-10", "food"
+    difficulty = StartSessionRequest(topic=topic, mode="coach", provider="gemini").difficulty
+    elements = {sketch.element(f"learner-{n:07d}") for n in range(PAIR_LEARNERS)}
+    ours = {pair_id(f"sai {i}", f"đúng {i}", c): (f"sai {i}", f"đúng {i}", c) for i, c in enumerate(CATEGORIES)}
+    for shard in range(max(1, shards)):
+        for row_topic in (topic, ALL):
+            for pair, (o, c, cat) in ours.items():
+                item = {**mistakes_pair_key(day, row_topic, pair, shard), "o": o, "c": c, "cat": cat, "seq": 1}
+                for part in (difficulty, ALL):
+                    item[PAIR_COUNT + part], item[LEARNERS_OF + part] = PAIR_LEARNERS, set(elements)
+                store.client.put_item(TableName=store.rollups, Item=ddb.serialize(item))
+            for part in (difficulty, ALL):
+                top = {pair: map_entry({"n": PAIR_LEARNERS, "seq": 1, "o": o, "c": c, "cat": cat,
+                                        "learners": elements}) for pair, (o, c, cat) in ours.items()}
+                for k in range(TOP_K - len(top)):
+                    o, c = f"Hôm qua tôi đi chợ {k}", f"Hôm qua tôi đã đi chợ {k}"
+                    top[pair_id(o, c, "grammar")] = map_entry({"n": 2 * PAIR_LEARNERS, "seq": 1, "o": o, "c": c,
+                                                               "cat": "grammar", "learners": elements})
+                store.put_cell_top(cell_key(day, row_topic, part, shard), top, None)
+
+
+def shard_count(shared: Shared, stem: str) -> int:
+    """The shards of a hashed key family at scale (its setting; 1 when the stem is in no family)."""
+    from speakpho.config import get_settings
+
+    for prefix, setting in shared.shards:
+        if stem.startswith(prefix):
+            return int(getattr(get_settings(), setting))
+    return 1
+
+
+def shard_stem(value: str) -> str:
+    """A write-sharded key without its shard ("month#2026-11#3" -> "month#2026-11"; shard 0 has none)."""
+    return re.sub(r"#\d+$", "", value)
+
+
 @dataclass
 class Row:
     target: str
@@ -218,9 +298,19 @@ def analyse(sim: Sim, sessions: int) -> list[Row]:
             by_value = units.get(target, Counter())
             by_learner = SHARED.get(target, Shared("")).by_learner
             shared = [u for v, u in by_value.items() if len(learners[(target, v)]) > 1 or by_learner]
+            hashed = SHARED.get(target, Shared("")).hashed
+            if hashed:                 # each sharded key's shards: their mean; the hottest key is the figure
+                stems: dict = defaultdict(list)         # a shard one learner of the sample wrote counts too
+                writers: dict = defaultdict(set)
+                for v, u in by_value.items():
+                    stems[shard_stem(v)].append(u)
+                    writers[shard_stem(v)] |= learners[(target, v)]
+                stems = {stem: units_ for stem, units_ in stems.items() if len(writers[stem]) > 1 or by_learner}
+                spread = {stem: max(len(units_), shard_count(SHARED[target], stem)) for stem, units_ in stems.items()}
+                hottest = max(stems, key=lambda stem: sum(stems[stem]) / spread[stem], default=None)
+                shared = stems[hottest] + [0] * (spread[hottest] - len(stems[hottest])) if hottest else []
             mean = sum(shared) / len(shared) if shared else 0
             skew = max(shared) / mean if shared else 1.0
-            hashed = SHARED.get(target, Shared("")).hashed
             per_value = (max(shared) if skew > SKEW_NOISE and not hashed else mean) if shared else 0
             own = max((max(seconds[(target, v)].values()) for v, u in by_value.items()
                        if len(learners[(target, v)]) == 1), default=0)

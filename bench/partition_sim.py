@@ -28,6 +28,7 @@ from local.ddb_meter import ItemWrite, WriteLog  # noqa: E402
 from speakpho import ddb  # noqa: E402
 from speakpho import tables as T  # noqa: E402
 from speakpho.item_size import item_size, units  # noqa: E402
+from speakpho.table_requests import create_table_request  # noqa: E402
 from speakpho.table_setup import create_missing_tables  # noqa: E402
 
 
@@ -103,9 +104,10 @@ class Sim:
         self.writes.append(Write(target, partition, cost, self.second, self.learner))
 
     def take_stream(self, table: str = "sessions") -> list[tuple[dict | None, dict | None]]:
-        """The `table`'s stream records since the last take (old, new); other tables' are dropped
-        (the model feeds only the sessions stream's consumer)."""
-        records, self.stream = [(old, new) for name, old, new in self.stream if name == table], []
+        """The `table`'s stream records since the last take (old, new), in order; other tables'
+        stay queued for their own take."""
+        records = [(old, new) for name, old, new in self.stream if name == table]
+        self.stream = [entry for entry in self.stream if entry[0] != table]
         return records
 
 
@@ -127,7 +129,7 @@ def sample_tables(sim: Sim):
             client, names = dynamodb_client(), get_settings().table_names
             for spec in sim.specs:                   # a test's variant of a table first, then the others
                 if spec not in T.TABLES:
-                    client.create_table(**T.create_table_request(spec, names[spec.logical_name]))
+                    client.create_table(**create_table_request(spec, names[spec.logical_name]))
             create_missing_tables(client)
             sim.by_table = {names[s.logical_name]: s for s in sim.specs}
             with WriteLog(client, MotoImages(region), sim.record) as log:

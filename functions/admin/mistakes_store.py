@@ -7,6 +7,9 @@ A pair row holds, per difficulty part d of its (day, topic), `n_<d>` (the exact 
 `l_<d>` (a string set of its learners' sketch elements, added to without a read), with `seq`
 (added to by every change) and the texts (`o`, `c`, `cat`, set once).
 
+A cell (day, topic, difficulty[, shard]) and its pair rows live in its write shard's partitions
+(speakpho.mistake_keys; Settings.mistakes_shards); the route's read queries every shard.
+
 A lost race raises speakpho.errors.ConditionLost; botocore's errors stay in here.
 """
 from __future__ import annotations
@@ -19,11 +22,11 @@ from functools import lru_cache
 
 from speakpho import ddb
 from speakpho.deps import resettable
-from speakpho.mistake_keys import (MISTAKES_LEDGER_PREFIX, mistakes_cell_key, mistakes_ledger_key, mistakes_month_pk,
+from speakpho.mistake_keys import (MISTAKES_LEDGER_PREFIX, mistakes_cell_key, mistakes_ledger_key, mistakes_month_pks,
                                    mistakes_pair_key, mistakes_top_key)
 from speakpho.store import TableStore, conditional
 
-from admin.mistakes.counts import pair_row
+from admin.mistakes.counts import cell_shard
 
 BATCH_GET_KEYS, BATCH_GET_ATTEMPTS = 100, 8
 PAIR_COUNT, PAIR_LEARNERS = "n_", "l_"         # + the difficulty part: a pair row's counter and sketch
@@ -42,6 +45,11 @@ def _add_update(table: str, key: dict, counters: dict[str, int], sets: dict | No
                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": ddb.values(values)}}
 
 
+def _pair_key(cell: tuple, pair: str) -> dict:
+    """The row of `pair`'s counter in `cell`: its (day, topic) in the cell's shard."""
+    return mistakes_pair_key(cell[0], cell[1], pair, cell_shard(cell))
+
+
 def months(day_from: str, day_to: str) -> list[str]:
     first, last = date.fromisoformat(day_from), date.fromisoformat(day_to)
     found, day = [], first.replace(day=1)
@@ -53,6 +61,8 @@ def months(day_from: str, day_to: str) -> list[str]:
 
 @dataclass
 class MistakesStore(TableStore):
+    mistakes_shards: int = 1   # Settings.mistakes_shards: new counts go to one, every one is read
+
     def _batch_get(self, table: str, keys: list[dict], *, consistent: bool, projection: str | None = None) -> list[dict]:
         """The items of `keys` that exist: one BatchGetItem per 100 keys, the keys DynamoDB left
         unprocessed asked again (with backoff)."""
@@ -88,15 +98,16 @@ class MistakesStore(TableStore):
     def commit_mistakes(self, *, ledgers, cell_deltas, pair_deltas, pair_learners, pair_texts) -> None:
         items = [_add_update(self.rollups, mistakes_cell_key(*cell), counters)
                  for cell, counters in sorted(cell_deltas.items()) if counters]
-        rows: dict[tuple, dict] = {}                # (day, topic, pair) -> what its row adds
-        for ((day, topic, difficulty), pair), delta in pair_deltas.items():
-            adds = rows.setdefault((day, topic, pair), {"seq": 1})
-            adds[PAIR_COUNT + difficulty] = adds.get(PAIR_COUNT + difficulty, 0) + delta
-        for ((day, topic, difficulty), pair), elements in pair_learners.items():
-            adds = rows.setdefault((day, topic, pair), {"seq": 1})
-            adds[PAIR_LEARNERS + difficulty] = set(adds.get(PAIR_LEARNERS + difficulty, set())) | set(elements)
-        for (day, topic, pair), adds in sorted(rows.items()):
-            items.append(_add_update(self.rollups, mistakes_pair_key(day, topic, pair), adds, pair_texts.get(pair)))
+        rows: dict[tuple, dict] = {}                # (day, topic, pair, shard) -> what its row adds
+        for (cell, pair), delta in pair_deltas.items():
+            adds = rows.setdefault((cell[0], cell[1], pair, cell_shard(cell)), {"seq": 1})
+            adds[PAIR_COUNT + cell[2]] = adds.get(PAIR_COUNT + cell[2], 0) + delta
+        for (cell, pair), elements in pair_learners.items():
+            adds = rows.setdefault((cell[0], cell[1], pair, cell_shard(cell)), {"seq": 1})
+            adds[PAIR_LEARNERS + cell[2]] = set(adds.get(PAIR_LEARNERS + cell[2], set())) | set(elements)
+        for (day, topic, pair, shard), adds in sorted(rows.items()):
+            items.append(_add_update(self.rollups, mistakes_pair_key(day, topic, pair, shard), adds,
+                                     pair_texts.get(pair)))
         for correction_id, (seen_version, row) in sorted(ledgers.items()):
             put = {"TableName": self.rollups, "Item": ddb.serialize({**mistakes_ledger_key(correction_id), **row})}
             if seen_version is None:
@@ -110,8 +121,7 @@ class MistakesStore(TableStore):
     # ------------------------------------------------------------------ top maps
     def refresh_rows(self, cells, pairs):
         keys = [mistakes_top_key(*cell) for cell in cells]
-        keys += list({json.dumps(key): key for key in (mistakes_pair_key(*pair_row(cell), pair)
-                                                       for cell, pair in pairs)}.values())
+        keys += list({json.dumps(key): key for key in (_pair_key(cell, pair) for cell, pair in pairs)}.values())
         found = {(item["pk"], item["sk"]): item for item in self._batch_get(self.rollups, keys, consistent=True)}
         tops = {}
         for cell in cells:
@@ -121,7 +131,7 @@ class MistakesStore(TableStore):
             tops[cell] = (dict(item.get("top") or {}), None if version is None else int(version))
         rows = {}
         for cell, pair in pairs:
-            key = mistakes_pair_key(*pair_row(cell), pair)
+            key = _pair_key(cell, pair)
             item = found.get((key["pk"], key["sk"]))
             if item is not None:
                 rows[(cell, pair)] = {"n": item.get(PAIR_COUNT + cell[2], 0), "seq": item.get("seq", 0),
@@ -143,18 +153,20 @@ class MistakesStore(TableStore):
 
     # ------------------------------------------------------------------ the route's read
     def mistake_cells(self, topic: str, difficulty: str, day_from: str, day_to: str) -> list[dict]:
-        """One Query per month: the sk range of (topic, difficulty)'s days, each day's counters'
-        row and top map's row (at most 62 rows, a top map a few KB: one page)."""
+        """One Query per shard of each month (Settings.mistakes_shards): the sk range of (topic,
+        difficulty)'s days, each day's counters' row and top map's row (at most 62 rows a shard, a
+        top map a few KB: one page). A day comes once per shard that holds it; the caller merges
+        them (admin.mistakes.stats: counters summed, top maps merged)."""
         items: list[dict] = []
         for month in months(day_from, day_to):
             low, high = max(day_from, f"{month}-01"), min(day_to, f"{month}-31")
-            items.extend(ddb.query_all(
-                self.client, TableName=self.rollups,
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-                ExpressionAttributeValues=ddb.values({":pk": mistakes_month_pk(month),
-                                                      ":low": f"{topic}#{difficulty}#{low}",
-                                                      ":high": mistakes_top_key(high, topic, difficulty)["sk"]}),
-            ))
+            for pk in mistakes_month_pks(month, self.mistakes_shards):
+                items.extend(ddb.query_all(
+                    self.client, TableName=self.rollups,
+                    KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+                    ExpressionAttributeValues=ddb.values({":pk": pk, ":low": f"{topic}#{difficulty}#{low}",
+                                                          ":high": mistakes_top_key(high, topic, difficulty)["sk"]}),
+                ))
         return items
 
 
@@ -164,4 +176,6 @@ def mistakes_store() -> MistakesStore:
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
-    return MistakesStore(client=dynamodb_client(), table_names=get_settings().table_names)
+    settings = get_settings()
+    return MistakesStore(client=dynamodb_client(), table_names=settings.table_names,
+                         mistakes_shards=settings.mistakes_shards)

@@ -128,21 +128,30 @@ def test_a_learner_is_refused(api, path):
     assert user(api, "alice").get(path).status == 403
 
 
-def test_a_session_end_costs_the_stream_one_transaction_and_a_write_per_top_map(api, clock, dynamodb, mistakes_pump):
+def test_a_session_end_costs_the_stream_one_transaction_and_a_write_per_top_map(api, admin, clock, dynamodb,
+                                                                                 mistakes_pump):
     """docs/admin.md "Common mistakes", cost: the ledger rows and the session read together, the
     five corrections counted in one transaction, the four cells' top maps read together and
-    written once each; a second end in the same cells and pairs writes the same."""
+    written once each; a second end in the same cells and pairs writes the same (in its own
+    session's write shard); the stats merge the shards."""
     from admin.mistakes_store import mistakes_store
+    from speakpho.config import get_settings
+    from speakpho.tables import shard_of
 
+    ends = []
     five = [{**PHO, "original": f"{PHO['original']} {i}"} for i in range(5)]
     for name in ("alice", "bob"):
-        practise(user(api, name), clock, five)
+        ends.append(practise(user(api, name), clock, five))
         with count_requests(dynamodb) as meter:
             assert mistakes_pump.drain() >= 5           # + the learner's own rows (#stats...)
         items = {op: n for op, n in meter.ops.items() if op != "DescribeTable"}     # the pump's stream lookup
         assert items == {"BatchGetItem": 3, "TransactWriteItems": 1, "UpdateItem": 4}, meter.ops
-    tops, _ = mistakes_store().refresh_rows([("2026-11-10", "*", "*")], [])
-    assert sorted(e["n"] for e in tops[("2026-11-10", "*", "*")][0].values()) == [2] * 5
+    shards = [shard_of(session_id, get_settings().mistakes_shards) for session_id in ends]
+    cells = [("2026-11-10", "*", "*", shard) if shard else ("2026-11-10", "*", "*") for shard in set(shards)]
+    tops, _ = mistakes_store().refresh_rows(cells, [])
+    assert sorted(e["n"] for cell in cells for e in tops[cell][0].values()) == [1, 1] * 5 if len(cells) == 2 \
+        else [2] * 5
+    assert [p["count"] for p in stats(admin, "from=2026-11-10&to=2026-11-10")["topPairs"]] == [2] * 5
 
 
 @pytest.mark.parametrize("days", [7, 366])
@@ -153,5 +162,8 @@ def test_the_reads_follow_the_months_not_the_corrections(practised, admin, dynam
     query = f"from={(to - timedelta(days=days - 1)).isoformat()}&to={to.isoformat()}"
     with count_requests(dynamodb) as meter:
         stats(admin, query)
+    from speakpho.config import get_settings
+
     months = 1 if days == 7 else 13          # 2026-11-04..10; 2025-11-10..2026-11-10
-    assert meter.total == months and set(meter.ops) == {"Query"}
+    shards = get_settings().mistakes_shards  # every write shard of each month (MISTAKES_SHARDS, 15)
+    assert meter.total == months * shards and set(meter.ops) == {"Query"}

@@ -220,3 +220,36 @@ def test_the_handler_answers_the_failed_record_and_every_later_one(bad):
     answer = process(records, store)
     assert answer["batchItemFailures"] == [{"itemIdentifier": str(100 + i)} for i in range(bad, 5)]
     assert len(store.ledgers) == bad
+
+
+def test_a_session_counts_in_its_write_shard_and_a_removal_takes_it_back_there():
+    """MISTAKES_SHARDS: a session's corrections go to one shard, crc32(sessionId) % shards (shard 0:
+    the unsuffixed cell); the ledger row keeps it, so a removal takes the count back from that
+    shard even after the setting changed; a row counted before sharding (no shard) is shard 0."""
+    from speakpho.tables import shard_of
+
+    store = FakeStore()
+    store.mistakes_shards = 8
+    changes = session_ends(store, 6, per=1)
+    result = apply_batch(store, changes)
+    assert result.outcomes == [APPLIED] * 6 and len(store.commits) == 1
+    for n in range(6):
+        shard = shard_of(f"s{n}", 8)
+        cell = ("2026-11-10", "*", "*", shard) if shard else ("2026-11-10", "*", "*")
+        assert store.cells[cell]["cat_grammar"] >= 1 and cell in store.tops
+        assert store.ledgers[f"c-{n}-0"].get("shard", 0) == shard
+    assert sum(c.get("cat_grammar", 0) for k, c in store.cells.items() if k[1:3] == ("*", "*")) == 6
+    store.mistakes_shards = 3                                  # the setting changed since
+    removed = changes[1].new_image
+    assert apply_batch(store, [Change(removed["correctionId"], None, removed)]).outcomes == [APPLIED]
+    shard = shard_of("s1", 8)
+    cell = ("2026-11-10", "*", "*", shard) if shard else ("2026-11-10", "*", "*")
+    assert sum(c.get("cat_grammar", 0) for k, c in store.cells.items() if k[1:3] == ("*", "*")) == 5
+    assert store.cells[cell]["cat_grammar"] == sum(1 for n in (0, 2, 3, 4, 5) if shard_of(f"s{n}", 8) == shard)
+    old = FakeStore()                                          # a ledger row from before sharding
+    old.mistakes_shards = 8
+    change, session = creation(7, 0)
+    old.ledgers["c-7-0"] = {"appliedVersion": 1, "counted": True, "day": "2026-11-10", "topic": "food",
+                            "difficulty": "beginner", "category": "grammar", "pair": "p", "lapses": 0}
+    apply_batch(old, [Change("c-7-0", None, change.new_image)])
+    assert old.cells[("2026-11-10", "*", "*")] == {"cat_grammar": -1}

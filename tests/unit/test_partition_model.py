@@ -102,3 +102,20 @@ def test_the_rollup_month_unsharded_fails(monkeypatch):
         monkeypatch.delenv("ROLLUP_SHARDS")
         reset_settings(), deps.reset()
     assert any(p.startswith("session_rollups:") and "WCU/s on one partition" in p for p in found), found
+
+
+def test_the_mistakes_partitions_unsharded_fail(monkeypatch):
+    """MISTAKES_SHARDS=1 (the common mistakes' month and pair partitions as they were): a session
+    end's batch adds to 4 cells and rewrites their full top maps on the one month partition, over
+    the limit at the peak (bench/partition_model.py: 7,333 WCU/s; 15 shards: 489)."""
+    from speakpho import deps
+    from speakpho.config import reset_settings
+
+    monkeypatch.setenv("MISTAKES_SHARDS", "1")
+    reset_settings(), deps.reset()
+    try:
+        found = _violations(2, *tables.TABLES)
+    finally:
+        monkeypatch.delenv("MISTAKES_SHARDS")
+        reset_settings(), deps.reset()
+    assert any(p.startswith("session_rollups:") and "WCU/s on one partition" in p for p in found), found

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from speakpho.errors import ConditionLost
-from speakpho.tables import is_correction_id
+from speakpho.tables import is_correction_id, shard_of
 
 from admin.health.ledger import LEDGER_ATTEMPTS
 from admin.mistakes import refresh
@@ -101,23 +101,28 @@ class BatchResult:
     error: Exception | None = None
 
 
-def _context(ledger: dict | None, change: Change, sessions: dict) -> dict | None:
-    """The topic and difficulty a correction counts under: its ledger row's (as first counted),
-    else its session's."""
+def _context(ledger: dict | None, change: Change, sessions: dict, shards: int = 1) -> dict | None:
+    """The topic, difficulty and write shard a correction counts under: its ledger row's (as first
+    counted; a row without a shard was counted before sharding: shard 0), else its session's
+    (shard: crc32(sessionId) % `shards`, so a session's corrections share one shard)."""
     if ledger and ledger.get("topic") is not None:
-        return {"topic": ledger["topic"], "difficulty": ledger.get("difficulty")}
-    return sessions.get(change.session_id) if change.session_id else None
+        return {"topic": ledger["topic"], "difficulty": ledger.get("difficulty"),
+                "shard": int(ledger.get("shard") or 0)}
+    if not change.session_id:
+        return None
+    return {**(sessions.get(change.session_id) or {}), "shard": shard_of(change.session_id, shards)}
 
 
-def plan(changes: list[Change], start: int, ledgers: dict, sessions: dict) -> Planned:
-    """The groups of changes[start:] against the ledger rows as read."""
+def plan(changes: list[Change], start: int, ledgers: dict, sessions: dict, shards: int = 1) -> Planned:
+    """The groups of changes[start:] against the ledger rows as read; new counts go to the
+    session's shard among `shards` (Settings.mistakes_shards)."""
     rows = dict(ledgers)                                  # each correction's row as the plan goes
     versions = {cid: int(row.get("appliedVersion", 0)) for cid, row in ledgers.items()}   # as committed
     planned = Planned([Group(start)], [], [])
     for index in range(start, len(changes)):
         change = changes[index]
         try:
-            context = _context(rows.get(change.correction_id), change, sessions)
+            context = _context(rows.get(change.correction_id), change, sessions, shards)
             target = counted(change.new_image, context)
             before = counted(change.old_image, context) if change.old_image else None
             record = step(rows.get(change.correction_id), target, change.new_image, change.old_image)
@@ -136,9 +141,9 @@ def plan(changes: list[Change], start: int, ledgers: dict, sessions: dict) -> Pl
             rows[change.correction_id] = record.ledger
         planned.outcomes.append(record.outcome)
         if target is not None and before is None:          # created: its cells' top maps take the pair
-            planned.work.append(([(target.day, *cell) for cell in target.cells()], target.pair))
+            planned.work.append((list(target.cell_keys()), target.pair))
         elif target is None and before is not None:        # removed
-            planned.work.append(([(before.day, *cell) for cell in before.cells()], before.pair))
+            planned.work.append((list(before.cell_keys()), before.pair))
         else:
             planned.work.append(None)
     return planned
@@ -177,8 +182,10 @@ def _commit(store: MistakesLedger, planned: Planned, result: BatchResult, work: 
 
 
 def apply_batch(store: MistakesLedger | MistakesTops, changes: list[Change]) -> BatchResult:
-    """Counts the changes (stream order) and refreshes their top maps."""
+    """Counts the changes (stream order) and refreshes their top maps. The store's
+    `mistakes_shards` (1 when it has none) is the number of write shards new counts go to."""
     result = BatchResult([])
+    shards = int(getattr(store, "mistakes_shards", 1) or 1)
     work: dict = {}                        # cell -> {pair: the first record that needs it}
     start, lost = 0, 0
     while start is not None and start < len(changes):
@@ -187,7 +194,7 @@ def apply_batch(store: MistakesLedger | MistakesTops, changes: list[Change]) -> 
         except Exception as exc:  # noqa: BLE001 - reported: the stream delivers the records again
             result.failed_at, result.error = start, exc
             break
-        planned = plan(changes, start, ledgers, sessions)
+        planned = plan(changes, start, ledgers, sessions, shards)
         start = _commit(store, planned, result, work, start)
         if start is not None:                            # a ledger row changed: planned again from there
             lost += 1

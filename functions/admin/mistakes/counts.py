@@ -65,11 +65,23 @@ def cell_parts(topic: str, difficulty: str) -> tuple[tuple[str, str], ...]:
     return ((topic, difficulty), (topic, ALL), (ALL, difficulty), (ALL, ALL))
 
 
-def pair_row(cell: tuple[str, str, str]) -> tuple[str, str]:
-    """The row holding a pair's counter in a day cell (day, topic, difficulty): one row per (day,
-    topic) and pair, with a counter and a sketch per difficulty, so a correction's four cells
-    take two pair rows ((topic, d) and (topic, *); (*, d) and (*, *))."""
-    return cell[0], cell[1]
+def cell_key(day: str, topic: str, difficulty: str, shard: int = 0) -> tuple:
+    """A day cell as the domain names it: (day, topic, difficulty) in write shard 0 (the rows
+    written before sharding), (day, topic, difficulty, shard) in shard n > 0
+    (Settings.mistakes_shards, speakpho.mistake_keys)."""
+    return (day, topic, difficulty, shard) if shard else (day, topic, difficulty)
+
+
+def cell_shard(cell: tuple) -> int:
+    return int(cell[3]) if len(cell) > 3 else 0
+
+
+def pair_row(cell: tuple) -> tuple:
+    """The row holding a pair's counter in a day cell (day, topic, difficulty[, shard]): one row
+    per (day, topic, shard) and pair, with a counter and a sketch per difficulty, so a
+    correction's four cells take two pair rows ((topic, d) and (topic, *); (*, d) and (*, *)).
+    A cell's top map copies from the pair rows of its own shard."""
+    return (cell[0], cell[1], *cell[3:])
 
 
 def lapse_count(image: dict) -> int:
@@ -96,13 +108,19 @@ class Counted:
     original: str
     correction: str
     lapses: int
+    shard: int = 0          # the write shard of its session (crc32(sessionId) % Settings.mistakes_shards)
 
     def cells(self) -> tuple[tuple[str, str], ...]:
         return cell_parts(self.topic, self.difficulty)
 
+    def cell_keys(self, day: str | None = None) -> tuple[tuple, ...]:
+        """Its four day cells (on its creation day, or `day`), in its shard."""
+        return tuple(cell_key(day or self.day, topic, difficulty, self.shard) for topic, difficulty in self.cells())
+
 
 def counted(image: dict | None, session: dict | None) -> Counted | None:
-    """None for an image that counts nowhere (a removal, the learner's #stats or #memory row, a
+    """What `image` counts under `session`'s topic and difficulty, in the write shard
+    `session["shard"]` (0 when absent). None for an image that counts nowhere (a removal, the learner's #stats or #memory row, a
     correction imported from the old practice page: the common mistakes are those the coach made
     in sessions, with their topic and difficulty; an import of thousands would otherwise cost
     the stream a few dozen requests each)."""
@@ -116,4 +134,4 @@ def counted(image: dict | None, session: dict | None) -> Counted | None:
                    difficulty=difficulty_part(session.get("difficulty")), category=category,
                    pair=pair_id(image["original"], image["correction"], category),
                    original=str(image["original"]), correction=str(image["correction"]),
-                   lapses=lapse_count(image))
+                   lapses=lapse_count(image), shard=int(session.get("shard") or 0))

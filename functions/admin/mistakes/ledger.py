@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from admin.health.ledger import APPLIED, SKIPPED, UNCHANGED, record_version
 from admin.mistakes import sketch
-from admin.mistakes.counts import CATEGORY_PREFIX, LAPSE_PREFIX, Counted, cell_parts, last_review_day
+from admin.mistakes.counts import CATEGORY_PREFIX, LAPSE_PREFIX, Counted, cell_key, cell_parts, last_review_day
 
 __all__ = ["APPLIED", "SKIPPED", "UNCHANGED", "Step", "deltas", "record_version", "step"]
 CREATION_FIELDS = ("day", "topic", "difficulty", "category", "pair")
+SHARD_FIELD = "shard"        # the write shard counted in; absent: 0 (rows written before sharding)
 
 
 def _add(cells: dict, cell: tuple, name: str, value: int) -> None:
@@ -34,24 +35,27 @@ def deltas(ledger: dict | None, target: Counted | None, new_image: dict | None) 
     cells: dict = {}
     pairs: dict = {}
     was_counted = bool(ledger.get("counted"))
-    counted_fields = {name: ledger[name] for name in CREATION_FIELDS if name in ledger}
+    counted_fields = {name: ledger[name] for name in (*CREATION_FIELDS, SHARD_FIELD) if name in ledger}
     if target is not None and not was_counted:
-        for topic, difficulty in target.cells():
-            _add(cells, (target.day, topic, difficulty), CATEGORY_PREFIX + target.category, 1)
-            pairs[((target.day, topic, difficulty), target.pair)] = 1
+        for cell in target.cell_keys():
+            _add(cells, cell, CATEGORY_PREFIX + target.category, 1)
+            pairs[(cell, target.pair)] = 1
         counted_fields = {name: getattr(target, name) for name in CREATION_FIELDS}
+        if target.shard:
+            counted_fields[SHARD_FIELD] = target.shard
         was_counted = True
     elif target is None and was_counted:
+        shard = int(ledger.get(SHARD_FIELD) or 0)            # removed from the shard it was counted in
         for topic, difficulty in cell_parts(ledger["topic"], ledger["difficulty"]):
-            _add(cells, (ledger["day"], topic, difficulty), CATEGORY_PREFIX + ledger["category"], -1)
-            pairs[((ledger["day"], topic, difficulty), ledger["pair"])] = -1
+            cell = cell_key(ledger["day"], topic, difficulty, shard)
+            _add(cells, cell, CATEGORY_PREFIX + ledger["category"], -1)
+            pairs[(cell, ledger["pair"])] = -1
         was_counted = False
     applied_lapses = int(ledger.get("lapses") or 0)
     lapses = applied_lapses
     if target is not None and target.lapses > applied_lapses:
-        day = last_review_day(new_image)
-        for topic, difficulty in target.cells():
-            _add(cells, (day, topic, difficulty), LAPSE_PREFIX + target.category, target.lapses - applied_lapses)
+        for cell in target.cell_keys(last_review_day(new_image)):
+            _add(cells, cell, LAPSE_PREFIX + target.category, target.lapses - applied_lapses)
         lapses = target.lapses
     fields = {"counted": was_counted, **counted_fields, "lapses": lapses}
     return cells, pairs, fields

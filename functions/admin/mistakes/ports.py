@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-Cell = tuple[str, str, str]          # (day, topic, difficulty)
+Cell = tuple                         # (day, topic, difficulty), + shard when not 0 (counts.cell_key)
 CellPair = tuple[Cell, str]          # a pair's counter in one day cell
 
 
 class MistakesLedger(Protocol):
+    # The write shards new counts go to (Settings.mistakes_shards; a cell is (day, topic,
+    # difficulty, shard) in shard n > 0: admin.mistakes.counts.cell_key). A store without it: 1.
+    mistakes_shards: int
+
     def get_ledgers(self, correction_ids: list[str]) -> dict[str, dict]:
         """The ledger rows of these corrections that exist (consistent reads), by correction id."""
 

@@ -35,6 +35,9 @@ class Settings(BaseModel):
     # leaves rows in shards no reader queries.
     active_shards: int = Field(default=16, ge=1, le=256)
     rollup_shards: int = Field(default=4, ge=1, le=64)
+    # The common-mistakes month and pair partitions (speakpho.mistake_keys; docs/admin.md
+    # "Common mistakes"): the stats read is one Query per shard of each month.
+    mistakes_shards: int = Field(default=15, ge=1, le=64)
     idempotency_ttl_seconds: int = 3600
     # An admin CSV export stops before its body weighs more than this in the Lambda's response
     # (admin.health.export.response_bytes): Lambda's synchronous limit is 6 MB, headers included.
@@ -108,6 +111,7 @@ ENV_NAMES = {
     "stale_after_seconds": "STALE_AFTER_SECONDS",
     "active_shards": "ACTIVE_SHARDS",
     "rollup_shards": "ROLLUP_SHARDS",
+    "mistakes_shards": "MISTAKES_SHARDS",
     "heartbeat_interval_seconds": "HEARTBEAT_INTERVAL_SECONDS",
     "sweep_bucket_seconds": "SWEEP_BUCKET_SECONDS",
     "idempotency_ttl_seconds": "IDEMPOTENCY_TTL_SECONDS",
