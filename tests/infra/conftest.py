@@ -7,12 +7,12 @@ is left to `npx cdk synth`; cdk-nag still runs inside this synthesis.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from infra_helpers import cdk_json_context
 
 # Read by the jsii node process, which starts on the first aws_cdk call.
 os.environ["CDK_VALIDATION"] = "false"
@@ -43,10 +43,6 @@ class Synth:
 
     def asset_dir(self, logical_id: str) -> Path:
         return self.outdir / self.resources[logical_id]["Metadata"]["aws:asset:path"]
-
-
-def cdk_json_context() -> dict:
-    return json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
 @pytest.fixture(scope="session")

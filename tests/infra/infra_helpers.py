@@ -1,6 +1,9 @@
 """Helpers of the infra tests (template walking)."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 
 def refs(value) -> set[str]:
     """Logical ids referenced (Ref / Fn::GetAtt) anywhere inside a template fragment (no AWS:: pseudo refs)."""
@@ -30,3 +33,8 @@ def role_statements(synth, role) -> list[dict]:
         if {"Ref": role_id} in policy["Properties"]["Roles"]:
             found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
     return found
+
+
+def cdk_json_context() -> dict:
+    """cdk.json's context, as the CLI passes it to the app."""
+    return json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]

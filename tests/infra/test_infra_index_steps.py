@@ -65,8 +65,7 @@ def expanding(tmp_path_factory):
     from aws_cdk import App, assertions
 
     import app as cdk_app
-    from infra_helpers import role_statements
-    from conftest import cdk_json_context
+    from infra_helpers import cdk_json_context, role_statements
 
     path = tmp_path_factory.mktemp("step") / "step.json"
     path.write_text(release_steps()[0][1].to_json())
