@@ -117,12 +117,14 @@ def sample_tables(sim: Sim):
     cached settings, clients and stores are forgotten before and after."""
     from moto import mock_aws
 
+    from bench.moto_transactions import one_backup_per_table
+
     from speakpho import deps
     from speakpho.aws import dynamodb_client
     from speakpho.config import get_settings
 
     region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}), mock_aws():
+    with mock.patch.dict(os.environ, {"AWS_DEFAULT_REGION": region}), mock_aws(), one_backup_per_table():
         os.environ.pop("DYNAMODB_ENDPOINT", None)   # moto, whatever the shell points at (restored after)
         deps.reset()
         try:
