@@ -222,30 +222,32 @@ def test_the_handler_answers_the_failed_record_and_every_later_one(bad):
     assert len(store.ledgers) == bad
 
 
-def test_a_session_counts_in_its_write_shard_and_a_removal_takes_it_back_there():
-    """MISTAKES_SHARDS: a session's corrections go to one shard, crc32(sessionId) % shards (shard 0:
-    the unsuffixed cell); the ledger row keeps it, so a removal takes the count back from that
-    shard even after the setting changed; a row counted before sharding (no shard) is shard 0."""
+def test_a_batch_counts_in_one_write_shard_and_a_removal_takes_it_back_there():
+    """MISTAKES_SHARDS: a batch's new counts go to one shard, crc32(its first correction id) %
+    shards (shard 0: the unsuffixed cell), whatever their sessions; the ledger row keeps it, so a
+    removal takes the count back from that shard even after the setting changed and from another
+    batch's shard; a row counted before sharding (no shard) is shard 0."""
+    from admin.mistakes.batch import batch_shard
     from speakpho.tables import shard_of
 
     store = FakeStore()
-    store.mistakes_shards = 8
+    store.mistakes_shards = 5
     changes = session_ends(store, 6, per=1)
+    first = batch_shard(changes, 5)
+    assert first == shard_of(changes[0].correction_id, 5) != 0
     result = apply_batch(store, changes)
     assert result.outcomes == [APPLIED] * 6 and len(store.commits) == 1
-    for n in range(6):
-        shard = shard_of(f"s{n}", 8)
-        cell = ("2026-11-10", "*", "*", shard) if shard else ("2026-11-10", "*", "*")
-        assert store.cells[cell]["cat_grammar"] >= 1 and cell in store.tops
-        assert store.ledgers[f"c-{n}-0"].get("shard", 0) == shard
-    assert sum(c.get("cat_grammar", 0) for k, c in store.cells.items() if k[1:3] == ("*", "*")) == 6
+    cell = ("2026-11-10", "*", "*", first) if first else ("2026-11-10", "*", "*")
+    assert [k for k in store.cells if k[1:3] == ("*", "*")] == [cell] and store.cells[cell]["cat_grammar"] == 6
+    assert cell in store.tops
+    assert {store.ledgers[f"c-{n}-0"].get("shard", 0) for n in range(6)} == {first}
     store.mistakes_shards = 3                                  # the setting changed since
     removed = changes[1].new_image
-    assert apply_batch(store, [Change(removed["correctionId"], None, removed)]).outcomes == [APPLIED]
-    shard = shard_of("s1", 8)
-    cell = ("2026-11-10", "*", "*", shard) if shard else ("2026-11-10", "*", "*")
+    removal = [Change(removed["correctionId"], None, removed)]
+    assert batch_shard(removal, 3) != first                   # this batch's own shard is another one
+    assert apply_batch(store, removal).outcomes == [APPLIED]
+    assert store.cells[cell]["cat_grammar"] == 5
     assert sum(c.get("cat_grammar", 0) for k, c in store.cells.items() if k[1:3] == ("*", "*")) == 5
-    assert store.cells[cell]["cat_grammar"] == sum(1 for n in (0, 2, 3, 4, 5) if shard_of(f"s{n}", 8) == shard)
     old = FakeStore()                                          # a ledger row from before sharding
     old.mistakes_shards = 8
     change, session = creation(7, 0)

@@ -101,28 +101,36 @@ class BatchResult:
     error: Exception | None = None
 
 
-def _context(ledger: dict | None, change: Change, sessions: dict, shards: int = 1) -> dict | None:
+def _context(ledger: dict | None, change: Change, sessions: dict, shard: int = 0) -> dict | None:
     """The topic, difficulty and write shard a correction counts under: its ledger row's (as first
     counted; a row without a shard was counted before sharding: shard 0), else its session's
-    (shard: crc32(sessionId) % `shards`, so a session's corrections share one shard)."""
+    topic and difficulty in the batch's write shard `shard`."""
     if ledger and ledger.get("topic") is not None:
         return {"topic": ledger["topic"], "difficulty": ledger.get("difficulty"),
                 "shard": int(ledger.get("shard") or 0)}
     if not change.session_id:
         return None
-    return {**(sessions.get(change.session_id) or {}), "shard": shard_of(change.session_id, shards)}
+    return {**(sessions.get(change.session_id) or {}), "shard": shard}
 
 
-def plan(changes: list[Change], start: int, ledgers: dict, sessions: dict, shards: int = 1) -> Planned:
-    """The groups of changes[start:] against the ledger rows as read; new counts go to the
-    session's shard among `shards` (Settings.mistakes_shards)."""
+def batch_shard(changes: list[Change], shards: int) -> int:
+    """The write shard of a delivery's new counts: crc32 of its first record's correction id %
+    `shards` (Settings.mistakes_shards). One shard per batch, not per session: a batch of many
+    sessions then writes its cells and refreshes their top maps once, as unsharded, while the
+    batches of the stream's shards and of successive deliveries spread over the write shards."""
+    return shard_of(changes[0].correction_id, shards) if changes else 0
+
+
+def plan(changes: list[Change], start: int, ledgers: dict, sessions: dict, shard: int = 0) -> Planned:
+    """The groups of changes[start:] against the ledger rows as read; new counts go to the write
+    shard `shard` (batch_shard)."""
     rows = dict(ledgers)                                  # each correction's row as the plan goes
     versions = {cid: int(row.get("appliedVersion", 0)) for cid, row in ledgers.items()}   # as committed
     planned = Planned([Group(start)], [], [])
     for index in range(start, len(changes)):
         change = changes[index]
         try:
-            context = _context(rows.get(change.correction_id), change, sessions, shards)
+            context = _context(rows.get(change.correction_id), change, sessions, shard)
             target = counted(change.new_image, context)
             before = counted(change.old_image, context) if change.old_image else None
             record = step(rows.get(change.correction_id), target, change.new_image, change.old_image)
@@ -183,9 +191,10 @@ def _commit(store: MistakesLedger, planned: Planned, result: BatchResult, work: 
 
 def apply_batch(store: MistakesLedger | MistakesTops, changes: list[Change]) -> BatchResult:
     """Counts the changes (stream order) and refreshes their top maps. The store's
-    `mistakes_shards` (1 when it has none) is the number of write shards new counts go to."""
+    `mistakes_shards` (1 when it has none) is the number of write shards; the batch's new counts
+    go to one of them (batch_shard)."""
     result = BatchResult([])
-    shards = int(getattr(store, "mistakes_shards", 1) or 1)
+    shard = batch_shard(changes, int(getattr(store, "mistakes_shards", 1) or 1))
     work: dict = {}                        # cell -> {pair: the first record that needs it}
     start, lost = 0, 0
     while start is not None and start < len(changes):
@@ -194,7 +203,7 @@ def apply_batch(store: MistakesLedger | MistakesTops, changes: list[Change]) -> 
         except Exception as exc:  # noqa: BLE001 - reported: the stream delivers the records again
             result.failed_at, result.error = start, exc
             break
-        planned = plan(changes, start, ledgers, sessions, shards)
+        planned = plan(changes, start, ledgers, sessions, shard)
         start = _commit(store, planned, result, work, start)
         if start is not None:                            # a ledger row changed: planned again from there
             lost += 1

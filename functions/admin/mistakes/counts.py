@@ -108,7 +108,7 @@ class Counted:
     original: str
     correction: str
     lapses: int
-    shard: int = 0          # the write shard of its session (crc32(sessionId) % Settings.mistakes_shards)
+    shard: int = 0          # the write shard of its batch (admin.mistakes.batch.batch_shard)
 
     def cells(self) -> tuple[tuple[str, str], ...]:
         return cell_parts(self.topic, self.difficulty)
