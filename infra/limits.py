@@ -6,10 +6,11 @@ preflights and anything not a route); infra/constructs/waf.py and pool_firewall.
 rates. tests/infra/test_infra_limits.py checks the template against this module, and that no
 route is forgotten. The arithmetic is in docs/deploy.md, "Availability limits".
 
-Sizing (docs/scale.md, `make load`): per learner-hour in a session, 120 heartbeats (one per 30 s),
-9.08 event calls, 6.02 starts and ends (10-minute sessions), 6.02 history and review reads and
-ratings, 1.53 provider switches: 160.7 calls. At 100,000 learners in sessions:
-  heartbeat 100,000 x 120 / 3,600 = 3,333/s; events 100,000 x 9.08 / 3,600 = 252/s;
+Sizing (docs/scale.md, `make load`): per learner-hour in a session, 60 heartbeats (one per 60 s,
+HEARTBEAT_INTERVAL_SECONDS), 9.29 event calls, 6.16 starts and ends (10-minute sessions), 6.16
+history and review reads and ratings, 1.56 provider switches: 101.7 calls. At 100,000 learners
+in sessions:
+  heartbeat 100,000 x 60 / 3,600 = 1,667/s; events 100,000 x 9.29 / 3,600 = 258/s;
   start, end 100,000 / 600 s = 167/s; history, review, rating 167/s each.
 API Gateway throttles each method's bucket before the authorizer runs, so a route's rate is
 what all callers together may use; the account's Regional default (10,000/s, burst 5,000)
@@ -35,9 +36,9 @@ DEFAULT_THROTTLE = Throttle(250, 500, "learning reads and ratings: 167/s each at
 ROUTE_THROTTLES: dict[tuple[str, str], Throttle] = {
     # Cheap and hot: one UpdateItem each.
     ("POST", "/api/session/heartbeat"): Throttle(
-        5_000, 5_000, "3,333/s at the peak (100,000 x 120 / 3,600); 1.5x for beats bunched after a class starts"),
+        2_500, 2_500, "1,667/s at the peak (100,000 x 60 / 3,600); 1.5x for beats bunched after a class starts"),
     ("POST", "/api/session/events"): Throttle(
-        1_000, 2_000, "252/s at the peak (100,000 x 9.08 / 3,600); 4x for a provider outage, when every "
+        1_000, 2_000, "258/s at the peak (100,000 x 9.29 / 3,600); 4x for a provider outage, when every "
                       "session reports its disconnect (the client keeps unsent events and retries)"),
     # Expensive: they mint provider tokens or place provider calls, or write a whole session.
     ("POST", "/api/session/start"): Throttle(
@@ -45,10 +46,10 @@ ROUTE_THROTTLES: dict[tuple[str, str], Throttle] = {
     ("POST", "/api/session/connect"): Throttle(
         250, 250, "at most one per OpenAI start (167/s if every session were OpenAI); places a call"),
     ("POST", "/api/session/access"): Throttle(
-        100, 100, "a new token after a drop or a switch: 1.53 switches per learner-hour is 43/s; mints a token"),
-    ("POST", "/api/session/switch-provider"): Throttle(100, 100, "43/s at the peak (1.53 per learner-hour)"),
+        100, 100, "a new token after a drop or a switch: 1.56 switches per learner-hour is 43/s; mints a token"),
+    ("POST", "/api/session/switch-provider"): Throttle(100, 100, "43/s at the peak (1.56 per learner-hour)"),
     ("POST", "/api/session/end"): Throttle(
-        250, 250, "167/s at the peak; up to 1 MB of transcript, 5 requests and 87 write units each"),
+        250, 250, "167/s at the peak; up to 1 MB of transcript, 4 requests and about 50 write units each"),
     ("POST", "/api/learning/corrections/import"): Throttle(
         10, 20, "rare (a learner brings corrections once); up to 5,000 conditional puts each"),
     ("DELETE", "/api/learning/history"): Throttle(10, 20, "rare; erases a learner's whole history"),
@@ -74,10 +75,10 @@ def throttle_for(method: str, path: str) -> Throttle:
 
 # --- WAF (5-minute windows, per the rule's key) ---------------------------------------------
 WAF_WINDOW_SECONDS = 300
-# A classroom of 40 behind one NAT, everyone in a session: 40 x (160.7 calls + 60 for page
-# loads, about 5 API calls per page and 12 pages an hour) / 12 windows = 736 per window; when
-# the class starts together (page load, start, connect, 10 heartbeats, events, preflights: about
-# 27 calls each) 1,080; a Wi-Fi drop adds about 10 retries each, 1,480. 3,000 is twice that,
+# A classroom of 40 behind one NAT, everyone in a session: 40 x (101.7 calls + 60 for page
+# loads, about 5 API calls per page and 12 pages an hour) / 12 windows = 539 per window; when
+# the class starts together (page load, start, connect, 5 heartbeats, events, preflights: about
+# 22 calls each) 880; a Wi-Fi drop adds about 10 retries each, 1,280. 3,000 is over twice that,
 # 10 requests/s from one address sustained.
 WAF_IP_LIMIT = 3_000
 # One bearer token: a learner makes about 15 calls in 5 minutes; 600 is 40x (the raw header
