@@ -137,7 +137,7 @@ def markdown(rows: list[Row]) -> str:
         if r.target in SHARED:
             shared = SHARED[r.target]
             # A hash of random session ids: the sample's skew changes from run to run; not shown.
-            spread = (f"{r.values} values, the mean taken (a hash of session ids)" if shared.hashed
+            spread = (f"{r.values} values, the mean taken (the keys hash ids)" if shared.hashed
                       else f"Hottest of {r.values} value(s) / mean: {r.skew:.2f}")
             lines.append(f"- `{r.target}` — {shared.why}. {spread}.")
     return "\n".join(lines) + "\n"
