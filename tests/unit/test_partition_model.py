@@ -88,34 +88,24 @@ def test_a_table_keyed_against_the_code_fails():
     assert any(problem.startswith("sessions: DynamoDB refused") for problem in found), found
 
 
-def test_the_rollup_month_unsharded_fails(monkeypatch):
-    """ROLLUP_SHARDS=1 (the month partition as it was): 7 WCU per session on one partition, over
-    the limit at the peak; the model run through the real code says so."""
+@pytest.mark.parametrize("setting", [
+    # The health rollups' month partition as it was: 7 WCU per session on one partition.
+    "ROLLUP_SHARDS",
+    # The common mistakes' month and pair partitions as they were: a session end's batch adds to 4
+    # cells and rewrites their full top maps on the one month partition (7,333 WCU/s; 15 shards: 489).
+    "MISTAKES_SHARDS",
+])
+def test_a_shared_partition_unsharded_fails(monkeypatch, setting):
+    """One family unsharded (its setting 1) is over the limit at the peak; the model run through
+    the real code says so."""
     from speakpho import deps
     from speakpho.config import reset_settings
 
-    monkeypatch.setenv("ROLLUP_SHARDS", "1")
+    monkeypatch.setenv(setting, "1")
     reset_settings(), deps.reset()
     try:
         found = _violations(2, *tables.TABLES)
     finally:
-        monkeypatch.delenv("ROLLUP_SHARDS")
-        reset_settings(), deps.reset()
-    assert any(p.startswith("session_rollups:") and "WCU/s on one partition" in p for p in found), found
-
-
-def test_the_mistakes_partitions_unsharded_fail(monkeypatch):
-    """MISTAKES_SHARDS=1 (the common mistakes' month and pair partitions as they were): a session
-    end's batch adds to 4 cells and rewrites their full top maps on the one month partition, over
-    the limit at the peak (bench/partition_model.py: 7,333 WCU/s; 15 shards: 489)."""
-    from speakpho import deps
-    from speakpho.config import reset_settings
-
-    monkeypatch.setenv("MISTAKES_SHARDS", "1")
-    reset_settings(), deps.reset()
-    try:
-        found = _violations(2, *tables.TABLES)
-    finally:
-        monkeypatch.delenv("MISTAKES_SHARDS")
+        monkeypatch.delenv(setting)
         reset_settings(), deps.reset()
     assert any(p.startswith("session_rollups:") and "WCU/s on one partition" in p for p in found), found
