@@ -66,7 +66,8 @@ SHARED = {
         "month and add the cells up. The common mistakes' `mistakes#YYYY-MM#n` (every day cell's counters and "
         "top map rows) and `mistakes-pair#<day>#<topic>#n` (the pairs' counters; topic `*` takes every "
         "correction), n = crc32(the batch's first correction id) % `Settings.mistakes_shards` (MISTAKES_SHARDS; "
-        "shard 0 unsuffixed): a session end's batch (modelled alone) adds to its shard's 4 cells (a transaction) and rewrites their full top maps "
+        "shard 0 unsuffixed): a session end's batch (modelled alone) adds to its shard's 4 cells (a transaction) "
+        "and rewrites their full top maps "
         "(several KB each, the worst case); the ledger rows are per correction; stats and export query every "
         "shard of each month and merge them. The figure is the hottest family's writes / its shards",
         hashed=True, shards=(("month#", "rollup_shards"), ("mistakes#", "mistakes_shards"),

@@ -16,9 +16,9 @@ from speakpho.tables import ROLLUP_LEDGER_SK
 # Write-sharding (Settings.mistakes_shards, MISTAKES_SHARDS; docs/admin.md "Common mistakes"): the
 # month partition and the pair partitions are shared by every learner, so each is split into
 # shards, n = crc32(the batch's first correction id) % shards (admin.mistakes.batch.batch_shard):
-# a stream delivery's new counts land in one shard. Shard 0 has no suffix ("mistakes#2026-11", "mistakes-pair#2026-11-10#food"), so the
-# rows written before sharding are shard 0 and stay readable; shard n > 0 appends "#n". Readers
-# query every shard of a month and merge the cells.
+# a stream delivery's new counts land in one shard. Shard 0 has no suffix ("mistakes#2026-11",
+# "mistakes-pair#2026-11-10#food"), so the rows written before sharding are shard 0 and stay
+# readable; shard n > 0 appends "#n". Readers query every shard of a month and merge the cells.
 MISTAKES_MONTH_PREFIX = "mistakes#"
 MISTAKES_PAIR_PREFIX = "mistakes-pair#"
 MISTAKES_LEDGER_PREFIX = "mistakes-ledger#"
