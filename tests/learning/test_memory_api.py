@@ -5,6 +5,8 @@ parameters from the optimiser run by make dev's scheduled jobs (local/jobs.py) o
 clock, the next review then scheduled with them."""
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from types import SimpleNamespace
 
 import fsrs
@@ -80,12 +82,24 @@ def test_each_review_logs_itself_and_the_8th_flags_the_learner(alice, clock, dyn
 
 def _fuzz_range(interval_days: int) -> tuple[int, int]:
     """The days fsrs's fuzz may turn an unfuzzed interval into (fsrs.scheduler's own ranges: 7
-    days may become 5 to 9); the fuzz is unseeded, so a test can only hold the answer inside them."""
+    days may become 5 to 10); the fuzz is unseeded, so a test can only hold the answer inside them.
+    fsrs draws round(random() * (max - min + 1) + min), so a draw of max + 0.5 or more rounds to
+    max + 1: the top of the range is one day past fsrs's own max_ivl."""
     from fsrs.scheduler import FUZZ_RANGES
 
     delta = 1.0 + sum(r["factor"] * max(min(float(interval_days), r["end"]) - r["start"], 0.0) for r in FUZZ_RANGES)
-    return max(2, round(interval_days - delta)), round(interval_days + delta)
+    return max(2, round(interval_days - delta)), round(interval_days + delta) + 1
 
+
+@pytest.mark.parametrize("interval_days", [3, 4, 7, 12, 30])
+def test_the_fuzz_range_holds_every_interval_fsrs_draws(interval_days):
+    """The range the API test below trusts is fsrs's own: every seeded draw falls in it and both
+    ends are reached (a missing + 1 at the top failed CI with 6 days for a 3-to-5 range)."""
+    random.seed(interval_days)
+    scheduler = fsrs.Scheduler()
+    drawn = {scheduler._get_fuzzed_interval(interval=timedelta(days=interval_days)).days for _ in range(2_000)}
+    low, high = _fuzz_range(interval_days)
+    assert min(drawn) == low and max(drawn) == high
 
 def test_a_seeded_history_of_200_reviews_gets_own_parameters_on_the_dev_schedule(alice, api, clock, dynamodb):
     learner = SimulatedLearner(varied_parameters(3), seed=3)
