@@ -2,6 +2,8 @@
 learning-quality figure (bench/learning_quality.py)."""
 from __future__ import annotations
 
+from bench.session_budgets import END_REQUESTS
+
 
 def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     print("learning area")
@@ -79,7 +81,7 @@ def _conversation(lan, meter, clock, record) -> None:
     _, r = lan.call("POST", "/api/session/end", {"sessionId": started["sessionId"], "messages": [
         {"role": "user", "text": "Tôi nói đúng 3 rồi", "timestamp": 1}, {"role": "coach", "text": "Tốt", "timestamp": 2},
         {"role": "user", "text": "nhưng vẫn sai 5", "timestamp": 3}]})
-    record("learning", "POST /api/session/end (3 lines; no request added for conversation)", r, 3)
+    record("learning", "POST /api/session/end (3 lines; no request added for conversation)", r, END_REQUESTS + 1)
     item = dynamodb_client().get_item(TableName=get_settings().table("sessions"),
                                       Key=ddb.serialize({"sessionId": started["sessionId"]}))["Item"]
     change = {"Keys": {"sessionId": item["sessionId"]}, "NewImage": item, "SequenceNumber": "1",

@@ -14,6 +14,7 @@ session, a request) takes that learner's own worst second.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections import Counter, defaultdict
 from functools import lru_cache
 
@@ -59,7 +60,7 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
     from speakpho.config import get_settings
     from speakpho.corrections import session_correction_id
     from speakpho.errors import AppError
-    from speakpho.models import EndSessionRequest, StartSessionRequest
+    from speakpho.models import EndSessionRequest, SessionEventsRequest, StartSessionRequest
     from tests.provider_fakes import fake_ports   # the providers answer in memory: the model counts DynamoDB
 
     sim = Sim(specs) if specs else Sim()
@@ -85,6 +86,15 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                 if result.failed_at is not None:
                     sim.refused.append(f"the mistakes consumer failed at {sim.learner}: {result.error!r}")
 
+        def report(user: metering.UserRef, events: list[tuple[str, str, dict]], number: int, call: int) -> None:
+            """One events call of the client (eventIds fixed per learner, session and call)."""
+            now = clock.now_ms()
+            metering.record_events(store, settings, clock, user, SessionEventsRequest(
+                sessionId=sim.session, sentAt=now, events=[
+                    {"eventId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{user.user_id}/{number}/{call}/{i}")),
+                     "type": kind, "at": now, "provider": provider, **fields}
+                    for i, (kind, provider, fields) in enumerate(events)]))
+
         def session(n: int, user: metering.UserRef, number: int, base: int) -> None:
             """The learner's `number`th session of the sample, starting at second `base`."""
             at(base)
@@ -96,13 +106,19 @@ def run_sample(learners: int = SAMPLE_LEARNERS, specs=None) -> tuple[Sim, int]:
                                        ttl_seconds=settings.idempotency_ttl_seconds))
             sim.session = started["sessionId"]
             at(base)
+            # The client reports its connection (an events call: its batch, speakpho.metering.events).
+            report(user, [("provider_connected", provider, {"connectMs": 400})], number, 0)
+            at(base)
             interval = heartbeat_seconds()
             for beat in range(1, SESSION_SECONDS // interval + 1):
                 at(base + beat * interval)
                 metering.heartbeat(store, settings, clock, user, sim.session, ports)
                 if beat == 5 and number % SWITCH_EVERY == 1:
+                    report(user, [("provider_disconnected", provider, {"code": 1006}),
+                                  ("reconnect_attempt", provider, {})], number, 1)
                     provider = "openai" if provider == "gemini" else "gemini"
                     metering.switch_provider(store, settings, clock, user, sim.session, provider, 1006, None, ports)
+                    report(user, [("provider_connected", provider, {"connectMs": 600})], number, 2)
                 at(base + beat * interval)
             end = EndSessionRequest(
                 sessionId=sim.session, disconnectCode=1006 if number % DISCONNECT_EVERY == 0 else 1000,

@@ -25,6 +25,8 @@ import sys
 import threading
 from collections import Counter
 
+from bench.session_budgets import END_REQUESTS
+
 SCHEDULER_COUNTER_ID = "bench-scheduler-calls"
 
 
@@ -174,7 +176,8 @@ def _gemini(world, settings, *, gateway, meter, clock, record, Caller, fail) -> 
     if "providerAccess" not in answer:
         fail("the heartbeat due for renewal carried no providerAccess")
     _, r = binh.call("POST", "/api/session/end", {"sessionId": sid, "disconnectCode": 1000})
-    record("session", "POST /api/session/end (Gemini: nothing to hang up)", r, 2, providers=0, schedules=0)
+    record("session", "POST /api/session/end (Gemini: nothing to hang up)", r, END_REQUESTS, providers=0,
+           schedules=0)
 
 
 def _openai(world, settings, browser, *, gateway, meter, clock, record, Caller, fail) -> None:
@@ -186,8 +189,8 @@ def _openai(world, settings, browser, *, gateway, meter, clock, record, Caller, 
     record("session", "POST /api/session/connect (a real WebRTC offer)", r, 2, providers=1, schedules=1)
     clock.advance(60)
     _, r = chau.call("POST", "/api/session/end", {"sessionId": sid, "disconnectCode": 1000})
-    record("session", "POST /api/session/end (OpenAI, its call hung up)", r, 2, providers=1, schedules=1,
-           note="the end's 2 + hangup + schedule deleted")
+    record("session", "POST /api/session/end (OpenAI, its call hung up)", r, END_REQUESTS, providers=1,
+           schedules=1, note=f"the end's {END_REQUESTS} + hangup + schedule deleted")
     if not any(h.get("callId") == answer["callId"] for h in world.hangups()):
         fail("the end's hangup did not reach the fake OpenAI")
 

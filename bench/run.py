@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+from bench.session_budgets import END_REQUESTS
 from infra.catalog import ensure_import_paths
 
 ensure_import_paths()
@@ -85,7 +86,7 @@ def bench_session(gateway, meter, clock) -> None:
            note="Gemini -> OpenAI: the switch + the grant; the call comes with /connect")
     clock.advance(30)
     _, r = alice.call("POST", "/api/session/end", {"sessionId": sid, "disconnectCode": 1000})
-    record("session", "POST /api/session/end (no transcript)", r, 2)
+    record("session", "POST /api/session/end (no transcript)", r, END_REQUESTS)
     _, r = alice.call("POST", "/api/session/end", {"sessionId": sid})
     record("session", "POST /api/session/end (repeat)", r, 2)
 
@@ -99,8 +100,8 @@ def bench_session(gateway, meter, clock) -> None:
                                                     "corrections": corrections})
     # The 60 messages pack into 4 items of <= 1 KB (speakpho.transcript): one batch, as the 10 corrections.
     batches = -(-4 // 25) + -(-10 // 25)
-    record("session", "POST /api/session/end (60 messages, 10 corrections)", r, 2 + batches,
-           note=f"2 + {batches} batches")
+    record("session", "POST /api/session/end (60 messages, 10 corrections)", r, END_REQUESTS + batches,
+           note=f"{END_REQUESTS} + {batches} batches")
 
     started, r = alice.call("POST", "/api/session/start", {}, headers={"Idempotency-Key": "bench-1"})
     record("session", "POST /api/session/start + Idempotency-Key", r, 2, providers=1,

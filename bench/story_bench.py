@@ -1,16 +1,18 @@
 """The session story in `make bench`: events calls and an end carrying events; the latency an
 end reports, and what it costs the rollups.
 
-Budgets (docs/metering.md): an events call at most 1 + ceil(new / 25) requests (one in the
-common case), a repeated call 1; an end with events what the end costs without them
-(2 + its batches) plus ceil(events / 25), and in fact no more than without. An end with a
-latency summary costs what it costs without (2), and so does the rollup of its session (a
+Budgets (docs/metering.md; bench/session_budgets.py): an events call on a live session
+EVENTS_REQUESTS whatever its size (its batch is one item), a repeated call
+EVENTS_REPEAT_REQUESTS; an end with events what the end costs without them (END_REQUESTS + its
+batches). An end with a latency summary costs what it costs without (END_REQUESTS), and so does the rollup of its session (a
 ledger read and one transaction: docs/admin.md, "Latency"); the capacity shows what the
 histograms' counters weigh.
 """
 from __future__ import annotations
 
 import uuid
+
+from bench.session_budgets import END_REQUESTS, EVENTS_REPEAT_REQUESTS, EVENTS_REQUESTS
 
 
 def _events(n: int, at: int) -> list[dict]:
@@ -32,10 +34,10 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
     for n in (10, 50):
         events = _events(n, t0 + 1_000)
         _, r = bao.call("POST", "/api/session/events", {"sessionId": sid, "events": events})
-        record("session", f"POST /api/session/events ({n} new)", r, 1 + _batches(n),
-               note=f"1 + ceil({n}/25)")
+        record("session", f"POST /api/session/events ({n} new)", r, EVENTS_REQUESTS,
+               note="one batch item whatever its size")
     _, r = bao.call("POST", "/api/session/events", {"sessionId": sid, "events": events})
-    record("session", "POST /api/session/events (the same 50 again)", r, 1)
+    record("session", "POST /api/session/events (the same 50 again)", r, EVENTS_REPEAT_REQUESTS)
     clock.advance(60)
     _, r = bao.call("POST", "/api/session/heartbeat", {"sessionId": sid})
     record("session", "POST /api/session/heartbeat (after a gap: + the gap entry)", r, 2)
@@ -44,10 +46,10 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:
                                                "at": t0 + 119_000, "provider": "gemini", "code": 1000}]
     _, r = bao.call("POST", "/api/session/end", {"sessionId": sid, "disconnectCode": 1000, "messages": messages,
                                                   "events": end_events})
-    # The 30 messages pack into 1 item (speakpho.transcript): one batch.
-    budget = 2 + _batches(1) + _batches(len(end_events))
+    # The 30 messages pack into 1 item (speakpho.transcript): one batch; the events ride in the commit.
+    budget = END_REQUESTS + _batches(1)
     record("session", "POST /api/session/end (30 messages, 21 events)", r, budget,
-           note=f"end {2 + _batches(1)} + ceil(21/25)")
+           note=f"end {END_REQUESTS} + 1 batch: the events add none")
     bench_latency(gateway=gateway, meter=meter, clock=clock, client=client, record=record, Caller=Caller, fail=fail)
 
 
@@ -73,7 +75,7 @@ def bench_latency(*, gateway, meter, clock, client, record, Caller, fail) -> Non
         clock.advance(60)
         _, r = kim.call("POST", "/api/session/end", {"sessionId": started["sessionId"], "disconnectCode": 1000,
                                                       **extra})
-        record("session", f"POST /api/session/end ({label})", r, 2)
+        record("session", f"POST /api/session/end ({label})", r, END_REQUESTS)
         key = ddb.serialize({"sessionId": started["sessionId"]})
         image = client.get_item(TableName=get_settings().table("sessions"), Key=key, ConsistentRead=True)["Item"]
         change = {"dynamodb": {"Keys": key, "NewImage": image}}

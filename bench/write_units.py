@@ -15,10 +15,11 @@ Budgets (`check`), each on every row of its kind:
   heartbeat           exactly 1 write unit in all: the period row, no index entry written
   heartbeat_crossing  exactly 3: the period row 1, plus the sweeper's index entry moved to the
                       next sweep bucket (a delete and a put, 1 each); at least one such row
-  events              no index write at all, one item written (the session), and its units on
-                      the table = the session item's weight: ceil(max(size before, size after)
-                      / 1 KB), what DynamoDB charges one plain UpdateItem of it (so no
-                      transaction, which would double it)
+  events              no index write at all, one item written (the call's batch in
+                      session_events: the session item is not written, whatever its story
+                      holds), and its units on the table = the batch's weight: ceil(size / 1 KB),
+                      what DynamoDB charges one plain PutItem of it (so no transaction, which
+                      would double it): what the call's new events weigh
   read                0 write units
 
 The stream consumers' rows ("rollups <- call", "mistakes (n records) <- call") are their
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 BUDGETS = {
     "heartbeat": "an ordinary heartbeat: 1 WU in all (the period row; no index entry)",
     "heartbeat_crossing": "a heartbeat into the next sweep bucket: 3 WU (period row 1 + index entry moved 2)",
-    "events": "an events call: 0 WU on every index, one item written (the session), its table units = "
-              "one plain write of it, ceil(max(size before, after) / 1 KB)",
+    "events": "an events call: 0 WU on every index, one item written (its batch; not the session), its table "
+              "units = one plain write of it, ceil(size / 1 KB): what its new events weigh",
     "read": "a read: 0 WU",
 }
 REQUIRED = ("heartbeat", "heartbeat_crossing", "events")   # kinds the scenario must have measured
@@ -42,7 +43,7 @@ REQUIRED = ("heartbeat", "heartbeat_crossing", "events")   # kinds the scenario 
 class Row:
     """One call's write units: `units` the reported figures, `documented` the documented rules'
     (by target: "sessions" or "sessions/<index>"), `items` the tables of the items written,
-    `weight` (events) the session item's write in units."""
+    `weight` (events) the one item's write in units (the batch's)."""
     call: str
     requests: int
     units: dict[str, float] = field(default_factory=dict)
@@ -106,10 +107,10 @@ def broken(row: Row) -> list[str]:
     elif row.kind == "events":
         if row.index:
             over.append(f"{_n(row.index)} WU on indexes, budget 0 ({row.where()})")
-        if row.items != ["sessions"]:
-            over.append(f"items written in {sorted(row.items)}, budget the session item alone")
+        if row.items != ["session_events"]:
+            over.append(f"items written in {sorted(row.items)}, budget the call's batch alone")
         if row.weight is None or row.table != row.weight:
-            over.append(f"{_n(row.table)} WU on the table, budget the session item's weight {row.weight}")
+            over.append(f"{_n(row.table)} WU on the table, budget the batch's weight {row.weight}")
     elif row.kind == "read" and row.total:
         over.append(f"{_n(row.total)} WU, budget 0 ({row.where()})")
     return over

@@ -61,6 +61,9 @@ ACCESS: dict[str, Access] = {
             ("GetItem", "PutItem", "UpdateItem"),
             why="start creates the session (conditional Put in its transaction); heartbeat and end read it; "
                 "switch-provider, end and a start that closes the previous session update it"),
+        "session_events": Grant(("PutItem", "Query"),
+                                why="an events call puts its batch and reads the session's batches (repeats, the "
+                                    "count); an end or a closing start reads them to fold them into the story"),
         "session_messages": Grant(("BatchWriteItem",), why="end writes the transcript in batches of 25"),
         "corrections": Grant(
             ("BatchWriteItem", "UpdateItem"),
@@ -72,7 +75,10 @@ ACCESS: dict[str, Access] = {
         "usage_periods": Grant(
             ("GetItem", "UpdateItem"), indexes=("active_by_sweep",),
             why="finds active meters whose sweep deadline passed, re-reads each period row and charges it"),
-        "sessions": Grant(("UpdateItem",), why="closes the stale session (in the charging transaction)"),
+        "sessions": Grant(("GetItem", "UpdateItem"),
+                          why="closes the stale session (in the charging transaction); puts the events batched "
+                              "while it closed on its item (read, then a conditional update)"),
+        "session_events": Grant(("Query",), why="reads the session's batched events to fold them into its story"),
     }),
     "hangup": Access({
         "sessions": Grant(("GetItem", "UpdateItem"),
@@ -136,6 +142,7 @@ ACCESS: dict[str, Access] = {
                           why="session lists and a user's stats: the keys from the day or user index, then "
                               "the page's items in one BatchGetItem; one session's detail"),
         "session_messages": Grant(("Query",), why="session detail reads the transcript"),
+        "session_events": Grant(("Query",), why="a live session's detail shows its batched events"),
         "corrections": Grant(indexes=("corrections_by_session",), why="session detail reads the corrections"),
         "session_rollups": Grant(("Query",), why="health stats from the month partitions of the rollups"),
     }),

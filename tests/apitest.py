@@ -141,6 +141,19 @@ def stored_session(session_id: str) -> dict | None:
     return metering_store().get_session(session_id, consistent=True)
 
 
+def stored_story(session_id: str) -> list[dict]:
+    """The session's story as its readers see it: the item's, and while the session is live
+    the events still in their batches (speakpho.metering.fold folds them in at the close)."""
+    from speakpho import story
+    from speakpho.deps import metering_store
+
+    session = stored_session(session_id) or {}
+    entries = list(session.get("story") or [])
+    if session.get("status") == "active":
+        entries += story.batched_entries(metering_store().event_batches(session_id), session.get("eventIds"))
+    return entries
+
+
 def user_sessions(client, user_id: str) -> list[dict]:
     """The learner's whole session items, oldest first: the keys from the user index (keys
     only, speakpho.reader_indexes), then the items from the table."""

@@ -11,7 +11,7 @@ from speakpho.table_env import require_tables
 from admin import allowance, health_routes, mistakes_routes
 
 # In Lambda, a table variable missing from the function fails the init, naming it.
-require_tables("usage_periods", "sessions", "session_messages", "corrections", "session_rollups")
+require_tables("usage_periods", "sessions", "session_events", "session_messages", "corrections", "session_rollups")
 
 logger = Logger(service="admin")
 app = create_app(admin_only=True)

@@ -14,7 +14,7 @@ from session.telemetry import metrics
 
 # In Lambda, a missing table variable fails the init here, naming it (not the first request).
 # idempotency: the Idempotency-Key records a keyed start writes (speakpho.idempotency).
-require_tables("usage_periods", "sessions", "session_messages", "corrections", "idempotency")
+require_tables("usage_periods", "sessions", "session_events", "session_messages", "corrections", "idempotency")
 
 logger = Logger(service="session")
 app = create_app()

@@ -12,7 +12,7 @@ from speakpho.deps import metering_store, provider_ports
 from speakpho.metering import close_stale_sessions
 
 # In Lambda, a missing table variable fails the init here, naming it (not the first run).
-require_tables("usage_periods", "sessions")
+require_tables("usage_periods", "sessions", "session_events")
 
 logger = Logger(service="sweeper")
 metrics = Metrics(namespace="SpeakPho", service="sweeper")

@@ -30,8 +30,8 @@ sys.meta_path.insert(0, Probe())
 import {module}
 print(json.dumps({{"modules": sorted(sys.modules), "pydantic_importers": importers}}))
 """
-TABLE_VARIABLES = {"USAGE_PERIODS_TABLE": "up", "SESSIONS_TABLE": "s", "SESSION_MESSAGES_TABLE": "m",
-                   "CORRECTIONS_TABLE": "c", "SESSION_ROLLUPS_TABLE": "r"}
+TABLE_VARIABLES = {"USAGE_PERIODS_TABLE": "up", "SESSIONS_TABLE": "s", "SESSION_EVENTS_TABLE": "e",
+                   "SESSION_MESSAGES_TABLE": "m", "CORRECTIONS_TABLE": "c", "SESSION_ROLLUPS_TABLE": "r"}
 
 
 def run(module: str, **env: str) -> subprocess.CompletedProcess:

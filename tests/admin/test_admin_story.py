@@ -58,7 +58,9 @@ def build_story(api, clock, pump) -> dict[str, str]:
     api.gateway.invoke(SWEEPER.handler, {"source": "test"}, name="sweeper")
 
     clock.set(at("2026-11-10", 11))
-    ids["live"] = start_session(carol, {"mode": "free", "provider": "openai"})["sessionId"]
+    ids["live"] = sid = start_session(carol, {"mode": "free", "provider": "openai"})["sessionId"]
+    clock.advance(20)
+    send_events(carol, sid, [client_event("provider_connected", clock.now_ms() - 5_000, "openai", connectMs=640)])
 
     clock.set(T0)
     pump.drain()
@@ -152,6 +154,21 @@ def test_a_swept_session_shows_client_vanished_and_a_live_one_is_active(dataset_
     assert ended["stats"]["totalSessions"] == 3
     openai = listing(dataset_admin, "from=2026-11-08&initialProvider=openai")
     assert [r["id"] for r in openai["sessions"]] == [dataset.ids["live"]]
+
+
+def test_a_live_sessions_detail_shows_the_events_still_in_their_batches(dataset_admin, dataset):
+    """A live session's events wait in their batches (speakpho.metering.fold): its detail adds
+    them to the timeline (one Query more); an ended one's are on the item."""
+    with count_requests(dataset.client) as detail:
+        live = data(dataset_admin.get(f"/api/admin/sessions/{dataset.ids['live']}"))
+    assert [(e["type"], e.get("connectMs")) for e in live["timeline"] if e["source"] == "client"] == [
+        ("provider_connected", 640)]
+    assert detail.names() == ["GetItem", "Query", "Query", "Query"]   # + the batches
+    from speakpho import ddb
+
+    item = ddb.deserialize(dataset.client.get_item(TableName="sessions",
+                                                   Key=ddb.serialize({"sessionId": dataset.ids["live"]}))["Item"])
+    assert not [e for e in item["story"] if e["source"] == "client"]     # not on the item yet
 
 
 # --------------------------------------------------------------------------- made-up codes

@@ -122,7 +122,7 @@ def test_learning_cannot_delete_or_replace_sessions_or_usage(synth):
 def test_readers_do_not_write(synth):
     admin, rollups, sweeper = (dynamodb_grants(synth, k) for k in ("admin", "rollups", "sweeper"))
     writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
-    for table in ("sessions", "session_messages", "corrections", "session_rollups"):
+    for table in ("sessions", "session_events", "session_messages", "corrections", "session_rollups"):
         assert not admin.get((table, None), set()) & writes, f"admin may write {table}"
     assert ("corrections", None) not in admin          # a session's corrections come from one index
     # Lists read keys from the keys-only indexes, then the items (one BatchGetItem a page).
@@ -131,7 +131,8 @@ def test_readers_do_not_write(synth):
         ("sessions", "index/sessions_by_day_keys"): {"dynamodb:Query"},
         ("sessions", "index/sessions_by_user_keys"): {"dynamodb:Query"},
     }
-    assert {t for t, _ in sweeper} == {"usage_periods", "sessions"}
+    assert {t for t, _ in sweeper} == {"usage_periods", "sessions", "session_events"}
+    assert sweeper[("session_events", None)] == {"dynamodb:Query"}   # reads the batches it folds, writes none
     assert {target for target in rollups if target[0] == "sessions"} == {("sessions", "stream")}
     # Idempotency-Keys are taken by the session start and the learning review only.
     assert {k for k in KEYS if ("idempotency", None) in dynamodb_grants(synth, k)} == {"session", "learning"}

@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from apitest import (T0, client_event, data, end_session, error, grant_access_again, send_events, start_session,
-                     stored_session)
+                     stored_session, stored_story)
 
 MINUTES_10 = 600_000
 
 
 def _client_entries(sid: str) -> dict[str, dict]:
-    return {e["eventId"]: e for e in stored_session(sid)["story"] if e["source"] == "client"}
+    return {e["eventId"]: e for e in stored_story(sid) if e["source"] == "client"}
 
 
 @pytest.mark.parametrize("client_off, shifted", [

@@ -15,9 +15,10 @@ from speakpho.tables import TABLES
 ENV_NAMES = {spec.logical_name: spec.env_name for spec in TABLES}
 # The tables each function names at init (infra/constructs/functions.py grants it the same).
 USES = {
-    "session.handler": ("usage_periods", "sessions", "session_messages", "corrections", "idempotency"),
+    "session.handler": ("usage_periods", "sessions", "session_events", "session_messages", "corrections",
+                        "idempotency"),
     "learning.handler": ("corrections", "session_messages", "sessions", "idempotency", "usage_periods"),
-    "session.sweeper": ("usage_periods", "sessions"),
+    "session.sweeper": ("usage_periods", "sessions", "session_events"),
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from apitest import (T0, client_event, count_requests, data, end_session, error, send_events, start_session,
-                     stored_session)
+                     stored_session, stored_story)
 
 
 def _started(api, clock, seconds: int = 60):
@@ -16,13 +16,17 @@ def _started(api, clock, seconds: int = 60):
     return alice, sid
 
 
-def _client_ids(item: dict) -> list[str]:
-    return [e["eventId"] for e in item.get("story", []) if e["source"] == "client"]
+def _client_ids(entries: list[dict]) -> list[str]:
+    return [e["eventId"] for e in entries if e["source"] == "client"]
 
 
-def _nothing_more_written(before: dict, sid: str) -> None:
-    after = stored_session(sid)
-    assert after == before
+def _snapshot(sid: str) -> tuple[dict, list[dict]]:
+    """The session item and its story with the events still in their batches."""
+    return stored_session(sid), stored_story(sid)
+
+
+def _nothing_more_written(before: tuple[dict, list[dict]], sid: str) -> None:
+    assert _snapshot(sid) == before
 
 
 def _burst(n: int, at: int) -> list[dict]:
@@ -39,18 +43,23 @@ def test_a_retried_call_is_recorded_once(api, clock, dynamodb):
     with count_requests(dynamodb) as meter:
         again = send_events(alice, sid, events)
     assert again == {"sessionId": sid, "accepted": 0, "duplicates": 3, "eventCount": 3}
-    assert meter.ops == {"UpdateItem": 1}   # the refused write says they are all there
+    assert meter.ops == {"GetItem": 1, "Query": 1}   # the session, its batches: all there, nothing written
     # A call that repeats some and adds one: only the new one lands.
-    more = send_events(alice, sid, events[1:] + [client_event("provider_connected", T0 + 30_000)])
+    new = client_event("provider_connected", T0 + 30_000)
+    more = send_events(alice, sid, events[1:] + [new])
     assert more == {"sessionId": sid, "accepted": 1, "duplicates": 2, "eventCount": 4}
-    item = stored_session(sid)
-    ids = _client_ids(item)
-    assert sorted(ids) == sorted({e["eventId"] for e in events} | {ids[-1]}) and len(ids) == 4
-    assert item["eventIds"] == set(ids) and item["eventCount"] == 4
-    entry = item["story"][3]   # after started, the start's access_granted and the first event
+    ids = _client_ids(stored_story(sid))
+    assert sorted(ids) == sorted({e["eventId"] for e in events + [new]}) and len(ids) == 4
+    # A live session's item is not written by events calls: they wait in their batches.
+    assert "eventIds" not in stored_session(sid) and len(stored_session(sid)["story"]) == 2
+    entry = stored_story(sid)[3]   # after started, the start's access_granted and the first event
     assert entry == {"type": "provider_disconnected", "source": "client", "eventId": events[1]["eventId"],
                      "at": T0 + 20_000, "receivedAt": T0 + 60_000, "provider": "gemini", "code": 1011,
                      "reason": "Server error"}
+    # The end folds them into the item's story, each once.
+    end_session(alice, sid)
+    item = stored_session(sid)
+    assert item["eventIds"] == set(ids) and item["eventCount"] == 4 and _client_ids(item["story"]) == ids
 
 
 def test_an_event_id_twice_in_one_call_and_in_any_case_counts_once(api, clock):
@@ -59,13 +68,13 @@ def test_an_event_id_twice_in_one_call_and_in_any_case_counts_once(api, clock):
     shouted = {**event, "eventId": event["eventId"].upper(), "at": T0 + 6_000}
     assert send_events(alice, sid, [event, shouted]) == {"sessionId": sid, "accepted": 1, "duplicates": 1,
                                                            "eventCount": 1}
-    assert _client_ids(stored_session(sid)) == [event["eventId"]]
+    assert _client_ids(stored_story(sid)) == [event["eventId"]]
 
 
 def test_fifty_events_a_call_fifty_one_is_413_and_writes_nothing(api, clock, dynamodb):
     alice, sid = _started(api, clock)
     assert send_events(alice, sid, _burst(50, T0 + 1_000))["accepted"] == 50
-    before = stored_session(sid)
+    before = _snapshot(sid)
     with count_requests(dynamodb) as meter:
         err = error(send_events(alice, sid, _burst(51, T0 + 2_000), status=None), 413)
     assert err["code"] == "payload_too_large" and err["details"]["field"] == "body.events"
@@ -80,7 +89,7 @@ def test_five_hundred_events_a_session_counting_only_new_ones(api, clock):
         burst = _burst(50, T0 + call * 100)
         sent += burst
         assert send_events(alice, sid, burst)["eventCount"] == 50 * (call + 1)
-    before = stored_session(sid)
+    before = _snapshot(sid)
     err = error(send_events(alice, sid, [client_event("reconnect_attempt", T0 + 9_000)], status=None), 413)
     assert err["code"] == "payload_too_large" and err["details"]["field"] == "body.events"
     _nothing_more_written(before, sid)
@@ -98,7 +107,7 @@ def test_five_hundred_events_a_session_counting_only_new_ones(api, clock):
 
 def test_another_learners_session_is_404_and_untouched(api, clock):
     alice, sid = _started(api, clock)
-    before = stored_session(sid)
+    before = _snapshot(sid)
     bob = api.as_user("bob")
     assert error(send_events(bob, sid, _burst(2, T0), status=None), 404)["code"] == "not_found"
     assert error(send_events(bob, "no-such-session", _burst(2, T0), status=None), 404)["code"] == "not_found"
@@ -112,11 +121,11 @@ def test_events_after_the_end_land_for_five_minutes(api, clock, dynamodb):
     late = client_event("provider_disconnected", T0 + 500_000, code=1000)  # after the end: clamped to it
     with count_requests(dynamodb) as meter:
         got = send_events(alice, sid, [late])
-    assert got["accepted"] == 1 and meter.ops == {"UpdateItem": 2}  # the second clamped to the real span
-    entry = stored_session(sid)["story"][-1]
+    assert got["accepted"] == 1 and meter.ops == {"GetItem": 1, "UpdateItem": 1}  # clamped to the span read
+    entry = stored_story(sid)[-1]
     assert entry["at"] == T0 + 100_000 and entry["receivedAt"] == T0 + 399_000
     clock.advance(2)  # now 5 min 1 s after the end
-    before = stored_session(sid)
+    before = _snapshot(sid)
     err = error(send_events(alice, sid, [client_event("reconnect_attempt", T0 + 50_000)], status=None), 409)
     assert err["code"] == "session_ended"
     _nothing_more_written(before, sid)
@@ -129,13 +138,13 @@ def test_client_times_are_clamped_into_the_span_and_ordered_server_first(api, cl
     past = client_event("provider_connected", 0, connectMs=0)                 # a clock in 1970
     future = client_event("reconnect_attempt", 10**15)                      # a clock far ahead
     assert send_events(alice, sid, [future, past])["accepted"] == 2
-    item = stored_session(sid)
-    by_id = {e.get("eventId"): e for e in item["story"]}
+    entries = stored_story(sid)
+    by_id = {e.get("eventId"): e for e in entries}
     assert by_id[past["eventId"]]["at"] == T0 and by_id[past["eventId"]]["receivedAt"] == T0 + 90_000
     assert by_id[future["eventId"]]["at"] == T0 + 90_000
     from speakpho import story
 
-    ordered = story.ordered(item["story"])
+    ordered = story.ordered(entries)
     assert [e["type"] for e in ordered] == ["started", "access_granted", "provider_connected", "reconnect_attempt"]
 
 
@@ -155,7 +164,7 @@ def test_client_times_are_clamped_into_the_span_and_ordered_server_first(api, cl
 ])
 def test_bad_events_are_422_naming_the_field(api, clock, event, field):
     alice, sid = _started(api, clock)
-    before = stored_session(sid)
+    before = _snapshot(sid)
     body = {**client_event("reconnect_attempt", T0), **event}
     err = error(send_events(alice, sid, [body], status=None), 422)
     assert field in [d["field"] for d in err["details"]], err
@@ -183,7 +192,7 @@ def test_the_end_records_its_events_with_no_extra_request(api, clock, dynamodb):
     events = sent + [client_event("provider_disconnected", T0 + 119_000, code=1000, reason="bye")]
     with count_requests(dynamodb) as meter:
         out = end_session(alice, sid, disconnectCode=1000, events=events)
-    assert dict(meter.ops) == without == {"GetItem": 1, "TransactWriteItems": 1}
+    assert dict(meter.ops) == without == {"GetItem": 1, "Query": 2, "TransactWriteItems": 1}
     item = stored_session(sid)
     assert [e["type"] for e in item["story"]] == ["started", "access_granted", "provider_connected", "provider_disconnected",
                                                      "ended"]
@@ -197,7 +206,7 @@ def test_the_end_records_its_events_with_no_extra_request(api, clock, dynamodb):
 
 def test_an_end_with_more_than_fifty_events_is_413_and_writes_nothing(api, clock, dynamodb):
     alice, sid = _started(api, clock)
-    before = stored_session(sid)
+    before = _snapshot(sid)
     r = end_session(alice, sid, status=None, events=_burst(51, T0),
                     messages=[{"role": "user", "text": "Xin chào", "timestamp": T0}])
     assert error(r, 413)["details"]["field"] == "body.events"
@@ -205,3 +214,25 @@ def test_an_end_with_more_than_fifty_events_is_413_and_writes_nothing(api, clock
     msgs = dynamodb.query(TableName="session_messages", KeyConditionExpression="sessionId = :s",
                           ExpressionAttributeValues={":s": {"S": sid}})["Items"]
     assert msgs == [] and data(alice.get("/api/usage"))["activeSessionId"] == sid
+
+
+def test_events_of_one_millisecond_keep_the_order_of_their_calls_through_the_fold(api, clock):
+    """Calls in the same millisecond (a disconnect, then the reconnection after a switch): the
+    batches are read in the order they came, so the outage closes and nothing is credited (read
+    in another order, the connection would precede the drop and the outage run to the end)."""
+    from speakpho import story
+
+    alice, sid = _started(api, clock, 120)
+    now = T0 + 120_000
+    sent = []
+    for n in range(6):   # six drops and reconnections, every one at the same time
+        drop = client_event("provider_disconnected", now, code=1006)
+        back = client_event("provider_connected", now, connectMs=300 + n)
+        send_events(alice, sid, [drop])
+        send_events(alice, sid, [back])
+        sent += [drop["eventId"], back["eventId"]]
+    clock.advance(60)
+    out = end_session(alice, sid, disconnectCode=1000)
+    assert out["creditedSeconds"] == 0 and out["totalSecondsUsed"] == 180
+    ordered = [e["eventId"] for e in story.ordered(stored_session(sid)["story"]) if e["source"] == "client"]
+    assert ordered == sent

@@ -10,8 +10,8 @@ from bench import capacity_rules
 from bench.write_units import REQUIRED, Row, check, render
 from local.ddb_meter import RequestMeter
 
-PERIOD, SWEEP, SESSIONS, VIEW = "usage_periods", "usage_periods/active_by_sweep", "sessions", \
-    "sessions/learning_history_view"
+PERIOD, SWEEP, SESSIONS, VIEW, BATCHES = "usage_periods", "usage_periods/active_by_sweep", "sessions", \
+    "sessions/learning_history_view", "session_events"
 
 
 def _row(call: str, units: dict, kind: str = "", *, documented: dict | None = None, items=None, weight=None):
@@ -23,9 +23,9 @@ def _good() -> list[Row]:
     return [_row("POST /session/start", {PERIOD: 4, SWEEP: 1, SESSIONS: 2, VIEW: 1}),
             _row("POST /session/heartbeat (ordinary)", {PERIOD: 1}, "heartbeat", items=[PERIOD]),
             _row("POST /session/heartbeat (into the next sweep bucket)", {PERIOD: 1, SWEEP: 2}, "heartbeat_crossing"),
-            _row("POST /session/events (1 new)", {SESSIONS: 1}, "events", items=[SESSIONS], weight=1),
-            _row("POST /session/events (1 new; the story holds 60)", {SESSIONS: 10}, "events", items=[SESSIONS],
-                 weight=10, documented={SESSIONS: 11}),
+            _row("POST /session/events (1 new)", {BATCHES: 1}, "events", items=[BATCHES], weight=1),
+            _row("POST /session/events (20 new; the session holds 60 events)", {BATCHES: 4}, "events",
+                 items=[BATCHES], weight=4, documented={BATCHES: 5}),
             _row("GET /learning/history", {}, "read")]
 
 
@@ -43,8 +43,8 @@ def test_the_table_shows_each_call_its_units_per_table_and_index_and_the_verdict
     assert "sessions 2, sessions/learning_history_view 1, usage_periods 4, usage_periods/active_by_sweep 1" in start
     crossing = _line(lines, "POST /session/heartbeat (into the next sweep bucket)")
     assert crossing.split()[:4] == ["1", "1", "2", "3"] and "ok (budget)" in crossing
-    story = _line(lines, "POST /session/events (1 new; the story holds 60)")
-    assert "[sim: sessions 11]" in story          # the documented rules' figure, where it differs
+    story = _line(lines, "POST /session/events (20 new; the session holds 60 events)")
+    assert "[sim: session_events 5]" in story     # the documented rules' figure, where it differs
     assert "OVER BUDGET" not in text and check(_good()) == []
 
 
@@ -59,12 +59,14 @@ def test_the_header_says_when_the_figures_are_the_documented_rules_not_the_engin
     (_row("POST /session/heartbeat (ordinary)", {PERIOD: 2}, "heartbeat"), "2 WU, budget exactly 1"),
     (_row("POST /session/heartbeat (crossing)", {PERIOD: 1, SWEEP: 1}, "heartbeat_crossing"),
      "2 WU, budget exactly 3"),
-    (_row("POST /session/events", {SESSIONS: 4, VIEW: 4}, "events", items=[SESSIONS], weight=4),
-     "4 WU on indexes, budget 0"),
-    (_row("POST /session/events", {SESSIONS: 2, "session_events": 1}, "events", items=[SESSIONS, "session_events"],
+    (_row("POST /session/events", {BATCHES: 1, "session_events/some_index": 4}, "events", items=[BATCHES],
+          weight=1), "4 WU on indexes, budget 0"),
+    (_row("POST /session/events", {SESSIONS: 2, BATCHES: 1}, "events", items=[SESSIONS, BATCHES],
           weight=3), "items written in ['session_events', 'sessions']"),
-    (_row("POST /session/events", {SESSIONS: 4}, "events", items=[SESSIONS], weight=2),   # in a transaction
-     "4 WU on the table, budget the session item's weight 2"),
+    (_row("POST /session/events", {SESSIONS: 10}, "events", items=[SESSIONS], weight=10),   # the whole story again
+     "items written in ['sessions'], budget the call's batch alone"),
+    (_row("POST /session/events", {BATCHES: 4}, "events", items=[BATCHES], weight=2),   # in a transaction
+     "4 WU on the table, budget the batch's weight 2"),
     (_row("GET /learning/history", {SESSIONS: 1}, "read"), "1 WU, budget 0"),
     (_row("POST /session/switch-provider", {SESSIONS: 6}, documented={SESSIONS: 6, VIEW: 1}),
      "do not write the same tables and indexes: sessions/learning_history_view"),

@@ -1,5 +1,6 @@
 """One session for admins: the session (with its user), its timeline, its transcript and its
-corrections. The timeline is on the session item: no request of its own."""
+corrections. The timeline is on the session item: no request of its own, but for a live
+session, whose events wait in their batches (one Query)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -30,13 +31,21 @@ def timeline_view(entries: list[dict] | None) -> list[dict]:
     return [timeline_entry(e) for e in story.ordered(entries or [])]
 
 
+def live_story(store: SessionDetails, session: dict) -> list[dict]:
+    """The story; a live session's events are still in their batches (speakpho.metering.fold)."""
+    entries = session.get("story") or []
+    if session.get("status") != "active":
+        return entries
+    return entries + story.batched_entries(store.event_batches(session["sessionId"]), session.get("eventIds"))
+
+
 def session_detail(store: SessionDetails, session_id: str) -> dict:
     session = store.get_session(session_id)
     if not session:
         raise NotFound("session not found")
     return {
         "session": admin_session_row(session),   # as its list row: switchCause and reconnects too
-        "timeline": timeline_view(session.get("story")),
+        "timeline": timeline_view(live_story(store, session)),
         "messages": [message_view(m) for m in store.session_messages(session_id)],
         "corrections": [correction_view(c) for c in store.session_corrections(session_id)],
     }

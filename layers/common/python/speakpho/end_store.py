@@ -51,7 +51,7 @@ class EndStore(StoryStore):
 
     def commit_end(self, *, session: dict, ended: dict, content: dict, corrections: list[dict],
                    charge_period: bool, period_used: int = 0, period_limit: int = 0, period_credited: int = 0,
-                   story_entries: list[dict] = (), event_ids: list[str] = (),
+                   story_entries: list[dict] = (), event_ids: list[str] = (), folded_ids: list[str] = (),
                    corrections_cap: int | None = None) -> None:
         """Ends an active session (charging its period once) and/or marks its content stored.
 
@@ -59,7 +59,8 @@ class EndStore(StoryStore):
         `secondsUsed` the net charge and its `creditedSeconds` the credit the period's
         `creditedSeconds` (the credit budget's use: speakpho.metering.end) grows by; `content` holds the fields recorded with the transcript
         (applied once); `story_entries` what the end appends to the story, `event_ids` the
-        eventIds of its client events (each new); with `corrections_cap`, the counters update
+        eventIds of its client events (each new), `folded_ids` those of the live session's
+        batches it folds in (speakpho.metering.fold), among `story_entries` too; with `corrections_cap`, the counters update
         holds only while the learner's total leaves room for all of `corrections`.
         ConditionLost when the session or the period row is not as read, an eventId is
         already recorded, or the corrections do not fit (corrections_room_lost tells).
@@ -72,7 +73,7 @@ class EndStore(StoryStore):
             names[f"#f{i}"] = k
             vals[f":f{i}"] = v
             sets.append(f"#f{i} = :f{i}")
-        appended = StoryAppend(list(story_entries), list(event_ids))
+        appended = StoryAppend(list(story_entries), list(event_ids), folded_ids=list(folded_ids))
         story_sets, story_adds, story_conditions, story_values = appended.parts()
         vals.update(story_values)
         if charge_period:

@@ -129,8 +129,9 @@ class MeteringStore(EndStore, AccessStore):
 
     def _close_session_update(self, closing: dict) -> dict:
         """Session transition active -> ended (by the sweeper or a newer start), with its
-        story entry (timed_out or superseded) and no credit."""
-        sets, adds, _, values = StoryAppend(list(closing["storyEntries"])).parts()
+        story entry (timed_out or superseded), the batched events it folds in, and no credit."""
+        sets, adds, _, values = StoryAppend(list(closing["storyEntries"]),
+                                            folded_ids=list(closing.get("foldedIds") or ())).parts()
         values.update({
             ":ended": "ended", ":active": "active", ":reason": closing["endReason"], ":by": closing["endedBy"],
             ":endedAt": closing["endedAt"], ":charge": closing["secondsUsed"],

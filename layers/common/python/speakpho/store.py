@@ -98,6 +98,13 @@ class TableStore:
                                                  KeyConditionExpression="sessionId = :s",
                                                  ExpressionAttributeValues=ddb.values({":s": session_id})))
 
+    def event_batches(self, session_id: str) -> list[dict]:
+        """A live session's event batches (speakpho.story.batched_entries), read strongly: a
+        close folds what is there once it closed."""
+        return ddb.query_all(self.client, TableName=self.table("session_events"), ConsistentRead=True,
+                             KeyConditionExpression="sessionId = :s",
+                             ExpressionAttributeValues=ddb.values({":s": session_id}))
+
     def session_corrections(self, session_id: str) -> list[dict]:
         """The corrections recorded with a session's end, in their order."""
         return ddb.query_all(self.client, TableName=self.corrections, IndexName="corrections_by_session",

@@ -1,7 +1,9 @@
 """A session's story: the timeline of connections, disconnects, reconnects and switches,
 who ended the session, and the seconds a provider's failure cost the learner.
 
-Pure functions over plain dicts (no I/O). The session item keeps its story:
+Pure functions over plain dicts (no I/O). The session item keeps its story (a live session's
+client events wait in their batches, one item per events call, until its close folds them in:
+speakpho.metering.fold; batched_entries reads them):
 
     story        list of timeline entries (below), in the order they were recorded
     eventIds     string set of the client eventIds already recorded, in lower case (a repeat is ignored)
@@ -128,6 +130,19 @@ def fresh_events(events: list[dict], known_ids) -> tuple[list[dict], int]:
         seen.add(event["eventId"])
         fresh.append(event)
     return fresh, len(events) - len(fresh)
+
+
+def batched_entries(batches: list[dict], known_ids) -> list[dict]:
+    """The entries of a live session's event batches (table session_events, one item per
+    events call: speakpho.metering.events), each eventId once (first batch first) and none of
+    `known_ids` (those already on the session item)."""
+    entries, seen = [], set(known_ids or ())
+    for batch in batches:
+        for entry in batch.get("entries") or ():
+            if entry["eventId"] not in seen:
+                seen.add(entry["eventId"])
+                entries.append(entry)
+    return entries
 
 
 def heartbeat_gap(last_heartbeat_at: int | None, now: int, interval_seconds: int) -> dict | None:

@@ -1,7 +1,9 @@
 """Writes of a session's story (speakpho.story documents the fields): the expression parts
 that append timeline entries and client eventIds to the session item, shared by every write
-that carries some (start, switch, heartbeat gap, events, end, closes), and the two writes
-that exist only for the story (the events call, a heartbeat gap).
+that carries some (start, switch, heartbeat gap, events, end, closes), the two writes that
+exist only for the story (client events on a closed session's item, a heartbeat gap), and a
+live session's event batches (table session_events: speakpho.metering.events writes one item
+per call, the session's close folds them into the story: speakpho.metering.fold).
 
 Appending is `list_append` on `story`; client events also `ADD` their ids to the `eventIds`
 string set and count into `eventCount`, conditioned on none of the ids being there yet and
@@ -23,10 +25,14 @@ class StoryAppend:
     """What one session update adds to the story: `entries` (timeline entries, server and
     client, in the order to record them) and `event_ids` (the client eventIds among them,
     each new). `capped`: the entries are optional and recorded only while the story holds
-    fewer than MAX_STORY_ENTRIES (the write's condition says so)."""
+    fewer than MAX_STORY_ENTRIES (the write's condition says so). `folded_ids`: the eventIds
+    of the live session's batches a close folds in, among `entries` too; they are added and
+    counted without a condition each (a close is the one write from active to ended, and a
+    batch's events were checked new when it was written)."""
     entries: list[dict] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
     capped: bool = False
+    folded_ids: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -42,12 +48,14 @@ class StoryAppend:
         if self.capped:
             conditions.append(f"(attribute_not_exists(story) OR size(story) < :{prefix}cap)")
             values[f":{prefix}cap"] = MAX_STORY_ENTRIES
-        if self.event_ids:
-            n = len(self.event_ids)
+        if self.event_ids or self.folded_ids:
+            n = len(self.event_ids) + len(self.folded_ids)
             sets.append(f"eventCount = if_not_exists(eventCount, :{prefix}zero) + :{prefix}n")
             adds.append(f"eventIds :{prefix}ids")
-            values.update({f":{prefix}zero": 0, f":{prefix}n": n, f":{prefix}ids": set(self.event_ids),
-                           f":{prefix}room": MAX_EVENTS_PER_SESSION - n})
+            values.update({f":{prefix}zero": 0, f":{prefix}n": n,
+                           f":{prefix}ids": set(self.event_ids) | set(self.folded_ids)})
+        if self.event_ids:
+            values[f":{prefix}room"] = MAX_EVENTS_PER_SESSION - len(self.event_ids) - len(self.folded_ids)
             conditions.append(f"(attribute_not_exists(eventCount) OR eventCount <= :{prefix}room)")
             for i, event_id in enumerate(self.event_ids):
                 conditions.append(f"NOT contains(eventIds, :{prefix}id{i})")
@@ -64,6 +72,22 @@ def update_expression(sets: list[str], adds: list[str]) -> str:
 
 @dataclass
 class StoryStore(TableStore):
+    # live session's event batches ------------------------------------------
+    def put_event_batch(self, *, session_id: str, user_id: str, batch_id: str, entries: list[dict],
+                        expires_at: int) -> None:
+        """One events call's new events as one item: the call writes what they weigh."""
+        self.client.put_item(TableName=self.table("session_events"), Item=ddb.serialize({
+            "sessionId": session_id, "batchId": batch_id, "userId": user_id, "entries": entries,
+            "expiresAt": expires_at}))
+
+    def session_status(self, session_id: str) -> str | None:
+        """The session's status, read strongly (None when there is no such session)."""
+        resp = self.client.get_item(TableName=self.sessions, ConsistentRead=True, ProjectionExpression="#status",
+                                    ExpressionAttributeNames={"#status": "status"},
+                                    Key=ddb.serialize({"sessionId": session_id}))
+        return (ddb.deserialize(resp.get("Item")) or {}).get("status")
+
+    # session item ------------------------------------------------------------
     def append_events(self, *, user_id: str, session_id: str, entries: list[dict], event_ids: list[str],
                       lowest: int, highest: int, cutoff: int) -> int:
         """Appends client events; returns the session's eventCount after them.

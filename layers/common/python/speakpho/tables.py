@@ -92,6 +92,19 @@ SESSIONS = TableSpec(
     stream=True,
 )
 
+# A live session's client events, one item per events call (speakpho.metering.events): an events
+# call writes only what its new events weigh, not the whole session item with its story. The
+# close of the session (end, sweeper, newer start) folds them into the session's story, where
+# every later reader finds them; `expiresAt` (epoch seconds, TTL) removes the batches days
+# after, free of write units (speakpho.metering.events.batch_expires_at).
+SESSION_EVENTS = TableSpec(
+    logical_name="session_events",
+    env_name="SESSION_EVENTS_TABLE",
+    partition_key=Key("sessionId", "S"),
+    sort_key=Key("batchId", "S"),
+    ttl_attribute="expiresAt",
+)
+
 # A transcript expires TRANSCRIPT_RETENTION_DAYS after its end stored it: `expiresAt`, epoch
 # seconds, written by the end (speakpho.metering.end.transcript_expires_at), is the TTL.
 SESSION_MESSAGES = TableSpec(
@@ -153,7 +166,8 @@ MAILBOX_CLAIMS = TableSpec(
 )
 
 TABLES: tuple[TableSpec, ...] = (
-    USAGE_PERIODS, SESSIONS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY, MAILBOX_CLAIMS,
+    USAGE_PERIODS, SESSIONS, SESSION_EVENTS, SESSION_MESSAGES, CORRECTIONS, SESSION_ROLLUPS, IDEMPOTENCY,
+    MAILBOX_CLAIMS,
 )
 
 

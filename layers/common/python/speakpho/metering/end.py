@@ -12,6 +12,7 @@ from speakpho.config import Settings
 from speakpho.corrections import new_correction_item, session_correction_id, unique_corrections
 from speakpho.errors import ConditionLost, Conflict, CorrectionsOverCap
 from speakpho.metering import events as client_events
+from speakpho.metering import fold
 from speakpho.metering.live import other_provider, owned_session
 from speakpho.metering.usage import UserRef, credit_left, elapsed_seconds, period_credited, period_totals
 from speakpho.models import EndSessionRequest
@@ -104,17 +105,27 @@ def _content_items(settings: Settings, session: dict, user: UserRef, request: En
     return messages, corrections
 
 
+def _pending(store: MeteringStore, session: dict, now: int) -> list[dict]:
+    """An active session's batched events (speakpho.metering.fold), which its end folds in."""
+    if session.get("status") != "active":
+        return []
+    return fold.pending_events(store, session["sessionId"], session.get("eventIds") or (),
+                               int(session["startedAt"]), now)
+
+
 def _end_story(session: dict, request: EndSessionRequest, events: list[dict], now: int,
-               skew_ms: int) -> tuple[list, list]:
+               skew_ms: int, pending: list[dict]) -> tuple[list, list]:
     """(entries, eventIds) the end appends before its `ended` entry: its client events not
     recorded yet, moved by `skew_ms` (the client clock's offset, metering.events.skew) and
     clamped into the session's span, and a switch reported only now. The
     events of an end more than EVENTS_AFTER_END_MS after the session was closed (by the
-    sweeper or a newer start) are not recorded; its transcript still is."""
+    sweeper or a newer start) are not recorded; its transcript still is. `pending`: the
+    batched events the end folds in, which count as recorded."""
     entries, ids = [], []
     if events and not client_events.ended_too_long_ago(session, now):
-        fresh, _ = story.fresh_events(events, session.get("eventIds"))
-        client_events.check_session_room(session, len(fresh))
+        fresh, _ = story.fresh_events(events, {*(session.get("eventIds") or ()), *(e["eventId"] for e in pending)})
+        client_events.check_session_room({"eventCount": int(session.get("eventCount") or 0) + len(pending)},
+                                         len(fresh))
         low, high = client_events.span(session, now)
         entries = client_events.client_entries(fresh, now=now, low=low, high=high, skew_ms=skew_ms)
         ids = [e["eventId"] for e in fresh]
@@ -211,7 +222,8 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
     now = clock.now_ms()
     events = [e.entry_fields() for e in request.events]
     skew_ms = client_events.skew(settings, request.sentAt, now)
-    _end_story(session, request, events, now, skew_ms)   # too many events: 413 before anything is written
+    pending = _pending(store, session, now)
+    _end_story(session, request, events, now, skew_ms, pending)   # too many events: 413 before anything is written
     messages, corrections = _content_items(settings, session, user, request, now)
     corrections, beyond_cap = kept_within_room(corrections, settings.corrections_limit)   # never written
     dropped = len(beyond_cap)
@@ -222,7 +234,8 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
         content = content_fields(session, request, now)
         if dropped:
             content.update(correctionCount=len(corrections), correctionsDropped=dropped)
-        entries, event_ids = _end_story(session, request, events, now, skew_ms)
+        entries, event_ids = _end_story(session, request, events, now, skew_ms, pending)
+        entries = pending + entries
         if session.get("status") == "active":
             if period is None:
                 period = PeriodAtEnd.from_session(session)
@@ -239,7 +252,12 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
                              period_limit=period.limit if period else 0,
                              period_credited=period.credited if period else 0,
                              story_entries=entries, event_ids=event_ids,
+                             folded_ids=[e["eventId"] for e in pending],
                              corrections_cap=settings.corrections_limit)
+            if ended:   # batches written while this end committed go on the item now
+                fold.fold_stragglers(store, user_id=user.user_id, session_id=session["sessionId"], now=now,
+                                     folded={*(session.get("eventIds") or ()), *(e["eventId"] for e in entries
+                                                                                 if "eventId" in e)})
             answer = end_answer({**session, **ended, **{k: v for k, v in content.items() if v is not None}})
             if ended and session.get("callId"):
                 hang_up(ports, session_id=session["sessionId"], call_id=session["callId"], why="end")
@@ -267,4 +285,5 @@ def end_session(store: MeteringStore, settings: Settings, clock: Clock, user: Us
             row = store.get_period(user.user_id, session["period"])
             if row and row.get("activeSessionId") == session["sessionId"]:
                 period = PeriodAtEnd.from_row(settings, row)
+        pending = _pending(store, session, now)
     raise Conflict("session end is contended; retry", code="end_contended")

@@ -12,6 +12,7 @@ from speakpho.clock import Clock, utc_day, utc_month
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost, Conflict, Forbidden, LimitReached
 from speakpho.idempotency import KeyedCall
+from speakpho.metering import fold
 from speakpho.metering.limits import StartTokens, admit_start
 from speakpho.metering.usage import (UserRef, period_credit, period_credited, period_totals, stale_closing,
                                      sweep_at)
@@ -150,6 +151,8 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
                                 active_session_id=session["sessionId"], **period_credit(settings, row, limit)),
             "heartbeatIntervalSeconds": settings.heartbeat_interval_seconds,
         }
+        if stale:   # only a start that will commit reads the closed session's batches
+            stale = fold.fold_into_closing(store, stale, row)
         try:
             store.commit_start(user_id=user.user_id, period=period, period_row=row, profile=profile,
                                plan=plan, seconds_limit=limit, seconds_used_after=used,
@@ -158,6 +161,9 @@ def start_or_replay(store: MeteringStore, settings: Settings, clock: Clock, user
                                key_record=once.record(answer, now) if once else None)
         except ConditionLost:
             continue  # another start (maybe this key's own), end, heartbeat or sweep changed things: re-read
+        if stale:   # batches written while this start committed go on the closed session's item
+            fold.fold_stragglers(store, user_id=user.user_id, session_id=stale["sessionId"],
+                                 folded=stale["foldedIds"], now=now)
         if stale and stale.get("callId"):
             hang_up(ports, session_id=stale["sessionId"], call_id=stale["callId"], why="superseded")
         if admitted:

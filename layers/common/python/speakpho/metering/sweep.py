@@ -7,6 +7,7 @@ from speakpho.access.hangup import hang_up
 from speakpho.clock import Clock
 from speakpho.config import Settings
 from speakpho.errors import ConditionLost
+from speakpho.metering import fold
 from speakpho.metering.usage import period_totals, stale_closing
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock, ports: ProviderPorts) -> list[str]:
     """Close sessions with no sign of life for STALE_AFTER_SECONDS, charged as
     speakpho.metering.usage.charged_until says (endReason timeout, endedBy client_vanished, a
-    timed_out story entry), and hang up the OpenAI call each still held.
+    timed_out story entry, the session's batched events folded in: speakpho.metering.fold), and hang up the OpenAI call each still held.
     The candidates are the live meters whose sweep deadline has passed (activeSweepAt <= now,
     speakpho.metering.usage.sweep_at): silent for at least the stale window by construction,
     so a session is closed between STALE_AFTER_SECONDS and that + SWEEP_BUCKET_SECONDS (+ the
@@ -31,11 +32,14 @@ def close_stale_sessions(store: MeteringStore, settings: Settings, clock: Clock,
         if not row or not row.get("activeSessionId") or row.get("activeLastHeartbeatAt", cutoff) >= cutoff:
             continue  # ended or a sign of life arrived since the index was read
         _, limit, used = period_totals(settings, row)
-        closing = stale_closing(settings, row, limit, used, ended_by="client_vanished", now=now)
+        closing = fold.fold_into_closing(
+            store, stale_closing(settings, row, limit, used, ended_by="client_vanished", now=now), row)
         try:
             store.commit_close(user_id=candidate["userId"], period_row=row, closing=closing)
         except ConditionLost:
             continue  # an end or a start got there first; it did the charging
+        fold.fold_stragglers(store, user_id=candidate["userId"], session_id=closing["sessionId"],
+                             folded=closing["foldedIds"], now=now)
         closed.append(closing["sessionId"])
         if closing.get("callId"):
             hang_up(ports, session_id=closing["sessionId"], call_id=closing["callId"], why="client_vanished")
