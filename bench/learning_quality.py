@@ -25,6 +25,13 @@ LEARNERS = int(os.environ.get("BENCH_QUALITY_LEARNERS", "4"))
 DAYS = int(os.environ.get("BENCH_QUALITY_DAYS", "60"))
 NEW_PER_DAY = 5
 TRAIN_SHARE = 0.8
+# How much worse in log loss the own fit may come out before the bench fails. The server's
+# scheduling fuzz is unseeded, so each run draws other due dates and another held-out set: over
+# nine runs on 2026-12-07 (4 learners, 60 and 90 days) own minus defaults ranged from -0.010 to
+# +0.007, and even the learners' true parameters came out from 0.013 better to 0.003 worse than
+# the defaults. At this sample size "own below the defaults" is noise (above zero in 3 runs of 4
+# at 60 days, in 2 of 5 at 90); a broken fit is worse by far more, and this margin catches it.
+LOG_LOSS_MARGIN = 0.01
 
 
 def held_out(log: list, train_share: float = TRAIN_SHARE) -> tuple[list, list]:
@@ -86,5 +93,8 @@ def run(*, gateway, meter, clock, client, record, Caller, fail) -> None:  # noqa
     gain = 1 - pooled["own"]["rmse"] / pooled["default"]["rmse"] if pooled["default"]["rmse"] else 0.0
     print(f"  own vs default: RMSE {gain:.0%} lower; {reviews} reviews through the route in "
           f"{time.monotonic() - started:.0f} s")
-    if pooled["own"]["logLoss"] > pooled["default"]["logLoss"]:
-        fail("learning quality: the learners' own parameters predict held-out reviews worse than the defaults")
+    worse = pooled["own"]["logLoss"] - pooled["default"]["logLoss"]
+    print(f"  own minus defaults in log loss: {worse:+.4f} (fails beyond +{LOG_LOSS_MARGIN}: the run-to-run spread)")
+    if worse > LOG_LOSS_MARGIN:
+        fail(f"learning quality: the learners' own parameters predict held-out reviews worse than the defaults "
+             f"by {worse:.4f} in log loss (more than the run-to-run spread, {LOG_LOSS_MARGIN})")
