@@ -4,9 +4,9 @@ end reports, and what it costs the rollups.
 Budgets (docs/metering.md; bench/session_budgets.py): an events call on a live session
 EVENTS_REQUESTS whatever its size (its batch is one item), a repeated call
 EVENTS_REPEAT_REQUESTS; an end with events what the end costs without them (END_REQUESTS + its
-batches). An end with a latency summary costs what it costs without (END_REQUESTS), and so does the rollup of its session (a
-ledger read and one transaction: docs/admin.md, "Latency"); the capacity shows what the
-histograms' counters weigh.
+batches). An end with a latency summary costs what it costs without (END_REQUESTS), and so does
+the rollup of its session (a ledger read and one transaction: docs/admin.md, "Latency"); the
+capacity shows what the histograms' counters weigh.
 """
 from __future__ import annotations
 

@@ -57,11 +57,12 @@ class EndStore(StoryStore):
 
         `ended` holds the end fields (only applied while the session is still active), its
         `secondsUsed` the net charge and its `creditedSeconds` the credit the period's
-        `creditedSeconds` (the credit budget's use: speakpho.metering.end) grows by; `content` holds the fields recorded with the transcript
-        (applied once); `story_entries` what the end appends to the story, `event_ids` the
-        eventIds of its client events (each new), `folded_ids` those of the live session's
-        batches it folds in (speakpho.metering.fold), among `story_entries` too; with `corrections_cap`, the counters update
-        holds only while the learner's total leaves room for all of `corrections`.
+        `creditedSeconds` (the credit budget's use: speakpho.metering.end) grows by; `content`
+        holds the fields recorded with the transcript (applied once); `story_entries` what the
+        end appends to the story, `event_ids` the eventIds of its client events (each new),
+        `folded_ids` those of the live session's batches it folds in (speakpho.metering.fold),
+        among `story_entries` too; with `corrections_cap`, the counters update holds only while
+        the learner's total leaves room for all of `corrections`.
         ConditionLost when the session or the period row is not as read, an eventId is
         already recorded, or the corrections do not fit (corrections_room_lost tells).
         """

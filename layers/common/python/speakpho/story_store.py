@@ -80,13 +80,6 @@ class StoryStore(TableStore):
             "sessionId": session_id, "batchId": batch_id, "userId": user_id, "entries": entries,
             "expiresAt": expires_at}))
 
-    def session_status(self, session_id: str) -> str | None:
-        """The session's status, read strongly (None when there is no such session)."""
-        resp = self.client.get_item(TableName=self.sessions, ConsistentRead=True, ProjectionExpression="#status",
-                                    ExpressionAttributeNames={"#status": "status"},
-                                    Key=ddb.serialize({"sessionId": session_id}))
-        return (ddb.deserialize(resp.get("Item")) or {}).get("status")
-
     # session item ------------------------------------------------------------
     def append_events(self, *, user_id: str, session_id: str, entries: list[dict], event_ids: list[str],
                       lowest: int, highest: int, cutoff: int) -> int:

@@ -21,7 +21,7 @@ come once it closed go straight onto its item, as the story of a closed session 
 
 Cost of a live session's call: a strong read of the session (whose? live? its span), a strong
 query of its batches (repeats, the count), the batch's PutItem (write units: what the new
-events weigh, rounded up to 1 KB) and a strong read of the status: a close that committed
+events weigh, rounded up to 1 KB) and the session read strongly again (its status): a close that committed
 before that read may have read the batches before this one was written, so the call puts its
 events on the item itself (a repeat there is refused by eventId; the close's own second look,
 speakpho.metering.fold.fold_stragglers, covers a close that committed after that read).
@@ -131,9 +131,11 @@ def record_events(store: MeteringStore, settings: Settings, clock: Clock, user: 
     store.put_event_batch(session_id=request.sessionId, user_id=user.user_id,
                           batch_id=batch_id(len(batches), [e["eventId"] for e in fresh]), entries=entries,
                           expires_at=batch_expires_at(session))
-    if store.session_status(request.sessionId) != "active":   # closed meanwhile: its fold may lack them
-        closed = store.get_session(request.sessionId, consistent=True)
-        record_on_item(store, user, closed, fresh, received=len(fresh), now=now,
+    # A read bills the whole item whatever it projects, so the status is read with the session
+    # it closes: closed meanwhile, its fold may lack this batch.
+    after = store.get_session(request.sessionId, consistent=True)
+    if after.get("status") != "active":
+        record_on_item(store, user, after, fresh, received=len(fresh), now=now,
                        entries_of=_client_entries_of(now, skew_ms))
     return _answer(request.sessionId, accepted=len(fresh), duplicates=len(received) - len(fresh),
                    event_count=count + len(fresh))
